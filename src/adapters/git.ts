@@ -1,0 +1,116 @@
+import { simpleGit, type SimpleGit } from 'simple-git';
+import { ConfigError } from '../model/errors.js';
+import type { FileTree, TreeEntry } from '../model/file-tree.js';
+
+/**
+ * The git CLI behind one typed method per verb. Identity is passed per command (`-c user.name=…`),
+ * never written to any config.
+ */
+export class GitRepo {
+  private constructor(
+    readonly root: string,
+    private readonly git: SimpleGit,
+  ) {}
+
+  /** Opens the repository containing `dir`, or fails with a usage error (exit 2). */
+  static async open(dir: string): Promise<GitRepo> {
+    const probe = simpleGit({ baseDir: dir });
+    let root: string;
+    try {
+      root = (await probe.revparse(['--show-toplevel'])).trim();
+    } catch {
+      throw new ConfigError(`${dir} is not inside a git repository`);
+    }
+    return new GitRepo(root, simpleGit({ baseDir: root }));
+  }
+
+  /** The commit `ref` names, or a usage error naming the ref. */
+  async resolveCommit(ref: string): Promise<string> {
+    try {
+      return (await this.git.raw(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
+    } catch {
+      throw new ConfigError(`git ref "${ref}" does not name a commit in ${this.root} (fetch it first?)`);
+    }
+  }
+
+  /** The best common ancestor of two commits, or undefined (unrelated or shallow history). */
+  async mergeBase(a: string, b: string): Promise<string | undefined> {
+    try {
+      return (await this.git.raw(['merge-base', a, b])).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async hasCommit(sha: string): Promise<boolean> {
+    try {
+      await this.git.raw(['cat-file', '-e', `${sha}^{commit}`]);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Fetches one commit from `remote` (used when a shallow checkout lacks the PR's base). */
+  async fetchCommit(remote: string, sha: string): Promise<void> {
+    await this.git.raw(['fetch', '--no-tags', '--depth=1', remote, sha]);
+  }
+
+  /**
+   * Paths under `dirs` that differ between `base` and the work tree: committed, staged, unstaged
+   * and untracked changes alike, since a PR's check runs on what is checked out.
+   */
+  async changedPaths(base: string, dirs: readonly string[]): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
+    const out = new Map<string, 'added' | 'modified' | 'deleted'>();
+    const diff = await this.git.raw(['diff', '--name-status', '--no-renames', '-z', base, '--', ...dirs]);
+    const parts = diff.split('\0');
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const code = parts[i]!;
+      const path = parts[i + 1]!;
+      out.set(path, code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified');
+    }
+    const untracked = await this.git.raw(['ls-files', '-z', '--others', '--exclude-standard', '--', ...dirs]);
+    for (const path of untracked.split('\0')) if (path) out.set(path, 'added');
+    return [...out].map(([path, status]) => ({ path, status })).sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+
+  /** The files of the repository as of commit `ref`, read with git (never the work tree). */
+  treeAt(ref: string, label = ref): FileTree {
+    const git = this.git;
+    const sizes = new Map<string, { oid: string; size: number }>();
+    return {
+      label,
+      async list(dir) {
+        const raw = await git.raw(['ls-tree', '-r', '-l', '-z', '--full-tree', ref, '--', dir]);
+        const entries: TreeEntry[] = [];
+        for (const record of raw.split('\0')) {
+          if (!record) continue;
+          const tab = record.indexOf('\t');
+          const [mode, type, oid, size] = record.slice(0, tab).split(/\s+/);
+          const path = record.slice(tab + 1);
+          if (type !== 'blob' || !oid) {
+            entries.push({ path, kind: 'other' });
+            continue;
+          }
+          sizes.set(path, { oid, size: Number(size) });
+          if (mode === '120000') {
+            const target = (await git.binaryCatFile(['blob', oid])).toString('utf8');
+            entries.push({ path, kind: 'symlink', linkTarget: target });
+          } else entries.push({ path, kind: 'file' });
+        }
+        return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      },
+      async read(path, maxBytes) {
+        let info = sizes.get(path);
+        if (!info) {
+          const raw = await git.raw(['ls-tree', '-l', '--full-tree', ref, '--', path]);
+          const [, , oid, size] = raw.split('\t')[0]?.split(/\s+/) ?? [];
+          if (!oid) throw new Error(`${path} does not exist at ${label}`);
+          info = { oid, size: Number(size) };
+        }
+        if (info.size > maxBytes) return { tooLarge: info.size };
+        return new Uint8Array(await git.binaryCatFile(['blob', info.oid]));
+      },
+    };
+  }
+}

@@ -1,0 +1,40 @@
+/** Where the CLI writes; injected so tests can run commands in-process. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** Colour only when stdout is a terminal and NO_COLOR is unset. */
+  color: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
+const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
+export type Colour = keyof typeof CODES;
+
+export function paint(io: CliIo, colour: Colour, text: string): string {
+  return io.color ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text;
+}
+
+/** Strips control characters so hostile file content cannot drive the terminal. */
+export function safeText(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** An aligned plain-text table; cells are sanitised and clipped. */
+export function table(headers: string[], rows: string[][], maxCell = 48): string {
+  const clip = (s: string) => {
+    const t = safeText(s);
+    return t.length > maxCell ? `${t.slice(0, maxCell - 1)}…` : t;
+  };
+  const cells = [headers, ...rows].map((r) => r.map(clip));
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}

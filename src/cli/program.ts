@@ -1,0 +1,249 @@
+import { Command, CommanderError, Option } from 'commander';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { GitRepo } from '../adapters/git.js';
+import { WorkTree } from '../adapters/work-tree.js';
+import { parseDuration, formatDuration } from '../model/duration.js';
+import { ConfigError, errorMessage, formatFinding, GrantopsError, type Finding } from '../model/errors.js';
+import { formatTimestamp, parseTimestamp } from '../model/time.js';
+import { SchemaRegistry } from '../policy/schema-registry.js';
+import { planRowView } from '../render/plan-view.js';
+import { reportStatus } from '../usecases/status.js';
+import { requestGrant } from '../usecases/request.js';
+import { validateAccessRepo } from '../usecases/validate.js';
+import { paint, safeText, table, type CliIo } from './output.js';
+
+interface GlobalOptions {
+  repo?: string;
+  now?: string;
+  json?: boolean;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander reports help and version as "errors" with exit code 0.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof GrantopsError) {
+      const findings = (err as GrantopsError & { findings?: readonly Finding[] }).findings ?? [];
+      const json = argv.includes('--json');
+      if (json) {
+        io.stdout(
+          `${JSON.stringify({ ok: false, error: err.message, errors: findings.map(jsonFinding) }, null, 2)}\n`,
+        );
+      }
+      for (const f of findings) io.stderr(`${safeText(formatFinding(f))}\n`);
+      io.stderr(`${paint(io, 'red', 'grantops:')} ${safeText(err.message)}\n`);
+      return err.exitCode;
+    }
+    io.stderr(`grantops: internal error: ${errorMessage(err)}\n`);
+    if (err instanceof Error && err.stack && io.env.GRANTOPS_DEBUG) io.stderr(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('grantops')
+    .description('Access-as-code for temporary production access: grants are pull requests, expiry is enforced.')
+    .option('--repo <dir>', 'access repository (default: current directory)')
+    .option('--now <rfc3339>', 'evaluate at this instant instead of the clock (env GRANTOPS_NOW)')
+    .option('--json', 'print exactly one JSON document on stdout; human text goes to stderr')
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
+
+  const context = (cmd: Command) => {
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    const repo = g.repo ? resolve(io.cwd, g.repo) : io.cwd;
+    const nowText = g.now ?? io.env.GRANTOPS_NOW;
+    let now = new Date();
+    if (nowText !== undefined && nowText !== '') {
+      const p = parseTimestamp(nowText);
+      if (!p.ok) throw new ConfigError(`--now: ${p.reason}`);
+      now = p.date;
+    }
+    return { repo, now, json: g.json === true };
+  };
+
+  program
+    .command('validate')
+    .description('validate grants and policies (0 valid, 1 violations, 2 invalid policy or usage)')
+    .option('--base <ref>', 'judge the grants changed since <ref> by the policies at <ref>')
+    .action(async (opts: { base?: string }, cmd: Command) => {
+      const ctx = context(cmd);
+      const git = opts.base !== undefined ? await GitRepo.open(ctx.repo) : undefined;
+      const report = await validateAccessRepo(
+        { now: ctx.now, ...(opts.base !== undefined ? { base: opts.base } : {}) },
+        { work: new WorkTree(git?.root ?? ctx.repo), registry: new SchemaRegistry(), ...(git ? { history: git } : {}) },
+      );
+      const errors = report.findings.filter((f) => f.severity === 'error');
+      const warnings = report.findings.filter((f) => f.severity === 'warning');
+      for (const f of report.findings) {
+        const line = safeText(formatFinding(f));
+        io.stderr(`${f.severity === 'error' ? paint(io, 'red', line) : paint(io, 'yellow', line)}\n`);
+      }
+      if (ctx.json) {
+        io.stdout(
+          `${JSON.stringify(
+            {
+              ok: report.ok,
+              grants: report.grantsChecked,
+              errors: errors.map(jsonFinding),
+              warnings: warnings.map(jsonFinding),
+              policySource: report.policySource,
+              ...(report.base ? { base: report.base } : {}),
+              ruleChanges: report.ruleChanges,
+              plan: report.plan.map((r) => ({ id: r.id, file: r.file, ...planRowView(r) })),
+              removed: report.removed,
+            },
+            null,
+            2,
+          )}\n`,
+        );
+      } else {
+        for (const c of report.ruleChanges) {
+          io.stderr(`${paint(io, 'yellow', 'note:')} this change touches ${c.path} (${c.status}); it is judged by the rules at ${report.policySource}\n`);
+        }
+        if (report.plan.length > 0 && report.base) {
+          io.stdout(
+            `${table(
+              ['CHANGE', 'USER', 'TARGET', 'ROLE', 'FROM', 'UNTIL', 'DURATION', 'APPROVALS'],
+              report.plan.map((r) => {
+                const v = planRowView(r);
+                return [v.change, v.user, v.target, v.role, v.from, v.until, v.duration, v.approvalsText];
+              }),
+            )}\n`,
+          );
+        }
+        const summary = `${report.grantsChecked} grant file(s) checked against ${report.policies.size} polic${report.policies.size === 1 ? 'y' : 'ies'} at ${report.policySource}`;
+        io.stderr(
+          report.ok
+            ? `${paint(io, 'green', '✓')} ${summary}${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`
+            : `${paint(io, 'red', '✗')} ${errors.length} error(s), ${warnings.length} warning(s); ${summary}\n`,
+        );
+      }
+      setExit(report.policyInvalid ? 2 : report.ok ? 0 : 1);
+    });
+
+  program
+    .command('status')
+    .description('each grant: active, pending, expiring (within the alert window) or expired')
+    .option('--expiring-within <duration>', 'window for "expiring" (default: the policy\'s first alert, 24h)')
+    .action(async (opts: { expiringWithin?: string }, cmd: Command) => {
+      const ctx = context(cmd);
+      let window: number | undefined;
+      if (opts.expiringWithin !== undefined) {
+        const d = parseDuration(opts.expiringWithin);
+        if (!d.ok) throw new ConfigError(`--expiring-within: ${d.reason}`);
+        window = d.ms;
+      }
+      const report = await reportStatus(
+        { now: ctx.now, ...(window !== undefined ? { expiringWithinMs: window } : {}) },
+        { work: new WorkTree(ctx.repo), registry: new SchemaRegistry() },
+      );
+      for (const f of report.problems) io.stderr(`${paint(io, 'yellow', safeText(formatFinding(f)))} (not listed)\n`);
+      if (ctx.json) {
+        io.stdout(
+          `${JSON.stringify(
+            {
+              now: formatTimestamp(report.now),
+              grants: report.rows.map((r) => ({
+                id: r.grant.id,
+                user: r.grant.user,
+                target: r.grant.target,
+                role: r.grant.role,
+                ...(r.grant.startsAt ? { startsAt: formatTimestamp(r.grant.startsAt) } : {}),
+                expiresAt: formatTimestamp(r.grant.expiresAt),
+                state: r.state,
+              })),
+            },
+            null,
+            2,
+          )}\n`,
+        );
+        return;
+      }
+      const colour = { active: 'green', pending: 'dim', expiring: 'yellow', expired: 'red' } as const;
+      const body = table(
+        ['GRANT', 'USER', 'TARGET', 'ROLE', 'STATE', 'EXPIRES', 'REMAINING'],
+        report.rows.map((r) => [
+          r.grant.id,
+          r.grant.user,
+          r.grant.target,
+          r.grant.role,
+          r.state,
+          formatTimestamp(r.grant.expiresAt),
+          r.remainingMs > 0 ? formatDuration(r.remainingMs) : `${formatDuration(-r.remainingMs)} ago`,
+        ]),
+      );
+      const lines = body.split('\n');
+      const painted = lines.map((l, i) => {
+        const row = report.rows[i - 1];
+        return row ? l.replace(` ${row.state} `, ` ${paint(io, colour[row.state], row.state)} `) : paint(io, 'bold', l);
+      });
+      io.stdout(`${report.rows.length ? painted.join('\n') : 'no grants'}\n`);
+      io.stderr(`${report.rows.length} grant(s) at ${formatTimestamp(report.now)}\n`);
+    });
+
+  program
+    .command('request')
+    .description('write a grant file the policies accept, and print its path (1 if the policy forbids it)')
+    .requiredOption('--user <login>', 'GitHub login receiving access')
+    .requiredOption('--target <name>', 'target named in policies/')
+    .requiredOption('--role <role>', "a role the target's policy offers")
+    .requiredOption('--for <duration>', 'how long, e.g. 90m, 2h, 1d')
+    .requiredOption('--reason <text>', 'why access is needed')
+    .option('--ticket <id>', 'incident or change ticket')
+    .addOption(new Option('--starts-at <rfc3339>', 'not active before this instant'))
+    .action(
+      async (
+        opts: { user: string; target: string; role: string; for: string; reason: string; ticket?: string; startsAt?: string },
+        cmd: Command,
+      ) => {
+        const ctx = context(cmd);
+        const result = await requestGrant(
+          { ...opts, now: ctx.now },
+          {
+            work: new WorkTree(ctx.repo),
+            registry: new SchemaRegistry(),
+            async createFile(path, text) {
+              const abs = join(ctx.repo, path);
+              await mkdir(dirname(abs), { recursive: true });
+              try {
+                await writeFile(abs, text, { flag: 'wx' });
+                return true;
+              } catch (err) {
+                if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+                throw err;
+              }
+            },
+          },
+        );
+        if (ctx.json) {
+          io.stdout(
+            `${JSON.stringify({ path: result.path, id: result.grant.id, expiresAt: formatTimestamp(result.grant.expiresAt) })}\n`,
+          );
+        } else {
+          io.stdout(`${result.path}\n`);
+          io.stderr(
+            `wrote ${result.path}: ${result.grant.user} → ${result.grant.target}/${result.grant.role} until ${formatTimestamp(result.grant.expiresAt)}; commit it and open a pull request\n`,
+          );
+        }
+      },
+    );
+
+  return program;
+}
+
+function jsonFinding(f: Finding) {
+  return { file: f.file, line: f.line, column: f.column, message: f.message, rule: f.rule };
+}

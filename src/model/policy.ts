@@ -1,0 +1,61 @@
+export type TargetType = 'github-team' | 'github-repo' | 'postgres' | 'exec';
+
+interface TargetBase {
+  name: string;
+  enforce: boolean;
+  enforceMaxFraction: number;
+}
+export interface GithubTeamTarget extends TargetBase {
+  type: 'github-team';
+  org: string;
+  team: string;
+}
+export interface GithubRepoTarget extends TargetBase {
+  type: 'github-repo';
+  repo: string;
+}
+export interface PostgresTarget extends TargetBase {
+  type: 'postgres';
+  urlEnv: string;
+  users: Record<string, string>;
+  manageLogin: boolean;
+}
+export interface ExecTarget extends TargetBase {
+  type: 'exec';
+  command: string[];
+  timeoutMs: number;
+}
+export type TargetConfig = GithubTeamTarget | GithubRepoTarget | PostgresTarget | ExecTarget;
+
+export interface Role {
+  name: string;
+  /** As written in the policy, for messages. */
+  maxDuration: string;
+  maxDurationMs: number;
+  approvals: number;
+  /** Logins and `@org/team` slugs whose approvals count. */
+  approvers: string[];
+  /** postgres only. */
+  dbRoles: string[];
+}
+
+/** A validated `policies/<name>.yaml`. */
+export interface Policy {
+  file: string;
+  target: TargetConfig;
+  roles: ReadonlyMap<string, Role>;
+  /** Extra JSON Schema every grant on this target must satisfy. */
+  grantSchema?: Record<string, unknown>;
+  /** Alert windows before expiry, longest first, in ms. */
+  alertsBeforeMs: number[];
+}
+
+/** Roles a target type can confer; `undefined` means the policy names its own. */
+export const FIXED_ROLES: Partial<Record<TargetType, readonly string[]>> = {
+  'github-team': ['member', 'maintainer'],
+  'github-repo': ['pull', 'triage', 'push', 'maintain', 'admin'],
+};
+
+export const DEFAULT_ALERTS_BEFORE = ['24h', '1h'] as const;
+export const DEFAULT_ENFORCE_MAX_FRACTION = 0.25;
+export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;

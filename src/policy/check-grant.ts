@@ -1,0 +1,114 @@
+import { formatDuration } from '../model/duration.js';
+import type { Finding, Severity } from '../model/errors.js';
+import type { Grant } from '../model/grant.js';
+import { parseTimestamp } from '../model/time.js';
+import type { SourceDocument } from '../model/yaml-source.js';
+import { ajvErrorsToFindings } from './ajv-findings.js';
+import type { ParsedPolicy } from './parse-policy.js';
+import type { SchemaRegistry } from './schema-registry.js';
+
+export interface GrantCheckContext {
+  registry: SchemaRegistry;
+  /** Policies by target name. */
+  policies: ReadonlyMap<string, ParsedPolicy>;
+  now: Date;
+  /** An `expiresAt` already past is an error for new or changed grants, a warning otherwise. */
+  expiredSeverity: Severity;
+  /** Where the policies were read from, for messages (e.g. `origin/main`). */
+  policySource: string;
+}
+
+export type GrantResult = { grant?: Grant; findings: Finding[] };
+
+interface RawGrant {
+  user: string;
+  target: string;
+  role: string;
+  reason: string;
+  ticket?: string;
+  startsAt?: string;
+  expiresAt: string;
+}
+
+/**
+ * Checks one parsed grant document: the grant schema, then the rules that need the policies and the
+ * clock. A grant with only warnings is returned; one with any error is not.
+ */
+export function checkGrant(id: string, doc: SourceDocument, ctx: GrantCheckContext): GrantResult {
+  const schemaErrors = ctx.registry.grant.validate(doc.value);
+  if (schemaErrors.length > 0) return { findings: ajvErrorsToFindings(doc, schemaErrors) };
+  const raw = doc.value as RawGrant;
+  const findings: Finding[] = [];
+  const report = (key: keyof RawGrant, message: string, rule: string, severity: Severity = 'error') =>
+    findings.push({ file: doc.file, ...doc.locate([key]), message, rule, severity });
+
+  const expires = parseTimestamp(raw.expiresAt);
+  if (!expires.ok) report('expiresAt', `"expiresAt": ${expires.reason}`, 'timestamp');
+  const starts = raw.startsAt === undefined ? undefined : parseTimestamp(raw.startsAt);
+  if (starts && !starts.ok) report('startsAt', `"startsAt": ${starts.reason}`, 'timestamp');
+
+  const parsed = ctx.policies.get(raw.target);
+  const role = parsed?.policy.roles.get(raw.role);
+  if (!parsed) {
+    const known = [...ctx.policies.keys()].sort();
+    report(
+      'target',
+      `unknown target "${raw.target}" (policies at ${ctx.policySource} define: ${known.join(', ') || 'none'})`,
+      'unknown-target',
+    );
+  } else if (!role) {
+    report(
+      'role',
+      `target "${raw.target}" has no role "${raw.role}" (it offers: ${[...parsed.policy.roles.keys()].join(', ')})`,
+      'unknown-role',
+    );
+  }
+
+  if (expires.ok && (!starts || starts.ok)) {
+    const expiresAt = expires.date;
+    const startsAt = starts?.ok ? starts.date : undefined;
+    if (startsAt && startsAt.getTime() >= expiresAt.getTime()) {
+      report('expiresAt', `"expiresAt" (${raw.expiresAt}) must be after "startsAt" (${raw.startsAt})`, 'window');
+    } else if (expiresAt.getTime() <= ctx.now.getTime()) {
+      report(
+        'expiresAt',
+        ctx.expiredSeverity === 'error'
+          ? `"expiresAt" (${raw.expiresAt}) is already in the past`
+          : `grant expired at ${raw.expiresAt}; the reaper will revoke it and remove this file`,
+        'expired',
+        ctx.expiredSeverity,
+      );
+    } else if (role) {
+      const from = Math.max(ctx.now.getTime(), startsAt?.getTime() ?? 0);
+      const length = expiresAt.getTime() - from;
+      if (length > role.maxDurationMs) {
+        report(
+          'expiresAt',
+          `grant lasts ${formatDuration(length)}, over the ${role.maxDuration} maximum of role "${raw.role}" on "${raw.target}"`,
+          'max-duration',
+        );
+      }
+    }
+  }
+
+  if (parsed?.extraSchema) {
+    const extra = parsed.extraSchema.validate(doc.value);
+    findings.push(
+      ...ajvErrorsToFindings(doc, extra, { prefix: `policy of "${raw.target}": `, rule: 'grant-schema' }),
+    );
+  }
+
+  if (findings.some((f) => f.severity === 'error') || !expires.ok) return { findings };
+  const grant: Grant = {
+    id,
+    file: doc.file,
+    user: raw.user,
+    target: raw.target,
+    role: raw.role,
+    reason: raw.reason,
+    expiresAt: expires.date,
+    ...(raw.ticket !== undefined ? { ticket: raw.ticket } : {}),
+    ...(starts?.ok ? { startsAt: starts.date } : {}),
+  };
+  return { grant, findings };
+}

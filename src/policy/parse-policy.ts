@@ -1,0 +1,146 @@
+import { posix } from 'node:path';
+import { parseDuration } from '../model/duration.js';
+import type { Finding } from '../model/errors.js';
+import {
+  DEFAULT_ALERTS_BEFORE,
+  DEFAULT_ENFORCE_MAX_FRACTION,
+  DEFAULT_EXEC_TIMEOUT_MS,
+  FIXED_ROLES,
+  type Policy,
+  type Role,
+  type TargetConfig,
+} from '../model/policy.js';
+import type { SourceDocument } from '../model/yaml-source.js';
+import { ajvErrorsToFindings } from './ajv-findings.js';
+import type { CompiledSchema, SchemaRegistry } from './schema-registry.js';
+
+export interface ParsedPolicy {
+  policy: Policy;
+  /** The compiled `grantSchema`, when the policy has one. */
+  extraSchema?: CompiledSchema;
+}
+
+export type PolicyResult = { ok: true; value: ParsedPolicy } | { ok: false; findings: Finding[] };
+
+interface RawRole {
+  maxDuration: string;
+  approvals: number;
+  approvers?: string[];
+  dbRoles?: string[];
+}
+interface RawPolicy {
+  target: Record<string, unknown> & { name: string; type: TargetConfig['type'] };
+  roles: Record<string, RawRole>;
+  grantSchema?: Record<string, unknown>;
+  alerts?: { before?: string[] };
+}
+
+/** Validates one policy document against the policy schema and the rules JSON Schema cannot say. */
+export function parsePolicy(doc: SourceDocument, registry: SchemaRegistry): PolicyResult {
+  const schemaErrors = registry.policy.validate(doc.value);
+  if (schemaErrors.length > 0) return { ok: false, findings: ajvErrorsToFindings(doc, schemaErrors) };
+  const raw = doc.value as RawPolicy;
+  const findings: Finding[] = [];
+  const fail = (path: (string | number)[], message: string, rule: string, part: 'key' | 'value' = 'value') =>
+    findings.push({ file: doc.file, ...doc.locate(path, part), message, rule, severity: 'error' });
+
+  const type = raw.target.type;
+  const fixed = FIXED_ROLES[type];
+  const roles = new Map<string, Role>();
+  for (const [name, r] of Object.entries(raw.roles)) {
+    if (fixed && !fixed.includes(name)) {
+      fail(['roles', name], `a ${type} target offers only the roles ${fixed.join(', ')}; "${name}" is not one`, 'role-name', 'key');
+    }
+    const d = parseDuration(r.maxDuration);
+    if (!d.ok) fail(['roles', name, 'maxDuration'], `"roles.${name}.maxDuration": ${d.reason}`, 'duration');
+    if (r.approvals > 0 && (r.approvers ?? []).length === 0) {
+      fail(['roles', name, 'approvals'], `role "${name}" needs ${r.approvals} approval(s) but lists no approvers`, 'approvers');
+    }
+    if (type === 'postgres' && !r.dbRoles) {
+      fail(['roles', name], `postgres role "${name}" must list the database roles it confers in dbRoles`, 'db-roles', 'key');
+    }
+    if (type !== 'postgres' && r.dbRoles) {
+      fail(['roles', name, 'dbRoles'], `dbRoles applies to postgres targets only`, 'db-roles', 'key');
+    }
+    roles.set(name, {
+      name,
+      maxDuration: r.maxDuration,
+      maxDurationMs: d.ok ? d.ms : 0,
+      approvals: r.approvals,
+      approvers: r.approvers ?? [],
+      dbRoles: r.dbRoles ?? [],
+    });
+  }
+
+  const alertsBeforeMs: number[] = [];
+  (raw.alerts?.before ?? [...DEFAULT_ALERTS_BEFORE]).forEach((text, i) => {
+    const d = parseDuration(text);
+    if (d.ok) alertsBeforeMs.push(d.ms);
+    else fail(['alerts', 'before', i], `"alerts.before.${i}": ${d.reason}`, 'duration');
+  });
+  alertsBeforeMs.sort((a, b) => b - a);
+
+  const target = buildTarget(raw.target, (path, message, rule) => fail(['target', ...path], message, rule));
+
+  let extraSchema: CompiledSchema | undefined;
+  if (raw.grantSchema) {
+    try {
+      extraSchema = registry.compileExtra(raw.grantSchema);
+    } catch (err) {
+      fail(['grantSchema'], `grantSchema is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`, 'grant-schema');
+    }
+  }
+  if (findings.length > 0 || !target) return { ok: false, findings };
+  const policy: Policy = {
+    file: doc.file,
+    target,
+    roles,
+    alertsBeforeMs,
+    ...(raw.grantSchema ? { grantSchema: raw.grantSchema } : {}),
+  };
+  return { ok: true, value: { policy, ...(extraSchema ? { extraSchema } : {}) } };
+}
+
+function buildTarget(
+  t: RawPolicy['target'],
+  fail: (path: string[], message: string, rule: string) => void,
+): TargetConfig | undefined {
+  const base = {
+    name: t.name,
+    enforce: t.enforce === true,
+    enforceMaxFraction: typeof t.enforceMaxFraction === 'number' ? t.enforceMaxFraction : DEFAULT_ENFORCE_MAX_FRACTION,
+  };
+  switch (t.type) {
+    case 'github-team':
+      return { ...base, type: t.type, org: String(t.org), team: String(t.team) };
+    case 'github-repo':
+      return { ...base, type: t.type, repo: String(t.repo) };
+    case 'postgres':
+      return {
+        ...base,
+        type: t.type,
+        urlEnv: String(t.urlEnv),
+        users: (t.users as Record<string, string> | undefined) ?? {},
+        manageLogin: t.manageLogin === true,
+      };
+    case 'exec': {
+      const command = t.command as string[];
+      const program = command[0] ?? '';
+      const normal = posix.normalize(program);
+      if (posix.isAbsolute(program) || normal.startsWith('../') || normal === '..' || program.includes('\\')) {
+        fail(['command', '0'], `exec command "${program}" must be a path inside the repository, relative to its root`, 'exec-command');
+        return undefined;
+      }
+      let timeoutMs = DEFAULT_EXEC_TIMEOUT_MS;
+      if (typeof t.timeout === 'string') {
+        const d = parseDuration(t.timeout);
+        if (!d.ok) {
+          fail(['timeout'], `"target.timeout": ${d.reason}`, 'duration');
+          return undefined;
+        }
+        timeoutMs = d.ms;
+      }
+      return { ...base, type: t.type, command, timeoutMs };
+    }
+  }
+}

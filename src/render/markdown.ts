@@ -1,0 +1,32 @@
+const ZWSP = '&#8203;';
+
+/**
+ * Escapes text from grant files (or any user input) for GitHub-flavoured Markdown so that it renders
+ * as the literal text: no HTML, no links or autolinks, no @mentions, no #references, no table breaks.
+ * GitHub links mentions and URLs after Markdown has been parsed, so backslashes alone cannot stop
+ * them; a zero-width space (as an entity) breaks the pattern without changing what people read.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/\r\n?|\n/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]()#+\-.!|~"']/g, (c) => (c === '"' ? '&quot;' : c === "'" ? '&#39;' : `\\${c}`))
+    .replace(/@/g, `@${ZWSP}`)
+    .replace(/:(?=\/\/)/g, `:${ZWSP}`)
+    .replace(/\b(www)\\\./gi, `$1${ZWSP}\\.`)
+    .replace(/\\#(?=[0-9A-Za-z])/g, `\\#${ZWSP}`);
+}
+
+/** Deep copy of `value` with every string escaped: templates then cannot output raw user text. */
+export function escapeView<T>(value: T): T {
+  if (typeof value === 'string') return escapeMarkdown(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => escapeView(v)) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = escapeView(v);
+    return out as T;
+  }
+  return value;
+}

@@ -1,0 +1,24 @@
+import Handlebars from 'handlebars';
+import { ConfigError, errorMessage } from '../model/errors.js';
+import { escapeView } from './markdown.js';
+import { DEFAULT_TEMPLATES, type TemplateName } from './templates.js';
+
+/** Where a template override may come from: usually the access repo's `templates/` at the base ref. */
+export type TemplateSource = (name: TemplateName) => Promise<string | undefined>;
+
+/**
+ * Renders a named template with `view`. Strings in the view are escaped for Markdown before the
+ * template sees them, and the template runs with Handlebars' HTML escaping off (it would double-escape).
+ */
+export async function renderTemplate(name: TemplateName, view: object, source?: TemplateSource): Promise<string> {
+  const override = source ? await source(name) : undefined;
+  const text = override ?? DEFAULT_TEMPLATES[name];
+  const hb = Handlebars.create();
+  let compiled: Handlebars.TemplateDelegate;
+  try {
+    compiled = hb.compile(text, { noEscape: true, strict: false, knownHelpersOnly: false });
+    return compiled(escapeView(view), { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+  } catch (err) {
+    throw new ConfigError(`template templates/${name}.hbs cannot be rendered: ${errorMessage(err)}`);
+  }
+}

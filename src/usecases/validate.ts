@@ -1,0 +1,112 @@
+import type { Finding } from '../model/errors.js';
+import type { FileTree } from '../model/file-tree.js';
+import type { PathChange, RepoHistory } from '../model/git-port.js';
+import { GRANTS_DIR, POLICIES_DIR, SCHEMAS_DIR, TEMPLATES_DIR, type Grant } from '../model/grant.js';
+import type { Policy } from '../model/policy.js';
+import { describeGrantChange, type GrantChangeRow } from '../plan/grant-change.js';
+import { loadGrants, loadPolicies, sortFindings } from '../policy/load.js';
+import type { SchemaRegistry } from '../policy/schema-registry.js';
+
+export interface ValidateOptions {
+  now: Date;
+  /** Judge the changes since this ref by the policies at its tip. */
+  base?: string;
+}
+
+export interface ValidateDeps {
+  work: FileTree;
+  registry: SchemaRegistry;
+  /** Needed only with `base`. */
+  history?: RepoHistory;
+}
+
+export interface ValidationReport {
+  ok: boolean;
+  /** A policy (or the policies the PR proposes) is itself invalid: a configuration error, exit 2. */
+  policyInvalid: boolean;
+  grantsChecked: number;
+  grants: Grant[];
+  findings: Finding[];
+  /** Where the judging policies came from. */
+  policySource: string;
+  base?: { ref: string; commit: string; diffFrom: string };
+  /** Rows for the plan: grants added or changed (and removed) since base; all valid grants otherwise. */
+  plan: GrantChangeRow[];
+  removed: PathChange[];
+  /** Changes to policies/, schemas/ or templates/ since base: reviewers must look at these. */
+  ruleChanges: PathChange[];
+  policies: ReadonlyMap<string, Policy>;
+}
+
+/**
+ * Validates an access repo at `now`. With `base`, the policies and schemas are read from git at the
+ * base ref's tip and only grants changed since the merge base are judged, so that a pull request
+ * cannot loosen the rules that judge it.
+ */
+export async function validateAccessRepo(opts: ValidateOptions, deps: ValidateDeps): Promise<ValidationReport> {
+  let policyTree = deps.work;
+  let changes: PathChange[] | undefined;
+  let base: ValidationReport['base'];
+  if (opts.base !== undefined) {
+    if (!deps.history) throw new Error('validate --base needs git history');
+    const commit = await deps.history.resolveCommit(opts.base);
+    const head = await deps.history.resolveCommit('HEAD');
+    const diffFrom = (await deps.history.mergeBase(commit, head)) ?? commit;
+    base = { ref: opts.base, commit, diffFrom };
+    policyTree = deps.history.treeAt(commit, opts.base);
+    changes = await deps.history.changedPaths(diffFrom, [GRANTS_DIR, POLICIES_DIR, SCHEMAS_DIR, TEMPLATES_DIR]);
+  }
+
+  const policies = await loadPolicies(policyTree, deps.registry);
+  const findings: Finding[] = [...policies.findings];
+  let policyInvalid = policies.findings.length > 0;
+
+  const ruleChanges = (changes ?? []).filter((c) => !c.path.startsWith(`${GRANTS_DIR}/`));
+  if (base && ruleChanges.some((c) => c.path.startsWith(`${POLICIES_DIR}/`) && c.status !== 'deleted')) {
+    // The PR's own policy files must be valid too, though they do not judge it.
+    const proposed = await loadPolicies(deps.work, deps.registry);
+    const changed = new Set(ruleChanges.map((c) => c.path));
+    const own = proposed.findings.filter((f) => changed.has(f.file));
+    if (own.length > 0) policyInvalid = true;
+    findings.push(...own.map((f) => ({ ...f, message: `${f.message} (proposed policy)` })));
+  }
+
+  const grantChanges = new Map(
+    (changes ?? []).filter((c) => c.path.startsWith(`${GRANTS_DIR}/`)).map((c) => [c.path, c.status]),
+  );
+  const loaded = await loadGrants(
+    deps.work,
+    {
+      registry: deps.registry,
+      policies: policies.byTarget,
+      now: opts.now,
+      expiredSeverity: base ? 'error' : 'warning',
+      policySource: base ? `${opts.base}` : policyTree.label,
+    },
+    changes ? (path) => grantChanges.has(path) && grantChanges.get(path) !== 'deleted' : undefined,
+  );
+  findings.push(...loaded.findings);
+
+  const byTarget = new Map([...policies.byTarget].map(([k, v]) => [k, v.policy]));
+  const plan = loaded.grants.map((g) =>
+    describeGrantChange(g, grantChanges.get(g.file) ?? 'unchanged', byTarget.get(g.target), opts.now),
+  );
+  const removed = [...grantChanges]
+    .filter(([path, status]) => status === 'deleted' && /\.yaml$/.test(path))
+    .map(([path, status]) => ({ path, status }));
+
+  sortFindings(findings);
+  return {
+    ok: !findings.some((f) => f.severity === 'error'),
+    policyInvalid,
+    grantsChecked: loaded.checked,
+    grants: loaded.grants,
+    findings,
+    policySource: base ? opts.base ?? '' : policyTree.label,
+    ...(base ? { base } : {}),
+    plan,
+    removed,
+    ruleChanges,
+    policies: byTarget,
+  };
+}
