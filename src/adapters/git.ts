@@ -60,7 +60,10 @@ export class GitRepo {
    * Paths under `dirs` that differ between `base` and the work tree: committed, staged, unstaged
    * and untracked changes alike, since a PR's check runs on what is checked out.
    */
-  async changedPaths(base: string, dirs: readonly string[]): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
+  async changedPaths(
+    base: string,
+    dirs: readonly string[],
+  ): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
     const out = new Map<string, 'added' | 'modified' | 'deleted'>();
     const diff = await this.git.raw(['diff', '--name-status', '--no-renames', '-z', base, '--', ...dirs]);
     const parts = diff.split('\0');
@@ -94,7 +97,7 @@ export class GitRepo {
           }
           sizes.set(path, { oid, size: Number(size) });
           if (mode === '120000') {
-            const target = (await git.binaryCatFile(['blob', oid])).toString('utf8');
+            const target = ((await git.binaryCatFile(['blob', oid])) as Buffer).toString('utf8');
             entries.push({ path, kind: 'symlink', linkTarget: target });
           } else entries.push({ path, kind: 'file' });
         }
@@ -109,7 +112,7 @@ export class GitRepo {
           info = { oid, size: Number(size) };
         }
         if (info.size > maxBytes) return { tooLarge: info.size };
-        return new Uint8Array(await git.binaryCatFile(['blob', info.oid]));
+        return new Uint8Array((await git.binaryCatFile(['blob', info.oid])) as Buffer);
       },
     };
   }

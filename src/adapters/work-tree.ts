@@ -18,7 +18,11 @@ export class WorkTree implements FileTree {
     try {
       entries = await readdir(join(this.root, dir), { withFileTypes: true });
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      if (
+        (err as NodeJS.ErrnoException).code === 'ENOENT' ||
+        (err as NodeJS.ErrnoException).code === 'ENOTDIR'
+      )
+        return;
       throw err;
     }
     const subdirs: string[] = [];
@@ -38,7 +42,8 @@ export class WorkTree implements FileTree {
   async read(path: string, maxBytes: number): Promise<Uint8Array | { tooLarge: number }> {
     const abs = resolve(this.root, path);
     const rel = relative(this.root, abs);
-    if (rel.startsWith('..') || rel.split(sep).includes('..')) throw new Error(`${path} is outside the repository`);
+    if (rel.startsWith('..') || rel.split(sep).includes('..'))
+      throw new Error(`${path} is outside the repository`);
     // lstat again at read time: a file swapped for a link between list and read is still refused.
     const st = await lstat(abs);
     if (!st.isFile()) throw new Error(`${path} is not a regular file`);

@@ -53,7 +53,9 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
 
 function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('grantops')
-    .description('Access-as-code for temporary production access: grants are pull requests, expiry is enforced.')
+    .description(
+      'Access-as-code for temporary production access: grants are pull requests, expiry is enforced.',
+    )
     .option('--repo <dir>', 'access repository (default: current directory)')
     .option('--now <rfc3339>', 'evaluate at this instant instead of the clock (env GRANTOPS_NOW)')
     .option('--json', 'print exactly one JSON document on stdout; human text goes to stderr')
@@ -83,7 +85,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       const git = opts.base !== undefined ? await GitRepo.open(ctx.repo) : undefined;
       const report = await validateAccessRepo(
         { now: ctx.now, ...(opts.base !== undefined ? { base: opts.base } : {}) },
-        { work: new WorkTree(git?.root ?? ctx.repo), registry: new SchemaRegistry(), ...(git ? { history: git } : {}) },
+        {
+          work: new WorkTree(git?.root ?? ctx.repo),
+          registry: new SchemaRegistry(),
+          ...(git ? { history: git } : {}),
+        },
       );
       const errors = report.findings.filter((f) => f.severity === 'error');
       const warnings = report.findings.filter((f) => f.severity === 'warning');
@@ -111,7 +117,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         );
       } else {
         for (const c of report.ruleChanges) {
-          io.stderr(`${paint(io, 'yellow', 'note:')} this change touches ${c.path} (${c.status}); it is judged by the rules at ${report.policySource}\n`);
+          io.stderr(
+            `${paint(io, 'yellow', 'note:')} this change touches ${c.path} (${c.status}); it is judged by the rules at ${report.policySource}\n`,
+          );
         }
         if (report.plan.length > 0 && report.base) {
           io.stdout(
@@ -150,7 +158,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         { now: ctx.now, ...(window !== undefined ? { expiringWithinMs: window } : {}) },
         { work: new WorkTree(ctx.repo), registry: new SchemaRegistry() },
       );
-      for (const f of report.problems) io.stderr(`${paint(io, 'yellow', safeText(formatFinding(f)))} (not listed)\n`);
+      for (const f of report.problems)
+        io.stderr(`${paint(io, 'yellow', safeText(formatFinding(f)))} (not listed)\n`);
       if (ctx.json) {
         io.stdout(
           `${JSON.stringify(
@@ -188,7 +197,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       const lines = body.split('\n');
       const painted = lines.map((l, i) => {
         const row = report.rows[i - 1];
-        return row ? l.replace(` ${row.state} `, ` ${paint(io, colour[row.state], row.state)} `) : paint(io, 'bold', l);
+        return row
+          ? l.replace(` ${row.state} `, ` ${paint(io, colour[row.state], row.state)} `)
+          : paint(io, 'bold', l);
       });
       io.stdout(`${report.rows.length ? painted.join('\n') : 'no grants'}\n`);
       io.stderr(`${report.rows.length} grant(s) at ${formatTimestamp(report.now)}\n`);
@@ -206,7 +217,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .addOption(new Option('--starts-at <rfc3339>', 'not active before this instant'))
     .action(
       async (
-        opts: { user: string; target: string; role: string; for: string; reason: string; ticket?: string; startsAt?: string },
+        opts: {
+          user: string;
+          target: string;
+          role: string;
+          for: string;
+          reason: string;
+          ticket?: string;
+          startsAt?: string;
+        },
         cmd: Command,
       ) => {
         const ctx = context(cmd);

@@ -103,12 +103,14 @@ export function loadYamlSource(file: string, bytes: Uint8Array, options: LoadOpt
 
 function locateOffset(root: Node | null, path: DocPath, part: 'key' | 'value'): number {
   let node: unknown = root;
-  let offset = (root as Node | null)?.range?.[0] ?? 0;
+  let offset = root?.range?.[0] ?? 0;
   for (let i = 0; i < path.length; i++) {
     const seg = path[i];
     const last = i === path.length - 1;
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg),
+      );
       if (!pair) return offset;
       const keyNode = pair.key as Node;
       const valueNode = pair.value as Node | null;

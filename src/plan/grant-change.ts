@@ -22,7 +22,12 @@ export interface GrantChangeRow {
 }
 
 /** Describes a valid, added or changed grant as a plan row at `now`. Pure. */
-export function describeGrantChange(grant: Grant, change: ChangeStatus | 'unchanged', policy: Policy | undefined, now: Date): GrantChangeRow {
+export function describeGrantChange(
+  grant: Grant,
+  change: ChangeStatus | 'unchanged',
+  policy: Policy | undefined,
+  now: Date,
+): GrantChangeRow {
   const role = policy?.roles.get(grant.role);
   const from = Math.max(now.getTime(), grant.startsAt?.getTime() ?? 0);
   return {

@@ -15,7 +15,8 @@ export function ajvErrorsToFindings(
   const findings: Finding[] = [];
   const seen = new Set<string>();
   for (const e of errors) {
-    if (e.keyword === 'if' || e.keyword === 'allOf' || e.keyword === 'anyOf' || e.keyword === 'oneOf') continue;
+    if (e.keyword === 'if' || e.keyword === 'allOf' || e.keyword === 'anyOf' || e.keyword === 'oneOf')
+      continue;
     const path = pointerToPath(e.instancePath);
     let at: DocPath = path;
     let part: 'key' | 'value' = 'value';
@@ -72,7 +73,13 @@ export function ajvErrorsToFindings(
     const dedupe = `${pos.line}:${pos.column}:${text}`;
     if (seen.has(dedupe)) continue;
     seen.add(dedupe);
-    findings.push({ file: doc.file, ...pos, message: text, rule: options.rule ?? ruleOf(e.keyword), severity: 'error' });
+    findings.push({
+      file: doc.file,
+      ...pos,
+      message: text,
+      rule: options.rule ?? ruleOf(e.keyword),
+      severity: 'error',
+    });
   }
   return findings;
 }
@@ -119,7 +126,11 @@ function editDistance(a: string, b: string): number {
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+      cur[j] = Math.min(
+        (prev[j] ?? 0) + 1,
+        (cur[j - 1] ?? 0) + 1,
+        (prev[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     }
     prev = cur;
   }

@@ -68,7 +68,11 @@ export function checkGrant(id: string, doc: SourceDocument, ctx: GrantCheckConte
     const expiresAt = expires.date;
     const startsAt = starts?.ok ? starts.date : undefined;
     if (startsAt && startsAt.getTime() >= expiresAt.getTime()) {
-      report('expiresAt', `"expiresAt" (${raw.expiresAt}) must be after "startsAt" (${raw.startsAt})`, 'window');
+      report(
+        'expiresAt',
+        `"expiresAt" (${raw.expiresAt}) must be after "startsAt" (${raw.startsAt})`,
+        'window',
+      );
     } else if (expiresAt.getTime() <= ctx.now.getTime()) {
       report(
         'expiresAt',

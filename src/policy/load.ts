@@ -26,7 +26,9 @@ export async function loadPolicies(tree: FileTree, registry: SchemaRegistry): Pr
   const files: string[] = [];
   for (const entry of entries) {
     if (posix.dirname(entry.path) !== POLICIES_DIR) {
-      findings.push(at(entry.path, `policy files live directly in ${POLICIES_DIR}/, not in subfolders`, 'layout'));
+      findings.push(
+        at(entry.path, `policy files live directly in ${POLICIES_DIR}/, not in subfolders`, 'layout'),
+      );
       continue;
     }
     const doc = await readDocument(tree, entry, MAX_POLICY_BYTES, findings);
@@ -67,11 +69,13 @@ export async function loadGrants(
   ctx: GrantCheckContext,
   include?: (path: string) => boolean,
 ): Promise<LoadedGrants> {
-  const entries = (await tree.list(GRANTS_DIR)).filter((e) => isYamlName(e.path) && (!include || include(e.path)));
+  const entries = (await tree.list(GRANTS_DIR)).filter(
+    (e) => isYamlName(e.path) && (!include || include(e.path)),
+  );
   const findings: Finding[] = [];
   const grants: Grant[] = [];
   const idsSeen = new Map<string, string>();
-  const results: (Grant | undefined)[] = new Array(entries.length);
+  const results: (Grant | undefined)[] = [];
 
   for (let i = 0; i < entries.length; i += READ_CONCURRENCY) {
     const batch = entries.slice(i, i + READ_CONCURRENCY);
@@ -88,7 +92,11 @@ export async function loadGrants(
       const clash = idsSeen.get(folded);
       if (clash !== undefined) {
         findings.push(
-          at(entry.path, `grant id "${id.id}" clashes with ${clash} (ids must differ in more than letter case)`, 'duplicate-id'),
+          at(
+            entry.path,
+            `grant id "${id.id}" clashes with ${clash} (ids must differ in more than letter case)`,
+            'duplicate-id',
+          ),
         );
         return;
       }
@@ -113,7 +121,13 @@ async function readDocument(
   findings: Finding[],
 ): Promise<SourceDocument | undefined> {
   if (entry.path.endsWith('.yml')) {
-    findings.push(at(entry.path, `grantops reads only .yaml files; rename this file to ${entry.path.replace(/\.yml$/, '.yaml')}`, 'extension'));
+    findings.push(
+      at(
+        entry.path,
+        `grantops reads only .yaml files; rename this file to ${entry.path.replace(/\.yml$/, '.yaml')}`,
+        'extension',
+      ),
+    );
     return undefined;
   }
   if (entry.kind === 'symlink') {
@@ -135,12 +149,18 @@ async function readDocument(
   try {
     bytes = await tree.read(entry.path, maxBytes);
   } catch (err) {
-    findings.push(at(entry.path, `cannot be read: ${err instanceof Error ? err.message : String(err)}`, 'read'));
+    findings.push(
+      at(entry.path, `cannot be read: ${err instanceof Error ? err.message : String(err)}`, 'read'),
+    );
     return undefined;
   }
   if (!(bytes instanceof Uint8Array)) {
     findings.push(
-      at(entry.path, `file is ${bytes.tooLarge} bytes, over the limit of ${maxBytes} bytes; refusing to parse it`, 'file-too-large'),
+      at(
+        entry.path,
+        `file is ${bytes.tooLarge} bytes, over the limit of ${maxBytes} bytes; refusing to parse it`,
+        'file-too-large',
+      ),
     );
     return undefined;
   }

@@ -49,15 +49,29 @@ export function parsePolicy(doc: SourceDocument, registry: SchemaRegistry): Poli
   const roles = new Map<string, Role>();
   for (const [name, r] of Object.entries(raw.roles)) {
     if (fixed && !fixed.includes(name)) {
-      fail(['roles', name], `a ${type} target offers only the roles ${fixed.join(', ')}; "${name}" is not one`, 'role-name', 'key');
+      fail(
+        ['roles', name],
+        `a ${type} target offers only the roles ${fixed.join(', ')}; "${name}" is not one`,
+        'role-name',
+        'key',
+      );
     }
     const d = parseDuration(r.maxDuration);
     if (!d.ok) fail(['roles', name, 'maxDuration'], `"roles.${name}.maxDuration": ${d.reason}`, 'duration');
     if (r.approvals > 0 && (r.approvers ?? []).length === 0) {
-      fail(['roles', name, 'approvals'], `role "${name}" needs ${r.approvals} approval(s) but lists no approvers`, 'approvers');
+      fail(
+        ['roles', name, 'approvals'],
+        `role "${name}" needs ${r.approvals} approval(s) but lists no approvers`,
+        'approvers',
+      );
     }
     if (type === 'postgres' && !r.dbRoles) {
-      fail(['roles', name], `postgres role "${name}" must list the database roles it confers in dbRoles`, 'db-roles', 'key');
+      fail(
+        ['roles', name],
+        `postgres role "${name}" must list the database roles it confers in dbRoles`,
+        'db-roles',
+        'key',
+      );
     }
     if (type !== 'postgres' && r.dbRoles) {
       fail(['roles', name, 'dbRoles'], `dbRoles applies to postgres targets only`, 'db-roles', 'key');
@@ -87,7 +101,11 @@ export function parsePolicy(doc: SourceDocument, registry: SchemaRegistry): Poli
     try {
       extraSchema = registry.compileExtra(raw.grantSchema);
     } catch (err) {
-      fail(['grantSchema'], `grantSchema is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`, 'grant-schema');
+      fail(
+        ['grantSchema'],
+        `grantSchema is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`,
+        'grant-schema',
+      );
     }
   }
   if (findings.length > 0 || !target) return { ok: false, findings };
@@ -108,7 +126,8 @@ function buildTarget(
   const base = {
     name: t.name,
     enforce: t.enforce === true,
-    enforceMaxFraction: typeof t.enforceMaxFraction === 'number' ? t.enforceMaxFraction : DEFAULT_ENFORCE_MAX_FRACTION,
+    enforceMaxFraction:
+      typeof t.enforceMaxFraction === 'number' ? t.enforceMaxFraction : DEFAULT_ENFORCE_MAX_FRACTION,
   };
   switch (t.type) {
     case 'github-team':
@@ -127,8 +146,17 @@ function buildTarget(
       const command = t.command as string[];
       const program = command[0] ?? '';
       const normal = posix.normalize(program);
-      if (posix.isAbsolute(program) || normal.startsWith('../') || normal === '..' || program.includes('\\')) {
-        fail(['command', '0'], `exec command "${program}" must be a path inside the repository, relative to its root`, 'exec-command');
+      if (
+        posix.isAbsolute(program) ||
+        normal.startsWith('../') ||
+        normal === '..' ||
+        program.includes('\\')
+      ) {
+        fail(
+          ['command', '0'],
+          `exec command "${program}" must be a path inside the repository, relative to its root`,
+          'exec-command',
+        );
         return undefined;
       }
       let timeoutMs = DEFAULT_EXEC_TIMEOUT_MS;

@@ -8,7 +8,7 @@ type FormatsPlugin = (ajv: Ajv2020, formats: string[]) => Ajv2020;
 // run time (Node and esbuild alike) it is the plugin function itself or carries it as `.default`.
 const addFormats: FormatsPlugin =
   typeof addFormatsModule === 'function'
-    ? (addFormatsModule as unknown as FormatsPlugin)
+    ? addFormatsModule
     : (addFormatsModule as unknown as { default: FormatsPlugin }).default;
 
 /** A compiled validator that reports ajv errors (with parent schemas, for our messages). */
@@ -33,7 +33,13 @@ export class SchemaRegistry {
     this.ajv.addVocabulary(['x-message', 'x-parse', 'markdownDescription']);
     // Policy authors write short schemas (`required: [ticket]`) without `type`; everything else stays
     // strict, so a misspelt keyword is an error instead of a rule that silently checks nothing.
-    this.extraAjv = new Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
+    this.extraAjv = new Ajv2020({
+      allErrors: true,
+      verbose: true,
+      strict: true,
+      strictTypes: false,
+      strictRequired: false,
+    });
     addFormats(this.extraAjv, ['date-time', 'uri', 'email']);
     this.grant = wrap(this.ajv.compile(grantSchema));
     this.policy = wrap(this.ajv.compile(policySchema));

@@ -41,7 +41,9 @@ export function validationView(report: ValidationReport, now: Date) {
     errors,
     warnings,
     ruleChanges: report.ruleChanges,
-    policySource: report.base ? `${report.base.ref} (${report.base.commit.slice(0, 7)})` : report.policySource,
+    policySource: report.base
+      ? `${report.base.ref} (${report.base.commit.slice(0, 7)})`
+      : report.policySource,
     grantsChecked: report.grantsChecked,
     now: formatTimestamp(now),
   };

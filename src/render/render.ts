@@ -10,14 +10,21 @@ export type TemplateSource = (name: TemplateName) => Promise<string | undefined>
  * Renders a named template with `view`. Strings in the view are escaped for Markdown before the
  * template sees them, and the template runs with Handlebars' HTML escaping off (it would double-escape).
  */
-export async function renderTemplate(name: TemplateName, view: object, source?: TemplateSource): Promise<string> {
+export async function renderTemplate(
+  name: TemplateName,
+  view: object,
+  source?: TemplateSource,
+): Promise<string> {
   const override = source ? await source(name) : undefined;
   const text = override ?? DEFAULT_TEMPLATES[name];
   const hb = Handlebars.create();
   let compiled: Handlebars.TemplateDelegate;
   try {
     compiled = hb.compile(text, { noEscape: true, strict: false, knownHelpersOnly: false });
-    return compiled(escapeView(view), { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+    return compiled(escapeView(view), {
+      allowProtoPropertiesByDefault: false,
+      allowProtoMethodsByDefault: false,
+    });
   } catch (err) {
     throw new ConfigError(`template templates/${name}.hbs cannot be rendered: ${errorMessage(err)}`);
   }

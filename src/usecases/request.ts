@@ -34,7 +34,10 @@ export interface RequestDeps {
  * Writes a new grant file that the policies accept, or refuses with the policy's reason. The file
  * is checked with exactly the code `validate` uses, so what `request` writes `validate` accepts.
  */
-export async function requestGrant(opts: RequestOptions, deps: RequestDeps): Promise<{ path: string; grant: Grant; text: string }> {
+export async function requestGrant(
+  opts: RequestOptions,
+  deps: RequestDeps,
+): Promise<{ path: string; grant: Grant; text: string }> {
   const duration = parseDuration(opts.for);
   if (!duration.ok) throw new ConfigError(`--for: ${duration.reason}`);
   let start = opts.now;
@@ -76,7 +79,8 @@ export async function requestGrant(opts: RequestOptions, deps: RequestDeps): Pro
       policySource: deps.work.label,
     });
     const errors = checked.findings.filter((f) => f.severity === 'error');
-    if (errors.length > 0 || !checked.grant) throw new PolicyViolationError('request refused by policy', errors);
+    if (errors.length > 0 || !checked.grant)
+      throw new PolicyViolationError('request refused by policy', errors);
     if (await deps.createFile(path, text)) return { path, grant: checked.grant, text };
   }
   throw new ConfigError(`too many grant files named ${stem}*.yaml already exist`);

@@ -38,13 +38,17 @@ export async function reportStatus(
   });
   const rows = loaded.grants
     .map((grant) => {
-      const window = opts.expiringWithinMs ?? policies.byTarget.get(grant.target)?.policy.alertsBeforeMs[0] ?? 86_400_000;
+      const window =
+        opts.expiringWithinMs ?? policies.byTarget.get(grant.target)?.policy.alertsBeforeMs[0] ?? 86_400_000;
       return {
         grant,
         state: grantStateAt(grant, opts.now, window),
         remainingMs: grant.expiresAt.getTime() - opts.now.getTime(),
       };
     })
-    .sort((a, b) => a.grant.expiresAt.getTime() - b.grant.expiresAt.getTime() || (a.grant.id < b.grant.id ? -1 : 1));
+    .sort(
+      (a, b) =>
+        a.grant.expiresAt.getTime() - b.grant.expiresAt.getTime() || (a.grant.id < b.grant.id ? -1 : 1),
+    );
   return { now: opts.now, rows, problems: loaded.findings.filter((f) => f.rule !== 'expired') };
 }

@@ -43,7 +43,10 @@ export interface ValidationReport {
  * base ref's tip and only grants changed since the merge base are judged, so that a pull request
  * cannot loosen the rules that judge it.
  */
-export async function validateAccessRepo(opts: ValidateOptions, deps: ValidateDeps): Promise<ValidationReport> {
+export async function validateAccessRepo(
+  opts: ValidateOptions,
+  deps: ValidateDeps,
+): Promise<ValidationReport> {
   let policyTree = deps.work;
   let changes: PathChange[] | undefined;
   let base: ValidationReport['base'];
@@ -54,7 +57,12 @@ export async function validateAccessRepo(opts: ValidateOptions, deps: ValidateDe
     const diffFrom = (await deps.history.mergeBase(commit, head)) ?? commit;
     base = { ref: opts.base, commit, diffFrom };
     policyTree = deps.history.treeAt(commit, opts.base);
-    changes = await deps.history.changedPaths(diffFrom, [GRANTS_DIR, POLICIES_DIR, SCHEMAS_DIR, TEMPLATES_DIR]);
+    changes = await deps.history.changedPaths(diffFrom, [
+      GRANTS_DIR,
+      POLICIES_DIR,
+      SCHEMAS_DIR,
+      TEMPLATES_DIR,
+    ]);
   }
 
   const policies = await loadPolicies(policyTree, deps.registry);
@@ -102,7 +110,7 @@ export async function validateAccessRepo(opts: ValidateOptions, deps: ValidateDe
     grantsChecked: loaded.checked,
     grants: loaded.grants,
     findings,
-    policySource: base ? opts.base ?? '' : policyTree.label,
+    policySource: base ? (opts.base ?? '') : policyTree.label,
     ...(base ? { base } : {}),
     plan,
     removed,

@@ -1,0 +1,19 @@
+// Bundles the Action and the CLI into self-contained ESM files that run with plain `node`.
+import { build } from 'esbuild';
+
+const banner =
+  "import { createRequire as __grantopsCreateRequire } from 'node:module';\n" +
+  'const require = __grantopsCreateRequire(import.meta.url);';
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  legalComments: 'eof',
+  logLevel: 'warning',
+  banner: { js: banner },
+};
+
+await build({ ...common, entryPoints: ['src/action/index.ts'], outfile: 'dist/index.js' });
+await build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' });

@@ -1,0 +1,16 @@
+import * as core from '@actions/core';
+import { errorMessage, formatFinding, GrantopsError } from '../model/errors.js';
+import { readInputs } from './inputs.js';
+import { annotate, runAction } from './main.js';
+
+// The one place that fails the step: everything below throws typed errors.
+try {
+  await runAction(readInputs());
+} catch (err) {
+  if (err instanceof GrantopsError) {
+    const findings = (err as GrantopsError & { findings?: Parameters<typeof annotate>[0] }).findings ?? [];
+    annotate(findings);
+    for (const f of findings) core.info(formatFinding(f));
+  }
+  core.setFailed(errorMessage(err));
+}

@@ -1,0 +1,130 @@
+import * as core from '@actions/core';
+import { resolve } from 'node:path';
+import { createOctokit, GitHubRepoClient } from '../adapters/github.js';
+import { GitRepo } from '../adapters/git.js';
+import { WorkTree } from '../adapters/work-tree.js';
+import { ConfigError, errorMessage, formatFinding, type Finding } from '../model/errors.js';
+import type { FileTree } from '../model/file-tree.js';
+import { TEMPLATES_DIR } from '../model/grant.js';
+import { formatTimestamp, parseTimestamp } from '../model/time.js';
+import { SchemaRegistry } from '../policy/schema-registry.js';
+import { validationView } from '../render/plan-view.js';
+import { renderTemplate, type TemplateSource } from '../render/render.js';
+import { reportStatus } from '../usecases/status.js';
+import { validateAccessRepo } from '../usecases/validate.js';
+import type { ActionInputs } from './inputs.js';
+
+export const VALIDATE_MARKER = '<!-- grantops:validate -->';
+
+/** Runs one Action command. Returns normally on success; throws to fail the step. */
+export async function runAction(inputs: ActionInputs): Promise<void> {
+  const now = resolveNow(inputs.now);
+  switch (inputs.command) {
+    case 'validate':
+      return runValidate(inputs, now);
+    case 'status':
+      return runStatus(inputs, now);
+  }
+}
+
+function resolveNow(text: string | undefined): Date {
+  if (!text) return new Date();
+  const p = parseTimestamp(text);
+  if (!p.ok) throw new ConfigError(`input "now": ${p.reason}`);
+  return p.date;
+}
+
+async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
+  const git = await GitRepo.open(resolve(inputs.repoPath));
+  const base = inputs.base ?? inputs.pullRequest?.baseSha;
+  if (base && /^[0-9a-f]{40}$/.test(base) && !(await git.hasCommit(base))) {
+    // actions/checkout fetches only the merge commit by default; the base is one fetch away.
+    core.info(`fetching base commit ${base}`);
+    await git.fetchCommit('origin', base);
+  }
+  core.startGroup('Validate grants and policies');
+  const report = await validateAccessRepo(
+    { now, ...(base ? { base } : {}) },
+    { work: new WorkTree(git.root), registry: new SchemaRegistry(), history: git },
+  );
+  for (const f of report.findings) core.info(formatFinding(f));
+  core.endGroup();
+  annotate(report.findings);
+
+  const templates = templateSource(base ? git.treeAt(base) : new WorkTree(git.root));
+  const markdown = await renderTemplate('pr-comment.md', validationView(report, now), templates);
+  await core.summary.addRaw(markdown, true).write();
+
+  if (inputs.pullRequest && inputs.token) {
+    const client = new GitHubRepoClient(
+      createOctokit({ token: inputs.token, baseUrl: inputs.apiUrl, log: (m) => core.warning(m) }),
+      inputs.owner,
+      inputs.repo,
+    );
+    try {
+      const r = await client.upsertStickyComment(inputs.pullRequest.number, VALIDATE_MARKER, markdown);
+      core.info(`${r.created ? 'created' : 'updated'} plan comment ${r.id} on #${inputs.pullRequest.number}`);
+    } catch (err) {
+      // A fork's read-only token cannot comment; the annotations and summary still carry the verdict.
+      core.warning(`could not write the plan comment: ${errorMessage(err)}`);
+    }
+  }
+
+  core.setOutput('ok', String(report.ok));
+  core.setOutput('grants', String(report.grantsChecked));
+  core.setOutput('errors', String(report.findings.filter((f) => f.severity === 'error').length));
+  if (report.policyInvalid) throw new ConfigError('policy files are invalid');
+  if (!report.ok) {
+    throw new Error(`${report.findings.filter((f) => f.severity === 'error').length} grant problem(s) found`);
+  }
+}
+
+async function runStatus(inputs: ActionInputs, now: Date): Promise<void> {
+  const report = await reportStatus(
+    { now },
+    { work: new WorkTree(resolve(inputs.repoPath)), registry: new SchemaRegistry() },
+  );
+  annotate(report.problems.map((f) => ({ ...f, severity: 'warning' as const })));
+  const rows = report.rows.map((r) => [
+    r.grant.id,
+    r.grant.user,
+    r.grant.target,
+    r.grant.role,
+    r.state,
+    formatTimestamp(r.grant.expiresAt),
+  ]);
+  await core.summary
+    .addHeading('grantops status', 3)
+    .addTable([
+      ['Grant', 'User', 'Target', 'Role', 'State', 'Expires'].map((data) => ({ data, header: true })),
+      ...rows.map((r) => r.map(htmlEscape)),
+    ])
+    .write();
+  core.setOutput('grants', String(report.rows.length));
+}
+
+/** One annotation per finding, on the exact line and column of the file. */
+export function annotate(findings: readonly Finding[]): void {
+  for (const f of findings) {
+    const props = { title: `grantops ${f.rule}`, file: f.file, startLine: f.line, startColumn: f.column };
+    if (f.severity === 'error') core.error(f.message, props);
+    else core.warning(f.message, props);
+  }
+}
+
+function templateSource(tree: FileTree): TemplateSource {
+  return async (name) => {
+    const path = `${TEMPLATES_DIR}/${name}.hbs`;
+    const entries = await tree.list(TEMPLATES_DIR);
+    const entry = entries.find((e) => e.path === path && e.kind === 'file');
+    if (!entry) return undefined;
+    const bytes = await tree.read(path, 256 * 1024);
+    if (!(bytes instanceof Uint8Array)) throw new ConfigError(`${path} is too large`);
+    return Buffer.from(bytes).toString('utf8');
+  };
+}
+
+/** core.summary tables are HTML; grant fields are data, not markup. */
+function htmlEscape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,99 @@
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+
+export interface GitHubClientOptions {
+  token: string;
+  /** `GITHUB_API_URL`: github.com, GitHub Enterprise Server, or a test server. */
+  baseUrl?: string;
+  log?: (message: string) => void;
+  /** Retries on secondary rate limits and 5xx before giving up. */
+  maxRetries?: number;
+}
+
+const MyOctokit = Octokit.plugin(retry, throttling);
+export type GitHubOctokit = InstanceType<typeof MyOctokit>;
+
+/** Octokit with GitHub's recommended retry and throttling behaviour, pointed at `baseUrl`. */
+export function createOctokit(opts: GitHubClientOptions): GitHubOctokit {
+  const log = opts.log ?? (() => undefined);
+  const maxRetries = opts.maxRetries ?? 3;
+  return new MyOctokit({
+    auth: opts.token,
+    baseUrl: (opts.baseUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
+    userAgent: 'grantops',
+    request: { retries: maxRetries },
+    throttle: {
+      onRateLimit: (
+        retryAfter: number,
+        options: { method: string; url: string },
+        _o: unknown,
+        retryCount: number,
+      ) => {
+        log(`rate limit on ${options.method} ${options.url}; retry ${retryCount + 1} in ${retryAfter}s`);
+        return retryCount < maxRetries;
+      },
+      onSecondaryRateLimit: (
+        retryAfter: number,
+        options: { method: string; url: string },
+        _o: unknown,
+        retryCount: number,
+      ) => {
+        log(
+          `secondary rate limit on ${options.method} ${options.url}; retry ${retryCount + 1} in ${retryAfter}s`,
+        );
+        return retryCount < maxRetries;
+      },
+    },
+    log: { debug: () => undefined, info: () => undefined, warn: log, error: log },
+  });
+}
+
+/** Comments on issues and pull requests, the way grantops talks to reviewers. */
+export interface IssueComments {
+  /**
+   * Creates the comment carrying `marker`, or edits it in place if one exists: one comment per PR,
+   * never one per push.
+   */
+  upsertStickyComment(
+    issueNumber: number,
+    marker: string,
+    body: string,
+  ): Promise<{ id: number; created: boolean }>;
+}
+
+export class GitHubRepoClient implements IssueComments {
+  constructor(
+    private readonly octokit: GitHubOctokit,
+    readonly owner: string,
+    readonly repo: string,
+  ) {}
+
+  async upsertStickyComment(issueNumber: number, marker: string, body: string) {
+    const text = `${marker}\n${body}`;
+    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
+      owner: this.owner,
+      repo: this.repo,
+      issue_number: issueNumber,
+      per_page: 100,
+    });
+    // Only a bot's comment is ours to edit: a person quoting the marker must not get overwritten.
+    const mine = comments.find((c) => c.body?.includes(marker) && c.user?.type === 'Bot');
+    if (mine) {
+      await this.octokit.rest.issues.updateComment({
+        owner: this.owner,
+        repo: this.repo,
+        comment_id: mine.id,
+        body: text,
+      });
+      return { id: mine.id, created: false };
+    }
+    const created = await this.octokit.rest.issues.createComment({
+      owner: this.owner,
+      repo: this.repo,
+      issue_number: issueNumber,
+      body: text,
+    });
+    return { id: created.data.id, created: true };
+  }
+}
