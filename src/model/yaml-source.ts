@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import type { Finding, SourcePosition } from './errors.js';
 
 /** A path into a parsed document, as ajv's instancePath segments: keys and array indexes. */
@@ -74,6 +74,18 @@ export function loadYamlSource(file: string, bytes: Uint8Array, options: LoadOpt
   if (findings.length > 0) return { ok: false, findings };
 
   visit(doc, {
+    Node(_key, node) {
+      // Explicit tags (!!binary, !!timestamp, !custom) change what a value means: refuse them.
+      if (!isAlias(node) && node.tag !== undefined) {
+        findings.push({
+          file,
+          ...at(node.range?.[0]),
+          message: `explicit YAML tags (${node.tag.replace('tag:yaml.org,2002:', '!!')}) are not allowed in grantops files`,
+          rule: 'yaml-tag',
+          severity: 'error',
+        });
+      }
+    },
     Alias(_key, node) {
       findings.push({
         file,

@@ -121,7 +121,7 @@ export function parsePolicy(doc: SourceDocument, registry: SchemaRegistry): Poli
 
 function buildTarget(
   t: RawPolicy['target'],
-  fail: (path: string[], message: string, rule: string) => void,
+  fail: (path: (string | number)[], message: string, rule: string) => void,
 ): TargetConfig | undefined {
   const base = {
     name: t.name,
