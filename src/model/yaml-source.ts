@@ -94,7 +94,8 @@ export function loadYamlSource(file: string, bytes: Uint8Array, options: LoadOpt
         rule: 'yaml-alias',
         severity: 'error',
       });
-      return visit.SKIP;
+      // One finding is enough: a bomb holds thousands of aliases.
+      return visit.BREAK;
     },
   });
   if (findings.length > 0) return { ok: false, findings };

@@ -1,0 +1,130 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { aGrant, NOW, POLICIES } from '../support/builders.js';
+import { cli } from '../support/cli.js';
+import { tempRepo, type TempRepo } from '../support/repo.js';
+
+/** Real repositories: a PR branch is judged by the policies at the tip of its base. */
+let repo: TempRepo;
+afterEach(() => repo.cleanup());
+
+function repoWithMain(): TempRepo {
+  repo = tempRepo({ ...POLICIES, 'grants/existing.yaml': aGrant().for('erin').yaml() }, { git: true });
+  repo.git('checkout', '-q', '-b', 'pr');
+  return repo;
+}
+
+interface ValidateJson {
+  ok: boolean;
+  grants: number;
+  errors: { file: string; line: number; column: number; message: string }[];
+  ruleChanges: { path: string; status: string }[];
+  removed: { path: string }[];
+  plan: { id: string; change: string; duration: string; approvalsText: string }[];
+}
+const json = async (...args: string[]) => {
+  const r = await cli(repo.dir, 'validate', '--now', NOW, '--json', ...args);
+  return { code: r.code, doc: JSON.parse(r.stdout) as ValidateJson, stderr: r.stderr };
+};
+
+describe('validate --base', () => {
+  it('judges a PR that loosens a policy by the policy of its base', async () => {
+    repoWithMain();
+    repo.write({
+      'policies/prod-db.yaml': POLICIES['policies/prod-db.yaml'].replace('maxDuration: 8h', 'maxDuration: 72h'),
+      'grants/bob-long.yaml': aGrant().for('bob').expiresAt('2026-11-30T12:00:00Z').yaml(),
+    });
+    repo.commit('loosen and use it');
+
+    const head = await json();
+    expect(head.code).toBe(0); // judged by its own (loosened) policy, the grant would pass
+
+    const { code, doc } = await json('--base', 'main');
+    expect(code).toBe(1);
+    expect(doc.grants).toBe(1);
+    expect(doc.errors).toEqual([
+      {
+        file: 'grants/bob-long.yaml',
+        line: 6,
+        column: 12,
+        message: 'grant lasts 2d, over the 8h maximum of role "readonly" on "prod-db"',
+        rule: 'max-duration',
+      },
+    ]);
+    expect(doc.ruleChanges).toEqual([{ path: 'policies/prod-db.yaml', status: 'modified' }]);
+  });
+
+  it('reads the base with git, ignoring uncommitted policy edits in the work tree', async () => {
+    repoWithMain();
+    repo.write({
+      'policies/prod-db.yaml': POLICIES['policies/prod-db.yaml'].replace('readonly:', 'superuser: { maxDuration: 8h, approvals: 0, dbRoles: [postgres] }\n  readonly:'),
+      'grants/root.yaml': aGrant().on('prod-db', 'superuser').yaml(),
+    });
+    const { code, doc } = await json('--base', 'main');
+    expect(code).toBe(1);
+    expect(doc.errors.map((e) => e.message)).toEqual([
+      'target "prod-db" has no role "superuser" (it offers: readonly, readwrite)',
+    ]);
+  });
+
+  it('checks only grants changed since the merge base, and lists removed ones', async () => {
+    repoWithMain();
+    repo.write({ 'grants/new.yaml': aGrant().for('frank').yaml() });
+    repo.git('rm', '-q', 'grants/existing.yaml');
+    repo.commit('add frank, drop erin');
+    // main moves on with a grant that would fail: it is not this PR's to answer for.
+    repo.git('checkout', '-q', 'main');
+    repo.write({ 'grants/later.yaml': aGrant().for('gina').expiresAt('2030-01-01T00:00:00Z').yaml() });
+    repo.commit('later on main');
+    repo.git('checkout', '-q', 'pr');
+
+    const { code, doc } = await json('--base', 'main');
+    expect(code).toBe(0);
+    expect(doc.grants).toBe(1);
+    expect(doc.plan.map((p) => [p.id, p.change, p.duration, p.approvalsText])).toEqual([
+      ['new', 'added', '6h', '1 from @acme/dba, bob'],
+    ]);
+    expect(doc.removed).toEqual([{ path: 'grants/existing.yaml', status: 'deleted' }]);
+  });
+
+  it('makes an expiresAt in the past an error for a changed grant', async () => {
+    repoWithMain();
+    repo.write({ 'grants/old.yaml': aGrant().expiresAt('2026-11-28T11:00:00Z').yaml() });
+    repo.commit('stale');
+    const { code, doc } = await json('--base', 'main');
+    expect(code).toBe(1);
+    expect(doc.errors.map((e) => e.message)).toEqual(['"expiresAt" (2026-11-28T11:00:00Z) is already in the past']);
+  });
+
+  it('validates the policies a PR proposes and exits 2 when they are broken', async () => {
+    repoWithMain();
+    repo.write({ 'policies/prod-db.yaml': POLICIES['policies/prod-db.yaml'].replace('maxDuration: 8h', 'maxDuration: 8 hours') });
+    repo.commit('typo');
+    const { code, doc } = await json('--base', 'main');
+    expect(code).toBe(2);
+    expect(doc.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`)).toEqual([
+      'policies/prod-db.yaml:6:28: "roles.readonly.maxDuration" must be a duration such as 90m, 8h, 2d or 1d12h (proposed policy)',
+    ]);
+  });
+
+  it('calls out a PR that changes the schemas', async () => {
+    repoWithMain();
+    repo.write({ 'schemas/grant.schema.json': '{}' });
+    repo.commit('schema');
+    const r = await cli(repo.dir, 'validate', '--now', NOW, '--base', 'main');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('note: this change touches schemas/grant.schema.json (added); it is judged by the rules at main');
+  });
+
+  it('exits 2 for a ref that does not exist or a directory that is not a repository', async () => {
+    repoWithMain();
+    expect((await cli(repo.dir, 'validate', '--base', 'nope')).code).toBe(2);
+    const plain = tempRepo(POLICIES);
+    try {
+      const r = await cli(plain.dir, 'validate', '--base', 'main');
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('is not inside a git repository');
+    } finally {
+      plain.cleanup();
+    }
+  });
+});
