@@ -12381,7 +12381,7 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
@@ -12416,7 +12416,7 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias;
+    exports.isAlias = isAlias2;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
     exports.isMap = isMap2;
@@ -24836,7 +24836,8 @@ var WorkTree = class {
     try {
       entries = await readdir(join(this.root, dir), { withFileTypes: true });
     } catch (err) {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR") return;
+      if (err.code === "ENOENT" || err.code === "ENOTDIR")
+        return;
       throw err;
     }
     const subdirs = [];
@@ -24855,7 +24856,8 @@ var WorkTree = class {
   async read(path, maxBytes) {
     const abs = resolve(this.root, path);
     const rel = relative(this.root, abs);
-    if (rel.startsWith("..") || rel.split(sep).includes("..")) throw new Error(`${path} is outside the repository`);
+    if (rel.startsWith("..") || rel.split(sep).includes(".."))
+      throw new Error(`${path} is outside the repository`);
     const st = await lstat(abs);
     if (!st.isFile()) throw new Error(`${path} is not a regular file`);
     if (st.size > maxBytes) return { tooLarge: st.size };
@@ -25219,7 +25221,13 @@ var SchemaRegistry = class {
     this.ajv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
     addFormats(this.ajv, ["date-time", "uri", "email"]);
     this.ajv.addVocabulary(["x-message", "x-parse", "markdownDescription"]);
-    this.extraAjv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
+    this.extraAjv = new import__.Ajv2020({
+      allErrors: true,
+      verbose: true,
+      strict: true,
+      strictTypes: false,
+      strictRequired: false
+    });
     addFormats(this.extraAjv, ["date-time", "uri", "email"]);
     this.grant = wrap(this.ajv.compile(grant_schema_default));
     this.policy = wrap(this.ajv.compile(policy_schema_default));
@@ -25331,6 +25339,17 @@ function loadYamlSource(file, bytes, options) {
   }
   if (findings.length > 0) return { ok: false, findings };
   (0, import_yaml.visit)(doc, {
+    Node(_key, node) {
+      if (!(0, import_yaml.isAlias)(node) && node.tag !== void 0) {
+        findings.push({
+          file,
+          ...at2(node.range?.[0]),
+          message: `explicit YAML tags (${node.tag.replace("tag:yaml.org,2002:", "!!")}) are not allowed in grantops files`,
+          rule: "yaml-tag",
+          severity: "error"
+        });
+      }
+    },
     Alias(_key, node) {
       findings.push({
         file,
@@ -25339,7 +25358,7 @@ function loadYamlSource(file, bytes, options) {
         rule: "yaml-alias",
         severity: "error"
       });
-      return import_yaml.visit.SKIP;
+      return import_yaml.visit.BREAK;
     }
   });
   if (findings.length > 0) return { ok: false, findings };
@@ -25363,7 +25382,9 @@ function locateOffset(root, path, part) {
     const seg = path[i2];
     const last2 = i2 === path.length - 1;
     if ((0, import_yaml.isMap)(node)) {
-      const pair = node.items.find((p2) => (0, import_yaml.isPair)(p2) && (0, import_yaml.isScalar)(p2.key) && String(p2.key.value) === String(seg));
+      const pair = node.items.find(
+        (p2) => (0, import_yaml.isPair)(p2) && (0, import_yaml.isScalar)(p2.key) && String(p2.key.value) === String(seg)
+      );
       if (!pair) return offset;
       const keyNode = pair.key;
       const valueNode = pair.value;
@@ -25435,7 +25456,8 @@ function ajvErrorsToFindings(doc, errors, options = {}) {
   const findings = [];
   const seen = /* @__PURE__ */ new Set();
   for (const e of errors) {
-    if (e.keyword === "if" || e.keyword === "allOf" || e.keyword === "anyOf" || e.keyword === "oneOf") continue;
+    if (e.keyword === "if" || e.keyword === "allOf" || e.keyword === "anyOf" || e.keyword === "oneOf")
+      continue;
     const path = pointerToPath(e.instancePath);
     let at2 = path;
     let part = "value";
@@ -25492,7 +25514,13 @@ function ajvErrorsToFindings(doc, errors, options = {}) {
     const dedupe = `${pos.line}:${pos.column}:${text}`;
     if (seen.has(dedupe)) continue;
     seen.add(dedupe);
-    findings.push({ file: doc.file, ...pos, message: text, rule: options.rule ?? ruleOf(e.keyword), severity: "error" });
+    findings.push({
+      file: doc.file,
+      ...pos,
+      message: text,
+      rule: options.rule ?? ruleOf(e.keyword),
+      severity: "error"
+    });
   }
   return findings;
 }
@@ -25528,7 +25556,11 @@ function editDistance(a, b2) {
   for (let i2 = 1; i2 <= a.length; i2++) {
     const cur = [i2];
     for (let j2 = 1; j2 <= b2.length; j2++) {
-      cur[j2] = Math.min((prev[j2] ?? 0) + 1, (cur[j2 - 1] ?? 0) + 1, (prev[j2 - 1] ?? 0) + (a[i2 - 1] === b2[j2 - 1] ? 0 : 1));
+      cur[j2] = Math.min(
+        (prev[j2] ?? 0) + 1,
+        (cur[j2 - 1] ?? 0) + 1,
+        (prev[j2 - 1] ?? 0) + (a[i2 - 1] === b2[j2 - 1] ? 0 : 1)
+      );
     }
     prev = cur;
   }
@@ -25566,7 +25598,11 @@ function checkGrant(id, doc, ctx) {
     const expiresAt = expires.date;
     const startsAt = starts?.ok ? starts.date : void 0;
     if (startsAt && startsAt.getTime() >= expiresAt.getTime()) {
-      report("expiresAt", `"expiresAt" (${raw.expiresAt}) must be after "startsAt" (${raw.startsAt})`, "window");
+      report(
+        "expiresAt",
+        `"expiresAt" (${raw.expiresAt}) must be after "startsAt" (${raw.startsAt})`,
+        "window"
+      );
     } else if (expiresAt.getTime() <= ctx.now.getTime()) {
       report(
         "expiresAt",
@@ -25631,15 +25667,29 @@ function parsePolicy(doc, registry) {
   const roles = /* @__PURE__ */ new Map();
   for (const [name, r2] of Object.entries(raw.roles)) {
     if (fixed && !fixed.includes(name)) {
-      fail(["roles", name], `a ${type} target offers only the roles ${fixed.join(", ")}; "${name}" is not one`, "role-name", "key");
+      fail(
+        ["roles", name],
+        `a ${type} target offers only the roles ${fixed.join(", ")}; "${name}" is not one`,
+        "role-name",
+        "key"
+      );
     }
     const d = parseDuration(r2.maxDuration);
     if (!d.ok) fail(["roles", name, "maxDuration"], `"roles.${name}.maxDuration": ${d.reason}`, "duration");
     if (r2.approvals > 0 && (r2.approvers ?? []).length === 0) {
-      fail(["roles", name, "approvals"], `role "${name}" needs ${r2.approvals} approval(s) but lists no approvers`, "approvers");
+      fail(
+        ["roles", name, "approvals"],
+        `role "${name}" needs ${r2.approvals} approval(s) but lists no approvers`,
+        "approvers"
+      );
     }
     if (type === "postgres" && !r2.dbRoles) {
-      fail(["roles", name], `postgres role "${name}" must list the database roles it confers in dbRoles`, "db-roles", "key");
+      fail(
+        ["roles", name],
+        `postgres role "${name}" must list the database roles it confers in dbRoles`,
+        "db-roles",
+        "key"
+      );
     }
     if (type !== "postgres" && r2.dbRoles) {
       fail(["roles", name, "dbRoles"], `dbRoles applies to postgres targets only`, "db-roles", "key");
@@ -25666,7 +25716,11 @@ function parsePolicy(doc, registry) {
     try {
       extraSchema = registry.compileExtra(raw.grantSchema);
     } catch (err) {
-      fail(["grantSchema"], `grantSchema is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`, "grant-schema");
+      fail(
+        ["grantSchema"],
+        `grantSchema is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`,
+        "grant-schema"
+      );
     }
   }
   if (findings.length > 0 || !target) return { ok: false, findings };
@@ -25703,7 +25757,11 @@ function buildTarget(t2, fail) {
       const program2 = command[0] ?? "";
       const normal = posix2.normalize(program2);
       if (posix2.isAbsolute(program2) || normal.startsWith("../") || normal === ".." || program2.includes("\\")) {
-        fail(["command", "0"], `exec command "${program2}" must be a path inside the repository, relative to its root`, "exec-command");
+        fail(
+          ["command", 0],
+          `exec command "${program2}" must be a path inside the repository, relative to its root`,
+          "exec-command"
+        );
         return void 0;
       }
       let timeoutMs = DEFAULT_EXEC_TIMEOUT_MS;
@@ -25731,7 +25789,9 @@ async function loadPolicies(tree, registry) {
   const files = [];
   for (const entry of entries) {
     if (posix3.dirname(entry.path) !== POLICIES_DIR) {
-      findings.push(at(entry.path, `policy files live directly in ${POLICIES_DIR}/, not in subfolders`, "layout"));
+      findings.push(
+        at(entry.path, `policy files live directly in ${POLICIES_DIR}/, not in subfolders`, "layout")
+      );
       continue;
     }
     const doc = await readDocument(tree, entry, MAX_POLICY_BYTES, findings);
@@ -25759,11 +25819,13 @@ async function loadPolicies(tree, registry) {
   return { byTarget, findings, files };
 }
 async function loadGrants(tree, ctx, include) {
-  const entries = (await tree.list(GRANTS_DIR)).filter((e) => isYamlName(e.path) && (!include || include(e.path)));
+  const entries = (await tree.list(GRANTS_DIR)).filter(
+    (e) => isYamlName(e.path) && (!include || include(e.path))
+  );
   const findings = [];
   const grants = [];
   const idsSeen = /* @__PURE__ */ new Map();
-  const results = new Array(entries.length);
+  const results = [];
   for (let i2 = 0; i2 < entries.length; i2 += READ_CONCURRENCY) {
     const batch = entries.slice(i2, i2 + READ_CONCURRENCY);
     const docs = await Promise.all(batch.map((e) => readDocument(tree, e, MAX_GRANT_BYTES, findings)));
@@ -25779,7 +25841,11 @@ async function loadGrants(tree, ctx, include) {
       const clash = idsSeen.get(folded);
       if (clash !== void 0) {
         findings.push(
-          at(entry.path, `grant id "${id.id}" clashes with ${clash} (ids must differ in more than letter case)`, "duplicate-id")
+          at(
+            entry.path,
+            `grant id "${id.id}" clashes with ${clash} (ids must differ in more than letter case)`,
+            "duplicate-id"
+          )
         );
         return;
       }
@@ -25797,7 +25863,13 @@ function isYamlName(path) {
 }
 async function readDocument(tree, entry, maxBytes, findings) {
   if (entry.path.endsWith(".yml")) {
-    findings.push(at(entry.path, `grantops reads only .yaml files; rename this file to ${entry.path.replace(/\.yml$/, ".yaml")}`, "extension"));
+    findings.push(
+      at(
+        entry.path,
+        `grantops reads only .yaml files; rename this file to ${entry.path.replace(/\.yml$/, ".yaml")}`,
+        "extension"
+      )
+    );
     return void 0;
   }
   if (entry.kind === "symlink") {
@@ -25819,12 +25891,18 @@ async function readDocument(tree, entry, maxBytes, findings) {
   try {
     bytes = await tree.read(entry.path, maxBytes);
   } catch (err) {
-    findings.push(at(entry.path, `cannot be read: ${err instanceof Error ? err.message : String(err)}`, "read"));
+    findings.push(
+      at(entry.path, `cannot be read: ${err instanceof Error ? err.message : String(err)}`, "read")
+    );
     return void 0;
   }
   if (!(bytes instanceof Uint8Array)) {
     findings.push(
-      at(entry.path, `file is ${bytes.tooLarge} bytes, over the limit of ${maxBytes} bytes; refusing to parse it`, "file-too-large")
+      at(
+        entry.path,
+        `file is ${bytes.tooLarge} bytes, over the limit of ${maxBytes} bytes; refusing to parse it`,
+        "file-too-large"
+      )
     );
     return void 0;
   }
@@ -25867,7 +25945,9 @@ async function reportStatus(opts, deps) {
       state: grantStateAt(grant, opts.now, window2),
       remainingMs: grant.expiresAt.getTime() - opts.now.getTime()
     };
-  }).sort((a, b2) => a.grant.expiresAt.getTime() - b2.grant.expiresAt.getTime() || (a.grant.id < b2.grant.id ? -1 : 1));
+  }).sort(
+    (a, b2) => a.grant.expiresAt.getTime() - b2.grant.expiresAt.getTime() || (a.grant.id < b2.grant.id ? -1 : 1)
+  );
   return { now: opts.now, rows, problems: loaded.findings.filter((f) => f.rule !== "expired") };
 }
 
@@ -25915,7 +25995,8 @@ ${new import_yaml2.Document(body).toString({ lineWidth: 0 })}`;
       policySource: deps.work.label
     });
     const errors = checked.findings.filter((f) => f.severity === "error");
-    if (errors.length > 0 || !checked.grant) throw new PolicyViolationError("request refused by policy", errors);
+    if (errors.length > 0 || !checked.grant)
+      throw new PolicyViolationError("request refused by policy", errors);
     if (await deps.createFile(path, text)) return { path, grant: checked.grant, text };
   }
   throw new ConfigError(`too many grant files named ${stem}*.yaml already exist`);
@@ -25952,9 +26033,15 @@ async function validateAccessRepo(opts, deps) {
     const commit = await deps.history.resolveCommit(opts.base);
     const head = await deps.history.resolveCommit("HEAD");
     const diffFrom = await deps.history.mergeBase(commit, head) ?? commit;
-    base = { ref: opts.base, commit, diffFrom };
-    policyTree = deps.history.treeAt(commit, opts.base);
-    changes = await deps.history.changedPaths(diffFrom, [GRANTS_DIR, POLICIES_DIR, SCHEMAS_DIR, TEMPLATES_DIR]);
+    const label = opts.baseLabel ?? opts.base;
+    base = { ref: label, commit, diffFrom };
+    policyTree = deps.history.treeAt(commit, label);
+    changes = await deps.history.changedPaths(diffFrom, [
+      GRANTS_DIR,
+      POLICIES_DIR,
+      SCHEMAS_DIR,
+      TEMPLATES_DIR
+    ]);
   }
   const policies = await loadPolicies(policyTree, deps.registry);
   const findings = [...policies.findings];
@@ -25977,7 +26064,7 @@ async function validateAccessRepo(opts, deps) {
       policies: policies.byTarget,
       now: opts.now,
       expiredSeverity: base ? "error" : "warning",
-      policySource: base ? `${opts.base}` : policyTree.label
+      policySource: policyTree.label
     },
     changes ? (path) => grantChanges.has(path) && grantChanges.get(path) !== "deleted" : void 0
   );
@@ -26008,8 +26095,9 @@ var CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 };
 function paint(io2, colour, text) {
   return io2.color ? `\x1B[${CODES[colour]}m${text}\x1B[0m` : text;
 }
+var CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 function safeText(text) {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c3) => `\\u${c3.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.replace(CONTROL, (c3) => `\\u${c3.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 function table(headers, rows, maxCell = 48) {
   const clip = (s) => {
@@ -26059,7 +26147,9 @@ async function runCli(argv, io2) {
   }
 }
 function buildProgram(io2, setExit) {
-  const program2 = new Command("grantops").description("Access-as-code for temporary production access: grants are pull requests, expiry is enforced.").option("--repo <dir>", "access repository (default: current directory)").option("--now <rfc3339>", "evaluate at this instant instead of the clock (env GRANTOPS_NOW)").option("--json", "print exactly one JSON document on stdout; human text goes to stderr").showHelpAfterError().exitOverride().configureOutput({ writeOut: (s) => io2.stdout(s), writeErr: (s) => io2.stderr(s) });
+  const program2 = new Command("grantops").description(
+    "Access-as-code for temporary production access: grants are pull requests, expiry is enforced."
+  ).option("--repo <dir>", "access repository (default: current directory)").option("--now <rfc3339>", "evaluate at this instant instead of the clock (env GRANTOPS_NOW)").option("--json", "print exactly one JSON document on stdout; human text goes to stderr").showHelpAfterError().exitOverride().configureOutput({ writeOut: (s) => io2.stdout(s), writeErr: (s) => io2.stderr(s) });
   const context = (cmd) => {
     const g = cmd.optsWithGlobals();
     const repo = g.repo ? resolve2(io2.cwd, g.repo) : io2.cwd;
@@ -26077,7 +26167,11 @@ function buildProgram(io2, setExit) {
     const git = opts.base !== void 0 ? await GitRepo.open(ctx.repo) : void 0;
     const report = await validateAccessRepo(
       { now: ctx.now, ...opts.base !== void 0 ? { base: opts.base } : {} },
-      { work: new WorkTree(git?.root ?? ctx.repo), registry: new SchemaRegistry(), ...git ? { history: git } : {} }
+      {
+        work: new WorkTree(git?.root ?? ctx.repo),
+        registry: new SchemaRegistry(),
+        ...git ? { history: git } : {}
+      }
     );
     const errors = report.findings.filter((f) => f.severity === "error");
     const warnings = report.findings.filter((f) => f.severity === "warning");
@@ -26107,8 +26201,10 @@ function buildProgram(io2, setExit) {
       );
     } else {
       for (const c3 of report.ruleChanges) {
-        io2.stderr(`${paint(io2, "yellow", "note:")} this change touches ${c3.path} (${c3.status}); it is judged by the rules at ${report.policySource}
-`);
+        io2.stderr(
+          `${paint(io2, "yellow", "note:")} this change touches ${c3.path} (${c3.status}); it is judged by the rules at ${report.policySource}
+`
+        );
       }
       if (report.plan.length > 0 && report.base) {
         io2.stdout(
@@ -26143,7 +26239,8 @@ function buildProgram(io2, setExit) {
       { now: ctx.now, ...window2 !== void 0 ? { expiringWithinMs: window2 } : {} },
       { work: new WorkTree(ctx.repo), registry: new SchemaRegistry() }
     );
-    for (const f of report.problems) io2.stderr(`${paint(io2, "yellow", safeText(formatFinding(f)))} (not listed)
+    for (const f of report.problems)
+      io2.stderr(`${paint(io2, "yellow", safeText(formatFinding(f)))} (not listed)
 `);
     if (ctx.json) {
       io2.stdout(

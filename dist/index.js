@@ -36118,7 +36118,7 @@ var require_identity = __commonJS({
     var SCALAR = /* @__PURE__ */ Symbol.for("yaml.scalar");
     var SEQ = /* @__PURE__ */ Symbol.for("yaml.seq");
     var NODE_TYPE = /* @__PURE__ */ Symbol.for("yaml.node.type");
-    var isAlias = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
+    var isAlias2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === ALIAS;
     var isDocument = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === DOC;
     var isMap2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === MAP;
     var isPair2 = (node) => !!node && typeof node === "object" && node[NODE_TYPE] === PAIR;
@@ -36153,7 +36153,7 @@ var require_identity = __commonJS({
     exports.SCALAR = SCALAR;
     exports.SEQ = SEQ;
     exports.hasAnchor = hasAnchor;
-    exports.isAlias = isAlias;
+    exports.isAlias = isAlias2;
     exports.isCollection = isCollection;
     exports.isDocument = isDocument;
     exports.isMap = isMap2;
@@ -43926,6 +43926,9 @@ function setFailed(message) {
   process.exitCode = ExitCode.Failure;
   error(message);
 }
+function debug(message) {
+  issueCommand("debug", {}, message);
+}
 function error(message, properties = {}) {
   issueCommand("error", toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
@@ -48114,7 +48117,14 @@ function readInputs() {
     owner,
     repo,
     eventName: ctx.eventName,
-    ...pr?.base?.sha && pr.head?.sha ? { pullRequest: { number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha } } : {},
+    ...pr?.base?.sha && pr.head?.sha ? {
+      pullRequest: {
+        number: pr.number,
+        baseSha: pr.base.sha,
+        headSha: pr.head.sha,
+        ...pr.base.ref ? { baseRef: pr.base.ref } : {}
+      }
+    } : {},
     ...base ? { base } : {},
     ...now ? { now } : {}
   };
@@ -48473,18 +48483,27 @@ function createOctokit(opts) {
     auth: opts.token,
     baseUrl: (opts.baseUrl ?? "https://api.github.com").replace(/\/+$/, ""),
     userAgent: "grantops",
-    request: { retries: maxRetries },
+    // Per-request `request.retries` would make plugin-retry retry every status, 403 included.
+    retry: { retries: maxRetries },
     throttle: {
       onRateLimit: (retryAfter, options, _o, retryCount) => {
         log(`rate limit on ${options.method} ${options.url}; retry ${retryCount + 1} in ${retryAfter}s`);
         return retryCount < maxRetries;
       },
       onSecondaryRateLimit: (retryAfter, options, _o, retryCount) => {
-        log(`secondary rate limit on ${options.method} ${options.url}; retry ${retryCount + 1} in ${retryAfter}s`);
+        log(
+          `secondary rate limit on ${options.method} ${options.url}; retry ${retryCount + 1} in ${retryAfter}s`
+        );
         return retryCount < maxRetries;
       }
     },
-    log: { debug: () => void 0, info: () => void 0, warn: log, error: log }
+    // Octokit logs every failed request itself; grantops reports failures where it handles them.
+    log: {
+      debug: () => void 0,
+      info: () => void 0,
+      warn: opts.debug ?? (() => void 0),
+      error: opts.debug ?? (() => void 0)
+    }
   });
 }
 var GitHubRepoClient = class {
@@ -48507,7 +48526,12 @@ ${body}`;
     });
     const mine = comments.find((c3) => c3.body?.includes(marker) && c3.user?.type === "Bot");
     if (mine) {
-      await this.octokit.rest.issues.updateComment({ owner: this.owner, repo: this.repo, comment_id: mine.id, body: text });
+      await this.octokit.rest.issues.updateComment({
+        owner: this.owner,
+        repo: this.repo,
+        comment_id: mine.id,
+        body: text
+      });
       return { id: mine.id, created: false };
     }
     const created = await this.octokit.rest.issues.createComment({
@@ -53605,7 +53629,8 @@ var WorkTree = class {
     try {
       entries = await readdir2(join(this.root, dir), { withFileTypes: true });
     } catch (err) {
-      if (err.code === "ENOENT" || err.code === "ENOTDIR") return;
+      if (err.code === "ENOENT" || err.code === "ENOTDIR")
+        return;
       throw err;
     }
     const subdirs = [];
@@ -53624,7 +53649,8 @@ var WorkTree = class {
   async read(path, maxBytes) {
     const abs = resolve(this.root, path);
     const rel = relative(this.root, abs);
-    if (rel.startsWith("..") || rel.split(sep2).includes("..")) throw new Error(`${path} is outside the repository`);
+    if (rel.startsWith("..") || rel.split(sep2).includes(".."))
+      throw new Error(`${path} is outside the repository`);
     const st = await lstat2(abs);
     if (!st.isFile()) throw new Error(`${path} is not a regular file`);
     if (st.size > maxBytes) return { tooLarge: st.size };
@@ -53975,7 +54001,13 @@ var SchemaRegistry = class {
     this.ajv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
     addFormats(this.ajv, ["date-time", "uri", "email"]);
     this.ajv.addVocabulary(["x-message", "x-parse", "markdownDescription"]);
-    this.extraAjv = new import__.Ajv2020({ allErrors: true, verbose: true, strict: true, strictTypes: false, strictRequired: false });
+    this.extraAjv = new import__.Ajv2020({
+      allErrors: true,
+      verbose: true,
+      strict: true,
+      strictTypes: false,
+      strictRequired: false
+    });
     addFormats(this.extraAjv, ["date-time", "uri", "email"]);
     this.grant = wrap(this.ajv.compile(grant_schema_default));
     this.policy = wrap(this.ajv.compile(policy_schema_default));
@@ -54069,7 +54101,7 @@ var import_handlebars = __toESM(require_lib2(), 1);
 // src/render/markdown.ts
 var ZWSP = "&#8203;";
 function escapeMarkdown(text) {
-  return text.replace(/\r\n?|\n/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/[\\`*_{}[\]()#+\-.!|~"']/g, (c3) => c3 === '"' ? "&quot;" : c3 === "'" ? "&#39;" : `\\${c3}`).replace(/@/g, `@${ZWSP}`).replace(/:(?=\/\/)/g, `:${ZWSP}`).replace(/\b(www)\\\./gi, `$1${ZWSP}\\.`).replace(/\\#(?=[0-9A-Za-z])/g, `\\#${ZWSP}`);
+  return text.replace(/\r\n?|\n/g, " ").replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/[\\`*_{}[\]()|~]/g, (c3) => `\\${c3}`).replace(/^(\s*)(\d+)([.)])/, "$1$2\\$3").replace(/^(\s*)([-+#=])/, "$1\\$2").replace(/#(?=[0-9A-Za-z])/g, `#${ZWSP}`).replace(/@/g, `@${ZWSP}`).replace(/:(?=\/\/)/g, `:${ZWSP}`).replace(/\b(www)\./gi, `$1${ZWSP}.`);
 }
 function escapeView(value) {
   if (typeof value === "string") return escapeMarkdown(value);
@@ -54139,7 +54171,10 @@ async function renderTemplate(name, view, source) {
   let compiled;
   try {
     compiled = hb.compile(text, { noEscape: true, strict: false, knownHelpersOnly: false });
-    return compiled(escapeView(view), { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+    return compiled(escapeView(view), {
+      allowProtoPropertiesByDefault: false,
+      allowProtoMethodsByDefault: false
+    });
   } catch (err) {
     throw new ConfigError(`template templates/${name}.hbs cannot be rendered: ${errorMessage(err)}`);
   }
@@ -54198,6 +54233,17 @@ function loadYamlSource(file, bytes, options) {
   }
   if (findings.length > 0) return { ok: false, findings };
   (0, import_yaml.visit)(doc, {
+    Node(_key, node) {
+      if (!(0, import_yaml.isAlias)(node) && node.tag !== void 0) {
+        findings.push({
+          file,
+          ...at2(node.range?.[0]),
+          message: `explicit YAML tags (${node.tag.replace("tag:yaml.org,2002:", "!!")}) are not allowed in grantops files`,
+          rule: "yaml-tag",
+          severity: "error"
+        });
+      }
+    },
     Alias(_key, node) {
       findings.push({
         file,
@@ -54206,7 +54252,7 @@ function loadYamlSource(file, bytes, options) {
         rule: "yaml-alias",
         severity: "error"
       });
-      return import_yaml.visit.SKIP;
+      return import_yaml.visit.BREAK;
     }
   });
   if (findings.length > 0) return { ok: false, findings };
@@ -54230,7 +54276,9 @@ function locateOffset(root, path, part) {
     const seg = path[i2];
     const last2 = i2 === path.length - 1;
     if ((0, import_yaml.isMap)(node)) {
-      const pair = node.items.find((p2) => (0, import_yaml.isPair)(p2) && (0, import_yaml.isScalar)(p2.key) && String(p2.key.value) === String(seg));
+      const pair = node.items.find(
+        (p2) => (0, import_yaml.isPair)(p2) && (0, import_yaml.isScalar)(p2.key) && String(p2.key.value) === String(seg)
+      );
       if (!pair) return offset;
       const keyNode = pair.key;
       const valueNode = pair.value;
@@ -54302,7 +54350,8 @@ function ajvErrorsToFindings(doc, errors, options = {}) {
   const findings = [];
   const seen = /* @__PURE__ */ new Set();
   for (const e of errors) {
-    if (e.keyword === "if" || e.keyword === "allOf" || e.keyword === "anyOf" || e.keyword === "oneOf") continue;
+    if (e.keyword === "if" || e.keyword === "allOf" || e.keyword === "anyOf" || e.keyword === "oneOf")
+      continue;
     const path = pointerToPath(e.instancePath);
     let at2 = path;
     let part = "value";
@@ -54359,7 +54408,13 @@ function ajvErrorsToFindings(doc, errors, options = {}) {
     const dedupe = `${pos.line}:${pos.column}:${text}`;
     if (seen.has(dedupe)) continue;
     seen.add(dedupe);
-    findings.push({ file: doc.file, ...pos, message: text, rule: options.rule ?? ruleOf(e.keyword), severity: "error" });
+    findings.push({
+      file: doc.file,
+      ...pos,
+      message: text,
+      rule: options.rule ?? ruleOf(e.keyword),
+      severity: "error"
+    });
   }
   return findings;
 }
@@ -54395,7 +54450,11 @@ function editDistance(a, b2) {
   for (let i2 = 1; i2 <= a.length; i2++) {
     const cur = [i2];
     for (let j2 = 1; j2 <= b2.length; j2++) {
-      cur[j2] = Math.min((prev[j2] ?? 0) + 1, (cur[j2 - 1] ?? 0) + 1, (prev[j2 - 1] ?? 0) + (a[i2 - 1] === b2[j2 - 1] ? 0 : 1));
+      cur[j2] = Math.min(
+        (prev[j2] ?? 0) + 1,
+        (cur[j2 - 1] ?? 0) + 1,
+        (prev[j2 - 1] ?? 0) + (a[i2 - 1] === b2[j2 - 1] ? 0 : 1)
+      );
     }
     prev = cur;
   }
@@ -54433,7 +54492,11 @@ function checkGrant(id, doc, ctx) {
     const expiresAt = expires.date;
     const startsAt = starts?.ok ? starts.date : void 0;
     if (startsAt && startsAt.getTime() >= expiresAt.getTime()) {
-      report("expiresAt", `"expiresAt" (${raw.expiresAt}) must be after "startsAt" (${raw.startsAt})`, "window");
+      report(
+        "expiresAt",
+        `"expiresAt" (${raw.expiresAt}) must be after "startsAt" (${raw.startsAt})`,
+        "window"
+      );
     } else if (expiresAt.getTime() <= ctx.now.getTime()) {
       report(
         "expiresAt",
@@ -54498,15 +54561,29 @@ function parsePolicy(doc, registry) {
   const roles = /* @__PURE__ */ new Map();
   for (const [name, r2] of Object.entries(raw.roles)) {
     if (fixed && !fixed.includes(name)) {
-      fail(["roles", name], `a ${type} target offers only the roles ${fixed.join(", ")}; "${name}" is not one`, "role-name", "key");
+      fail(
+        ["roles", name],
+        `a ${type} target offers only the roles ${fixed.join(", ")}; "${name}" is not one`,
+        "role-name",
+        "key"
+      );
     }
     const d = parseDuration(r2.maxDuration);
     if (!d.ok) fail(["roles", name, "maxDuration"], `"roles.${name}.maxDuration": ${d.reason}`, "duration");
     if (r2.approvals > 0 && (r2.approvers ?? []).length === 0) {
-      fail(["roles", name, "approvals"], `role "${name}" needs ${r2.approvals} approval(s) but lists no approvers`, "approvers");
+      fail(
+        ["roles", name, "approvals"],
+        `role "${name}" needs ${r2.approvals} approval(s) but lists no approvers`,
+        "approvers"
+      );
     }
     if (type === "postgres" && !r2.dbRoles) {
-      fail(["roles", name], `postgres role "${name}" must list the database roles it confers in dbRoles`, "db-roles", "key");
+      fail(
+        ["roles", name],
+        `postgres role "${name}" must list the database roles it confers in dbRoles`,
+        "db-roles",
+        "key"
+      );
     }
     if (type !== "postgres" && r2.dbRoles) {
       fail(["roles", name, "dbRoles"], `dbRoles applies to postgres targets only`, "db-roles", "key");
@@ -54533,7 +54610,11 @@ function parsePolicy(doc, registry) {
     try {
       extraSchema = registry.compileExtra(raw.grantSchema);
     } catch (err) {
-      fail(["grantSchema"], `grantSchema is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`, "grant-schema");
+      fail(
+        ["grantSchema"],
+        `grantSchema is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`,
+        "grant-schema"
+      );
     }
   }
   if (findings.length > 0 || !target) return { ok: false, findings };
@@ -54570,7 +54651,11 @@ function buildTarget(t2, fail) {
       const program = command[0] ?? "";
       const normal = posix2.normalize(program);
       if (posix2.isAbsolute(program) || normal.startsWith("../") || normal === ".." || program.includes("\\")) {
-        fail(["command", "0"], `exec command "${program}" must be a path inside the repository, relative to its root`, "exec-command");
+        fail(
+          ["command", 0],
+          `exec command "${program}" must be a path inside the repository, relative to its root`,
+          "exec-command"
+        );
         return void 0;
       }
       let timeoutMs = DEFAULT_EXEC_TIMEOUT_MS;
@@ -54598,7 +54683,9 @@ async function loadPolicies(tree, registry) {
   const files = [];
   for (const entry of entries) {
     if (posix3.dirname(entry.path) !== POLICIES_DIR) {
-      findings.push(at(entry.path, `policy files live directly in ${POLICIES_DIR}/, not in subfolders`, "layout"));
+      findings.push(
+        at(entry.path, `policy files live directly in ${POLICIES_DIR}/, not in subfolders`, "layout")
+      );
       continue;
     }
     const doc = await readDocument(tree, entry, MAX_POLICY_BYTES, findings);
@@ -54626,11 +54713,13 @@ async function loadPolicies(tree, registry) {
   return { byTarget, findings, files };
 }
 async function loadGrants(tree, ctx, include) {
-  const entries = (await tree.list(GRANTS_DIR)).filter((e) => isYamlName(e.path) && (!include || include(e.path)));
+  const entries = (await tree.list(GRANTS_DIR)).filter(
+    (e) => isYamlName(e.path) && (!include || include(e.path))
+  );
   const findings = [];
   const grants = [];
   const idsSeen = /* @__PURE__ */ new Map();
-  const results = new Array(entries.length);
+  const results = [];
   for (let i2 = 0; i2 < entries.length; i2 += READ_CONCURRENCY) {
     const batch = entries.slice(i2, i2 + READ_CONCURRENCY);
     const docs = await Promise.all(batch.map((e) => readDocument(tree, e, MAX_GRANT_BYTES, findings)));
@@ -54646,7 +54735,11 @@ async function loadGrants(tree, ctx, include) {
       const clash = idsSeen.get(folded);
       if (clash !== void 0) {
         findings.push(
-          at(entry.path, `grant id "${id.id}" clashes with ${clash} (ids must differ in more than letter case)`, "duplicate-id")
+          at(
+            entry.path,
+            `grant id "${id.id}" clashes with ${clash} (ids must differ in more than letter case)`,
+            "duplicate-id"
+          )
         );
         return;
       }
@@ -54664,7 +54757,13 @@ function isYamlName(path) {
 }
 async function readDocument(tree, entry, maxBytes, findings) {
   if (entry.path.endsWith(".yml")) {
-    findings.push(at(entry.path, `grantops reads only .yaml files; rename this file to ${entry.path.replace(/\.yml$/, ".yaml")}`, "extension"));
+    findings.push(
+      at(
+        entry.path,
+        `grantops reads only .yaml files; rename this file to ${entry.path.replace(/\.yml$/, ".yaml")}`,
+        "extension"
+      )
+    );
     return void 0;
   }
   if (entry.kind === "symlink") {
@@ -54686,12 +54785,18 @@ async function readDocument(tree, entry, maxBytes, findings) {
   try {
     bytes = await tree.read(entry.path, maxBytes);
   } catch (err) {
-    findings.push(at(entry.path, `cannot be read: ${err instanceof Error ? err.message : String(err)}`, "read"));
+    findings.push(
+      at(entry.path, `cannot be read: ${err instanceof Error ? err.message : String(err)}`, "read")
+    );
     return void 0;
   }
   if (!(bytes instanceof Uint8Array)) {
     findings.push(
-      at(entry.path, `file is ${bytes.tooLarge} bytes, over the limit of ${maxBytes} bytes; refusing to parse it`, "file-too-large")
+      at(
+        entry.path,
+        `file is ${bytes.tooLarge} bytes, over the limit of ${maxBytes} bytes; refusing to parse it`,
+        "file-too-large"
+      )
     );
     return void 0;
   }
@@ -54734,7 +54839,9 @@ async function reportStatus(opts, deps) {
       state: grantStateAt(grant, opts.now, window2),
       remainingMs: grant.expiresAt.getTime() - opts.now.getTime()
     };
-  }).sort((a, b2) => a.grant.expiresAt.getTime() - b2.grant.expiresAt.getTime() || (a.grant.id < b2.grant.id ? -1 : 1));
+  }).sort(
+    (a, b2) => a.grant.expiresAt.getTime() - b2.grant.expiresAt.getTime() || (a.grant.id < b2.grant.id ? -1 : 1)
+  );
   return { now: opts.now, rows, problems: loaded.findings.filter((f) => f.rule !== "expired") };
 }
 
@@ -54769,9 +54876,15 @@ async function validateAccessRepo(opts, deps) {
     const commit = await deps.history.resolveCommit(opts.base);
     const head = await deps.history.resolveCommit("HEAD");
     const diffFrom = await deps.history.mergeBase(commit, head) ?? commit;
-    base = { ref: opts.base, commit, diffFrom };
-    policyTree = deps.history.treeAt(commit, opts.base);
-    changes = await deps.history.changedPaths(diffFrom, [GRANTS_DIR, POLICIES_DIR, SCHEMAS_DIR, TEMPLATES_DIR]);
+    const label = opts.baseLabel ?? opts.base;
+    base = { ref: label, commit, diffFrom };
+    policyTree = deps.history.treeAt(commit, label);
+    changes = await deps.history.changedPaths(diffFrom, [
+      GRANTS_DIR,
+      POLICIES_DIR,
+      SCHEMAS_DIR,
+      TEMPLATES_DIR
+    ]);
   }
   const policies = await loadPolicies(policyTree, deps.registry);
   const findings = [...policies.findings];
@@ -54794,7 +54907,7 @@ async function validateAccessRepo(opts, deps) {
       policies: policies.byTarget,
       now: opts.now,
       expiredSeverity: base ? "error" : "warning",
-      policySource: base ? `${opts.base}` : policyTree.label
+      policySource: policyTree.label
     },
     changes ? (path) => grantChanges.has(path) && grantChanges.get(path) !== "deleted" : void 0
   );
@@ -54846,7 +54959,11 @@ async function runValidate(inputs, now) {
   }
   startGroup("Validate grants and policies");
   const report = await validateAccessRepo(
-    { now, ...base ? { base } : {} },
+    {
+      now,
+      ...base ? { base } : {},
+      ...!inputs.base && inputs.pullRequest?.baseRef ? { baseLabel: inputs.pullRequest.baseRef } : {}
+    },
     { work: new WorkTree(git.root), registry: new SchemaRegistry(), history: git }
   );
   for (const f of report.findings) info(formatFinding(f));
@@ -54857,7 +54974,12 @@ async function runValidate(inputs, now) {
   await summary.addRaw(markdown, true).write();
   if (inputs.pullRequest && inputs.token) {
     const client = new GitHubRepoClient(
-      createOctokit({ token: inputs.token, baseUrl: inputs.apiUrl, log: (m) => warning(m) }),
+      createOctokit({
+        token: inputs.token,
+        baseUrl: inputs.apiUrl,
+        log: (m) => warning(m),
+        debug: (m) => debug(m)
+      }),
       inputs.owner,
       inputs.repo
     );
@@ -54877,7 +54999,10 @@ async function runValidate(inputs, now) {
   }
 }
 async function runStatus(inputs, now) {
-  const report = await reportStatus({ now }, { work: new WorkTree(resolve2(inputs.repoPath)), registry: new SchemaRegistry() });
+  const report = await reportStatus(
+    { now },
+    { work: new WorkTree(resolve2(inputs.repoPath)), registry: new SchemaRegistry() }
+  );
   annotate(report.problems.map((f) => ({ ...f, severity: "warning" })));
   const rows = report.rows.map((r2) => [
     r2.grant.id,

@@ -16,7 +16,7 @@ export interface ActionInputs {
   repo: string;
   eventName: string;
   /** Set on pull_request events. */
-  pullRequest?: { number: number; baseSha: string; headSha: string };
+  pullRequest?: { number: number; baseSha: string; baseRef?: string; headSha: string };
   /** Explicit base ref input, overrides the PR's base. */
   base?: string;
   now?: string;
@@ -30,7 +30,7 @@ export function readInputs(): ActionInputs {
   }
   const ctx = github.context;
   const pr = ctx.payload.pull_request as
-    { number: number; base?: { sha?: string }; head?: { sha?: string } } | undefined;
+    { number: number; base?: { sha?: string; ref?: string }; head?: { sha?: string } } | undefined;
   const base = core.getInput('base');
   const now = core.getInput('now');
   const repository = process.env.GITHUB_REPOSITORY ?? '';
@@ -44,7 +44,14 @@ export function readInputs(): ActionInputs {
     repo,
     eventName: ctx.eventName,
     ...(pr?.base?.sha && pr.head?.sha
-      ? { pullRequest: { number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha } }
+      ? {
+          pullRequest: {
+            number: pr.number,
+            baseSha: pr.base.sha,
+            headSha: pr.head.sha,
+            ...(pr.base.ref ? { baseRef: pr.base.ref } : {}),
+          },
+        }
       : {}),
     ...(base ? { base } : {}),
     ...(now ? { now } : {}),

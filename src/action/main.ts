@@ -44,7 +44,11 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
   }
   core.startGroup('Validate grants and policies');
   const report = await validateAccessRepo(
-    { now, ...(base ? { base } : {}) },
+    {
+      now,
+      ...(base ? { base } : {}),
+      ...(!inputs.base && inputs.pullRequest?.baseRef ? { baseLabel: inputs.pullRequest.baseRef } : {}),
+    },
     { work: new WorkTree(git.root), registry: new SchemaRegistry(), history: git },
   );
   for (const f of report.findings) core.info(formatFinding(f));
@@ -57,7 +61,12 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
 
   if (inputs.pullRequest && inputs.token) {
     const client = new GitHubRepoClient(
-      createOctokit({ token: inputs.token, baseUrl: inputs.apiUrl, log: (m) => core.warning(m) }),
+      createOctokit({
+        token: inputs.token,
+        baseUrl: inputs.apiUrl,
+        log: (m) => core.warning(m),
+        debug: (m) => core.debug(m),
+      }),
       inputs.owner,
       inputs.repo,
     );

@@ -7,6 +7,8 @@ export interface GitHubClientOptions {
   /** `GITHUB_API_URL`: github.com, GitHub Enterprise Server, or a test server. */
   baseUrl?: string;
   log?: (message: string) => void;
+  /** Octokit's own request log, for debug output. */
+  debug?: (message: string) => void;
   /** Retries on secondary rate limits and 5xx before giving up. */
   maxRetries?: number;
 }
@@ -22,7 +24,8 @@ export function createOctokit(opts: GitHubClientOptions): GitHubOctokit {
     auth: opts.token,
     baseUrl: (opts.baseUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
     userAgent: 'grantops',
-    request: { retries: maxRetries },
+    // Per-request `request.retries` would make plugin-retry retry every status, 403 included.
+    retry: { retries: maxRetries },
     throttle: {
       onRateLimit: (
         retryAfter: number,
@@ -45,7 +48,13 @@ export function createOctokit(opts: GitHubClientOptions): GitHubOctokit {
         return retryCount < maxRetries;
       },
     },
-    log: { debug: () => undefined, info: () => undefined, warn: log, error: log },
+    // Octokit logs every failed request itself; grantops reports failures where it handles them.
+    log: {
+      debug: () => undefined,
+      info: () => undefined,
+      warn: opts.debug ?? (() => undefined),
+      error: opts.debug ?? (() => undefined),
+    },
   });
 }
 

@@ -153,7 +153,7 @@ function buildTarget(
         program.includes('\\')
       ) {
         fail(
-          ['command', '0'],
+          ['command', 0],
           `exec command "${program}" must be a path inside the repository, relative to its root`,
           'exec-command',
         );

@@ -7,16 +7,21 @@ const ZWSP = '&#8203;';
  * them; a zero-width space (as an entity) breaks the pattern without changing what people read.
  */
 export function escapeMarkdown(text: string): string {
-  return text
-    .replace(/\r\n?|\n/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_{}[\]()#+\-.!|~"']/g, (c) => (c === '"' ? '&quot;' : c === "'" ? '&#39;' : `\\${c}`))
-    .replace(/@/g, `@${ZWSP}`)
-    .replace(/:(?=\/\/)/g, `:${ZWSP}`)
-    .replace(/\b(www)\\\./gi, `$1${ZWSP}\\.`)
-    .replace(/\\#(?=[0-9A-Za-z])/g, `\\#${ZWSP}`);
+  return (
+    text
+      .replace(/\r\n?|\n/g, ' ')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/[\\`*_{}[\]()|~]/g, (c) => `\\${c}`)
+      // Block markers only mean something at the start of a line: a value may be placed there.
+      .replace(/^(\s*)(\d+)([.)])/, '$1$2\\$3')
+      .replace(/^(\s*)([-+#=])/, '$1\\$2')
+      .replace(/#(?=[0-9A-Za-z])/g, `#${ZWSP}`)
+      .replace(/@/g, `@${ZWSP}`)
+      .replace(/:(?=\/\/)/g, `:${ZWSP}`)
+      .replace(/\b(www)\./gi, `$1${ZWSP}.`)
+  );
 }
 
 /** Deep copy of `value` with every string escaped: templates then cannot output raw user text. */

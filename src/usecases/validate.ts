@@ -11,6 +11,8 @@ export interface ValidateOptions {
   now: Date;
   /** Judge the changes since this ref by the policies at its tip. */
   base?: string;
+  /** How to name the base in messages when `base` is a bare sha (e.g. the PR's base branch). */
+  baseLabel?: string;
 }
 
 export interface ValidateDeps {
@@ -55,8 +57,9 @@ export async function validateAccessRepo(
     const commit = await deps.history.resolveCommit(opts.base);
     const head = await deps.history.resolveCommit('HEAD');
     const diffFrom = (await deps.history.mergeBase(commit, head)) ?? commit;
-    base = { ref: opts.base, commit, diffFrom };
-    policyTree = deps.history.treeAt(commit, opts.base);
+    const label = opts.baseLabel ?? opts.base;
+    base = { ref: label, commit, diffFrom };
+    policyTree = deps.history.treeAt(commit, label);
     changes = await deps.history.changedPaths(diffFrom, [
       GRANTS_DIR,
       POLICIES_DIR,
@@ -89,7 +92,7 @@ export async function validateAccessRepo(
       policies: policies.byTarget,
       now: opts.now,
       expiredSeverity: base ? 'error' : 'warning',
-      policySource: base ? `${opts.base}` : policyTree.label,
+      policySource: policyTree.label,
     },
     changes ? (path) => grantChanges.has(path) && grantChanges.get(path) !== 'deleted' : undefined,
   );

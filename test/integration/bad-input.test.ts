@@ -43,13 +43,17 @@ const CASES: Case[] = [
     name: 'an alias bomb',
     files: { 'grants/a.yaml': bomb },
     exit: 1,
-    lines: ['grants/a.yaml:2:8: error: YAML aliases (*a) are not allowed in grantops files; write the value out'],
+    lines: [
+      'grants/a.yaml:2:8: error: YAML aliases (*a) are not allowed in grantops files; write the value out',
+    ],
   },
   {
     name: 'a 5 MiB file',
     files: { 'grants/a.yaml': `${aGrant().yaml()}# ${'x'.repeat(5 * 1024 * 1024)}\n` },
     exit: 1,
-    lines: ['grants/a.yaml:1:1: error: file is 5242998 bytes, over the limit of 65536 bytes; refusing to parse it'],
+    lines: [
+      'grants/a.yaml:1:1: error: file is 5242998 bytes, over the limit of 65536 bytes; refusing to parse it',
+    ],
   },
   {
     name: 'non-UTF-8 bytes',
@@ -103,7 +107,7 @@ const CASES: Case[] = [
     lines: [
       'grants/a.yaml:1:7: error: "user" must be a GitHub login: letters, digits and single inner hyphens, at most 39 characters',
       'grants/a.yaml:2:9: error: "target" must be a target name: lower-case letters, digits and inner hyphens',
-      'grants/a.yaml:3:7: error: "role" must be a role name: letters, digits, \'-\' and \'_\'',
+      "grants/a.yaml:3:7: error: \"role\" must be a role name: letters, digits, '-' and '_'",
       'grants/a.yaml:4:9: error: "reason" must say why access is needed (not empty)',
       'grants/a.yaml:5:9: error: "ticket" must be a single line of text',
       'grants/a.yaml:6:12: error: "expiresAt": "\'; DROP TABLE grants; --" is not an RFC 3339 date-time such as 2026-11-28T18:00:00Z',
@@ -148,7 +152,9 @@ const CASES: Case[] = [
     name: 'a policy symlink',
     files: { 'policies/x.yaml': { symlink: 'repo.yaml' } },
     exit: 2,
-    lines: ['policies/x.yaml:1:1: error: is a symbolic link (to repo.yaml); grantops reads only regular files'],
+    lines: [
+      'policies/x.yaml:1:1: error: is a symbolic link (to repo.yaml); grantops reads only regular files',
+    ],
   },
 ];
 

@@ -26,14 +26,24 @@ describe('grantops CLI', () => {
   });
 
   it('validate --json prints exactly one JSON document in the contract shape', async () => {
-    repo = tempRepo({ ...POLICIES, 'grants/a.yaml': aGrant().yaml(), 'grants/b.yaml': aGrant().with('rol', 'x').yaml() });
+    repo = tempRepo({
+      ...POLICIES,
+      'grants/a.yaml': aGrant().yaml(),
+      'grants/b.yaml': aGrant().with('rol', 'x').yaml(),
+    });
     const r = await cli(repo.dir, '--json', 'validate', '--now', NOW);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout) as { ok: boolean; grants: number; errors: unknown[] };
     expect(doc.ok).toBe(false);
     expect(doc.grants).toBe(2);
     expect(doc.errors).toEqual([
-      { file: 'grants/b.yaml', line: 7, column: 1, message: 'unknown key "rol"; did you mean "role"?', rule: 'unknown-key' },
+      {
+        file: 'grants/b.yaml',
+        line: 7,
+        column: 1,
+        message: 'unknown key "rol"; did you mean "role"?',
+        rule: 'unknown-key',
+      },
     ]);
   });
 
@@ -41,13 +51,19 @@ describe('grantops CLI', () => {
     repo = tempRepo({
       ...POLICIES,
       'grants/active.yaml': aGrant().expiresAt('2026-11-28T19:00:00Z').yaml(),
-      'grants/pending.yaml': aGrant().startsAt('2026-11-28T13:00:00Z').expiresAt('2026-11-28T14:00:00Z').yaml(),
+      'grants/pending.yaml': aGrant()
+        .startsAt('2026-11-28T13:00:00Z')
+        .expiresAt('2026-11-28T14:00:00Z')
+        .yaml(),
       'grants/expired.yaml': aGrant().expiresAt('2026-11-28T11:00:00Z').yaml(),
       'grants/broken.yaml': 'user: [',
     });
     const r = await cli(repo.dir, 'status', '--json', '--now', NOW, '--expiring-within', '1h');
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout) as { now: string; grants: { id: string; state: string; expiresAt: string }[] };
+    const doc = JSON.parse(r.stdout) as {
+      now: string;
+      grants: { id: string; state: string; expiresAt: string }[];
+    };
     expect(doc.now).toBe(NOW);
     expect(doc.grants.map((g) => [g.id, g.state])).toEqual([
       ['expired', 'expired'],
@@ -65,9 +81,10 @@ describe('grantops CLI', () => {
       env: { GRANTOPS_NOW: '2026-11-28T18:30:00Z' },
       cwd: repo.dir,
     });
-    expect((JSON.parse(out) as { grants: { id: string; state: string }[] }).grants.find((g) => g.id === 'active')?.state).toBe(
-      'expiring',
-    );
+    expect(
+      (JSON.parse(out) as { grants: { id: string; state: string }[] }).grants.find((g) => g.id === 'active')
+        ?.state,
+    ).toBe('expiring');
   });
 
   it('status prints an aligned table without colour when not on a terminal', async () => {
@@ -81,7 +98,24 @@ describe('grantops CLI', () => {
 
   it('request writes a grant that validate accepts', async () => {
     repo = tempRepo(POLICIES);
-    const r = await cli(repo.dir, 'request', '--now', NOW, '--user', 'alice', '--target', 'prod-db', '--role', 'readonly', '--for', '2h', '--reason', 'INC-9: look at "locks": all of them', '--ticket', 'INC-9');
+    const r = await cli(
+      repo.dir,
+      'request',
+      '--now',
+      NOW,
+      '--user',
+      'alice',
+      '--target',
+      'prod-db',
+      '--role',
+      'readonly',
+      '--for',
+      '2h',
+      '--reason',
+      'INC-9: look at "locks": all of them',
+      '--ticket',
+      'INC-9',
+    );
     expect(r.code).toBe(0);
     const path = r.stdout.trim();
     expect(path).toBe('grants/prod-db/alice-readonly-20261128-1200.yaml');
@@ -91,21 +125,102 @@ describe('grantops CLI', () => {
     const v = await cli(repo.dir, 'validate', '--now', NOW);
     expect(v.code).toBe(0);
     // A second identical request gets its own file instead of overwriting the first.
-    const again = await cli(repo.dir, 'request', '--now', NOW, '--user', 'alice', '--target', 'prod-db', '--role', 'readonly', '--for', '1h', '--reason', 'x', '--ticket', 'INC-9');
+    const again = await cli(
+      repo.dir,
+      'request',
+      '--now',
+      NOW,
+      '--user',
+      'alice',
+      '--target',
+      'prod-db',
+      '--role',
+      'readonly',
+      '--for',
+      '1h',
+      '--reason',
+      'x',
+      '--ticket',
+      'INC-9',
+    );
     expect(again.stdout.trim()).toBe('grants/prod-db/alice-readonly-20261128-1200-2.yaml');
   });
 
   it("request refuses with the policy's reason and writes nothing", async () => {
     repo = tempRepo(POLICIES);
-    const over = await cli(repo.dir, 'request', '--now', NOW, '--user', 'alice', '--target', 'prod-db', '--role', 'readwrite', '--for', '3h', '--reason', 'x', '--ticket', 'INC-1');
+    const over = await cli(
+      repo.dir,
+      'request',
+      '--now',
+      NOW,
+      '--user',
+      'alice',
+      '--target',
+      'prod-db',
+      '--role',
+      'readwrite',
+      '--for',
+      '3h',
+      '--reason',
+      'x',
+      '--ticket',
+      'INC-1',
+    );
     expect(over.code).toBe(1);
     expect(over.stderr).toContain('grant lasts 3h, over the 2h maximum of role "readwrite" on "prod-db"');
-    const noTicket = await cli(repo.dir, 'request', '--now', NOW, '--user', 'alice', '--target', 'prod-db', '--role', 'readonly', '--for', '1h', '--reason', 'x');
+    const noTicket = await cli(
+      repo.dir,
+      'request',
+      '--now',
+      NOW,
+      '--user',
+      'alice',
+      '--target',
+      'prod-db',
+      '--role',
+      'readonly',
+      '--for',
+      '1h',
+      '--reason',
+      'x',
+    );
     expect(noTicket.code).toBe(1);
     expect(noTicket.stderr).toContain('policy of "prod-db": missing required key "ticket"');
-    const hostile = await cli(repo.dir, 'request', '--now', NOW, '--user', 'alice"; DROP ROLE x', '--target', 'prod-db', '--role', 'readonly', '--for', '1h', '--reason', 'x', '--ticket', 'INC-1');
+    const hostile = await cli(
+      repo.dir,
+      'request',
+      '--now',
+      NOW,
+      '--user',
+      'alice"; DROP ROLE x',
+      '--target',
+      'prod-db',
+      '--role',
+      'readonly',
+      '--for',
+      '1h',
+      '--reason',
+      'x',
+      '--ticket',
+      'INC-1',
+    );
     expect(hostile.code).toBe(1);
-    const badFor = await cli(repo.dir, 'request', '--now', NOW, '--user', 'alice', '--target', 'prod-db', '--role', 'readonly', '--for', '2 hours', '--reason', 'x');
+    const badFor = await cli(
+      repo.dir,
+      'request',
+      '--now',
+      NOW,
+      '--user',
+      'alice',
+      '--target',
+      'prod-db',
+      '--role',
+      'readonly',
+      '--for',
+      '2 hours',
+      '--reason',
+      'x',
+    );
     expect(badFor.code).toBe(2);
     const { existsSync } = await import('node:fs');
     expect(existsSync(join(repo.dir, 'grants'))).toBe(false);
@@ -113,7 +228,11 @@ describe('grantops CLI', () => {
 
   it('exits 2 when a policy file is invalid, for every command', async () => {
     repo = tempRepo({ ...POLICIES, 'policies/bad.yaml': 'target: {}\n' });
-    for (const args of [['validate'], ['status'], ['request', '--user', 'a', '--target', 'vpn', '--role', 'ops', '--for', '1h', '--reason', 'x']]) {
+    for (const args of [
+      ['validate'],
+      ['status'],
+      ['request', '--user', 'a', '--target', 'vpn', '--role', 'ops', '--for', '1h', '--reason', 'x'],
+    ]) {
       const r = await cli(repo.dir, ...args, '--now', NOW);
       expect(r.code, args[0]).toBe(2);
       expect(r.stderr).toContain('policies/bad.yaml:1:9: error: missing required key "target.name"');

@@ -30,7 +30,10 @@ describe('validate --base', () => {
   it('judges a PR that loosens a policy by the policy of its base', async () => {
     repoWithMain();
     repo.write({
-      'policies/prod-db.yaml': POLICIES['policies/prod-db.yaml'].replace('maxDuration: 8h', 'maxDuration: 72h'),
+      'policies/prod-db.yaml': POLICIES['policies/prod-db.yaml'].replace(
+        'maxDuration: 8h',
+        'maxDuration: 72h',
+      ),
       'grants/bob-long.yaml': aGrant().for('bob').expiresAt('2026-11-30T12:00:00Z').yaml(),
     });
     repo.commit('loosen and use it');
@@ -56,7 +59,10 @@ describe('validate --base', () => {
   it('reads the base with git, ignoring uncommitted policy edits in the work tree', async () => {
     repoWithMain();
     repo.write({
-      'policies/prod-db.yaml': POLICIES['policies/prod-db.yaml'].replace('readonly:', 'superuser: { maxDuration: 8h, approvals: 0, dbRoles: [postgres] }\n  readonly:'),
+      'policies/prod-db.yaml': POLICIES['policies/prod-db.yaml'].replace(
+        'readonly:',
+        'superuser: { maxDuration: 8h, approvals: 0, dbRoles: [postgres] }\n  readonly:',
+      ),
       'grants/root.yaml': aGrant().on('prod-db', 'superuser').yaml(),
     });
     const { code, doc } = await json('--base', 'main');
@@ -92,12 +98,19 @@ describe('validate --base', () => {
     repo.commit('stale');
     const { code, doc } = await json('--base', 'main');
     expect(code).toBe(1);
-    expect(doc.errors.map((e) => e.message)).toEqual(['"expiresAt" (2026-11-28T11:00:00Z) is already in the past']);
+    expect(doc.errors.map((e) => e.message)).toEqual([
+      '"expiresAt" (2026-11-28T11:00:00Z) is already in the past',
+    ]);
   });
 
   it('validates the policies a PR proposes and exits 2 when they are broken', async () => {
     repoWithMain();
-    repo.write({ 'policies/prod-db.yaml': POLICIES['policies/prod-db.yaml'].replace('maxDuration: 8h', 'maxDuration: 8 hours') });
+    repo.write({
+      'policies/prod-db.yaml': POLICIES['policies/prod-db.yaml'].replace(
+        'maxDuration: 8h',
+        'maxDuration: 8 hours',
+      ),
+    });
     repo.commit('typo');
     const { code, doc } = await json('--base', 'main');
     expect(code).toBe(2);
@@ -112,7 +125,9 @@ describe('validate --base', () => {
     repo.commit('schema');
     const r = await cli(repo.dir, 'validate', '--now', NOW, '--base', 'main');
     expect(r.code).toBe(0);
-    expect(r.stderr).toContain('note: this change touches schemas/grant.schema.json (added); it is judged by the rules at main');
+    expect(r.stderr).toContain(
+      'note: this change touches schemas/grant.schema.json (added); it is judged by the rules at main',
+    );
   });
 
   it('exits 2 for a ref that does not exist or a directory that is not a repository', async () => {

@@ -13,7 +13,10 @@ async function validateText(text: string | Uint8Array, where = 'grants/x.yaml') 
   return validateAccessRepo({ now }, { work: memoryTree({ ...POLICIES, [where]: text }), registry });
 }
 
-function expectWellFormed(findings: { file: string; line: number; column: number; message: string }[], text: string) {
+function expectWellFormed(
+  findings: { file: string; line: number; column: number; message: string }[],
+  text: string,
+) {
   const lines = text.split('\n').length + 1;
   for (const f of findings) {
     expect(f.line).toBeGreaterThanOrEqual(1);
@@ -30,8 +33,15 @@ const grantLike = fc.record(
     role: fc.oneof(fc.constantFrom('readonly', 'ops', 'push'), fc.string()),
     reason: fc.string(),
     ticket: fc.oneof(fc.constantFrom('INC-1'), fc.string()),
-    startsAt: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string()),
-    expiresAt: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string(), fc.integer()),
+    startsAt: fc.oneof(
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      fc.string(),
+    ),
+    expiresAt: fc.oneof(
+      fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      fc.string(),
+      fc.integer(),
+    ),
     extra: fc.anything(),
   },
   { requiredKeys: [] },
@@ -62,7 +72,7 @@ describe('the validator never throws', () => {
   it('on arbitrary YAML values, accepting only what passes every rule', async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(grantLike, fc.anything()), async (value) => {
-        const text = (stringify(value) as string | undefined) ?? "";
+        const text = (stringify(value) as string | undefined) ?? '';
         const r = await validateText(text);
         expectWellFormed(r.findings, text);
         // Whatever is accepted really is a complete grant for a known target and role.

@@ -124,7 +124,13 @@ export class FakeGitHub {
     }
     const auth = req.headers.authorization ?? '';
     if (auth !== `token ${this.token}` && auth !== `Bearer ${this.token}`) {
-      return send({ status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } }, op.operationId);
+      return send(
+        {
+          status: 401,
+          body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' },
+        },
+        op.operationId,
+      );
     }
     const faultIndex = this.faults.findIndex((f) => f.operationId === op.operationId && f.times > 0);
     if (faultIndex >= 0) {
@@ -138,7 +144,8 @@ export class FakeGitHub {
       return send({ status: 501, body: { message: 'not implemented' } }, op.operationId);
     }
     const reply = handler({ op, body, query: url.searchParams, server: this, baseUrl: this.url });
-    for (const p of op.validateResponse(reply.status, reply.body)) this.violations.push(`${op.operationId}: ${p}`);
+    for (const p of op.validateResponse(reply.status, reply.body))
+      this.violations.push(`${op.operationId}: ${p}`);
     send(reply, op.operationId);
   }
 }
@@ -189,7 +196,9 @@ function page<T>(items: T[], query: URLSearchParams, ctx: HandlerContext): Reply
   const slice = items.slice((pageNo - 1) * perPage, pageNo * perPage);
   const headers: Record<string, string> = {};
   if (pageNo * perPage < items.length) {
-    const next = new URL(ctx.baseUrl + ctx.op.pathTemplate.replace(/\{(\w+)\}/g, (_m, n: string) => ctx.op.params[n] ?? ''));
+    const next = new URL(
+      ctx.baseUrl + ctx.op.pathTemplate.replace(/\{(\w+)\}/g, (_m, n: string) => ctx.op.params[n] ?? ''),
+    );
     next.searchParams.set('per_page', String(perPage));
     next.searchParams.set('page', String(pageNo + 1));
     headers.link = `<${next.toString()}>; rel="next"`;
@@ -236,7 +245,10 @@ function defaultHandlers(): Record<string, Handler> {
           return { status: 200, body: commentJson(c, full, Number(key.split('#')[1]), ctx.baseUrl) };
         }
       }
-      return { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
+      return {
+        status: 404,
+        body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
+      };
     },
   };
 }

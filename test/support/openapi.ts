@@ -30,12 +30,17 @@ let loaded: OpenApi | undefined;
 
 export class OpenApi {
   private readonly ajv: Ajv;
-  private readonly routes: { regex: RegExp; names: string[]; template: string; ops: Record<string, Operation> }[];
+  private readonly routes: {
+    regex: RegExp;
+    names: string[];
+    template: string;
+    ops: Record<string, Operation>;
+  }[];
   private readonly cache = new Map<string, ValidateFunction>();
 
   private constructor(private readonly spec: Spec) {
     this.ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true, validateSchema: false });
-    this.ajv.addSchema(spec as object, 'gh');
+    this.ajv.addSchema(spec, 'gh');
     this.routes = Object.entries(spec.paths).map(([template, ops]) => {
       const names: string[] = [];
       const regex = new RegExp(
@@ -93,8 +98,10 @@ export class OpenApi {
     for (const key of query.keys()) if (!allowed.has(key)) problems.push(`unknown query parameter "${key}"`);
     const content = op.requestBody?.content?.['application/json'];
     if (content?.schema !== undefined) {
-      problems.push(...this.check(`${pointer}/requestBody/content/application~1json/schema`, body, 'request body'));
-    } else if (body !== undefined && body !== null && Object.keys(body as object).length > 0) {
+      problems.push(
+        ...this.check(`${pointer}/requestBody/content/application~1json/schema`, body, 'request body'),
+      );
+    } else if (body !== undefined && body !== null && Object.keys(body).length > 0) {
       problems.push('request has a body but the operation takes none');
     }
     return problems;
@@ -106,7 +113,11 @@ export class OpenApi {
     if ('$ref' in response) return []; // shared error responses (basic-error etc.): shape checked loosely
     const content = response.content?.['application/json'];
     if (!content?.schema) return body === undefined || body === '' ? [] : [];
-    return this.check(`${pointer}/responses/${status}/content/application~1json/schema`, body, `response ${status}`);
+    return this.check(
+      `${pointer}/responses/${status}/content/application~1json/schema`,
+      body,
+      `response ${status}`,
+    );
   }
 
   private check(pointer: string, value: unknown, what: string): string[] {

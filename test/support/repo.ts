@@ -36,7 +36,11 @@ export function tempRepo(files: Files = {}, opts: { git?: boolean } = {}): TempR
       }
     },
     git(...args) {
-      return execFileSync('git', args, { cwd: dir, env: { ...process.env, ...GIT_ENV }, encoding: 'utf8' }).trim();
+      return execFileSync('git', args, {
+        cwd: dir,
+        env: { ...process.env, ...GIT_ENV },
+        encoding: 'utf8',
+      }).trim();
     },
     commit(message) {
       repo.git('add', '-A');

@@ -32,8 +32,23 @@ describe('renderTemplate', () => {
   });
 
   it('reports a broken override as a configuration error', async () => {
-    await expect(renderTemplate('pr-comment.md', {}, () => Promise.resolve('{{#if}}'))).rejects.toMatchObject({
-      exitCode: 2,
-    });
+    await expect(renderTemplate('pr-comment.md', {}, () => Promise.resolve('{{#if}}'))).rejects.toMatchObject(
+      {
+        exitCode: 2,
+      },
+    );
+  });
+});
+
+describe('escapeMarkdown keeps ordinary text readable', () => {
+  it.each([
+    ['2026-11-28T18:00:00Z', '2026-11-28T18:00:00Z'],
+    ['grants/prod-db/alice.yaml', 'grants/prod-db/alice.yaml'],
+    ['- not a list', '\\- not a list'],
+    ['12. not a list', '12\\. not a list'],
+    ['# not a heading', '\\# not a heading'],
+    ['a_b*c', 'a\\_b\\*c'],
+  ])('%j -> %j', (input, output) => {
+    expect(escapeMarkdown(input)).toBe(output);
   });
 });

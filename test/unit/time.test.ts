@@ -23,12 +23,17 @@ describe('parseTimestamp', () => {
     });
   });
 
-  it.each(['2026-11-28', '2026-02-30T00:00:00Z', '2025-02-29T00:00:00Z', '2026-11-28T24:00:00Z', 'tomorrow', '2026-11-28T18:00Z', '2026-11-28T18:00:00+25:00'])(
-    'refuses %s',
-    (text) => {
-      expect(parseTimestamp(text).ok).toBe(false);
-    },
-  );
+  it.each([
+    '2026-11-28',
+    '2026-02-30T00:00:00Z',
+    '2025-02-29T00:00:00Z',
+    '2026-11-28T24:00:00Z',
+    'tomorrow',
+    '2026-11-28T18:00Z',
+    '2026-11-28T18:00:00+25:00',
+  ])('refuses %s', (text) => {
+    expect(parseTimestamp(text).ok).toBe(false);
+  });
 
   it('formats in UTC at second precision', () => {
     expect(formatTimestamp(new Date('2026-11-28T18:00:00.000Z'))).toBe('2026-11-28T18:00:00Z');
@@ -61,10 +66,13 @@ describe('grantIdFromPath', () => {
   it('is the path under grants/ without .yaml', () => {
     expect(grantIdFromPath('grants/prod-db/alice-ro.yaml')).toEqual({ ok: true, id: 'prod-db/alice-ro' });
   });
-  it.each(['grants/a b.yaml', 'grants/$(rm -rf).yaml', 'grants/-x.yaml', 'grants/x\n.yaml', 'grants/.hidden.yaml'])(
-    'refuses %j',
-    (path) => {
-      expect(grantIdFromPath(path).ok).toBe(false);
-    },
-  );
+  it.each([
+    'grants/a b.yaml',
+    'grants/$(rm -rf).yaml',
+    'grants/-x.yaml',
+    'grants/x\n.yaml',
+    'grants/.hidden.yaml',
+  ])('refuses %j', (path) => {
+    expect(grantIdFromPath(path).ok).toBe(false);
+  });
 });

@@ -9,7 +9,10 @@ import type { Files } from '../support/repo.js';
 const registry = new SchemaRegistry();
 
 async function validate(grants: Files, policies: Files = POLICIES, now = NOW) {
-  return validateAccessRepo({ now: new Date(now) }, { work: memoryTree({ ...policies, ...grants }), registry });
+  return validateAccessRepo(
+    { now: new Date(now) },
+    { work: memoryTree({ ...policies, ...grants }), registry },
+  );
 }
 const brief = (f: Finding) => `${f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message}`;
 
@@ -24,12 +27,17 @@ describe('grant rules', () => {
 
   it('names an unknown key at its line and column, with a suggestion', async () => {
     const r = await validate({ 'grants/a.yaml': aGrant().with('expiresat', 'x').yaml() });
-    expect(r.findings.map(brief)).toEqual(['grants/a.yaml:7:1: error: unknown key "expiresat"; did you mean "expiresAt"?']);
+    expect(r.findings.map(brief)).toEqual([
+      'grants/a.yaml:7:1: error: unknown key "expiresat"; did you mean "expiresAt"?',
+    ]);
   });
 
   it('names each missing field', async () => {
     const r = await validate({ 'grants/a.yaml': aGrant().without('reason').without('user').yaml() });
-    expect(r.findings.map((f) => f.message).sort()).toEqual(['missing required key "reason"', 'missing required key "user"']);
+    expect(r.findings.map((f) => f.message).sort()).toEqual([
+      'missing required key "reason"',
+      'missing required key "user"',
+    ]);
   });
 
   it('refuses an unknown target and an unknown role, pointing at the value', async () => {
@@ -55,7 +63,10 @@ describe('grant rules', () => {
       'grants/a.yaml': aGrant().expiresAt('next tuesday').yaml(),
       'grants/b.yaml': aGrant().startsAt('2026-11-28T17:00:00Z').expiresAt('2026-11-28T16:00:00Z').yaml(),
     });
-    expect(r.findings.map((f) => `${f.file}:${f.rule}`)).toEqual(['grants/a.yaml:schema', 'grants/b.yaml:window']);
+    expect(r.findings.map((f) => `${f.file}:${f.rule}`)).toEqual([
+      'grants/a.yaml:schema',
+      'grants/b.yaml:window',
+    ]);
     expect(r.findings[0]?.message).toContain('is not an RFC 3339 date-time');
   });
 
@@ -102,7 +113,9 @@ describe('grant rules', () => {
   it('treats hostile strings as data', async () => {
     const r = await validate({
       'grants/a.yaml': aGrant().for('alice"; DROP ROLE x').yaml(),
-      'grants/b.yaml': aGrant().with('reason', '@everyone <script>alert(1)</script> [x](https://evil)').yaml(),
+      'grants/b.yaml': aGrant()
+        .with('reason', '@everyone <script>alert(1)</script> [x](https://evil)')
+        .yaml(),
     });
     expect(r.findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.message}`)).toEqual([
       'grants/a.yaml:1:7: "user" must be a GitHub login: letters, digits and single inner hyphens, at most 39 characters',
@@ -122,7 +135,11 @@ describe('policy rules', () => {
   });
 
   it.each([
-    ['an unknown key', valid.replace('roles:', 'rolez: {}\nroles:'), 'policies/p.yaml:2:1: error: unknown key "rolez"; did you mean "roles"?'],
+    [
+      'an unknown key',
+      valid.replace('roles:', 'rolez: {}\nroles:'),
+      'policies/p.yaml:2:1: error: unknown key "rolez"; did you mean "roles"?',
+    ],
     [
       'a setting of another target type',
       valid.replace('repo: acme/payments', 'repo: acme/payments, team: x'),

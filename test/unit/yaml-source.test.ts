@@ -30,7 +30,12 @@ describe('loadYamlSource', () => {
 
   it('refuses aliases before expanding them', () => {
     const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 1; i < 10; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+    for (let i = 1; i < 10; i++)
+      bomb.push(
+        `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+          .fill(`*${String.fromCharCode(96 + i)}`)
+          .join(',')}]`,
+      );
     const r = load(`${bomb.join('\n')}\n`);
     expect(r.ok).toBe(false);
     if (!r.ok) {
@@ -54,7 +59,10 @@ describe('loadYamlSource', () => {
 
   it('refuses oversized input without parsing it', () => {
     const r = load('a: 1\n'.repeat(100), 64);
-    expect(r).toEqual({ ok: false, findings: [expect.objectContaining({ line: 1, column: 1, rule: 'file-too-large' })] });
+    expect(r).toEqual({
+      ok: false,
+      findings: [expect.objectContaining({ line: 1, column: 1, rule: 'file-too-large' })],
+    });
   });
 
   it('refuses unknown tags', () => {
