@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { Document } from 'yaml';
 import { parseDuration } from '../model/duration.js';
-import { ConfigError, PolicyViolationError } from '../model/errors.js';
+import { ConfigError, PolicyViolationError, type Finding } from '../model/errors.js';
 import type { FileTree } from '../model/file-tree.js';
 import { GRANTS_DIR, type Grant } from '../model/grant.js';
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
@@ -9,6 +9,11 @@ import { loadYamlSource } from '../model/yaml-source.js';
 import { checkGrant } from '../policy/check-grant.js';
 import { loadPolicies, MAX_GRANT_BYTES } from '../policy/load.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
+
+/** The file was never written, so the reasons are given without a file position. */
+function refused(findings: readonly Finding[]): PolicyViolationError {
+  return new PolicyViolationError(`request refused: ${findings.map((f) => f.message).join('; ')}`);
+}
 
 export interface RequestOptions {
   user: string;
@@ -69,7 +74,7 @@ export async function requestGrant(
     const schemaRef = `${'../'.repeat(depth)}schemas/grant.schema.json`;
     const text = `# yaml-language-server: $schema=${schemaRef}\n${new Document(body).toString({ lineWidth: 0 })}`;
     const loaded = loadYamlSource(path, new TextEncoder().encode(text), { maxBytes: MAX_GRANT_BYTES });
-    if (!loaded.ok) throw new PolicyViolationError('request refused', loaded.findings);
+    if (!loaded.ok) throw refused(loaded.findings);
     const id = path.slice(GRANTS_DIR.length + 1, -'.yaml'.length);
     const checked = checkGrant(id, loaded.doc, {
       registry: deps.registry,

@@ -167,7 +167,9 @@ describe('grantops CLI', () => {
       'INC-1',
     );
     expect(over.code).toBe(1);
-    expect(over.stderr).toContain('grant lasts 3h, over the 2h maximum of role "readwrite" on "prod-db"');
+    expect(over.stderr).toContain(
+      'request refused: grant lasts 3h, over the 2h maximum of role "readwrite" on "prod-db"',
+    );
     const noTicket = await cli(
       repo.dir,
       'request',
@@ -185,7 +187,7 @@ describe('grantops CLI', () => {
       'x',
     );
     expect(noTicket.code).toBe(1);
-    expect(noTicket.stderr).toContain('policy of "prod-db": missing required key "ticket"');
+    expect(noTicket.stderr).toContain('request refused: policy of "prod-db": missing required key "ticket"');
     const hostile = await cli(
       repo.dir,
       'request',
