@@ -4701,11 +4701,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n;
       }
-      optimizeNames(names, constants) {
+      optimizeNames(names, constants2) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants);
+          this.rhs = optimizeExpr(this.rhs, names, constants2);
         return this;
       }
       get names() {
@@ -4722,10 +4722,10 @@ var require_codegen = __commonJS({
       render({ _n }) {
         return `${this.lhs} = ${this.rhs};` + _n;
       }
-      optimizeNames(names, constants) {
+      optimizeNames(names, constants2) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants);
+        this.rhs = optimizeExpr(this.rhs, names, constants2);
         return this;
       }
       get names() {
@@ -4786,8 +4786,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants) {
-        this.code = optimizeExpr(this.code, names, constants);
+      optimizeNames(names, constants2) {
+        this.code = optimizeExpr(this.code, names, constants2);
         return this;
       }
       get names() {
@@ -4816,12 +4816,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants) {
+      optimizeNames(names, constants2) {
         const { nodes } = this;
         let i2 = nodes.length;
         while (i2--) {
           const n = nodes[i2];
-          if (n.optimizeNames(names, constants))
+          if (n.optimizeNames(names, constants2))
             continue;
           subtractNames(names, n.names);
           nodes.splice(i2, 1);
@@ -4874,12 +4874,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants) {
+      optimizeNames(names, constants2) {
         var _a2;
-        this.else = (_a2 = this.else) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants);
-        if (!(super.optimizeNames(names, constants) || this.else))
+        this.else = (_a2 = this.else) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants2);
+        if (!(super.optimizeNames(names, constants2) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants);
+        this.condition = optimizeExpr(this.condition, names, constants2);
         return this;
       }
       get names() {
@@ -4902,10 +4902,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants) {
-        if (!super.optimizeNames(names, constants))
+      optimizeNames(names, constants2) {
+        if (!super.optimizeNames(names, constants2))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants);
+        this.iteration = optimizeExpr(this.iteration, names, constants2);
         return this;
       }
       get names() {
@@ -4941,10 +4941,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants) {
-        if (!super.optimizeNames(names, constants))
+      optimizeNames(names, constants2) {
+        if (!super.optimizeNames(names, constants2))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants);
+        this.iterable = optimizeExpr(this.iterable, names, constants2);
         return this;
       }
       get names() {
@@ -4986,11 +4986,11 @@ var require_codegen = __commonJS({
         (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants) {
+      optimizeNames(names, constants2) {
         var _a2, _b;
-        super.optimizeNames(names, constants);
-        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants);
+        super.optimizeNames(names, constants2);
+        (_a2 = this.catch) === null || _a2 === void 0 ? void 0 : _a2.optimizeNames(names, constants2);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants2);
         return this;
       }
       get names() {
@@ -5291,7 +5291,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from) {
       return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
     }
-    function optimizeExpr(expr, names, constants) {
+    function optimizeExpr(expr, names, constants2) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -5306,14 +5306,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n) {
-        const c3 = constants[n.str];
+        const c3 = constants2[n.str];
         if (c3 === void 0 || names[n.str] !== 1)
           return n;
         delete names[n.str];
         return c3;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants[c3.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants2[c3.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
@@ -24818,7 +24818,8 @@ var GitRepo = class _GitRepo {
 };
 
 // src/adapters/work-tree.ts
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { readdir, readlink } from "node:fs/promises";
 import { join, posix, relative, resolve, sep } from "node:path";
 var WorkTree = class {
   constructor(root) {
@@ -24853,15 +24854,31 @@ var WorkTree = class {
     }
     for (const d of subdirs) await this.walk(d, out);
   }
-  async read(path, maxBytes) {
+  read(path, maxBytes) {
     const abs = resolve(this.root, path);
     const rel = relative(this.root, abs);
-    if (rel.startsWith("..") || rel.split(sep).includes(".."))
-      throw new Error(`${path} is outside the repository`);
-    const st = await lstat(abs);
-    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-    if (st.size > maxBytes) return { tooLarge: st.size };
-    return readFile(abs);
+    if (rel.startsWith("..") || rel.split(sep).includes("..")) {
+      return Promise.reject(new Error(`${path} is outside the repository`));
+    }
+    let fd;
+    try {
+      fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+      if (st.size > maxBytes) return Promise.resolve({ tooLarge: st.size });
+      const buf = Buffer.allocUnsafe(st.size);
+      let off = 0;
+      while (off < st.size) {
+        const n = readSync(fd, buf, off, st.size - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      return Promise.resolve(buf.subarray(0, off));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      if (fd !== void 0) closeSync(fd);
+    }
   }
 };
 
@@ -25291,6 +25308,57 @@ import { posix as posix3 } from "node:path";
 
 // src/model/yaml-source.ts
 var import_yaml = __toESM(require_dist4(), 1);
+
+// src/model/flat-yaml.ts
+var KEY_LINE = /^([A-Za-z_][A-Za-z0-9_]*):( +)(.*)$/;
+var NON_STRING = /^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+var INDICATOR = /^[[\]{}&*!|>%@`,?:#]|^-(?: |$)/;
+function parseFlatYaml(text) {
+  if (text.includes("\r") || text.includes("	")) return void 0;
+  const lines = text.split("\n");
+  const value = {};
+  const positions = /* @__PURE__ */ new Map();
+  let root;
+  for (let i2 = 0; i2 < lines.length; i2++) {
+    const line = lines[i2];
+    const trimmed2 = line.trimStart();
+    if (trimmed2 === "" || trimmed2.startsWith("#")) continue;
+    if (line.startsWith("---") || line.startsWith("...") || line.startsWith("%")) return void 0;
+    const m = KEY_LINE.exec(line);
+    if (!m) return void 0;
+    const key = m[1];
+    if (NON_STRING.test(key) || Object.prototype.hasOwnProperty.call(value, key)) return void 0;
+    const column = key.length + 1 + m[2].length + 1;
+    const scalar = readScalar(m[3]);
+    if (scalar === void 0) return void 0;
+    value[key] = scalar;
+    const pos = { key: { line: i2 + 1, column: 1 }, value: { line: i2 + 1, column } };
+    positions.set(key, pos);
+    root ??= pos.key;
+  }
+  if (!root) return void 0;
+  return { value, positions, root };
+}
+function readScalar(raw) {
+  if (raw.startsWith('"')) {
+    const m = /^"([^"\\]*)"(?: +#.*| *)$/.exec(raw);
+    return m && isPrintable(m[1]) ? m[1] : void 0;
+  }
+  if (raw.startsWith("'")) {
+    const m = /^'([^']*)'(?: +#.*| *)$/.exec(raw);
+    return m && isPrintable(m[1]) ? m[1] : void 0;
+  }
+  if (raw === "" || INDICATOR.test(raw)) return void 0;
+  const comment = raw.indexOf(" #");
+  const plain = (comment >= 0 ? raw.slice(0, comment) : raw).trimEnd();
+  if (plain === "" || plain.includes(": ") || plain.endsWith(":") || NON_STRING.test(plain)) return void 0;
+  return isPrintable(plain) ? plain : void 0;
+}
+function isPrintable(s) {
+  return !/[^\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/u.test(s);
+}
+
+// src/model/yaml-source.ts
 var START = { line: 1, column: 1 };
 function loadYamlSource(file, bytes, options) {
   const fail = (message, rule, pos = START) => ({
@@ -25313,6 +25381,22 @@ function loadYamlSource(file, bytes, options) {
   }
   let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("utf8");
   if (text.charCodeAt(0) === 65279) text = text.slice(1);
+  const flat = parseFlatYaml(text);
+  if (flat) {
+    return {
+      ok: true,
+      doc: {
+        file,
+        value: flat.value,
+        locate(path, part = "value") {
+          const first2 = path[0];
+          const pos = typeof first2 === "string" ? flat.positions.get(first2) : void 0;
+          if (!pos) return flat.root;
+          return path.length === 1 && part === "key" ? pos.key : pos.value;
+        }
+      }
+    };
+  }
   const lineCounter = new import_yaml.LineCounter();
   const doc = (0, import_yaml.parseDocument)(text, {
     lineCounter,
@@ -25954,6 +26038,9 @@ async function reportStatus(opts, deps) {
 // src/usecases/request.ts
 var import_yaml2 = __toESM(require_dist4(), 1);
 import { posix as posix4 } from "node:path";
+function refused(findings) {
+  return new PolicyViolationError(`request refused: ${findings.map((f) => f.message).join("; ")}`);
+}
 async function requestGrant(opts, deps) {
   const duration = parseDuration(opts.for);
   if (!duration.ok) throw new ConfigError(`--for: ${duration.reason}`);
@@ -25985,7 +26072,7 @@ async function requestGrant(opts, deps) {
     const text = `# yaml-language-server: $schema=${schemaRef}
 ${new import_yaml2.Document(body).toString({ lineWidth: 0 })}`;
     const loaded = loadYamlSource(path, new TextEncoder().encode(text), { maxBytes: MAX_GRANT_BYTES });
-    if (!loaded.ok) throw new PolicyViolationError("request refused", loaded.findings);
+    if (!loaded.ok) throw refused(loaded.findings);
     const id = path.slice(GRANTS_DIR.length + 1, -".yaml".length);
     const checked = checkGrant(id, loaded.doc, {
       registry: deps.registry,
@@ -25995,8 +26082,7 @@ ${new import_yaml2.Document(body).toString({ lineWidth: 0 })}`;
       policySource: deps.work.label
     });
     const errors = checked.findings.filter((f) => f.severity === "error");
-    if (errors.length > 0 || !checked.grant)
-      throw new PolicyViolationError("request refused by policy", errors);
+    if (errors.length > 0 || !checked.grant) throw refused(errors);
     if (await deps.createFile(path, text)) return { path, grant: checked.grant, text };
   }
   throw new ConfigError(`too many grant files named ${stem}*.yaml already exist`);

@@ -1,4 +1,5 @@
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { readdir, readlink } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import type { FileTree, TreeEntry } from '../model/file-tree.js';
 
@@ -39,15 +40,33 @@ export class WorkTree implements FileTree {
     for (const d of subdirs) await this.walk(d, out);
   }
 
-  async read(path: string, maxBytes: number): Promise<Uint8Array | { tooLarge: number }> {
+  read(path: string, maxBytes: number): Promise<Uint8Array | { tooLarge: number }> {
     const abs = resolve(this.root, path);
     const rel = relative(this.root, abs);
-    if (rel.startsWith('..') || rel.split(sep).includes('..'))
-      throw new Error(`${path} is outside the repository`);
-    // lstat again at read time: a file swapped for a link between list and read is still refused.
-    const st = await lstat(abs);
-    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-    if (st.size > maxBytes) return { tooLarge: st.size };
-    return readFile(abs);
+    if (rel.startsWith('..') || rel.split(sep).includes('..')) {
+      return Promise.reject(new Error(`${path} is outside the repository`));
+    }
+    // O_NOFOLLOW: a file swapped for a symlink between list and read is refused, not followed.
+    // Synchronous on purpose: for thousands of small files it is several times faster than
+    // the thread-pool round trips of fs/promises, and a CLI run has nothing else to do meanwhile.
+    let fd: number | undefined;
+    try {
+      fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
+      const st = fstatSync(fd);
+      if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+      if (st.size > maxBytes) return Promise.resolve({ tooLarge: st.size });
+      const buf = Buffer.allocUnsafe(st.size);
+      let off = 0;
+      while (off < st.size) {
+        const n = readSync(fd, buf, off, st.size - off, off);
+        if (n === 0) break;
+        off += n;
+      }
+      return Promise.resolve(buf.subarray(0, off));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 }

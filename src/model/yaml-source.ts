@@ -1,5 +1,6 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import type { Finding, SourcePosition } from './errors.js';
+import { parseFlatYaml } from './flat-yaml.js';
 
 /** A path into a parsed document, as ajv's instancePath segments: keys and array indexes. */
 export type DocPath = readonly (string | number)[];
@@ -46,6 +47,23 @@ export function loadYamlSource(file: string, bytes: Uint8Array, options: LoadOpt
   }
   let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+
+  const flat = parseFlatYaml(text);
+  if (flat) {
+    return {
+      ok: true,
+      doc: {
+        file,
+        value: flat.value,
+        locate(path, part = 'value') {
+          const first = path[0];
+          const pos = typeof first === 'string' ? flat.positions.get(first) : undefined;
+          if (!pos) return flat.root;
+          return path.length === 1 && part === 'key' ? pos.key : pos.value;
+        },
+      },
+    };
+  }
 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {

@@ -84,8 +84,7 @@ export async function requestGrant(
       policySource: deps.work.label,
     });
     const errors = checked.findings.filter((f) => f.severity === 'error');
-    if (errors.length > 0 || !checked.grant)
-      throw new PolicyViolationError('request refused by policy', errors);
+    if (errors.length > 0 || !checked.grant) throw refused(errors);
     if (await deps.createFile(path, text)) return { path, grant: checked.grant, text };
   }
   throw new ConfigError(`too many grant files named ${stem}*.yaml already exist`);
