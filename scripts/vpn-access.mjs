@@ -21,7 +21,8 @@ const save = (entries) => {
 };
 const readRequest = () => {
   const req = JSON.parse(readFileSync(0, 'utf8'));
-  if (typeof req.user !== 'string' || typeof req.role !== 'string') throw new Error('user and role are required');
+  if (typeof req.user !== 'string' || typeof req.role !== 'string')
+    throw new Error('user and role are required');
   return req;
 };
 
