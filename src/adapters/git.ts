@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ConfigError } from '../model/errors.js';
 import type { FileTree, TreeEntry } from '../model/file-tree.js';
@@ -116,4 +118,109 @@ export class GitRepo {
       },
     };
   }
+
+  /**
+   * For each path, the most recent commit on HEAD's first-parent line that added or changed it:
+   * the merge or squash commit that "brought" it. One streaming `git log`, stopped early once
+   * every path is found.
+   */
+  async introducingCommits(paths: readonly string[], dirs: readonly string[]): Promise<Map<string, string>> {
+    const wanted = new Set(paths);
+    const found = new Map<string, string>();
+    if (wanted.size === 0) return found;
+    const child = spawn(
+      'git',
+      [
+        'log',
+        '--first-parent',
+        '-m',
+        '--format=%x00%H',
+        '--name-only',
+        '--diff-filter=AMR',
+        'HEAD',
+        '--',
+        ...dirs,
+      ],
+      {
+        cwd: this.root,
+        stdio: ['ignore', 'pipe', 'ignore'],
+      },
+    );
+    const lines = createInterface({ input: child.stdout });
+    let commit = '';
+    for await (const line of lines) {
+      if (line.startsWith('\0')) commit = line.slice(1);
+      else if (line && wanted.has(line) && !found.has(line)) {
+        found.set(line, commit);
+        if (found.size === wanted.size) break;
+      }
+    }
+    child.kill();
+    return found;
+  }
+
+  /** The blob id of `path` at `commit`, or undefined when absent. */
+  async blobAt(commit: string, path: string): Promise<string | undefined> {
+    try {
+      return (
+        (await this.git.raw(['rev-parse', '--verify', '--quiet', `${commit}:${path}`])).trim() || undefined
+      );
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The text of the grantops note on `commit`, if any. */
+  async readNote(commit: string): Promise<string | undefined> {
+    try {
+      return await this.git.raw(['notes', `--ref=${NOTES_REF}`, 'show', commit]);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Sets the grantops note on `commit` (replacing it), as the grantops identity. */
+  async writeNote(commit: string, text: string): Promise<void> {
+    await this.git.raw([...IDENTITY, 'notes', `--ref=${NOTES_REF}`, 'add', '-f', '-m', text, commit]);
+  }
+
+  async hasRemote(name: string): Promise<boolean> {
+    return (await this.git.getRemotes()).some((r) => r.name === name);
+  }
+
+  /** Brings the remote's notes in, replacing ours: call before adding notes, then push. */
+  async fetchNotes(remote: string): Promise<void> {
+    try {
+      await this.git.raw(['fetch', '--no-tags', remote, `+refs/notes/${NOTES_REF}:refs/notes/${NOTES_REF}`]);
+    } catch (err) {
+      // A remote without notes yet is fine; any other failure is real.
+      if (!/couldn't find remote ref/i.test(String(err))) throw err;
+    }
+  }
+
+  async pushNotes(remote: string): Promise<void> {
+    await this.git.raw(['push', remote, `refs/notes/${NOTES_REF}`]);
+  }
+
+  /** Grant files deleted between two commits, with their content before deletion. */
+  async deletedFiles(
+    from: string,
+    to: string,
+    dir: string,
+  ): Promise<{ path: string; content: Uint8Array }[]> {
+    const diff = await this.git.raw(['diff', '--name-status', '--no-renames', '-z', from, to, '--', dir]);
+    const parts = diff.split('\0');
+    const out: { path: string; content: Uint8Array }[] = [];
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      if (!parts[i]!.startsWith('D')) continue;
+      const path = parts[i + 1]!;
+      const blob = await this.blobAt(from, path);
+      if (blob)
+        out.push({ path, content: new Uint8Array((await this.git.binaryCatFile(['blob', blob])) as Buffer) });
+    }
+    return out;
+  }
 }
+
+export const NOTES_REF = 'grantops';
+const IDENTITY = ['-c', 'user.name=grantops', '-c', 'user.email=grantops@users.noreply.github.com'];

@@ -8,6 +8,11 @@ import { ConfigError, errorMessage, formatFinding, GrantopsError, type Finding }
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { planRowView } from '../render/plan-view.js';
+import { ApprovalFinder } from '../adapters/approvals.js';
+import { createOctokit } from '../adapters/github.js';
+import { applyJson, applyRows } from '../render/apply-view.js';
+import { createTarget } from '../targets/registry.js';
+import { applyGrants, type ApplyReport } from '../usecases/apply.js';
 import { reportStatus } from '../usecases/status.js';
 import { requestGrant } from '../usecases/request.js';
 import { validateAccessRepo } from '../usecases/validate.js';
@@ -260,7 +265,136 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       },
     );
 
+  program
+    .command('apply')
+    .description(
+      'reconcile targets to the unexpired, approved grants (1 if any action failed or a grant was refused)',
+    )
+    .option('--dry-run', 'plan only: print what would be granted and revoked')
+    .option('--target <name...>', 'only these targets')
+    .option('--concurrency <n>', 'calls in flight at once', '16')
+    .option('--since <ref>', 'also revoke grants whose files were removed since <ref> (early revocation)')
+    .option('--override-guard', 'let enforce revoke more than enforceMaxFraction of a scope in this run')
+    .option('--push-notes', 'push recorded approval evidence (refs/notes/grantops) to origin')
+    .action(
+      async (
+        opts: {
+          dryRun?: boolean;
+          target?: string[];
+          concurrency: string;
+          since?: string;
+          overrideGuard?: boolean;
+          pushNotes?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const ctx = context(cmd);
+        const concurrency = Number(opts.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+          throw new ConfigError('--concurrency must be a whole number from 1 to 64');
+        }
+        const git = await GitRepo.open(ctx.repo);
+        const github = githubFromEnv(io.env);
+        const finder = new ApprovalFinder(git, github?.repo, () => ctx.now, concurrency);
+        const since = opts.since;
+        const report = await applyGrants(
+          {
+            now: ctx.now,
+            dryRun: opts.dryRun === true,
+            concurrency,
+            ...(opts.target ? { only: opts.target } : {}),
+            ...(opts.overrideGuard ? { overrideGuard: true } : {}),
+          },
+          {
+            work: new WorkTree(git.root),
+            registry: new SchemaRegistry(),
+            approvals: finder,
+            createTarget: (policy) =>
+              createTarget(policy, {
+                repoRoot: git.root,
+                env: io.env,
+                ...(github?.admin ? { octokit: github.admin } : {}),
+              }),
+            ...(since
+              ? {
+                  retiredFiles: async () =>
+                    git.deletedFiles(await git.resolveCommit(since), 'HEAD', 'grants'),
+                }
+              : {}),
+          },
+        );
+        if (!opts.dryRun) {
+          const remote = opts.pushNotes && (await git.hasRemote('origin')) ? 'origin' : undefined;
+          const n = await finder.recordEvidence(remote);
+          if (n > 0)
+            io.stderr(
+              `recorded approval evidence on ${n} commit(s) in refs/notes/grantops${remote ? ', pushed' : ''}\n`,
+            );
+        }
+        printApply(io, report, opts.dryRun === true, ctx.json);
+        setExit(report.failed ? 1 : 0);
+      },
+    );
+
   return program;
+}
+
+function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json: boolean): void {
+  for (const f of report.invalid)
+    io.stderr(`${paint(io, 'red', safeText(formatFinding(f)))} (not applied)\n`);
+  for (const r of report.refused) {
+    io.stderr(`${paint(io, 'red', 'refused:')} ${safeText(r.grant.file)}: ${safeText(r.reason)}\n`);
+  }
+  for (const u of report.plan.unobserved)
+    io.stderr(`${paint(io, 'red', 'unreachable:')} ${u.target}: ${safeText(u.error)}\n`);
+  for (const d of report.plan.drift) {
+    io.stderr(
+      `${paint(io, 'yellow', 'drift:')} ${d.target}: ${safeText(d.user)} holds ${safeText(d.entitlement)} with no grant${d.heldByGuard ? ' (enforcement held by the guard)' : d.enforced ? ' (revoking: enforce)' : ''}\n`,
+    );
+  }
+  for (const g of report.plan.guards) {
+    io.stderr(
+      `${paint(io, 'yellow', 'guard:')} ${g.target}: would revoke ${g.wouldRevoke} of ${g.scope} users (max ${g.maxFraction * 100}%); rerun with --override-guard if intended\n`,
+    );
+  }
+  const rows = applyRows(report);
+  if (json) {
+    io.stdout(`${JSON.stringify(applyJson(report, dryRun), null, 2)}\n`);
+    return;
+  }
+  io.stdout(
+    rows.length === 0
+      ? 'nothing to do: every target matches the grants\n'
+      : `${table(
+          ['ACTION', 'TARGET', 'USER', 'ACCESS', 'WHY', 'UNTIL', 'RESULT'],
+          rows.map((r) => [
+            r.kind,
+            r.target,
+            r.user,
+            r.entitlement,
+            r.reason,
+            r.expiresAt ?? '',
+            r.error ? `failed: ${r.error}` : r.result,
+          ]),
+          80,
+        )}\n`,
+  );
+  const failed = rows.filter((r) => r.result === 'failed').length;
+  io.stderr(
+    `${dryRun ? 'dry run: ' : ''}${rows.length} action(s)${dryRun ? ' planned' : `, ${failed} failed`}; ${report.refused.length} grant(s) refused for approval; ${report.plan.drift.length} drift\n`,
+  );
+}
+
+/** GitHub access from the environment, as the Action and CI set it. */
+function githubFromEnv(env: CliIo['env']) {
+  const token = env.GITHUB_TOKEN;
+  const admin = env.GRANTOPS_ADMIN_TOKEN ?? token;
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
+  const baseUrl = env.GITHUB_API_URL || 'https://api.github.com';
+  return {
+    ...(token && owner && repo ? { repo: { octokit: createOctokit({ token, baseUrl }), owner, repo } } : {}),
+    ...(admin ? { admin: createOctokit({ token: admin, baseUrl }) } : {}),
+  };
 }
 
 function jsonFinding(f: Finding) {

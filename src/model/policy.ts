@@ -4,6 +4,8 @@ interface TargetBase {
   name: string;
   enforce: boolean;
   enforceMaxFraction: number;
+  /** Logins grantops never touches or reports on this target (break-glass accounts, bots). */
+  exempt: string[];
 }
 export interface GithubTeamTarget extends TargetBase {
   type: 'github-team';

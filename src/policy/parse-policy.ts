@@ -128,6 +128,7 @@ function buildTarget(
     enforce: t.enforce === true,
     enforceMaxFraction:
       typeof t.enforceMaxFraction === 'number' ? t.enforceMaxFraction : DEFAULT_ENFORCE_MAX_FRACTION,
+    exempt: Array.isArray(t.exempt) ? (t.exempt as string[]) : [],
   };
   switch (t.type) {
     case 'github-team':

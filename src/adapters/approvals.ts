@@ -1,0 +1,244 @@
+import { RequestError } from '@octokit/request-error';
+import { errorMessage } from '../model/errors.js';
+import { GRANTS_DIR, type Grant } from '../model/grant.js';
+import type { Role } from '../model/policy.js';
+import {
+  approverTeams,
+  evaluateApproval,
+  parseApprovalNote,
+  type ApprovalEvidence,
+  type ApprovalNote,
+  type ApprovalVerdict,
+  type ApprovalVerifier,
+  type PullRequestFacts,
+  type Review,
+} from '../policy/approval.js';
+import { mapLimited } from '../apply/run-limited.js';
+import type { GitRepo } from './git.js';
+import type { GitHubOctokit } from './github.js';
+
+interface Introduced {
+  grant: Grant;
+  role: Role;
+  commit: string;
+  blob: string;
+}
+
+/**
+ * Finds each grant's evidence: the first-parent commit that brought its file, the evidence already
+ * recorded in refs/notes/grantops for it, or else (with GitHub) the merged PR, its reviews, team
+ * memberships and the file at the PR's head. New evidence is written back as notes by `recordEvidence`.
+ */
+export class ApprovalFinder implements ApprovalVerifier {
+  private readonly prs = new Map<string, Promise<PullRequestFacts | undefined>>();
+  private readonly reviews = new Map<number, Promise<Review[]>>();
+  private readonly trees = new Map<string, Promise<Map<string, string> | undefined>>();
+  private readonly members = new Map<string, Promise<boolean>>();
+  /** Evidence found in this run, by commit, to be written as notes. */
+  readonly newEvidence = new Map<string, Record<string, ApprovalEvidence>>();
+
+  constructor(
+    private readonly git: GitRepo,
+    private readonly github: { octokit: GitHubOctokit; owner: string; repo: string } | undefined,
+    private readonly now: () => Date,
+    private readonly concurrency = 16,
+  ) {}
+
+  async verify(
+    grants: readonly Grant[],
+    roles: (g: Grant) => Role | undefined,
+  ): Promise<Map<string, ApprovalVerdict>> {
+    const out = new Map<string, ApprovalVerdict>();
+    const commits = await this.git.introducingCommits(
+      grants.map((g) => g.file),
+      [GRANTS_DIR],
+    );
+    const items: Introduced[] = [];
+    for (const grant of grants) {
+      const role = roles(grant);
+      const commit = commits.get(grant.file);
+      if (!role) continue;
+      if (!commit) {
+        out.set(grant.id, {
+          approved: false,
+          reason: 'the grant file is not committed on this branch',
+          approvers: [],
+        });
+        continue;
+      }
+      const blob = (await this.git.blobAt(commit, grant.file)) ?? '';
+      items.push({ grant, role, commit, blob });
+    }
+    const results = await mapLimited(items, this.concurrency, (item) => this.verifyOne(item));
+    results.forEach((r, i) => {
+      const item = items[i]!;
+      out.set(
+        item.grant.id,
+        r.ok
+          ? r.value
+          : {
+              approved: false,
+              reason: `approval could not be checked: ${errorMessage(r.error)}`,
+              approvers: [],
+            },
+      );
+    });
+    return out;
+  }
+
+  private async verifyOne(item: Introduced): Promise<ApprovalVerdict> {
+    const note = parseApprovalNote(await this.git.readNote(item.commit));
+    const recorded = note?.grants[item.grant.id];
+    // Recorded evidence holds while the file is the one it was recorded for and still approved enough.
+    if (recorded && recorded.blob === item.blob && recorded.approvers.length >= item.role.approvals) {
+      return { approved: true, evidence: recorded, source: 'notes' };
+    }
+    if (!this.github) {
+      return {
+        approved: false,
+        reason: 'no approval evidence recorded in refs/notes/grantops, and no GitHub token to look it up',
+        approvers: [],
+      };
+    }
+    const pr = await this.pullRequestFor(item.commit);
+    const reviews = pr ? await this.reviewsOf(pr.number) : [];
+    const headBlob = pr ? (await this.treeAt(pr.headSha))?.get(item.grant.file) : undefined;
+    const teams = approverTeams(item.role);
+    const membership = new Map<string, boolean>();
+    for (const r of reviews) {
+      if (r.state !== 'APPROVED') continue;
+      for (const team of teams)
+        membership.set(`${team}\u0000${r.user.toLowerCase()}`, await this.isMember(team, r.user));
+    }
+    const verdict = evaluateApproval({
+      grant: item.grant,
+      role: item.role,
+      ...(pr ? { pr } : {}),
+      reviews,
+      headMatchesMerged: headBlob !== undefined && headBlob === item.blob,
+      isMember: (team, user) => membership.get(`${team}\u0000${user.toLowerCase()}`) === true,
+    });
+    if (!verdict.ok || !pr) {
+      return {
+        approved: false,
+        reason: verdict.reason ?? 'not approved',
+        approvers: verdict.approvers,
+        ...(pr ? { pr: pr.number } : {}),
+      };
+    }
+    const evidence: ApprovalEvidence = {
+      pr: pr.number,
+      headSha: pr.headSha,
+      approvers: verdict.approvers,
+      commit: item.commit,
+      blob: item.blob,
+      verifiedAt: this.now().toISOString(),
+    };
+    this.newEvidence.set(item.commit, {
+      ...(this.newEvidence.get(item.commit) ?? {}),
+      [item.grant.id]: evidence,
+    });
+    return { approved: true, evidence, source: 'github' };
+  }
+
+  /** Writes new evidence as notes and pushes them; a rejected push is retried on fresh notes. */
+  async recordEvidence(remote: string | undefined, attempts = 3): Promise<number> {
+    if (this.newEvidence.size === 0) return 0;
+    for (let attempt = 1; ; attempt++) {
+      if (remote) await this.git.fetchNotes(remote);
+      for (const [commit, grants] of this.newEvidence) {
+        const existing = parseApprovalNote(await this.git.readNote(commit));
+        const note: ApprovalNote = { grantops: 1, grants: { ...(existing?.grants ?? {}), ...grants } };
+        await this.git.writeNote(commit, `${JSON.stringify(note, null, 2)}\n`);
+      }
+      if (!remote) return this.newEvidence.size;
+      try {
+        await this.git.pushNotes(remote);
+        return this.newEvidence.size;
+      } catch (err) {
+        // Another run pushed notes meanwhile: fetch theirs, re-add ours, push again.
+        if (attempt >= attempts) throw err;
+      }
+    }
+  }
+
+  private pullRequestFor(commit: string): Promise<PullRequestFacts | undefined> {
+    let p = this.prs.get(commit);
+    if (!p) {
+      const gh = this.github!;
+      p = gh.octokit.rest.repos
+        .listPullRequestsAssociatedWithCommit({
+          owner: gh.owner,
+          repo: gh.repo,
+          commit_sha: commit,
+          per_page: 100,
+        })
+        .then(({ data }) => {
+          const merged = data.filter((pr) => pr.merged_at);
+          const pr = merged.find((x) => x.merge_commit_sha === commit) ?? merged[0];
+          return pr ? { number: pr.number, author: pr.user?.login ?? '', headSha: pr.head.sha } : undefined;
+        });
+      this.prs.set(commit, p);
+    }
+    return p;
+  }
+
+  private reviewsOf(pr: number): Promise<Review[]> {
+    let p = this.reviews.get(pr);
+    if (!p) {
+      const gh = this.github!;
+      p = gh.octokit
+        .paginate(gh.octokit.rest.pulls.listReviews, {
+          owner: gh.owner,
+          repo: gh.repo,
+          pull_number: pr,
+          per_page: 100,
+        })
+        .then((list) =>
+          list.map((r) => ({ user: r.user?.login ?? '', state: r.state, commitId: r.commit_id ?? '' })),
+        );
+      this.reviews.set(pr, p);
+    }
+    return p;
+  }
+
+  /** Blob ids of the grant files at a commit of the PR (one call per PR head). */
+  private treeAt(sha: string): Promise<Map<string, string> | undefined> {
+    let p = this.trees.get(sha);
+    if (!p) {
+      const gh = this.github!;
+      p = gh.octokit.rest.git
+        .getTree({ owner: gh.owner, repo: gh.repo, tree_sha: sha, recursive: 'true' })
+        .then(({ data }) => {
+          if (data.truncated) throw new Error(`the tree of ${sha} is too large for one request`);
+          return new Map(
+            data.tree.filter((e) => e.type === 'blob' && e.path && e.sha).map((e) => [e.path, e.sha]),
+          );
+        })
+        .catch((err: unknown) => {
+          if (err instanceof RequestError && (err.status === 404 || err.status === 422)) return undefined;
+          throw err;
+        });
+      this.trees.set(sha, p);
+    }
+    return p;
+  }
+
+  private isMember(team: string, user: string): Promise<boolean> {
+    const k = `${team}\u0000${user.toLowerCase()}`;
+    let p = this.members.get(k);
+    if (!p) {
+      const gh = this.github!;
+      const [org = '', slug = ''] = team.slice(1).split('/');
+      p = gh.octokit.rest.teams
+        .getMembershipForUserInOrg({ org, team_slug: slug, username: user })
+        .then(({ data }) => data.state === 'active')
+        .catch((err: unknown) => {
+          if (err instanceof RequestError && err.status === 404) return false;
+          throw err;
+        });
+      this.members.set(k, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,115 @@
+import type { Grant } from '../model/grant.js';
+import type { Role } from '../model/policy.js';
+
+export interface Review {
+  user: string;
+  state: string; // APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING
+  commitId: string;
+}
+
+export interface PullRequestFacts {
+  number: number;
+  author: string;
+  headSha: string;
+}
+
+/** Evidence recorded in refs/notes/grantops and shown to auditors. */
+export interface ApprovalEvidence {
+  pr: number;
+  headSha: string;
+  approvers: string[];
+  /** The commit on main that brought the grant. */
+  commit: string;
+  /** Blob id of the grant file as merged (and as reviewed). */
+  blob: string;
+  verifiedAt: string;
+}
+
+export type ApprovalVerdict =
+  | { approved: true; evidence: ApprovalEvidence; source: 'github' | 'notes' }
+  | { approved: false; reason: string; approvers: string[]; pr?: number };
+
+export interface ApprovalFacts {
+  grant: Grant;
+  role: Role;
+  /** The merged PR that brought the grant's file to main, if any. */
+  pr?: PullRequestFacts;
+  reviews: readonly Review[];
+  /** Whether the file at the PR's head is byte-for-byte the file that was merged. */
+  headMatchesMerged: boolean;
+  /** `@org/team` membership, resolved beforehand for the users who approved. */
+  isMember(team: string, user: string): boolean;
+}
+
+const lower = (s: string) => s.toLowerCase();
+
+/**
+ * "Reviewer approval is the grant": counts approving reviews on the PR's final head commit from
+ * the role's approvers (users or team members), never the grant's user or the PR's author.
+ * Each reviewer's latest review decides (a later "changes requested" or a dismissal cancels).
+ */
+export function evaluateApproval(f: ApprovalFacts): { ok: boolean; approvers: string[]; reason?: string } {
+  if (!f.pr)
+    return {
+      ok: false,
+      approvers: [],
+      reason: 'no merged pull request brought this grant (pushed directly to main?)',
+    };
+  if (!f.headMatchesMerged) {
+    return {
+      ok: false,
+      approvers: [],
+      reason: `the grant file as merged differs from the file at the reviewed head of PR #${f.pr.number}`,
+    };
+  }
+  const latest = new Map<string, Review>();
+  for (const r of f.reviews) {
+    if (r.state === 'COMMENTED' || r.state === 'PENDING') continue; // comments do not change a verdict
+    latest.set(lower(r.user), r);
+  }
+  const excluded = new Set([lower(f.grant.user), lower(f.pr.author)]);
+  const approvers: string[] = [];
+  for (const [user, r] of latest) {
+    if (r.state !== 'APPROVED' || r.commitId !== f.pr.headSha || excluded.has(user)) continue;
+    const eligible = f.role.approvers.some((a) =>
+      a.startsWith('@') ? f.isMember(a, r.user) : lower(a) === user,
+    );
+    if (eligible) approvers.push(r.user);
+  }
+  approvers.sort();
+  if (approvers.length >= f.role.approvals) return { ok: true, approvers };
+  return {
+    ok: false,
+    approvers,
+    reason: `PR #${f.pr.number} has ${approvers.length} of the ${f.role.approvals} approval(s) required from ${f.role.approvers.join(', ')} on its final commit ${f.pr.headSha.slice(0, 7)} (the grant's user and the PR's author do not count)`,
+  };
+}
+
+/** The teams an approval could come from, for resolving membership beforehand. */
+export function approverTeams(role: Role): string[] {
+  return role.approvers.filter((a) => a.startsWith('@'));
+}
+
+/** Port: decides, for each grant, whether reviewer approval is in place. */
+export interface ApprovalVerifier {
+  verify(
+    grants: readonly Grant[],
+    roles: (grant: Grant) => Role | undefined,
+  ): Promise<Map<string, ApprovalVerdict>>;
+}
+
+/** The note grantops keeps on a commit of main: evidence for each grant it brought. */
+export interface ApprovalNote {
+  grantops: 1;
+  grants: Record<string, ApprovalEvidence>;
+}
+
+export function parseApprovalNote(text: string | undefined): ApprovalNote | undefined {
+  if (!text) return undefined;
+  try {
+    const v = JSON.parse(text) as ApprovalNote;
+    return v && v.grantops === 1 && typeof v.grants === 'object' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,176 @@
+import { RequestError } from '@octokit/request-error';
+import type { GitHubOctokit } from '../adapters/github.js';
+import { TargetError } from '../model/errors.js';
+import { FIXED_ROLES, type GithubRepoTarget, type GithubTeamTarget } from '../model/policy.js';
+import { identityModel, type Access, type AccessChange, type Target } from './target.js';
+
+const isStatus = (err: unknown, status: number) => err instanceof RequestError && err.status === status;
+
+function wrap(target: string, what: string, err: unknown): TargetError {
+  if (err instanceof TargetError) return err;
+  const status = err instanceof RequestError ? ` (HTTP ${err.status})` : '';
+  return new TargetError(`${what}${status}: ${err instanceof Error ? err.message : String(err)}`, target);
+}
+
+/** Membership of one org team: `member` or `maintainer`. */
+export class GithubTeamTargetAdapter implements Target {
+  readonly nativeExpiry = false;
+  readonly model = identityModel(FIXED_ROLES['github-team']);
+
+  constructor(
+    readonly config: GithubTeamTarget,
+    private readonly octokit: GitHubOctokit,
+  ) {}
+
+  async observe(): Promise<Access[]> {
+    const { org, team } = this.config;
+    try {
+      const list = async (role: 'member' | 'maintainer') =>
+        (
+          await this.octokit.paginate(this.octokit.rest.teams.listMembersInOrg, {
+            org,
+            team_slug: team,
+            role,
+            per_page: 100,
+          })
+        ).map((u) => ({ user: u.login, entitlement: role }));
+      return [...(await list('maintainer')), ...(await list('member'))];
+    } catch (err) {
+      throw wrap(this.config.name, `list members of ${org}/${team}`, err);
+    }
+  }
+
+  async grant(change: AccessChange): Promise<void> {
+    try {
+      await this.octokit.rest.teams.addOrUpdateMembershipForUserInOrg({
+        org: this.config.org,
+        team_slug: this.config.team,
+        username: change.user,
+        role: change.entitlement === 'maintainer' ? 'maintainer' : 'member',
+      });
+    } catch (err) {
+      throw wrap(this.config.name, `add ${change.user} to ${this.config.org}/${this.config.team}`, err);
+    }
+  }
+
+  async revoke(change: AccessChange): Promise<void> {
+    try {
+      await this.octokit.rest.teams.removeMembershipForUserInOrg({
+        org: this.config.org,
+        team_slug: this.config.team,
+        username: change.user,
+      });
+    } catch (err) {
+      if (isStatus(err, 404)) return; // not a member: already revoked
+      throw wrap(this.config.name, `remove ${change.user} from ${this.config.org}/${this.config.team}`, err);
+    }
+  }
+}
+
+// GitHub names repo permissions two ways: role_name (read/write) and the API's pull/push.
+const FROM_ROLE_NAME: Record<string, string> = {
+  read: 'pull',
+  write: 'push',
+  triage: 'triage',
+  maintain: 'maintain',
+  admin: 'admin',
+};
+
+/** Collaborator permission on one repository, pending invitations included. */
+export class GithubRepoTargetAdapter implements Target {
+  readonly nativeExpiry = false;
+  readonly model = identityModel(FIXED_ROLES['github-repo']);
+  private readonly owner: string;
+  private readonly repo: string;
+
+  constructor(
+    readonly config: GithubRepoTarget,
+    private readonly octokit: GitHubOctokit,
+  ) {
+    [this.owner = '', this.repo = ''] = config.repo.split('/');
+  }
+
+  async observe(): Promise<Access[]> {
+    try {
+      const collaborators = await this.octokit.paginate(this.octokit.rest.repos.listCollaborators, {
+        owner: this.owner,
+        repo: this.repo,
+        affiliation: 'direct',
+        per_page: 100,
+      });
+      const invitations = await this.invitations();
+      return [
+        ...collaborators.map((c) => ({
+          user: c.login,
+          entitlement: permissionOf(c.role_name, c.permissions),
+        })),
+        ...invitations.map((i) => ({ user: i.login, entitlement: i.permission, pending: true })),
+      ];
+    } catch (err) {
+      throw wrap(this.config.name, `list collaborators of ${this.config.repo}`, err);
+    }
+  }
+
+  async grant(change: AccessChange): Promise<void> {
+    try {
+      await this.octokit.rest.repos.addCollaborator({
+        owner: this.owner,
+        repo: this.repo,
+        username: change.user,
+        permission: change.entitlement,
+      });
+    } catch (err) {
+      throw wrap(this.config.name, `add ${change.user} to ${this.config.repo}`, err);
+    }
+  }
+
+  async revoke(change: AccessChange): Promise<void> {
+    try {
+      // An unaccepted invitation is access waiting to happen: cancel it too.
+      for (const inv of await this.invitations()) {
+        if (inv.login.toLowerCase() === change.user.toLowerCase()) {
+          await this.octokit.rest.repos.deleteInvitation({
+            owner: this.owner,
+            repo: this.repo,
+            invitation_id: inv.id,
+          });
+        }
+      }
+      await this.octokit.rest.repos.removeCollaborator({
+        owner: this.owner,
+        repo: this.repo,
+        username: change.user,
+      });
+    } catch (err) {
+      if (isStatus(err, 404)) return;
+      throw wrap(this.config.name, `remove ${change.user} from ${this.config.repo}`, err);
+    }
+  }
+
+  private async invitations(): Promise<{ id: number; login: string; permission: string }[]> {
+    const list = await this.octokit.paginate(this.octokit.rest.repos.listInvitations, {
+      owner: this.owner,
+      repo: this.repo,
+      per_page: 100,
+    });
+    return list
+      .filter((i) => i.invitee?.login)
+      .map((i) => ({
+        id: i.id,
+        login: i.invitee?.login ?? '',
+        permission: FROM_ROLE_NAME[i.permissions] ?? i.permissions,
+      }));
+  }
+}
+
+function permissionOf(
+  roleName: string | undefined,
+  p: { admin?: boolean; maintain?: boolean; push?: boolean; triage?: boolean; pull?: boolean } | undefined,
+): string {
+  if (roleName && FROM_ROLE_NAME[roleName]) return FROM_ROLE_NAME[roleName];
+  if (p?.admin) return 'admin';
+  if (p?.maintain) return 'maintain';
+  if (p?.push) return 'push';
+  if (p?.triage) return 'triage';
+  return 'pull';
+}

@@ -1,0 +1,147 @@
+import { applyPlan, type ActionResult } from '../apply/apply-plan.js';
+import { mapLimited } from '../apply/run-limited.js';
+import { ConfigError, errorMessage, type Finding } from '../model/errors.js';
+import type { FileTree } from '../model/file-tree.js';
+import { GRANTS_DIR, grantIdFromPath, type Grant } from '../model/grant.js';
+import type { Policy } from '../model/policy.js';
+import { loadYamlSource } from '../model/yaml-source.js';
+import type { ApprovalVerdict, ApprovalVerifier } from '../policy/approval.js';
+import { checkGrant } from '../policy/check-grant.js';
+import { loadGrants, loadPolicies, MAX_GRANT_BYTES } from '../policy/load.js';
+import type { SchemaRegistry } from '../policy/schema-registry.js';
+import { planChanges, type Plan, type TargetState } from '../plan/plan.js';
+import type { Target } from '../targets/target.js';
+
+export interface ApplyOptions {
+  now: Date;
+  dryRun: boolean;
+  /** Calls in flight at once. */
+  concurrency: number;
+  budget?: number;
+  overrideGuard?: boolean;
+  /** Only these targets (default: all). */
+  only?: readonly string[];
+}
+
+export interface ApplyDeps {
+  work: FileTree;
+  registry: SchemaRegistry;
+  approvals: ApprovalVerifier;
+  /** Builds a target's adapter; may throw (missing credentials): the target is then unobserved. */
+  createTarget(policy: Policy): Target;
+  /** Grant files removed from main since the last apply (their last content), for early revocation. */
+  retiredFiles?: () => Promise<{ path: string; content: Uint8Array }[]>;
+}
+
+export interface Refusal {
+  grant: Grant;
+  reason: string;
+  approvers: string[];
+  pr?: number;
+}
+
+export interface ApplyReport {
+  plan: Plan;
+  results: ActionResult[];
+  refused: Refusal[];
+  approved: Map<string, ApprovalVerdict>;
+  /** Grant files that are not valid now (they are not applied). */
+  invalid: Finding[];
+  /** True when anything failed, a target could not be read, or a grant was refused. */
+  failed: boolean;
+}
+
+/**
+ * Brings every target to the state the repo describes at `now`: each approved, active grant exists;
+ * access of expired or removed grants is revoked; other access is reported as drift (revoked where the
+ * policy enforces, within the guard). With `dryRun`, only the plan is made.
+ */
+export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<ApplyReport> {
+  const policies = await loadPolicies(deps.work, deps.registry);
+  if (policies.findings.length > 0) throw new ConfigError('invalid policy files', policies.findings);
+  const ctx = {
+    registry: deps.registry,
+    policies: policies.byTarget,
+    now: opts.now,
+    expiredSeverity: 'warning' as const,
+    policySource: deps.work.label,
+  };
+  const loaded = await loadGrants(deps.work, ctx);
+  const inScope = (target: string) => !opts.only || opts.only.includes(target);
+  const grants = loaded.grants.filter((g) => inScope(g.target));
+
+  // Approval matters for grants that are, or will be, in force; expired ones only explain revocations.
+  const live = grants.filter((g) => g.expiresAt.getTime() > opts.now.getTime());
+  const approved = await deps.approvals.verify(live, (g) =>
+    policies.byTarget.get(g.target)?.policy.roles.get(g.role),
+  );
+  const refused: Refusal[] = [];
+  const approvedIds = new Set<string>();
+  for (const g of live) {
+    const v = approved.get(g.id);
+    if (v?.approved) approvedIds.add(g.id);
+    else if (v)
+      refused.push({ grant: g, reason: v.reason, approvers: v.approvers, ...(v.pr ? { pr: v.pr } : {}) });
+  }
+
+  const retired: Grant[] = [];
+  for (const f of (await deps.retiredFiles?.()) ?? []) {
+    const doc = loadYamlSource(f.path, f.content, { maxBytes: MAX_GRANT_BYTES });
+    const id = grantIdFromPath(f.path);
+    if (!doc.ok || !id.ok || !f.path.startsWith(`${GRANTS_DIR}/`)) continue;
+    const r = checkGrant(id.id, doc.doc, ctx);
+    if (r.grant && inScope(r.grant.target)) retired.push(r.grant);
+  }
+
+  const targets = new Map<string, Target>();
+  const states = new Map<string, TargetState>();
+  const selected = [...policies.byTarget.values()].filter((p) => inScope(p.policy.target.name));
+  const observed = await mapLimited(selected, opts.concurrency, async ({ policy }) => {
+    const target = deps.createTarget(policy);
+    targets.set(policy.target.name, target);
+    return { target, access: await target.observe() };
+  });
+  selected.forEach(({ policy }, i) => {
+    const r = observed[i]!;
+    const target = r.ok ? r.value.target : targets.get(policy.target.name);
+    states.set(policy.target.name, {
+      policy,
+      model: target?.model ?? { entitlements: () => [] },
+      nativeExpiry: target?.nativeExpiry ?? false,
+      observed: r.ok ? { ok: true, access: r.value.access } : { ok: false, error: errorMessage(r.error) },
+      exempt: new Set(policy.target.exempt),
+    });
+  });
+
+  try {
+    const plan = planChanges({
+      now: opts.now,
+      grants,
+      approved: approvedIds,
+      retired,
+      targets: states,
+      ...(opts.overrideGuard ? { overrideGuard: true } : {}),
+    });
+    const results = opts.dryRun
+      ? []
+      : await applyPlan(plan, targets, {
+          concurrency: opts.concurrency,
+          ...(opts.budget !== undefined ? { budget: opts.budget } : {}),
+        });
+    const failed =
+      results.some((r) => !r.ok) ||
+      refused.length > 0 ||
+      plan.unobserved.length > 0 ||
+      loaded.findings.some((f) => f.severity === 'error');
+    return {
+      plan,
+      results,
+      refused,
+      approved,
+      invalid: loaded.findings.filter((f) => f.severity === 'error'),
+      failed,
+    };
+  } finally {
+    for (const t of targets.values()) await t.close?.().catch(() => undefined);
+  }
+}
