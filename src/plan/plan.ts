@@ -55,8 +55,6 @@ export interface TargetState {
   nativeExpiry: boolean;
   /** What exists, or why it could not be read. */
   observed: { ok: true; access: Access[] } | { ok: false; error: string };
-  /** Logins never touched nor reported (break-glass accounts, bots). */
-  exempt?: ReadonlySet<string>;
 }
 
 export interface PlanInput {
@@ -80,7 +78,8 @@ interface Want {
   role: string;
 }
 
-const key = (user: string, entitlement: string) => `${user}\u0000${entitlement}`;
+// GitHub logins are case-insensitive: `Alice` observed is `alice` granted.
+const key = (user: string, entitlement: string) => `${user.toLowerCase()}\u0000${entitlement}`;
 
 /**
  * The pure heart of apply: what to grant and revoke on each target at `now` so that it holds exactly
@@ -98,8 +97,8 @@ export function planChanges(input: PlanInput): Plan {
       unobserved.push({ target: name, error: state.observed.error });
       continue;
     }
-    const exempt = state.exempt ?? new Set<string>();
-    const grants = input.grants.filter((g) => g.target === name && !exempt.has(g.user));
+    const exempt = new Set(state.policy.target.exempt.map((u) => u.toLowerCase()));
+    const grants = input.grants.filter((g) => g.target === name && !exempt.has(g.user.toLowerCase()));
     const isActive = (g: Grant) => t < g.expiresAt.getTime() && (!g.startsAt || t >= g.startsAt.getTime());
 
     // Desired access: approved, active grants, merged per (user, entitlement).
@@ -128,10 +127,10 @@ export function planChanges(input: PlanInput): Plan {
       // One entitlement per user on a team or repo: the highest one wanted.
       const best = new Map<string, Want>();
       for (const w of wanted.values()) {
-        const cur = best.get(w.user);
+        const cur = best.get(w.user.toLowerCase());
         if (!cur || ranking.indexOf(w.entitlement) > ranking.indexOf(cur.entitlement)) {
           best.set(
-            w.user,
+            w.user.toLowerCase(),
             cur
               ? {
                   ...w,
@@ -140,7 +139,10 @@ export function planChanges(input: PlanInput): Plan {
                 }
               : w,
           );
-        } else cur.expiresAt = maxDate(cur.expiresAt, w.expiresAt);
+        } else {
+          cur.expiresAt = maxDate(cur.expiresAt, w.expiresAt);
+          cur.grantIds.push(...w.grantIds);
+        }
       }
       wanted.clear();
       for (const w of best.values()) wanted.set(key(w.user, w.entitlement), w);
@@ -154,10 +156,10 @@ export function planChanges(input: PlanInput): Plan {
       for (const w of wanted.values()) w.expiresAt = latest.get(w.user) ?? w.expiresAt;
     }
 
-    const observed = state.observed.access.filter((a) => !exempt.has(a.user));
+    const observed = state.observed.access.filter((a) => !exempt.has(a.user.toLowerCase()));
     const have = new Map(observed.map((a) => [key(a.user, a.entitlement), a]));
     const haveByUser = new Map<string, Access[]>();
-    for (const a of observed) haveByUser.set(a.user, [...(haveByUser.get(a.user) ?? []), a]);
+    for (const a of observed) haveByUser.set(a.user.toLowerCase(), [...(haveByUser.get(a.user.toLowerCase()) ?? []), a]);
 
     for (const w of [...wanted.values()].sort(byUserEntitlement)) {
       const a = have.get(key(w.user, w.entitlement));
@@ -171,7 +173,7 @@ export function planChanges(input: PlanInput): Plan {
         expiresAt: w.expiresAt,
       };
       if (!a) {
-        const other = ranking ? haveByUser.get(w.user)?.length : 0;
+        const other = ranking ? haveByUser.get(w.user.toLowerCase())?.length : 0;
         actions.push({ ...base, reason: other ? 'change-role' : 'new' });
       } else if (state.nativeExpiry && a.expiresAt?.getTime() !== w.expiresAt.getTime()) {
         actions.push({ ...base, reason: 'update-expiry' });
@@ -190,7 +192,7 @@ export function planChanges(input: PlanInput): Plan {
       }
     };
     for (const g of grants) if (t >= g.expiresAt.getTime()) explain(g, 'expired');
-    for (const g of input.retired ?? []) if (g.target === name && !exempt.has(g.user)) explain(g, 'removed');
+    for (const g of input.retired ?? []) if (g.target === name && !exempt.has(g.user.toLowerCase())) explain(g, 'removed');
 
     const enforceRevokes: PlannedAction[] = [];
     const driftHere: Drift[] = [];
@@ -198,7 +200,7 @@ export function planChanges(input: PlanInput): Plan {
       const k = key(a.user, a.entitlement);
       if (wanted.has(k)) continue;
       // A single-valued target changes role with one grant call: no revoke of the old entitlement.
-      if (ranking && [...wanted.values()].some((w) => w.user === a.user)) continue;
+      if (ranking && [...wanted.values()].some((w) => w.user.toLowerCase() === a.user.toLowerCase())) continue;
       const why = ended.get(k);
       const revoke: PlannedAction = {
         kind: 'revoke',

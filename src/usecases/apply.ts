@@ -109,7 +109,6 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       model: target?.model ?? { entitlements: () => [] },
       nativeExpiry: target?.nativeExpiry ?? false,
       observed: r.ok ? { ok: true, access: r.value.access } : { ok: false, error: errorMessage(r.error) },
-      exempt: new Set(policy.target.exempt),
     });
   });
 

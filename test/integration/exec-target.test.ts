@@ -1,0 +1,127 @@
+import { chmodSync, existsSync, readFileSync, realpathSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ExecTarget } from '../../src/model/policy.js';
+import { ExecTargetAdapter } from '../../src/targets/exec.js';
+import { tempRepo, type TempRepo } from '../support/repo.js';
+
+/** Real child processes speaking the exec protocol. */
+let repo: TempRepo;
+afterEach(() => repo.cleanup());
+
+const config = (command: string[], timeoutMs = 5000): ExecTarget => ({
+  name: 'vpn',
+  type: 'exec',
+  command,
+  timeoutMs,
+  enforce: false,
+  enforceMaxFraction: 0.25,
+  exempt: [],
+});
+
+// A protocol script that records every call, so tests see exactly what it received.
+const SCRIPT = `#!/usr/bin/env node
+const fs = require('node:fs');
+const verb = process.argv[process.argv.length - 1];
+const input = verb === 'list' ? '' : fs.readFileSync(0, 'utf8');
+fs.appendFileSync('calls.log', JSON.stringify({ argv: process.argv.slice(2), input, cwd: process.cwd(), token: process.env.GITHUB_TOKEN ?? null }) + '\\n');
+const state = fs.existsSync('state.json') ? JSON.parse(fs.readFileSync('state.json', 'utf8')) : [];
+if (verb === 'list') { process.stdout.write(JSON.stringify(state)); process.exit(0); }
+const req = JSON.parse(input);
+if (req.user === 'fail') { process.stderr.write('directory says no'); process.exit(3); }
+if (req.user === 'slow') { setTimeout(() => {}, 60000); return; }
+const next = state.filter((e) => !(e.user === req.user && e.role === req.role));
+if (verb === 'grant') next.push({ user: req.user, role: req.role });
+fs.writeFileSync('state.json', JSON.stringify(next));
+`;
+
+function setup() {
+  repo = tempRepo({ 'scripts/vpn.cjs': SCRIPT });
+  chmodSync(`${repo.dir}/scripts/vpn.cjs`, 0o755);
+  return new ExecTargetAdapter(config(['./scripts/vpn.cjs', '--profile', 'prod']), repo.dir, {
+    PATH: process.env.PATH,
+    GITHUB_TOKEN: 'secret',
+  });
+}
+const calls = () =>
+  readFileSync(`${repo.dir}/calls.log`, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { argv: string[]; input: string; cwd: string; token: string | null });
+
+describe('exec target', () => {
+  it('grants, lists and revokes through the protocol, with argv and the repo root as cwd', async () => {
+    const t = setup();
+    await t.grant({
+      user: 'alice',
+      entitlement: 'ops',
+      grantIds: ['vpn/alice'],
+      expiresAt: new Date('2026-11-28T18:00:00Z'),
+    });
+    expect(await t.observe()).toEqual([{ user: 'alice', entitlement: 'ops' }]);
+    await t.revoke({ user: 'alice', entitlement: 'ops', grantIds: ['vpn/alice'] });
+    expect(await t.observe()).toEqual([]);
+    const [first] = calls();
+    expect(first?.argv).toEqual(['--profile', 'prod', 'grant']);
+    expect(JSON.parse(first?.input ?? '{}')).toEqual({
+      id: 'vpn/alice',
+      user: 'alice',
+      target: 'vpn',
+      role: 'ops',
+      expiresAt: '2026-11-28T18:00:00Z',
+    });
+    expect(realpathSync(first?.cwd ?? '')).toBe(realpathSync(repo.dir));
+  });
+
+  it('passes hostile names as data, never through a shell', async () => {
+    const t = setup();
+    await t.grant({ user: 'x"; touch pwned; echo "', entitlement: '$(touch pwned2)', grantIds: [] });
+    expect(existsSync(`${repo.dir}/pwned`)).toBe(false);
+    expect(existsSync(`${repo.dir}/pwned2`)).toBe(false);
+    expect(await t.observe()).toEqual([{ user: 'x"; touch pwned; echo "', entitlement: '$(touch pwned2)' }]);
+  });
+
+  it("reports a failure with the script's stderr", async () => {
+    const t = setup();
+    await expect(t.grant({ user: 'fail', entitlement: 'ops', grantIds: [] })).rejects.toThrow(
+      'grant failed (exit 3): directory says no',
+    );
+  });
+
+  it('kills a script that outlives its timeout', async () => {
+    repo = tempRepo({ 'scripts/vpn.cjs': SCRIPT });
+    chmodSync(`${repo.dir}/scripts/vpn.cjs`, 0o755);
+    const t = new ExecTargetAdapter(config(['./scripts/vpn.cjs'], 300), repo.dir, { PATH: process.env.PATH });
+    const started = Date.now();
+    await expect(t.grant({ user: 'slow', entitlement: 'ops', grantIds: [] })).rejects.toThrow(
+      'timed out after 300 ms and was killed',
+    );
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it("keeps grantops' own token from the script by default", async () => {
+    repo = tempRepo({ 'scripts/vpn.cjs': SCRIPT });
+    chmodSync(`${repo.dir}/scripts/vpn.cjs`, 0o755);
+    const saved = process.env.GITHUB_TOKEN;
+    process.env.GITHUB_TOKEN = 'secret';
+    try {
+      await new ExecTargetAdapter(config(['./scripts/vpn.cjs']), repo.dir).observe();
+    } finally {
+      if (saved === undefined) delete process.env.GITHUB_TOKEN;
+      else process.env.GITHUB_TOKEN = saved;
+    }
+    expect(calls()[0]?.token).toBeNull();
+  });
+
+  it('refuses a command that resolves outside the repository', async () => {
+    repo = tempRepo({ 'scripts/link': { symlink: '/bin/true' } });
+    const t = new ExecTargetAdapter(config(['./scripts/link']), repo.dir, { PATH: process.env.PATH });
+    await expect(t.observe()).rejects.toThrow('resolves outside the repository');
+  });
+
+  it('rejects list output that is not the protocol', async () => {
+    repo = tempRepo({ 'scripts/bad.sh': '#!/bin/sh\necho "[{\\"user\\": 1}]"\n' });
+    chmodSync(`${repo.dir}/scripts/bad.sh`, 0o755);
+    const t = new ExecTargetAdapter(config(['./scripts/bad.sh']), repo.dir, { PATH: process.env.PATH });
+    await expect(t.observe()).rejects.toThrow('"list" item 0 must be {"user": string, "role": string}');
+  });
+});
