@@ -1,6 +1,7 @@
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import Bottleneck from 'bottleneck';
 
 export interface GitHubClientOptions {
   token: string;
@@ -11,9 +12,25 @@ export interface GitHubClientOptions {
   debug?: (message: string) => void;
   /** Retries on secondary rate limits and 5xx before giving up. */
   maxRetries?: number;
+  /**
+   * Mutating requests in flight at once (default 4). GitHub asks integrations to keep writes few
+   * and not highly concurrent; secondary rate limits are still honoured through retry-after.
+   */
+  writeConcurrency?: number;
+  /** Pause between mutating requests, in ms (default 0; GitHub's most conservative advice is 1000). */
+  writeSpacingMs?: number;
 }
 
 const MyOctokit = Octokit.plugin(retry, throttling);
+
+// plugin-throttling's default limiters are module-global and serialise every write one second
+// apart (three for issues and comments); grantops sizes them per client instead.
+function limiters(concurrency: number, spacingMs: number) {
+  return {
+    write: new Bottleneck.Group({ maxConcurrent: concurrency, minTime: spacingMs }),
+    notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: Math.max(spacingMs, 1000) }),
+  };
+}
 export type GitHubOctokit = InstanceType<typeof MyOctokit>;
 
 /** Octokit with GitHub's recommended retry and throttling behaviour, pointed at `baseUrl`. */
@@ -27,6 +44,7 @@ export function createOctokit(opts: GitHubClientOptions): GitHubOctokit {
     // Per-request `request.retries` would make plugin-retry retry every status, 403 included.
     retry: { retries: maxRetries },
     throttle: {
+      ...limiters(opts.writeConcurrency ?? 4, opts.writeSpacingMs ?? 0),
       onRateLimit: (
         retryAfter: number,
         options: { method: string; url: string },

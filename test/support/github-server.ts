@@ -46,11 +46,44 @@ export interface StoredComment {
 
 let nextId = 1000;
 
+export interface FakePull {
+  number: number;
+  author: string;
+  headSha: string;
+  headRef?: string;
+  mergeCommitSha: string;
+  mergedAt: string;
+  /** Commits whose associated PRs include this one (the merge commit at least). */
+  commits: string[];
+  reviews: { user: string; state: string; commitId: string }[];
+}
+
+export interface FakeIssue {
+  number: number;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+  labels: string[];
+}
+
 export class FakeGitHub {
   readonly violations: string[] = [];
   readonly requests: RecordedRequest[] = [];
   /** Comments by `owner/repo#number`. */
   readonly comments = new Map<string, StoredComment[]>();
+  /** Team members by `org/slug`, keyed by lower-case login. */
+  readonly teams = new Map<string, Map<string, { login: string; role: 'member' | 'maintainer' }>>();
+  /** Direct collaborators by `owner/repo`, keyed by lower-case login; permission is pull..admin. */
+  readonly collaborators = new Map<string, Map<string, { login: string; permission: string }>>();
+  readonly invitations = new Map<string, { id: number; login: string; permission: string }[]>();
+  /** Pull requests by `owner/repo`. */
+  readonly pulls = new Map<string, FakePull[]>();
+  /** Trees by commit sha: path -> blob sha. */
+  readonly trees = new Map<string, Map<string, string>>();
+  /** Issues by `owner/repo`. */
+  readonly issues = new Map<string, FakeIssue[]>();
+  /** Logins that do not exist on this GitHub (adding them answers 404). */
+  readonly unknownUsers = new Set<string>();
   private readonly faults: Fault[] = [];
   private readonly handlers: Record<string, Handler> = defaultHandlers();
   private server!: Server;
@@ -86,6 +119,45 @@ export class FakeGitHub {
   /** The next `times` requests to `operationId` get this reply instead of the real one. */
   failNext(fault: Fault): void {
     this.faults.push({ ...fault });
+  }
+
+  team(slug: string): Map<string, { login: string; role: 'member' | 'maintainer' }> {
+    let t = this.teams.get(slug);
+    if (!t) this.teams.set(slug, (t = new Map<string, { login: string; role: 'member' | 'maintainer' }>()));
+    return t;
+  }
+
+  repoCollaborators(repo: string): Map<string, { login: string; permission: string }> {
+    let c = this.collaborators.get(repo);
+    if (!c) this.collaborators.set(repo, (c = new Map<string, { login: string; permission: string }>()));
+    return c;
+  }
+
+  repoInvitations(repo: string): { id: number; login: string; permission: string }[] {
+    let c = this.invitations.get(repo);
+    if (!c) this.invitations.set(repo, (c = []));
+    return c;
+  }
+
+  repoPulls(repo: string): FakePull[] {
+    let c = this.pulls.get(repo);
+    if (!c) this.pulls.set(repo, (c = []));
+    return c;
+  }
+
+  repoIssues(repo: string): FakeIssue[] {
+    let c = this.issues.get(repo);
+    if (!c) this.issues.set(repo, (c = []));
+    return c;
+  }
+
+  /** The invitee accepts: the invitation becomes a collaborator. */
+  acceptInvitation(repo: string, login: string): void {
+    const list = this.repoInvitations(repo);
+    const i = list.findIndex((x) => x.login.toLowerCase() === login.toLowerCase());
+    if (i < 0) throw new Error(`no invitation for ${login}`);
+    const [inv] = list.splice(i, 1);
+    this.repoCollaborators(repo).set(login.toLowerCase(), { login: inv!.login, permission: inv!.permission });
   }
 
   commentsOn(repo: string, issue: number): StoredComment[] {
@@ -175,6 +247,20 @@ export function simpleUser(login: string, type: 'User' | 'Bot' = 'User', baseUrl
   };
 }
 
+function invitationJson(i: { id: number; login: string; permission: string }, full: string, baseUrl: string) {
+  return {
+    id: i.id,
+    node_id: `RI_${i.id}`,
+    repository: minimalRepository(full, baseUrl),
+    invitee: simpleUser(i.login, 'User', baseUrl),
+    inviter: simpleUser('grantops-admin', 'User', baseUrl),
+    permissions: PERMISSION_ROLE[i.permission] ?? i.permission,
+    created_at: '2026-11-28T00:00:00Z',
+    url: `${baseUrl}/user/repository_invitations/${i.id}`,
+    html_url: `https://github.example/${full}/invitations`,
+  };
+}
+
 function commentJson(c: StoredComment, repo: string, issue: number, baseUrl: string) {
   return {
     id: c.id,
@@ -206,9 +292,355 @@ function page<T>(items: T[], query: URLSearchParams, ctx: HandlerContext): Reply
   return { status: 200, body: slice, headers };
 }
 
+const notFound: Reply = {
+  status: 404,
+  body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
+};
+const unprocessable = (message: string): Reply => ({
+  status: 422,
+  body: {
+    message: 'Validation Failed',
+    errors: [{ resource: 'User', code: 'invalid', message }],
+    documentation_url: 'https://docs.github.com/rest',
+  },
+});
+const PERMISSION_ROLE: Record<string, string> = {
+  pull: 'read',
+  triage: 'triage',
+  push: 'write',
+  maintain: 'maintain',
+  admin: 'admin',
+};
+const ORDER = ['pull', 'triage', 'push', 'maintain', 'admin'];
+
+function permissions(p: string) {
+  const rank = ORDER.indexOf(p);
+  return { pull: rank >= 0, triage: rank >= 1, push: rank >= 2, maintain: rank >= 3, admin: rank >= 4 };
+}
+
+function minimalRepository(full: string, baseUrl: string) {
+  const [owner = '', name = ''] = full.split('/');
+  const u = `${baseUrl}/repos/${full}`;
+  const urls = Object.fromEntries(
+    [
+      'archive',
+      'assignees',
+      'blobs',
+      'branches',
+      'collaborators',
+      'comments',
+      'commits',
+      'compare',
+      'contents',
+      'contributors',
+      'deployments',
+      'downloads',
+      'events',
+      'forks',
+      'git_commits',
+      'git_refs',
+      'git_tags',
+      'hooks',
+      'issue_comment',
+      'issue_events',
+      'issues',
+      'keys',
+      'labels',
+      'languages',
+      'merges',
+      'milestones',
+      'notifications',
+      'pulls',
+      'releases',
+      'stargazers',
+      'statuses',
+      'subscribers',
+      'subscription',
+      'tags',
+      'teams',
+      'trees',
+    ].map((k) => [`${k}_url`, `${u}/${k}`]),
+  );
+  return {
+    id: 1,
+    node_id: 'R_1',
+    name,
+    full_name: full,
+    owner: simpleUser(owner, 'User', baseUrl),
+    private: true,
+    html_url: `https://github.example/${full}`,
+    description: null,
+    fork: false,
+    url: u,
+    ...urls,
+  };
+}
+
+function pullJson(pr: FakePull, full: string, baseUrl: string) {
+  const u = `${baseUrl}/repos/${full}/pulls/${pr.number}`;
+  const link = (href: string) => ({ href });
+  const ref = (sha: string, refName: string) => ({
+    label: `acme:${refName}`,
+    ref: refName,
+    sha,
+    user: simpleUser(pr.author, 'User', baseUrl),
+    repo: minimalRepository(full, baseUrl),
+  });
+  return {
+    url: u,
+    id: pr.number,
+    node_id: `PR_${pr.number}`,
+    html_url: `https://github.example/${full}/pull/${pr.number}`,
+    diff_url: `${u}.diff`,
+    patch_url: `${u}.patch`,
+    issue_url: `${baseUrl}/repos/${full}/issues/${pr.number}`,
+    commits_url: `${u}/commits`,
+    review_comments_url: `${u}/comments`,
+    review_comment_url: `${baseUrl}/repos/${full}/pulls/comments{/number}`,
+    comments_url: `${baseUrl}/repos/${full}/issues/${pr.number}/comments`,
+    statuses_url: `${baseUrl}/repos/${full}/statuses/${pr.headSha}`,
+    number: pr.number,
+    state: 'closed',
+    locked: false,
+    title: `PR ${pr.number}`,
+    user: simpleUser(pr.author, 'User', baseUrl),
+    body: null,
+    labels: [],
+    milestone: null,
+    active_lock_reason: null,
+    created_at: pr.mergedAt,
+    updated_at: pr.mergedAt,
+    closed_at: pr.mergedAt,
+    merged_at: pr.mergedAt,
+    merge_commit_sha: pr.mergeCommitSha,
+    assignee: null,
+    assignees: [],
+    requested_reviewers: [],
+    requested_teams: [],
+    head: ref(pr.headSha, pr.headRef ?? `pr-${pr.number}`),
+    base: ref(pr.mergeCommitSha, 'main'),
+    _links: {
+      self: link(u),
+      html: link(u),
+      issue: link(u),
+      comments: link(u),
+      review_comments: link(u),
+      review_comment: link(u),
+      commits: link(u),
+      statuses: link(u),
+    },
+    author_association: 'MEMBER',
+    auto_merge: null,
+    draft: false,
+  };
+}
+
+function issueJson(i: FakeIssue, full: string, baseUrl: string) {
+  const u = `${baseUrl}/repos/${full}/issues/${i.number}`;
+  return {
+    id: i.number,
+    node_id: `I_${i.number}`,
+    url: u,
+    repository_url: `${baseUrl}/repos/${full}`,
+    labels_url: `${u}/labels{/name}`,
+    comments_url: `${u}/comments`,
+    events_url: `${u}/events`,
+    html_url: `https://github.example/${full}/issues/${i.number}`,
+    number: i.number,
+    state: i.state,
+    title: i.title,
+    body: i.body,
+    user: simpleUser('github-actions[bot]', 'Bot', baseUrl),
+    labels: i.labels.map((name, k) => ({
+      id: k + 1,
+      node_id: `L_${k}`,
+      url: `${u}/labels/${name}`,
+      name,
+      description: null,
+      color: 'ededed',
+      default: false,
+    })),
+    assignee: null,
+    assignees: [],
+    milestone: null,
+    locked: false,
+    active_lock_reason: null,
+    comments: 0,
+    pull_request: undefined,
+    closed_at: null,
+    created_at: '2026-11-28T00:00:00Z',
+    updated_at: '2026-11-28T00:00:00Z',
+    author_association: 'NONE',
+  };
+}
+
 function defaultHandlers(): Record<string, Handler> {
   const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const repoOf = (ctx: HandlerContext) => `${ctx.op.params.owner}/${ctx.op.params.repo}`;
   return {
+    'teams/list-members-in-org': (ctx) => {
+      const role = ctx.query.get('role') ?? 'all';
+      const members = [...ctx.server.team(`${ctx.op.params.org}/${ctx.op.params.team_slug}`).values()]
+        .filter((m) => role === 'all' || m.role === role)
+        .map((m) => simpleUser(m.login, 'User', ctx.baseUrl));
+      return page(members, ctx.query, ctx);
+    },
+    'teams/get-membership-for-user-in-org': (ctx) => {
+      const m = ctx.server
+        .team(`${ctx.op.params.org}/${ctx.op.params.team_slug}`)
+        .get(ctx.op.params.username!.toLowerCase());
+      return m ? { status: 200, body: { url: `${ctx.baseUrl}/x`, role: m.role, state: 'active' } } : notFound;
+    },
+    'teams/add-or-update-membership-for-user-in-org': (ctx) => {
+      const login = ctx.op.params.username!;
+      if (ctx.server.unknownUsers.has(login.toLowerCase()))
+        return unprocessable(`user ${login} does not exist`);
+      const role = (ctx.body as { role?: 'member' | 'maintainer' }).role ?? 'member';
+      ctx.server
+        .team(`${ctx.op.params.org}/${ctx.op.params.team_slug}`)
+        .set(login.toLowerCase(), { login, role });
+      return { status: 200, body: { url: `${ctx.baseUrl}/x`, role, state: 'active' } };
+    },
+    'teams/remove-membership-for-user-in-org': (ctx) => {
+      ctx.server
+        .team(`${ctx.op.params.org}/${ctx.op.params.team_slug}`)
+        .delete(ctx.op.params.username!.toLowerCase());
+      return { status: 204 };
+    },
+    'repos/list-collaborators': (ctx) =>
+      page(
+        [...ctx.server.repoCollaborators(repoOf(ctx)).values()].map((c) => ({
+          ...simpleUser(c.login, 'User', ctx.baseUrl),
+          permissions: permissions(c.permission),
+          role_name: PERMISSION_ROLE[c.permission] ?? c.permission,
+        })),
+        ctx.query,
+        ctx,
+      ),
+    'repos/add-collaborator': (ctx) => {
+      const full = repoOf(ctx);
+      const login = ctx.op.params.username!;
+      if (ctx.server.unknownUsers.has(login.toLowerCase()))
+        return unprocessable(`user ${login} does not exist`);
+      const permission = (ctx.body as { permission?: string } | undefined)?.permission ?? 'push';
+      const existing = ctx.server.repoCollaborators(full).get(login.toLowerCase());
+      if (existing) {
+        existing.permission = permission;
+        return { status: 204 };
+      }
+      const invs = ctx.server.repoInvitations(full);
+      let inv = invs.find((i) => i.login.toLowerCase() === login.toLowerCase());
+      if (inv) inv.permission = permission;
+      else invs.push((inv = { id: nextId++, login, permission }));
+      return { status: 201, body: invitationJson(inv, full, ctx.baseUrl) };
+    },
+    'repos/remove-collaborator': (ctx) => {
+      ctx.server.repoCollaborators(repoOf(ctx)).delete(ctx.op.params.username!.toLowerCase());
+      return { status: 204 };
+    },
+    'repos/list-invitations': (ctx) =>
+      page(
+        ctx.server.repoInvitations(repoOf(ctx)).map((i) => invitationJson(i, repoOf(ctx), ctx.baseUrl)),
+        ctx.query,
+        ctx,
+      ),
+    'repos/delete-invitation': (ctx) => {
+      const list = ctx.server.repoInvitations(repoOf(ctx));
+      const i = list.findIndex((x) => x.id === Number(ctx.op.params.invitation_id));
+      if (i >= 0) list.splice(i, 1);
+      return { status: 204 };
+    },
+    'repos/list-pull-requests-associated-with-commit': (ctx) => {
+      const sha = ctx.op.params.commit_sha!;
+      const list = ctx.server
+        .repoPulls(repoOf(ctx))
+        .filter((p) => p.commits.includes(sha) || p.mergeCommitSha === sha);
+      return page(
+        list.map((p) => pullJson(p, repoOf(ctx), ctx.baseUrl)),
+        ctx.query,
+        ctx,
+      );
+    },
+    'pulls/list-reviews': (ctx) => {
+      const pr = ctx.server
+        .repoPulls(repoOf(ctx))
+        .find((p) => p.number === Number(ctx.op.params.pull_number));
+      if (!pr) return notFound;
+      const u = `${ctx.baseUrl}/repos/${repoOf(ctx)}/pulls/${pr.number}`;
+      return page(
+        pr.reviews.map((r, i) => ({
+          id: i + 1,
+          node_id: `PRR_${i}`,
+          user: simpleUser(r.user, 'User', ctx.baseUrl),
+          body: '',
+          state: r.state,
+          commit_id: r.commitId,
+          html_url: `${u}#review-${i}`,
+          pull_request_url: u,
+          _links: { html: { href: u }, pull_request: { href: u } },
+          author_association: 'MEMBER',
+          submitted_at: '2026-11-28T00:00:00Z',
+        })),
+        ctx.query,
+        ctx,
+      );
+    },
+    'git/get-tree': (ctx) => {
+      const tree = ctx.server.trees.get(ctx.op.params.tree_sha!);
+      if (!tree) return notFound;
+      return {
+        status: 200,
+        body: {
+          sha: ctx.op.params.tree_sha,
+          url: `${ctx.baseUrl}/repos/${repoOf(ctx)}/git/trees/${ctx.op.params.tree_sha}`,
+          truncated: false,
+          tree: [...tree].map(([path, sha]) => ({
+            path,
+            mode: '100644',
+            type: 'blob',
+            sha,
+            size: 1,
+            url: `${ctx.baseUrl}/blobs/${sha}`,
+          })),
+        },
+      };
+    },
+    'issues/list-for-repo': (ctx) => {
+      const state = ctx.query.get('state') ?? 'open';
+      const labels = (ctx.query.get('labels') ?? '').split(',').filter(Boolean);
+      const list = ctx.server
+        .repoIssues(repoOf(ctx))
+        .filter((i) => (state === 'all' || i.state === state) && labels.every((l) => i.labels.includes(l)));
+      return page(
+        list.map((i) => issueJson(i, repoOf(ctx), ctx.baseUrl)),
+        ctx.query,
+        ctx,
+      );
+    },
+    'issues/create': (ctx) => {
+      const b = ctx.body as { title: string; body?: string; labels?: string[] };
+      const list = ctx.server.repoIssues(repoOf(ctx));
+      const issue: FakeIssue = {
+        number: list.length + 1,
+        title: b.title,
+        body: b.body ?? '',
+        state: 'open',
+        labels: b.labels ?? [],
+      };
+      list.push(issue);
+      return { status: 201, body: issueJson(issue, repoOf(ctx), ctx.baseUrl) };
+    },
+    'issues/update': (ctx) => {
+      const issue = ctx.server
+        .repoIssues(repoOf(ctx))
+        .find((i) => i.number === Number(ctx.op.params.issue_number));
+      if (!issue) return notFound;
+      const b = ctx.body as { title?: string; body?: string; state?: 'open' | 'closed' };
+      if (b.title !== undefined) issue.title = b.title;
+      if (b.body !== undefined) issue.body = b.body;
+      if (b.state) issue.state = b.state;
+      return { status: 200, body: issueJson(issue, repoOf(ctx), ctx.baseUrl) };
+    },
     'issues/list-comments': (ctx) => {
       const { owner, repo, issue_number } = ctx.op.params;
       const full = `${owner}/${repo}`;

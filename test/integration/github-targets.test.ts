@@ -1,0 +1,157 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createOctokit } from '../../src/adapters/github.js';
+import type { GithubRepoTarget, GithubTeamTarget } from '../../src/model/policy.js';
+import { GithubRepoTargetAdapter, GithubTeamTargetAdapter } from '../../src/targets/github.js';
+import { FakeGitHub } from '../support/github-server.js';
+
+/** The GitHub targets against the local GitHub API server (checked against GitHub's OpenAPI). */
+let gh: FakeGitHub;
+beforeAll(async () => {
+  gh = await FakeGitHub.start({ token: 'admin-token' });
+});
+afterAll(async () => gh.stop());
+afterEach(() => {
+  expect(gh.violations).toEqual([]);
+});
+
+const base = { enforce: false, enforceMaxFraction: 0.25, exempt: [] };
+const teamConfig: GithubTeamTarget = {
+  ...base,
+  name: 'team',
+  type: 'github-team',
+  org: 'acme',
+  team: 'oncall',
+};
+const repoConfig: GithubRepoTarget = { ...base, name: 'repo', type: 'github-repo', repo: 'acme/payments' };
+const octokit = (token = 'admin-token') => createOctokit({ token, baseUrl: gh.url, maxRetries: 2 });
+
+describe('github-team target', () => {
+  it('adds, changes role, observes and removes members idempotently', async () => {
+    const t = new GithubTeamTargetAdapter(teamConfig, octokit());
+    await t.grant({ user: 'alice', entitlement: 'member', grantIds: [] });
+    await t.grant({ user: 'bob', entitlement: 'maintainer', grantIds: [] });
+    await t.grant({ user: 'alice', entitlement: 'maintainer', grantIds: [] });
+    expect(await t.observe()).toEqual([
+      { user: 'alice', entitlement: 'maintainer' },
+      { user: 'bob', entitlement: 'maintainer' },
+    ]);
+    await t.revoke({ user: 'alice', entitlement: 'maintainer', grantIds: [] });
+    await t.revoke({ user: 'alice', entitlement: 'maintainer', grantIds: [] });
+    expect(await t.observe()).toEqual([{ user: 'bob', entitlement: 'maintainer' }]);
+  });
+
+  it('pages through large teams', async () => {
+    const team = gh.team('acme/big');
+    for (let i = 0; i < 250; i++) team.set(`u${i}`, { login: `u${i}`, role: 'member' });
+    const t = new GithubTeamTargetAdapter({ ...teamConfig, team: 'big' }, octokit());
+    expect(await t.observe()).toHaveLength(250);
+    expect(
+      gh.requests.filter((r) => r.operationId === 'teams/list-members-in-org' && r.path.includes('/big/'))
+        .length,
+    ).toBe(4);
+  });
+
+  it('reports 401 and 422 as target errors naming the call', async () => {
+    await expect(new GithubTeamTargetAdapter(teamConfig, octokit('wrong')).observe()).rejects.toThrow(
+      /list members of acme\/oncall \(HTTP 401\): Bad credentials/,
+    );
+    gh.unknownUsers.add('ghost');
+    await expect(
+      new GithubTeamTargetAdapter(teamConfig, octokit()).grant({
+        user: 'ghost',
+        entitlement: 'member',
+        grantIds: [],
+      }),
+    ).rejects.toThrow(/add ghost to acme\/oncall \(HTTP 422\): Validation Failed/);
+  });
+
+  it('waits out a secondary rate limit and retries, as retry-after says', async () => {
+    gh.failNext({
+      operationId: 'teams/add-or-update-membership-for-user-in-org',
+      status: 403,
+      headers: { 'retry-after': '1' },
+      body: {
+        message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+        documentation_url: 'https://docs.github.com/rest',
+      },
+      times: 1,
+    });
+    const started = Date.now();
+    await new GithubTeamTargetAdapter(teamConfig, octokit()).grant({
+      user: 'carol',
+      entitlement: 'member',
+      grantIds: [],
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(gh.team('acme/oncall').get('carol')?.role).toBe('member');
+  });
+
+  it('retries a 5xx and succeeds; gives up after its retries on a persistent one', async () => {
+    gh.failNext({
+      operationId: 'teams/list-members-in-org',
+      status: 502,
+      body: { message: 'Bad Gateway' },
+      times: 1,
+    });
+    expect(await new GithubTeamTargetAdapter(teamConfig, octokit()).observe()).toContainEqual({
+      user: 'carol',
+      entitlement: 'member',
+    });
+    gh.failNext({
+      operationId: 'teams/remove-membership-for-user-in-org',
+      status: 500,
+      body: { message: 'boom' },
+      times: 5,
+    });
+    const t = new GithubTeamTargetAdapter(
+      teamConfig,
+      createOctokit({ token: 'admin-token', baseUrl: gh.url, maxRetries: 1 }),
+    );
+    await expect(t.revoke({ user: 'carol', entitlement: 'member', grantIds: [] })).rejects.toThrow(
+      /HTTP 500/,
+    );
+    gh.failNext({ operationId: 'teams/remove-membership-for-user-in-org', status: 500, times: 0 });
+  }, 20_000);
+});
+
+describe('github-repo target', () => {
+  it('invites, sees the pending invitation, and cancels it on revoke', async () => {
+    const t = new GithubRepoTargetAdapter(repoConfig, octokit());
+    await t.grant({ user: 'dave', entitlement: 'push', grantIds: [] });
+    expect(await t.observe()).toEqual([{ user: 'dave', entitlement: 'push', pending: true }]);
+    await t.revoke({ user: 'dave', entitlement: 'push', grantIds: [] });
+    expect(await t.observe()).toEqual([]);
+    expect(gh.repoInvitations('acme/payments')).toEqual([]);
+  });
+
+  it('changes an accepted collaborator’s permission in place and removes it', async () => {
+    const t = new GithubRepoTargetAdapter(repoConfig, octokit());
+    await t.grant({ user: 'erin', entitlement: 'pull', grantIds: [] });
+    gh.acceptInvitation('acme/payments', 'erin');
+    await t.grant({ user: 'erin', entitlement: 'maintain', grantIds: [] });
+    expect(await t.observe()).toEqual([{ user: 'erin', entitlement: 'maintain' }]);
+    await t.revoke({ user: 'erin', entitlement: 'maintain', grantIds: [] });
+    await t.revoke({ user: 'erin', entitlement: 'maintain', grantIds: [] });
+    expect(await t.observe()).toEqual([]);
+  });
+
+  it('reports a 422 with its message', async () => {
+    gh.failNext({
+      operationId: 'repos/add-collaborator',
+      status: 422,
+      body: {
+        message: 'Validation Failed',
+        errors: [{ resource: 'Repository', code: 'custom', message: 'Visibility is private' }],
+        documentation_url: 'https://docs.github.com/rest',
+      },
+      times: 1,
+    });
+    await expect(
+      new GithubRepoTargetAdapter(repoConfig, octokit()).grant({
+        user: 'fay',
+        entitlement: 'push',
+        grantIds: [],
+      }),
+    ).rejects.toThrow(/add fay to acme\/payments \(HTTP 422\): Validation Failed/);
+  });
+});
