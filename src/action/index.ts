@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
 import { errorMessage, formatFinding, GrantopsError } from '../model/errors.js';
 import { readInputs } from './inputs.js';
-import { annotate, runAction } from './main.js';
+import { runAction } from './main.js';
+import { annotate } from './report.js';
 
 // The one place that fails the step: everything below throws typed errors.
 try {

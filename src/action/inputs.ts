@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { ConfigError } from '../model/errors.js';
 
-export const COMMANDS = ['validate', 'status'] as const;
+export const COMMANDS = ['validate', 'status', 'apply'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 
 /** Everything the Action needs, read once from inputs and the event. */
@@ -17,6 +17,11 @@ export interface ActionInputs {
   eventName: string;
   /** Set on pull_request events. */
   pullRequest?: { number: number; baseSha: string; baseRef?: string; headSha: string };
+  /** Token allowed to manage teams and collaborators (GitHub targets); default: token. */
+  adminToken?: string;
+  dryRun: boolean;
+  concurrency: number;
+  overrideGuard: boolean;
   /** Explicit base ref input, overrides the PR's base. */
   base?: string;
   now?: string;
@@ -35,8 +40,17 @@ export function readInputs(): ActionInputs {
   const now = core.getInput('now');
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   const [owner = '', repo = ''] = repository.split('/');
+  const concurrency = Number(core.getInput('concurrency') || '16');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+    throw new ConfigError('input "concurrency" must be a whole number from 1 to 64');
+  }
+  const adminToken = core.getInput('admin-token');
   return {
     command: command as ActionCommand,
+    ...(adminToken ? { adminToken } : {}),
+    dryRun: booleanInput('dry-run'),
+    concurrency,
+    overrideGuard: booleanInput('override-guard'),
     token: core.getInput('token'),
     repoPath: core.getInput('path') || process.env.GITHUB_WORKSPACE || process.cwd(),
     apiUrl: process.env.GITHUB_API_URL || 'https://api.github.com',
@@ -56,4 +70,13 @@ export function readInputs(): ActionInputs {
     ...(base ? { base } : {}),
     ...(now ? { now } : {}),
   };
+}
+
+/** Like core.getBooleanInput, but an absent input is false (runners fill defaults; tests may not). */
+function booleanInput(name: string): boolean {
+  const v = core.getInput(name);
+  if (v === '') return false;
+  if (/^(true|True|TRUE)$/.test(v)) return true;
+  if (/^(false|False|FALSE)$/.test(v)) return false;
+  throw new ConfigError(`input "${name}" must be true or false; got "${v}"`);
 }

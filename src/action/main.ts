@@ -3,16 +3,16 @@ import { resolve } from 'node:path';
 import { createOctokit, GitHubRepoClient } from '../adapters/github.js';
 import { GitRepo } from '../adapters/git.js';
 import { WorkTree } from '../adapters/work-tree.js';
-import { ConfigError, errorMessage, formatFinding, type Finding } from '../model/errors.js';
-import type { FileTree } from '../model/file-tree.js';
-import { TEMPLATES_DIR } from '../model/grant.js';
+import { ConfigError, errorMessage, formatFinding } from '../model/errors.js';
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { validationView } from '../render/plan-view.js';
-import { renderTemplate, type TemplateSource } from '../render/render.js';
+import { renderTemplate } from '../render/render.js';
 import { reportStatus } from '../usecases/status.js';
 import { validateAccessRepo } from '../usecases/validate.js';
+import { runApply } from './apply.js';
 import type { ActionInputs } from './inputs.js';
+import { annotate, templateSource } from './report.js';
 
 export const VALIDATE_MARKER = '<!-- grantops:validate -->';
 
@@ -24,6 +24,8 @@ export async function runAction(inputs: ActionInputs): Promise<void> {
       return runValidate(inputs, now);
     case 'status':
       return runStatus(inputs, now);
+    case 'apply':
+      return runApply(inputs, now);
   }
 }
 
@@ -110,27 +112,6 @@ async function runStatus(inputs: ActionInputs, now: Date): Promise<void> {
     ])
     .write();
   core.setOutput('grants', String(report.rows.length));
-}
-
-/** One annotation per finding, on the exact line and column of the file. */
-export function annotate(findings: readonly Finding[]): void {
-  for (const f of findings) {
-    const props = { title: `grantops ${f.rule}`, file: f.file, startLine: f.line, startColumn: f.column };
-    if (f.severity === 'error') core.error(f.message, props);
-    else core.warning(f.message, props);
-  }
-}
-
-function templateSource(tree: FileTree): TemplateSource {
-  return async (name) => {
-    const path = `${TEMPLATES_DIR}/${name}.hbs`;
-    const entries = await tree.list(TEMPLATES_DIR);
-    const entry = entries.find((e) => e.path === path && e.kind === 'file');
-    if (!entry) return undefined;
-    const bytes = await tree.read(path, 256 * 1024);
-    if (!(bytes instanceof Uint8Array)) throw new ConfigError(`${path} is too large`);
-    return Buffer.from(bytes).toString('utf8');
-  };
 }
 
 /** core.summary tables are HTML; grant fields are data, not markup. */

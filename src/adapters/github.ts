@@ -124,3 +124,82 @@ export class GitHubRepoClient implements IssueComments {
     return { id: created.data.id, created: true };
   }
 }
+
+/** A tracked problem that wants a human: one issue per key, updated in place, closed once gone. */
+export interface TrackedIssue {
+  key: string;
+  title: string;
+  body: string;
+}
+
+export const ISSUE_LABEL = 'grantops';
+
+export class GitHubIssues {
+  constructor(
+    private readonly octokit: GitHubOctokit,
+    readonly owner: string,
+    readonly repo: string,
+  ) {}
+
+  /**
+   * Makes the open issues of `kind` match `wanted`: creates missing ones, updates changed ones,
+   * closes those whose problem is gone. Issues are found by a hidden marker, never by title alone.
+   */
+  async sync(
+    kind: string,
+    wanted: readonly TrackedIssue[],
+  ): Promise<{ created: number; updated: number; closed: number }> {
+    const marker = (key: string) => `<!-- grantops:${kind}:${key} -->`;
+    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
+      owner: this.owner,
+      repo: this.repo,
+      state: 'open',
+      labels: ISSUE_LABEL,
+      per_page: 100,
+    });
+    const byKey = new Map<string, { number: number; body: string; title: string }>();
+    const prefix = `<!-- grantops:${kind}:`;
+    for (const i of open) {
+      const body = i.body ?? '';
+      const at = body.indexOf(prefix);
+      if (at < 0) continue;
+      const key = body.slice(at + prefix.length, body.indexOf(' -->', at));
+      byKey.set(key, { number: i.number, body, title: i.title });
+    }
+    const counts = { created: 0, updated: 0, closed: 0 };
+    for (const w of wanted) {
+      const body = `${marker(w.key)}\n${w.body}`;
+      const existing = byKey.get(w.key);
+      byKey.delete(w.key);
+      if (!existing) {
+        await this.octokit.rest.issues.create({
+          owner: this.owner,
+          repo: this.repo,
+          title: w.title,
+          body,
+          labels: [ISSUE_LABEL],
+        });
+        counts.created++;
+      } else if (existing.body !== body || existing.title !== w.title) {
+        await this.octokit.rest.issues.update({
+          owner: this.owner,
+          repo: this.repo,
+          issue_number: existing.number,
+          title: w.title,
+          body,
+        });
+        counts.updated++;
+      }
+    }
+    for (const gone of byKey.values()) {
+      await this.octokit.rest.issues.update({
+        owner: this.owner,
+        repo: this.repo,
+        issue_number: gone.number,
+        state: 'closed',
+      });
+      counts.closed++;
+    }
+    return counts;
+  }
+}

@@ -294,6 +294,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           throw new ConfigError('--concurrency must be a whole number from 1 to 64');
         }
         const git = await GitRepo.open(ctx.repo);
+        if (opts.pushNotes && (await git.hasRemote('origin'))) await git.fetchNotes('origin');
         const github = githubFromEnv(io.env);
         const finder = new ApprovalFinder(git, github?.repo, () => ctx.now, concurrency);
         const since = opts.since;

@@ -159,7 +159,8 @@ export function planChanges(input: PlanInput): Plan {
     const observed = state.observed.access.filter((a) => !exempt.has(a.user.toLowerCase()));
     const have = new Map(observed.map((a) => [key(a.user, a.entitlement), a]));
     const haveByUser = new Map<string, Access[]>();
-    for (const a of observed) haveByUser.set(a.user.toLowerCase(), [...(haveByUser.get(a.user.toLowerCase()) ?? []), a]);
+    for (const a of observed)
+      haveByUser.set(a.user.toLowerCase(), [...(haveByUser.get(a.user.toLowerCase()) ?? []), a]);
 
     for (const w of [...wanted.values()].sort(byUserEntitlement)) {
       const a = have.get(key(w.user, w.entitlement));
@@ -192,7 +193,8 @@ export function planChanges(input: PlanInput): Plan {
       }
     };
     for (const g of grants) if (t >= g.expiresAt.getTime()) explain(g, 'expired');
-    for (const g of input.retired ?? []) if (g.target === name && !exempt.has(g.user.toLowerCase())) explain(g, 'removed');
+    for (const g of input.retired ?? [])
+      if (g.target === name && !exempt.has(g.user.toLowerCase())) explain(g, 'removed');
 
     const enforceRevokes: PlannedAction[] = [];
     const driftHere: Drift[] = [];
@@ -200,7 +202,8 @@ export function planChanges(input: PlanInput): Plan {
       const k = key(a.user, a.entitlement);
       if (wanted.has(k)) continue;
       // A single-valued target changes role with one grant call: no revoke of the old entitlement.
-      if (ranking && [...wanted.values()].some((w) => w.user.toLowerCase() === a.user.toLowerCase())) continue;
+      if (ranking && [...wanted.values()].some((w) => w.user.toLowerCase() === a.user.toLowerCase()))
+        continue;
       const why = ended.get(k);
       const revoke: PlannedAction = {
         kind: 'revoke',

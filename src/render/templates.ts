@@ -49,6 +49,49 @@ No grant changes in this pull request.
 {{/unless}}{{/unless}}{{/unless}}
 <sub>{{grantsChecked}} grant file(s) checked against the policies at {{policySource}} · {{now}}</sub>
 `,
+  'apply-summary.md': `### grantops apply{{#if dryRun}} (dry run: nothing was changed){{/if}}
+
+{{#if rows.length}}
+| Action | Target | User | Access | Why | Until | Result |
+| --- | --- | --- | --- | --- | --- | --- |
+{{#each rows}}
+| {{kind}} | {{target}} | {{user}} | {{entitlement}} | {{reason}} | {{expiresAt}} | {{result}}{{#if error}}: {{error}}{{/if}} |
+{{/each}}
+{{else}}
+Every target matches the approved grants: nothing to do.
+{{/if}}
+
+{{#if refused.length}}
+**Not applied: reviewer approval missing**
+{{#each refused}}
+- {{file}}: {{reason}}
+{{/each}}
+
+{{/if}}
+{{#if unobserved.length}}
+**Targets that could not be read (nothing was planned for them)**
+{{#each unobserved}}
+- {{target}}: {{error}}
+{{/each}}
+
+{{/if}}
+{{#if drift.length}}
+**Access without a grant**
+{{#each drift}}
+- {{target}}: {{user}} holds {{entitlement}}{{#if heldByGuard}} (enforcement held back by the guard){{else}}{{#if enforced}} (revoked: enforce){{/if}}{{/if}}
+{{/each}}
+
+{{/if}}
+`,
+  'refused-issue.md': `The grant **{{grant}}** ({{file}}) was merged but **not applied**: {{reason}}
+
+| User | Target | Role | Approvals needed | From |
+| --- | --- | --- | --- | --- |
+| {{user}} | {{target}} | {{role}} | {{approvals}} | {{approvers}} |
+
+To resolve: get the required approvals on a pull request that re-submits this grant (for example one that
+touches its reason), or remove the file. This issue closes by itself once the grant is applied or gone.
+`,
 } as const;
 
 export type TemplateName = keyof typeof DEFAULT_TEMPLATES;

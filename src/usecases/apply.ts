@@ -36,8 +36,12 @@ export interface ApplyDeps {
 export interface Refusal {
   grant: Grant;
   reason: string;
+  /** Approvers found so far. */
   approvers: string[];
   pr?: number;
+  /** Approvals the role requires, and from whom. */
+  required: number;
+  eligible: string[];
 }
 
 export interface ApplyReport {
@@ -80,8 +84,17 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   for (const g of live) {
     const v = approved.get(g.id);
     if (v?.approved) approvedIds.add(g.id);
-    else if (v)
-      refused.push({ grant: g, reason: v.reason, approvers: v.approvers, ...(v.pr ? { pr: v.pr } : {}) });
+    else if (v) {
+      const role = policies.byTarget.get(g.target)?.policy.roles.get(g.role);
+      refused.push({
+        grant: g,
+        reason: v.reason,
+        approvers: v.approvers,
+        ...(v.pr ? { pr: v.pr } : {}),
+        required: role?.approvals ?? 0,
+        eligible: role?.approvers ?? [],
+      });
+    }
   }
 
   const retired: Grant[] = [];

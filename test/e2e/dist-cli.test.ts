@@ -70,6 +70,8 @@ describe('dist/cli.js', () => {
       env: { PATH: process.env.PATH, INPUT_COMMAND: 'explode', GITHUB_WORKSPACE: join(dir, 'example') },
     });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('::error::input "command" must be one of validate, status; got "explode"');
+    expect(r.stdout).toContain(
+      '::error::input "command" must be one of validate, status, apply; got "explode"',
+    );
   });
 });

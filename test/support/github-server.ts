@@ -191,8 +191,13 @@ export class FakeGitHub {
       this.violations.push(`${method} ${url.pathname}: not an endpoint in GitHub's REST description`);
       return send({ status: 404, body: { message: 'Not Found' } }, 'unknown');
     }
-    for (const p of op.validateRequest(body, url.searchParams)) {
-      this.violations.push(`${op.operationId}: ${p}`);
+    try {
+      for (const p of op.validateRequest(body, url.searchParams))
+        this.violations.push(`${op.operationId}: ${p}`);
+    } catch (err) {
+      this.violations.push(
+        `${op.operationId}: request not checkable: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
     const auth = req.headers.authorization ?? '';
     if (auth !== `token ${this.token}` && auth !== `Bearer ${this.token}`) {
@@ -215,7 +220,15 @@ export class FakeGitHub {
       this.violations.push(`${op.operationId}: not implemented by the local GitHub server`);
       return send({ status: 501, body: { message: 'not implemented' } }, op.operationId);
     }
-    const reply = handler({ op, body, query: url.searchParams, server: this, baseUrl: this.url });
+    let reply: Reply;
+    try {
+      reply = handler({ op, body, query: url.searchParams, server: this, baseUrl: this.url });
+    } catch (err) {
+      this.violations.push(
+        `${op.operationId}: handler failed: ${err instanceof Error ? err.message : String(err)}`,
+      );
+      return send({ status: 500, body: { message: 'local server error' } }, op.operationId);
+    }
     for (const p of op.validateResponse(reply.status, reply.body))
       this.violations.push(`${op.operationId}: ${p}`);
     send(reply, op.operationId);
@@ -379,12 +392,42 @@ function minimalRepository(full: string, baseUrl: string) {
 function pullJson(pr: FakePull, full: string, baseUrl: string) {
   const u = `${baseUrl}/repos/${full}/pulls/${pr.number}`;
   const link = (href: string) => ({ href });
+  const repository = {
+    ...minimalRepository(full, baseUrl),
+    clone_url: `https://github.example/${full}.git`,
+    default_branch: 'main',
+    forks: 0,
+    forks_count: 0,
+    git_url: `git://github.example/${full}.git`,
+    has_downloads: false,
+    has_issues: true,
+    has_projects: false,
+    has_wiki: false,
+    has_pages: false,
+    homepage: null,
+    language: null,
+    archived: false,
+    disabled: false,
+    mirror_url: null,
+    open_issues: 0,
+    open_issues_count: 0,
+    license: null,
+    pushed_at: pr.mergedAt,
+    size: 1,
+    ssh_url: `git@github.example:${full}.git`,
+    stargazers_count: 0,
+    svn_url: `https://github.example/${full}`,
+    watchers: 0,
+    watchers_count: 0,
+    created_at: pr.mergedAt,
+    updated_at: pr.mergedAt,
+  };
   const ref = (sha: string, refName: string) => ({
     label: `acme:${refName}`,
     ref: refName,
     sha,
     user: simpleUser(pr.author, 'User', baseUrl),
-    repo: minimalRepository(full, baseUrl),
+    repo: repository,
   });
   return {
     url: u,

@@ -60,7 +60,7 @@ export class OpenApi {
     if (!loaded) {
       const require = createRequire(import.meta.url);
       const file = require.resolve('@octokit/openapi/generated/api.github.com.json');
-      loaded = new OpenApi(JSON.parse(readFileSync(file, 'utf8')) as Spec);
+      loaded = new OpenApi(normaliseNullable(JSON.parse(readFileSync(file, 'utf8'))) as Spec);
     }
     return loaded;
   }
@@ -129,6 +129,22 @@ export class OpenApi {
     if (fn(value)) return [];
     return (fn.errors ?? []).slice(0, 5).map((e) => `${what}${e.instancePath} ${e.message ?? ''}`);
   }
+}
+
+/**
+ * OpenAPI 3.0's `nullable` without a `type` (beside `allOf` or `$ref`) has no JSON Schema
+ * meaning that ajv accepts; rewrite it as `anyOf: [schema, {type: null}]`, which is what it means.
+ */
+function normaliseNullable(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(normaliseNullable);
+  if (!node || typeof node !== 'object') return node;
+  const obj: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) obj[k] = normaliseNullable(v);
+  if ('nullable' in obj && !('type' in obj)) {
+    const { nullable, ...rest } = obj;
+    return nullable === true ? { anyOf: [rest, { type: 'null' }] } : rest;
+  }
+  return obj;
 }
 
 function escapePointer(s: string): string {

@@ -1,0 +1,137 @@
+import * as core from '@actions/core';
+import * as github from '@actions/github';
+import { resolve } from 'node:path';
+import { ApprovalFinder } from '../adapters/approvals.js';
+import { GitRepo } from '../adapters/git.js';
+import { createOctokit, GitHubIssues } from '../adapters/github.js';
+import { WorkTree } from '../adapters/work-tree.js';
+import { GRANTS_DIR } from '../model/grant.js';
+import { SchemaRegistry } from '../policy/schema-registry.js';
+import { applyJson, applyRows } from '../render/apply-view.js';
+import { renderTemplate } from '../render/render.js';
+import { createTarget } from '../targets/registry.js';
+import { applyGrants } from '../usecases/apply.js';
+import type { ActionInputs } from './inputs.js';
+import { annotate, templateSource } from './report.js';
+
+const ZERO_SHA = /^0+$/;
+
+/** `command: apply` on push to main: verify approvals, reconcile targets, record evidence, report. */
+export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
+  const git = await GitRepo.open(resolve(inputs.repoPath));
+  const octokit = createOctokit({
+    token: inputs.token,
+    baseUrl: inputs.apiUrl,
+    log: (m) => core.warning(m),
+    debug: (m) => core.debug(m),
+  });
+  const admin = inputs.adminToken
+    ? createOctokit({
+        token: inputs.adminToken,
+        baseUrl: inputs.apiUrl,
+        log: (m) => core.warning(m),
+        debug: (m) => core.debug(m),
+      })
+    : octokit;
+  const finder = new ApprovalFinder(
+    git,
+    { octokit, owner: inputs.owner, repo: inputs.repo },
+    () => now,
+    inputs.concurrency,
+  );
+  const payload = github.context.payload as { before?: string; after?: string };
+  const before =
+    payload.before && !ZERO_SHA.test(payload.before) && (await git.hasCommit(payload.before))
+      ? payload.before
+      : undefined;
+
+  // Evidence recorded by earlier runs lives in refs/notes/grantops, which a checkout does not fetch.
+  const remote = (await git.hasRemote('origin')) ? 'origin' : undefined;
+  if (remote) await git.fetchNotes(remote);
+
+  core.startGroup(inputs.dryRun ? 'Plan (dry run)' : 'Plan and apply');
+  const report = await applyGrants(
+    {
+      now,
+      dryRun: inputs.dryRun,
+      concurrency: inputs.concurrency,
+      ...(inputs.overrideGuard ? { overrideGuard: true } : {}),
+    },
+    {
+      work: new WorkTree(git.root),
+      registry: new SchemaRegistry(),
+      approvals: finder,
+      createTarget: (policy) => createTarget(policy, { repoRoot: git.root, octokit: admin }),
+      ...(before ? { retiredFiles: () => git.deletedFiles(before, 'HEAD', GRANTS_DIR) } : {}),
+    },
+  );
+  for (const row of applyRows(report)) {
+    core.info(
+      `${row.kind} ${row.target} ${row.user} ${row.entitlement} (${row.reason}): ${row.result}${row.error ? `: ${row.error}` : ''}`,
+    );
+  }
+  core.endGroup();
+
+  if (!inputs.dryRun) {
+    const n = await finder.recordEvidence(remote);
+    if (n > 0) core.info(`recorded approval evidence on ${n} commit(s) in refs/notes/grantops`);
+  }
+
+  annotate(report.invalid);
+  annotate(
+    report.refused.map((r) => ({
+      file: r.grant.file,
+      line: 1,
+      column: 1,
+      message: `not applied: ${r.reason}`,
+      rule: 'approval',
+      severity: 'error' as const,
+    })),
+  );
+  const templates = templateSource(new WorkTree(git.root));
+  const json = applyJson(report, inputs.dryRun);
+  await core.summary
+    .addRaw(await renderTemplate('apply-summary.md', { ...json, rows: json.actions }, templates), true)
+    .write();
+
+  if (!inputs.dryRun) {
+    const issues = new GitHubIssues(octokit, inputs.owner, inputs.repo);
+    const wanted = await Promise.all(
+      report.refused.map(async (r) => {
+        return {
+          key: r.grant.id,
+          title: `grantops: grant ${r.grant.id} was not applied (approval missing)`,
+          body: await renderTemplate(
+            'refused-issue.md',
+            {
+              grant: r.grant.id,
+              file: r.grant.file,
+              reason: r.reason,
+              user: r.grant.user,
+              target: r.grant.target,
+              role: r.grant.role,
+              approvals: String(r.required),
+              approvers: r.eligible.join(', '),
+            },
+            templates,
+          ),
+        };
+      }),
+    );
+    try {
+      const c = await issues.sync('refused', wanted);
+      core.info(`refusal issues: ${c.created} opened, ${c.updated} updated, ${c.closed} closed`);
+    } catch (err) {
+      core.warning(`could not update refusal issues: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  core.setOutput('ok', String(!report.failed));
+  core.setOutput('plan', JSON.stringify(json));
+  if (report.failed) {
+    const failed = report.results.filter((r) => !r.ok).length;
+    throw new Error(
+      `apply incomplete: ${failed} action(s) failed, ${report.refused.length} grant(s) refused, ${report.plan.unobserved.length} target(s) unreachable`,
+    );
+  }
+}
