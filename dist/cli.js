@@ -35183,6 +35183,34 @@ var ApprovalFinder = class {
     });
     return { approved: true, evidence, source: "github" };
   }
+  /**
+   * Approval so far on an open pull request, for the plan comment on review events: the same rule
+   * as at apply time, on the PR's current head.
+   */
+  async progressOnPullRequest(pr, grants, roles) {
+    const reviews = await this.reviewsOf(pr.number);
+    const out = /* @__PURE__ */ new Map();
+    for (const grant of grants) {
+      const role = roles(grant);
+      if (!role) continue;
+      const membership = /* @__PURE__ */ new Map();
+      for (const r2 of reviews) {
+        if (r2.state !== "APPROVED") continue;
+        for (const team of approverTeams(role))
+          membership.set(`${team}\0${r2.user.toLowerCase()}`, await this.isMember(team, r2.user));
+      }
+      const v = evaluateApproval({
+        grant,
+        role,
+        pr,
+        reviews,
+        headMatchesMerged: true,
+        isMember: (team, user) => membership.get(`${team}\0${user.toLowerCase()}`) === true
+      });
+      out.set(grant.id, { approvers: v.approvers, required: role.approvals, ok: v.ok });
+    }
+    return out;
+  }
   /** Writes new evidence as notes and pushes them; a rejected push is retried on fresh notes. */
   async recordEvidence(remote, attempts = 3) {
     if (this.newEvidence.size === 0) return 0;

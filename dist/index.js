@@ -56322,7 +56322,8 @@ function readInputs() {
         number: pr.number,
         baseSha: pr.base.sha,
         headSha: pr.head.sha,
-        ...pr.base.ref ? { baseRef: pr.base.ref } : {}
+        ...pr.base.ref ? { baseRef: pr.base.ref } : {},
+        ...pr.user?.login ? { author: pr.user.login } : {}
       }
     } : {},
     ...base ? { base } : {},
@@ -56339,6 +56340,324 @@ function booleanInput(name) {
 
 // src/action/main.ts
 import { resolve as resolve4 } from "node:path";
+
+// src/model/grant.ts
+var GRANTS_DIR = "grants";
+var POLICIES_DIR = "policies";
+var SCHEMAS_DIR = "schemas";
+var TEMPLATES_DIR = "templates";
+var ID_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+function grantIdFromPath(file) {
+  const rel = file.slice(GRANTS_DIR.length + 1);
+  const id = rel.replace(/\.yaml$/, "");
+  const segments = id.split("/");
+  if (id.length > 200 || segments.some((s) => !ID_SEGMENT.test(s) || s.endsWith("."))) {
+    return {
+      ok: false,
+      reason: `"${rel}" is not a usable grant file name: each part of the path must be letters, digits, '.', '-' or '_' (the grant id is the path under grants/ without .yaml)`
+    };
+  }
+  return { ok: true, id };
+}
+function grantStateAt(grant, now, expiringWithinMs) {
+  const t2 = now.getTime();
+  if (t2 >= grant.expiresAt.getTime()) return "expired";
+  if (grant.startsAt && t2 < grant.startsAt.getTime()) return "pending";
+  if (grant.expiresAt.getTime() - t2 <= expiringWithinMs) return "expiring";
+  return "active";
+}
+
+// src/policy/approval.ts
+var lower = (s) => s.toLowerCase();
+function evaluateApproval(f) {
+  if (!f.pr)
+    return {
+      ok: false,
+      approvers: [],
+      reason: "no merged pull request brought this grant (pushed directly to main?)"
+    };
+  if (!f.headMatchesMerged) {
+    return {
+      ok: false,
+      approvers: [],
+      reason: `the grant file as merged differs from the file at the reviewed head of PR #${f.pr.number}`
+    };
+  }
+  const latest = /* @__PURE__ */ new Map();
+  for (const r2 of f.reviews) {
+    if (r2.state === "COMMENTED" || r2.state === "PENDING") continue;
+    latest.set(lower(r2.user), r2);
+  }
+  const excluded = /* @__PURE__ */ new Set([lower(f.grant.user), lower(f.pr.author)]);
+  const approvers = [];
+  for (const [user, r2] of latest) {
+    if (r2.state !== "APPROVED" || r2.commitId !== f.pr.headSha || excluded.has(user)) continue;
+    const eligible = f.role.approvers.some(
+      (a) => a.startsWith("@") ? f.isMember(a, r2.user) : lower(a) === user
+    );
+    if (eligible) approvers.push(r2.user);
+  }
+  approvers.sort();
+  if (approvers.length >= f.role.approvals) return { ok: true, approvers };
+  return {
+    ok: false,
+    approvers,
+    reason: `PR #${f.pr.number} has ${approvers.length} of the ${f.role.approvals} approval(s) required from ${f.role.approvers.join(", ")} on its final commit ${f.pr.headSha.slice(0, 7)} (the grant's user and the PR's author do not count)`
+  };
+}
+function approverTeams(role) {
+  return role.approvers.filter((a) => a.startsWith("@"));
+}
+function parseApprovalNote(text) {
+  if (!text) return void 0;
+  try {
+    const v = JSON.parse(text);
+    return v && v.grantops === 1 && typeof v.grants === "object" ? v : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
+// src/apply/run-limited.ts
+async function mapLimited(items, limit, fn) {
+  const results = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i2 = next++;
+      try {
+        results[i2] = { ok: true, value: await fn(items[i2], i2) };
+      } catch (error2) {
+        results[i2] = { ok: false, error: error2 };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return results;
+}
+
+// src/adapters/approvals.ts
+var ApprovalFinder = class {
+  constructor(git, github, now, concurrency = 16) {
+    this.git = git;
+    this.github = github;
+    this.now = now;
+    this.concurrency = concurrency;
+  }
+  git;
+  github;
+  now;
+  concurrency;
+  prs = /* @__PURE__ */ new Map();
+  reviews = /* @__PURE__ */ new Map();
+  trees = /* @__PURE__ */ new Map();
+  members = /* @__PURE__ */ new Map();
+  /** Evidence found in this run, by commit, to be written as notes. */
+  newEvidence = /* @__PURE__ */ new Map();
+  async verify(grants, roles) {
+    const out = /* @__PURE__ */ new Map();
+    const commits = await this.git.introducingCommits(
+      grants.map((g) => g.file),
+      [GRANTS_DIR]
+    );
+    const items = [];
+    for (const grant of grants) {
+      const role = roles(grant);
+      const commit = commits.get(grant.file);
+      if (!role) continue;
+      if (!commit) {
+        out.set(grant.id, {
+          approved: false,
+          reason: "the grant file is not committed on this branch",
+          approvers: []
+        });
+        continue;
+      }
+      const blob = await this.git.blobAt(commit, grant.file) ?? "";
+      items.push({ grant, role, commit, blob });
+    }
+    const results = await mapLimited(items, this.concurrency, (item) => this.verifyOne(item));
+    results.forEach((r2, i2) => {
+      const item = items[i2];
+      out.set(
+        item.grant.id,
+        r2.ok ? r2.value : {
+          approved: false,
+          reason: `approval could not be checked: ${errorMessage(r2.error)}`,
+          approvers: []
+        }
+      );
+    });
+    return out;
+  }
+  async verifyOne(item) {
+    const note = parseApprovalNote(await this.git.readNote(item.commit));
+    const recorded = note?.grants[item.grant.id];
+    if (recorded && recorded.blob === item.blob && recorded.approvers.length >= item.role.approvals) {
+      return { approved: true, evidence: recorded, source: "notes" };
+    }
+    if (!this.github) {
+      return {
+        approved: false,
+        reason: "no approval evidence recorded in refs/notes/grantops, and no GitHub token to look it up",
+        approvers: []
+      };
+    }
+    const pr = await this.pullRequestFor(item.commit);
+    const reviews = pr ? await this.reviewsOf(pr.number) : [];
+    const headBlob = pr ? (await this.treeAt(pr.headSha))?.get(item.grant.file) : void 0;
+    const teams = approverTeams(item.role);
+    const membership = /* @__PURE__ */ new Map();
+    for (const r2 of reviews) {
+      if (r2.state !== "APPROVED") continue;
+      for (const team of teams)
+        membership.set(`${team}\0${r2.user.toLowerCase()}`, await this.isMember(team, r2.user));
+    }
+    const verdict = evaluateApproval({
+      grant: item.grant,
+      role: item.role,
+      ...pr ? { pr } : {},
+      reviews,
+      headMatchesMerged: headBlob !== void 0 && headBlob === item.blob,
+      isMember: (team, user) => membership.get(`${team}\0${user.toLowerCase()}`) === true
+    });
+    if (!verdict.ok || !pr) {
+      return {
+        approved: false,
+        reason: verdict.reason ?? "not approved",
+        approvers: verdict.approvers,
+        ...pr ? { pr: pr.number } : {}
+      };
+    }
+    const evidence = {
+      pr: pr.number,
+      headSha: pr.headSha,
+      approvers: verdict.approvers,
+      commit: item.commit,
+      blob: item.blob,
+      verifiedAt: this.now().toISOString()
+    };
+    this.newEvidence.set(item.commit, {
+      ...this.newEvidence.get(item.commit) ?? {},
+      [item.grant.id]: evidence
+    });
+    return { approved: true, evidence, source: "github" };
+  }
+  /**
+   * Approval so far on an open pull request, for the plan comment on review events: the same rule
+   * as at apply time, on the PR's current head.
+   */
+  async progressOnPullRequest(pr, grants, roles) {
+    const reviews = await this.reviewsOf(pr.number);
+    const out = /* @__PURE__ */ new Map();
+    for (const grant of grants) {
+      const role = roles(grant);
+      if (!role) continue;
+      const membership = /* @__PURE__ */ new Map();
+      for (const r2 of reviews) {
+        if (r2.state !== "APPROVED") continue;
+        for (const team of approverTeams(role))
+          membership.set(`${team}\0${r2.user.toLowerCase()}`, await this.isMember(team, r2.user));
+      }
+      const v = evaluateApproval({
+        grant,
+        role,
+        pr,
+        reviews,
+        headMatchesMerged: true,
+        isMember: (team, user) => membership.get(`${team}\0${user.toLowerCase()}`) === true
+      });
+      out.set(grant.id, { approvers: v.approvers, required: role.approvals, ok: v.ok });
+    }
+    return out;
+  }
+  /** Writes new evidence as notes and pushes them; a rejected push is retried on fresh notes. */
+  async recordEvidence(remote, attempts = 3) {
+    if (this.newEvidence.size === 0) return 0;
+    for (let attempt = 1; ; attempt++) {
+      if (remote) await this.git.fetchNotes(remote);
+      for (const [commit, grants] of this.newEvidence) {
+        const existing = parseApprovalNote(await this.git.readNote(commit));
+        const note = { grantops: 1, grants: { ...existing?.grants ?? {}, ...grants } };
+        await this.git.writeNote(commit, `${JSON.stringify(note, null, 2)}
+`);
+      }
+      if (!remote) return this.newEvidence.size;
+      try {
+        await this.git.pushNotes(remote);
+        return this.newEvidence.size;
+      } catch (err) {
+        if (attempt >= attempts) throw err;
+      }
+    }
+  }
+  pullRequestFor(commit) {
+    let p2 = this.prs.get(commit);
+    if (!p2) {
+      const gh = this.github;
+      p2 = gh.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
+        owner: gh.owner,
+        repo: gh.repo,
+        commit_sha: commit,
+        per_page: 100
+      }).then(({ data }) => {
+        const merged = data.filter((pr2) => pr2.merged_at);
+        const pr = merged.find((x2) => x2.merge_commit_sha === commit) ?? merged[0];
+        return pr ? { number: pr.number, author: pr.user?.login ?? "", headSha: pr.head.sha } : void 0;
+      });
+      this.prs.set(commit, p2);
+    }
+    return p2;
+  }
+  reviewsOf(pr) {
+    let p2 = this.reviews.get(pr);
+    if (!p2) {
+      const gh = this.github;
+      p2 = gh.octokit.paginate(gh.octokit.rest.pulls.listReviews, {
+        owner: gh.owner,
+        repo: gh.repo,
+        pull_number: pr,
+        per_page: 100
+      }).then(
+        (list) => list.map((r2) => ({ user: r2.user?.login ?? "", state: r2.state, commitId: r2.commit_id ?? "" }))
+      );
+      this.reviews.set(pr, p2);
+    }
+    return p2;
+  }
+  /** Blob ids of the grant files at a commit of the PR (one call per PR head). */
+  treeAt(sha) {
+    let p2 = this.trees.get(sha);
+    if (!p2) {
+      const gh = this.github;
+      p2 = gh.octokit.rest.git.getTree({ owner: gh.owner, repo: gh.repo, tree_sha: sha, recursive: "true" }).then(({ data }) => {
+        if (data.truncated) throw new Error(`the tree of ${sha} is too large for one request`);
+        return new Map(
+          data.tree.filter((e) => e.type === "blob" && e.path && e.sha).map((e) => [e.path, e.sha])
+        );
+      }).catch((err) => {
+        if (err instanceof RequestError && (err.status === 404 || err.status === 422)) return void 0;
+        throw err;
+      });
+      this.trees.set(sha, p2);
+    }
+    return p2;
+  }
+  isMember(team, user) {
+    const k2 = `${team}\0${user.toLowerCase()}`;
+    let p2 = this.members.get(k2);
+    if (!p2) {
+      const gh = this.github;
+      const [org = "", slug = ""] = team.slice(1).split("/");
+      p2 = gh.octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: user }).then(({ data }) => data.state === "active").catch((err) => {
+        if (err instanceof RequestError && err.status === 404) return false;
+        throw err;
+      });
+      this.members.set(k2, p2);
+    }
+    return p2;
+  }
+};
 
 // node_modules/@octokit/plugin-retry/dist-bundle/index.js
 var import_light = __toESM(require_light(), 1);
@@ -62509,13 +62828,22 @@ function planRowView(row) {
     approvalsText: row.approvals === 0 ? "none (merge grants)" : `${row.approvals} from ${row.approvers.join(", ")}`
   };
 }
-function validationView(report, now) {
+function progressText(row, p2) {
+  if (p2.required === 0) return "none (merge grants)";
+  const by = p2.approvers.length > 0 ? `: ${p2.approvers.join(", ")}` : "";
+  return `${p2.ok ? "\u2705" : "\u23F3"} ${Math.min(p2.approvers.length, p2.required)} of ${p2.required} from ${row.approvers.join(", ")}${by}`;
+}
+function validationView(report, now, progress) {
   const errors = report.findings.filter((f) => f.severity === "error");
   const warnings = report.findings.filter((f) => f.severity === "warning");
   return {
     ok: report.ok,
     errorCount: errors.length,
-    rows: report.plan.map(planRowView),
+    rows: report.plan.map((row) => {
+      const view = planRowView(row);
+      const p2 = progress?.get(row.id);
+      return p2 ? { ...view, approvalsText: progressText(row, p2) } : view;
+    }),
     removed: report.removed,
     errors,
     warnings,
@@ -62652,32 +62980,6 @@ async function renderTemplate(name, view, source) {
   } catch (err) {
     throw new ConfigError(`template templates/${name}.hbs cannot be rendered: ${errorMessage(err)}`);
   }
-}
-
-// src/model/grant.ts
-var GRANTS_DIR = "grants";
-var POLICIES_DIR = "policies";
-var SCHEMAS_DIR = "schemas";
-var TEMPLATES_DIR = "templates";
-var ID_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-function grantIdFromPath(file) {
-  const rel = file.slice(GRANTS_DIR.length + 1);
-  const id = rel.replace(/\.yaml$/, "");
-  const segments = id.split("/");
-  if (id.length > 200 || segments.some((s) => !ID_SEGMENT.test(s) || s.endsWith("."))) {
-    return {
-      ok: false,
-      reason: `"${rel}" is not a usable grant file name: each part of the path must be letters, digits, '.', '-' or '_' (the grant id is the path under grants/ without .yaml)`
-    };
-  }
-  return { ok: true, id };
-}
-function grantStateAt(grant, now, expiringWithinMs) {
-  const t2 = now.getTime();
-  if (t2 >= grant.expiresAt.getTime()) return "expired";
-  if (grant.startsAt && t2 < grant.startsAt.getTime()) return "pending";
-  if (grant.expiresAt.getTime() - t2 <= expiringWithinMs) return "expiring";
-  return "active";
 }
 
 // src/policy/load.ts
@@ -63503,270 +63805,6 @@ async function validateAccessRepo(opts, deps) {
 
 // src/action/apply.ts
 import { resolve as resolve3 } from "node:path";
-
-// src/policy/approval.ts
-var lower = (s) => s.toLowerCase();
-function evaluateApproval(f) {
-  if (!f.pr)
-    return {
-      ok: false,
-      approvers: [],
-      reason: "no merged pull request brought this grant (pushed directly to main?)"
-    };
-  if (!f.headMatchesMerged) {
-    return {
-      ok: false,
-      approvers: [],
-      reason: `the grant file as merged differs from the file at the reviewed head of PR #${f.pr.number}`
-    };
-  }
-  const latest = /* @__PURE__ */ new Map();
-  for (const r2 of f.reviews) {
-    if (r2.state === "COMMENTED" || r2.state === "PENDING") continue;
-    latest.set(lower(r2.user), r2);
-  }
-  const excluded = /* @__PURE__ */ new Set([lower(f.grant.user), lower(f.pr.author)]);
-  const approvers = [];
-  for (const [user, r2] of latest) {
-    if (r2.state !== "APPROVED" || r2.commitId !== f.pr.headSha || excluded.has(user)) continue;
-    const eligible = f.role.approvers.some(
-      (a) => a.startsWith("@") ? f.isMember(a, r2.user) : lower(a) === user
-    );
-    if (eligible) approvers.push(r2.user);
-  }
-  approvers.sort();
-  if (approvers.length >= f.role.approvals) return { ok: true, approvers };
-  return {
-    ok: false,
-    approvers,
-    reason: `PR #${f.pr.number} has ${approvers.length} of the ${f.role.approvals} approval(s) required from ${f.role.approvers.join(", ")} on its final commit ${f.pr.headSha.slice(0, 7)} (the grant's user and the PR's author do not count)`
-  };
-}
-function approverTeams(role) {
-  return role.approvers.filter((a) => a.startsWith("@"));
-}
-function parseApprovalNote(text) {
-  if (!text) return void 0;
-  try {
-    const v = JSON.parse(text);
-    return v && v.grantops === 1 && typeof v.grants === "object" ? v : void 0;
-  } catch {
-    return void 0;
-  }
-}
-
-// src/apply/run-limited.ts
-async function mapLimited(items, limit, fn) {
-  const results = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i2 = next++;
-      try {
-        results[i2] = { ok: true, value: await fn(items[i2], i2) };
-      } catch (error2) {
-        results[i2] = { ok: false, error: error2 };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
-  return results;
-}
-
-// src/adapters/approvals.ts
-var ApprovalFinder = class {
-  constructor(git, github, now, concurrency = 16) {
-    this.git = git;
-    this.github = github;
-    this.now = now;
-    this.concurrency = concurrency;
-  }
-  git;
-  github;
-  now;
-  concurrency;
-  prs = /* @__PURE__ */ new Map();
-  reviews = /* @__PURE__ */ new Map();
-  trees = /* @__PURE__ */ new Map();
-  members = /* @__PURE__ */ new Map();
-  /** Evidence found in this run, by commit, to be written as notes. */
-  newEvidence = /* @__PURE__ */ new Map();
-  async verify(grants, roles) {
-    const out = /* @__PURE__ */ new Map();
-    const commits = await this.git.introducingCommits(
-      grants.map((g) => g.file),
-      [GRANTS_DIR]
-    );
-    const items = [];
-    for (const grant of grants) {
-      const role = roles(grant);
-      const commit = commits.get(grant.file);
-      if (!role) continue;
-      if (!commit) {
-        out.set(grant.id, {
-          approved: false,
-          reason: "the grant file is not committed on this branch",
-          approvers: []
-        });
-        continue;
-      }
-      const blob = await this.git.blobAt(commit, grant.file) ?? "";
-      items.push({ grant, role, commit, blob });
-    }
-    const results = await mapLimited(items, this.concurrency, (item) => this.verifyOne(item));
-    results.forEach((r2, i2) => {
-      const item = items[i2];
-      out.set(
-        item.grant.id,
-        r2.ok ? r2.value : {
-          approved: false,
-          reason: `approval could not be checked: ${errorMessage(r2.error)}`,
-          approvers: []
-        }
-      );
-    });
-    return out;
-  }
-  async verifyOne(item) {
-    const note = parseApprovalNote(await this.git.readNote(item.commit));
-    const recorded = note?.grants[item.grant.id];
-    if (recorded && recorded.blob === item.blob && recorded.approvers.length >= item.role.approvals) {
-      return { approved: true, evidence: recorded, source: "notes" };
-    }
-    if (!this.github) {
-      return {
-        approved: false,
-        reason: "no approval evidence recorded in refs/notes/grantops, and no GitHub token to look it up",
-        approvers: []
-      };
-    }
-    const pr = await this.pullRequestFor(item.commit);
-    const reviews = pr ? await this.reviewsOf(pr.number) : [];
-    const headBlob = pr ? (await this.treeAt(pr.headSha))?.get(item.grant.file) : void 0;
-    const teams = approverTeams(item.role);
-    const membership = /* @__PURE__ */ new Map();
-    for (const r2 of reviews) {
-      if (r2.state !== "APPROVED") continue;
-      for (const team of teams)
-        membership.set(`${team}\0${r2.user.toLowerCase()}`, await this.isMember(team, r2.user));
-    }
-    const verdict = evaluateApproval({
-      grant: item.grant,
-      role: item.role,
-      ...pr ? { pr } : {},
-      reviews,
-      headMatchesMerged: headBlob !== void 0 && headBlob === item.blob,
-      isMember: (team, user) => membership.get(`${team}\0${user.toLowerCase()}`) === true
-    });
-    if (!verdict.ok || !pr) {
-      return {
-        approved: false,
-        reason: verdict.reason ?? "not approved",
-        approvers: verdict.approvers,
-        ...pr ? { pr: pr.number } : {}
-      };
-    }
-    const evidence = {
-      pr: pr.number,
-      headSha: pr.headSha,
-      approvers: verdict.approvers,
-      commit: item.commit,
-      blob: item.blob,
-      verifiedAt: this.now().toISOString()
-    };
-    this.newEvidence.set(item.commit, {
-      ...this.newEvidence.get(item.commit) ?? {},
-      [item.grant.id]: evidence
-    });
-    return { approved: true, evidence, source: "github" };
-  }
-  /** Writes new evidence as notes and pushes them; a rejected push is retried on fresh notes. */
-  async recordEvidence(remote, attempts = 3) {
-    if (this.newEvidence.size === 0) return 0;
-    for (let attempt = 1; ; attempt++) {
-      if (remote) await this.git.fetchNotes(remote);
-      for (const [commit, grants] of this.newEvidence) {
-        const existing = parseApprovalNote(await this.git.readNote(commit));
-        const note = { grantops: 1, grants: { ...existing?.grants ?? {}, ...grants } };
-        await this.git.writeNote(commit, `${JSON.stringify(note, null, 2)}
-`);
-      }
-      if (!remote) return this.newEvidence.size;
-      try {
-        await this.git.pushNotes(remote);
-        return this.newEvidence.size;
-      } catch (err) {
-        if (attempt >= attempts) throw err;
-      }
-    }
-  }
-  pullRequestFor(commit) {
-    let p2 = this.prs.get(commit);
-    if (!p2) {
-      const gh = this.github;
-      p2 = gh.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
-        owner: gh.owner,
-        repo: gh.repo,
-        commit_sha: commit,
-        per_page: 100
-      }).then(({ data }) => {
-        const merged = data.filter((pr2) => pr2.merged_at);
-        const pr = merged.find((x2) => x2.merge_commit_sha === commit) ?? merged[0];
-        return pr ? { number: pr.number, author: pr.user?.login ?? "", headSha: pr.head.sha } : void 0;
-      });
-      this.prs.set(commit, p2);
-    }
-    return p2;
-  }
-  reviewsOf(pr) {
-    let p2 = this.reviews.get(pr);
-    if (!p2) {
-      const gh = this.github;
-      p2 = gh.octokit.paginate(gh.octokit.rest.pulls.listReviews, {
-        owner: gh.owner,
-        repo: gh.repo,
-        pull_number: pr,
-        per_page: 100
-      }).then(
-        (list) => list.map((r2) => ({ user: r2.user?.login ?? "", state: r2.state, commitId: r2.commit_id ?? "" }))
-      );
-      this.reviews.set(pr, p2);
-    }
-    return p2;
-  }
-  /** Blob ids of the grant files at a commit of the PR (one call per PR head). */
-  treeAt(sha) {
-    let p2 = this.trees.get(sha);
-    if (!p2) {
-      const gh = this.github;
-      p2 = gh.octokit.rest.git.getTree({ owner: gh.owner, repo: gh.repo, tree_sha: sha, recursive: "true" }).then(({ data }) => {
-        if (data.truncated) throw new Error(`the tree of ${sha} is too large for one request`);
-        return new Map(
-          data.tree.filter((e) => e.type === "blob" && e.path && e.sha).map((e) => [e.path, e.sha])
-        );
-      }).catch((err) => {
-        if (err instanceof RequestError && (err.status === 404 || err.status === 422)) return void 0;
-        throw err;
-      });
-      this.trees.set(sha, p2);
-    }
-    return p2;
-  }
-  isMember(team, user) {
-    const k2 = `${team}\0${user.toLowerCase()}`;
-    let p2 = this.members.get(k2);
-    if (!p2) {
-      const gh = this.github;
-      const [org = "", slug = ""] = team.slice(1).split("/");
-      p2 = gh.octokit.rest.teams.getMembershipForUserInOrg({ org, team_slug: slug, username: user }).then(({ data }) => data.state === "active").catch((err) => {
-        if (err instanceof RequestError && err.status === 404) return false;
-        throw err;
-      });
-      this.members.set(k2, p2);
-    }
-    return p2;
-  }
-};
 
 // src/render/apply-view.ts
 function applyRows(report) {
@@ -64698,7 +64736,29 @@ async function runValidate(inputs, now) {
   endGroup();
   annotate(report.findings);
   const templates = templateSource(base ? git.treeAt(base) : new WorkTree(git.root));
-  const markdown = await renderTemplate("pr-comment.md", validationView(report, now), templates);
+  let progress;
+  if (inputs.pullRequest && inputs.token && report.grants.length > 0) {
+    const octokit = createOctokit({
+      token: inputs.token,
+      baseUrl: inputs.apiUrl,
+      debug: (m) => debug(m)
+    });
+    const finder = new ApprovalFinder(git, { octokit, owner: inputs.owner, repo: inputs.repo }, () => now);
+    try {
+      progress = await finder.progressOnPullRequest(
+        {
+          number: inputs.pullRequest.number,
+          author: inputs.pullRequest.author ?? "",
+          headSha: inputs.pullRequest.headSha
+        },
+        report.grants,
+        (g) => report.policies.get(g.target)?.roles.get(g.role)
+      );
+    } catch (err) {
+      warning(`could not read the reviews: ${errorMessage(err)}`);
+    }
+  }
+  const markdown = await renderTemplate("pr-comment.md", validationView(report, now, progress), templates);
   await summary.addRaw(markdown, true).write();
   if (inputs.pullRequest && inputs.token) {
     const client = new GitHubRepoClient(

@@ -16,7 +16,7 @@ export interface ActionInputs {
   repo: string;
   eventName: string;
   /** Set on pull_request events. */
-  pullRequest?: { number: number; baseSha: string; baseRef?: string; headSha: string };
+  pullRequest?: { number: number; baseSha: string; baseRef?: string; headSha: string; author?: string };
   /** Token allowed to manage teams and collaborators (GitHub targets); default: token. */
   adminToken?: string;
   dryRun: boolean;
@@ -35,7 +35,13 @@ export function readInputs(): ActionInputs {
   }
   const ctx = github.context;
   const pr = ctx.payload.pull_request as
-    { number: number; base?: { sha?: string; ref?: string }; head?: { sha?: string } } | undefined;
+    | {
+        number: number;
+        base?: { sha?: string; ref?: string };
+        head?: { sha?: string };
+        user?: { login?: string };
+      }
+    | undefined;
   const base = core.getInput('base');
   const now = core.getInput('now');
   const repository = process.env.GITHUB_REPOSITORY ?? '';
@@ -64,6 +70,7 @@ export function readInputs(): ActionInputs {
             baseSha: pr.base.sha,
             headSha: pr.head.sha,
             ...(pr.base.ref ? { baseRef: pr.base.ref } : {}),
+            ...(pr.user?.login ? { author: pr.user.login } : {}),
           },
         }
       : {}),

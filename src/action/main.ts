@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
+import { ApprovalFinder } from '../adapters/approvals.js';
 import { createOctokit, GitHubRepoClient } from '../adapters/github.js';
 import { GitRepo } from '../adapters/git.js';
 import { WorkTree } from '../adapters/work-tree.js';
@@ -58,7 +59,30 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
   annotate(report.findings);
 
   const templates = templateSource(base ? git.treeAt(base) : new WorkTree(git.root));
-  const markdown = await renderTemplate('pr-comment.md', validationView(report, now), templates);
+  let progress: Awaited<ReturnType<ApprovalFinder['progressOnPullRequest']>> | undefined;
+  if (inputs.pullRequest && inputs.token && report.grants.length > 0) {
+    // "Reviewer approval is the grant": show reviewers how far each grant is from being applied.
+    const octokit = createOctokit({
+      token: inputs.token,
+      baseUrl: inputs.apiUrl,
+      debug: (m) => core.debug(m),
+    });
+    const finder = new ApprovalFinder(git, { octokit, owner: inputs.owner, repo: inputs.repo }, () => now);
+    try {
+      progress = await finder.progressOnPullRequest(
+        {
+          number: inputs.pullRequest.number,
+          author: inputs.pullRequest.author ?? '',
+          headSha: inputs.pullRequest.headSha,
+        },
+        report.grants,
+        (g) => report.policies.get(g.target)?.roles.get(g.role),
+      );
+    } catch (err) {
+      core.warning(`could not read the reviews: ${errorMessage(err)}`);
+    }
+  }
+  const markdown = await renderTemplate('pr-comment.md', validationView(report, now, progress), templates);
   await core.summary.addRaw(markdown, true).write();
 
   if (inputs.pullRequest && inputs.token) {

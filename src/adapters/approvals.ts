@@ -141,6 +141,39 @@ export class ApprovalFinder implements ApprovalVerifier {
     return { approved: true, evidence, source: 'github' };
   }
 
+  /**
+   * Approval so far on an open pull request, for the plan comment on review events: the same rule
+   * as at apply time, on the PR's current head.
+   */
+  async progressOnPullRequest(
+    pr: PullRequestFacts,
+    grants: readonly Grant[],
+    roles: (g: Grant) => Role | undefined,
+  ): Promise<Map<string, { approvers: string[]; required: number; ok: boolean }>> {
+    const reviews = await this.reviewsOf(pr.number);
+    const out = new Map<string, { approvers: string[]; required: number; ok: boolean }>();
+    for (const grant of grants) {
+      const role = roles(grant);
+      if (!role) continue;
+      const membership = new Map<string, boolean>();
+      for (const r of reviews) {
+        if (r.state !== 'APPROVED') continue;
+        for (const team of approverTeams(role))
+          membership.set(`${team}\u0000${r.user.toLowerCase()}`, await this.isMember(team, r.user));
+      }
+      const v = evaluateApproval({
+        grant,
+        role,
+        pr,
+        reviews,
+        headMatchesMerged: true,
+        isMember: (team, user) => membership.get(`${team}\u0000${user.toLowerCase()}`) === true,
+      });
+      out.set(grant.id, { approvers: v.approvers, required: role.approvals, ok: v.ok });
+    }
+    return out;
+  }
+
   /** Writes new evidence as notes and pushes them; a rejected push is retried on fresh notes. */
   async recordEvidence(remote: string | undefined, attempts = 3): Promise<number> {
     if (this.newEvidence.size === 0) return 0;

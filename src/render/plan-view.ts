@@ -29,14 +29,35 @@ export function planRowView(row: GrantChangeRow): PlanRowView {
   };
 }
 
+export interface ApprovalProgress {
+  approvers: string[];
+  required: number;
+  ok: boolean;
+}
+
+/** "1 of 2 from @acme/dba, bob: approved by bob" — what the plan comment shows on review events. */
+export function progressText(row: GrantChangeRow, p: ApprovalProgress): string {
+  if (p.required === 0) return 'none (merge grants)';
+  const by = p.approvers.length > 0 ? `: ${p.approvers.join(', ')}` : '';
+  return `${p.ok ? '✅' : '⏳'} ${Math.min(p.approvers.length, p.required)} of ${p.required} from ${row.approvers.join(', ')}${by}`;
+}
+
 /** The view the `pr-comment.md` template receives. */
-export function validationView(report: ValidationReport, now: Date) {
+export function validationView(
+  report: ValidationReport,
+  now: Date,
+  progress?: ReadonlyMap<string, ApprovalProgress>,
+) {
   const errors = report.findings.filter((f) => f.severity === 'error');
   const warnings = report.findings.filter((f) => f.severity === 'warning');
   return {
     ok: report.ok,
     errorCount: errors.length,
-    rows: report.plan.map(planRowView),
+    rows: report.plan.map((row) => {
+      const view = planRowView(row);
+      const p = progress?.get(row.id);
+      return p ? { ...view, approvalsText: progressText(row, p) } : view;
+    }),
     removed: report.removed,
     errors,
     warnings,

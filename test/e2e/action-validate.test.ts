@@ -31,7 +31,7 @@ afterAll(async () => {
   cleanups.forEach((c) => c());
 });
 
-async function runAction(branch: string, prNumber: number) {
+async function runAction(branch: string, prNumber: number, eventName = 'pull_request') {
   const baseSha = origin.git('rev-parse', 'main');
   const headSha = origin.git('rev-parse', branch);
   const work = join(scratch, `checkout-${branch}-${Date.now()}`);
@@ -41,7 +41,12 @@ async function runAction(branch: string, prNumber: number) {
   writeFileSync(
     event,
     JSON.stringify({
-      pull_request: { number: prNumber, base: { sha: baseSha, ref: 'main' }, head: { sha: headSha } },
+      pull_request: {
+        number: prNumber,
+        user: { login: 'alice' },
+        base: { sha: baseSha, ref: 'main' },
+        head: { sha: headSha },
+      },
     }),
   );
   const summary = join(scratch, `summary-${Date.now()}.md`);
@@ -53,7 +58,7 @@ async function runAction(branch: string, prNumber: number) {
     env: {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
-      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_NAME: eventName,
       GITHUB_EVENT_PATH: event,
       GITHUB_REPOSITORY: 'acme/access',
       GITHUB_API_URL: gh.url,
@@ -87,7 +92,7 @@ describe('the Action on pull_request', () => {
     );
     expect(first.stdout).toContain('fetching base commit');
     expect(first.summary).toContain(
-      '| added | alice | prod-db | readonly | on merge | 2026-11-28T18:00:00Z | 6h | 1 from @&#8203;acme/dba, bob |',
+      '| added | alice | prod-db | readonly | on merge | 2026-11-28T18:00:00Z | 6h | ⏳ 0 of 1 from @&#8203;acme/dba, bob |',
     );
     expect(first.output).toContain('ok');
 
@@ -168,6 +173,38 @@ describe('the Action on pull_request', () => {
     const r = await runAction('pr-3', 10);
     expect(r.code).toBe(0);
     expect(gh.commentsOn('acme/access', 10)[0]!.body).toContain('Custom verdict: fine (1)');
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('shows on review events how many approvals each grant has, from whom', async () => {
+    origin.git('rm', '-q', 'templates/pr-comment.md.hbs');
+    origin.commit('back to the default comment');
+    origin.git('checkout', '-q', '-b', 'pr-4', 'main');
+    origin.write({ 'grants/erin.yaml': aGrant().for('erin').yaml() });
+    const head = origin.commit('erin');
+    origin.git('checkout', '-q', 'main');
+    const pull = {
+      number: 11,
+      author: 'alice',
+      headSha: head,
+      mergeCommitSha: head,
+      mergedAt: NOW,
+      commits: [head],
+      reviews: [] as { user: string; state: string; commitId: string }[],
+    };
+    gh.repoPulls('acme/access').push(pull);
+
+    await runAction('pr-4', 11, 'pull_request');
+    expect(gh.commentsOn('acme/access', 11)[0]!.body).toContain('| ⏳ 0 of 1 from @&#8203;acme/dba, bob |');
+
+    pull.reviews.push(
+      { user: 'alice', state: 'APPROVED', commitId: head },
+      { user: 'bob', state: 'APPROVED', commitId: head },
+    );
+    await runAction('pr-4', 11, 'pull_request_review');
+    const comments = gh.commentsOn('acme/access', 11);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]!.body).toContain('| ✅ 1 of 1 from @&#8203;acme/dba, bob: bob |');
     expect(gh.violations).toEqual([]);
   });
 });
