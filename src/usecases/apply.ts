@@ -51,7 +51,7 @@ export interface ApplyReport {
   approved: Map<string, ApprovalVerdict>;
   /** Grant files that are not valid now (they are not applied). */
   invalid: Finding[];
-  /** True when anything failed, a target could not be read, or a grant was refused. */
+  /** True when anything failed, a target could not be read, a grant was refused, or the guard held. */
   failed: boolean;
 }
 
@@ -140,7 +140,9 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
           concurrency: opts.concurrency,
           ...(opts.budget !== undefined ? { budget: opts.budget } : {}),
         });
+    // Enforcement held back by the guard is unfinished work a person must look at: fail the run.
     const failed =
+      plan.guards.length > 0 ||
       results.some((r) => !r.ok) ||
       refused.length > 0 ||
       plan.unobserved.length > 0 ||
