@@ -41112,7 +41112,7 @@ async function applyGrants(opts, deps) {
       concurrency: opts.concurrency,
       ...opts.budget !== void 0 ? { budget: opts.budget } : {}
     });
-    const failed = results.some((r2) => !r2.ok) || refused2.length > 0 || plan.unobserved.length > 0 || loaded.findings.some((f) => f.severity === "error");
+    const failed = plan.guards.length > 0 || results.some((r2) => !r2.ok) || refused2.length > 0 || plan.unobserved.length > 0 || loaded.findings.some((f) => f.severity === "error");
     return {
       plan,
       results,
@@ -41605,7 +41605,8 @@ function printApply(io2, report, dryRun, json) {
     return;
   }
   io2.stdout(
-    rows.length === 0 ? "nothing to do: every target matches the grants\n" : `${table(
+    rows.length === 0 ? `nothing to do: every target${report.plan.unobserved.length ? " that could be read" : ""} matches the grants
+` : `${table(
       ["ACTION", "TARGET", "USER", "ACCESS", "WHY", "UNTIL", "RESULT"],
       rows.map((r2) => [
         r2.kind,

@@ -64556,7 +64556,7 @@ async function applyGrants(opts, deps) {
       concurrency: opts.concurrency,
       ...opts.budget !== void 0 ? { budget: opts.budget } : {}
     });
-    const failed = results.some((r2) => !r2.ok) || refused.length > 0 || plan.unobserved.length > 0 || loaded.findings.some((f) => f.severity === "error");
+    const failed = plan.guards.length > 0 || results.some((r2) => !r2.ok) || refused.length > 0 || plan.unobserved.length > 0 || loaded.findings.some((f) => f.severity === "error");
     return {
       plan,
       results,

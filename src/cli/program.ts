@@ -365,7 +365,7 @@ function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json: boole
   }
   io.stdout(
     rows.length === 0
-      ? 'nothing to do: every target matches the grants\n'
+      ? `nothing to do: every target${report.plan.unobserved.length ? ' that could be read' : ''} matches the grants\n`
       : `${table(
           ['ACTION', 'TARGET', 'USER', 'ACCESS', 'WHY', 'UNTIL', 'RESULT'],
           rows.map((r) => [
