@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { generateAccessRepo } from './generate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
+const only = process.env.BENCH_ONLY; // validate | apply
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const cache = join(tmpdir(), 'grantops-bench');
@@ -50,30 +51,37 @@ function cli(dir: string): number {
   return performance.now() - start;
 }
 
-console.log(`validate: ${runs} runs per cell, median; 20 policies; node ${process.version}`);
-console.log(
-  '| grants | grantops ms | grants/s | peak RSS MB | floor ms | floor RSS MB | ratio | CLI wall ms (dist, incl. startup) |',
-);
-console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const n of sizes) {
-  const dir = join(cache, `repo-${n}`);
-  if (!existsSync(join(dir, 'grants'))) {
-    mkdirSync(dir, { recursive: true });
-    generateAccessRepo(dir, n);
-  }
-  const ours: Sample[] = [];
-  const floor: Sample[] = [];
-  const wall: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    floor.push(measure(dir, 'floor'));
-    ours.push(measure(dir, 'ours'));
-    wall.push(cli(dir));
-  }
-  if (ours.some((s) => s.grants !== n) || floor.some((s) => s.grants !== n))
-    throw new Error('not every grant was valid');
-  const oMs = median(ours.map((s) => s.ms));
-  const fMs = median(floor.map((s) => s.ms));
+if (only !== 'apply') {
+  console.log(`validate: ${runs} runs per cell, median; 20 policies; node ${process.version}`);
   console.log(
-    `| ${n} | ${oMs.toFixed(0)} | ${Math.round((n / oMs) * 1000)} | ${median(ours.map((s) => s.maxRssMb)).toFixed(0)} | ${fMs.toFixed(0)} | ${median(floor.map((s) => s.maxRssMb)).toFixed(0)} | ${(oMs / fMs).toFixed(2)}x | ${median(wall).toFixed(0)} |`,
+    '| grants | grantops ms | grants/s | peak RSS MB | floor ms | floor RSS MB | ratio | CLI wall ms (dist, incl. startup) |',
   );
+  console.log('| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const n of sizes) {
+    const dir = join(cache, `repo-${n}`);
+    if (!existsSync(join(dir, 'grants'))) {
+      mkdirSync(dir, { recursive: true });
+      generateAccessRepo(dir, n);
+    }
+    const ours: Sample[] = [];
+    const floor: Sample[] = [];
+    const wall: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      floor.push(measure(dir, 'floor'));
+      ours.push(measure(dir, 'ours'));
+      wall.push(cli(dir));
+    }
+    if (ours.some((s) => s.grants !== n) || floor.some((s) => s.grants !== n))
+      throw new Error('not every grant was valid');
+    const oMs = median(ours.map((s) => s.ms));
+    const fMs = median(floor.map((s) => s.ms));
+    console.log(
+      `| ${n} | ${oMs.toFixed(0)} | ${Math.round((n / oMs) * 1000)} | ${median(ours.map((s) => s.maxRssMb)).toFixed(0)} | ${fMs.toFixed(0)} | ${median(floor.map((s) => s.maxRssMb)).toFixed(0)} | ${(oMs / fMs).toFixed(2)}x | ${median(wall).toFixed(0)} |`,
+    );
+  }
+}
+
+if (only !== 'validate') {
+  const { benchApply } = await import('./apply.js');
+  await benchApply();
 }

@@ -3,7 +3,7 @@ import * as github from '@actions/github';
 import { resolve } from 'node:path';
 import { ApprovalFinder } from '../adapters/approvals.js';
 import { GitRepo } from '../adapters/git.js';
-import { createOctokit, GitHubIssues } from '../adapters/github.js';
+import { createOctokit, GitHubIssues, MAX_GITHUB_WRITES } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { GRANTS_DIR } from '../model/grant.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
@@ -24,6 +24,7 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
     baseUrl: inputs.apiUrl,
     log: (m) => core.warning(m),
     debug: (m) => core.debug(m),
+    writeConcurrency: Math.min(inputs.concurrency, MAX_GITHUB_WRITES),
   });
   const admin = inputs.adminToken
     ? createOctokit({
@@ -31,6 +32,7 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
         baseUrl: inputs.apiUrl,
         log: (m) => core.warning(m),
         debug: (m) => core.debug(m),
+        writeConcurrency: Math.min(inputs.concurrency, MAX_GITHUB_WRITES),
       })
     : octokit;
   const finder = new ApprovalFinder(

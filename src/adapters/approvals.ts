@@ -22,6 +22,8 @@ interface Introduced {
   role: Role;
   commit: string;
   blob: string;
+  /** The grantops note on the commit, if any. */
+  note: string | undefined;
 }
 
 /**
@@ -54,6 +56,13 @@ export class ApprovalFinder implements ApprovalVerifier {
       [GRANTS_DIR],
     );
     const items: Introduced[] = [];
+    const specs: string[] = [];
+    for (const grant of grants) {
+      const commit = commits.get(grant.file);
+      if (commit) specs.push(`${commit}:${grant.file}`);
+    }
+    const blobs = await this.git.resolveMany(specs);
+    const notes = await this.git.readNotes([...new Set(commits.values())]);
     for (const grant of grants) {
       const role = roles(grant);
       const commit = commits.get(grant.file);
@@ -66,8 +75,18 @@ export class ApprovalFinder implements ApprovalVerifier {
         });
         continue;
       }
-      const blob = (await this.git.blobAt(commit, grant.file)) ?? '';
-      items.push({ grant, role, commit, blob });
+      const blob = blobs.get(`${commit}:${grant.file}`) ?? '';
+      items.push({ grant, role, commit, blob, note: notes.get(commit) });
+    }
+    if (this.github) {
+      // Fetch each PR's facts once, all PRs concurrently; grants of one PR then share them.
+      const pending = new Set(items.filter((i) => !this.recorded(i)).map((i) => i.commit));
+      await mapLimited([...pending], this.concurrency, async (commit) => {
+        const pr = await this.pullRequestFor(commit);
+        if (!pr) return;
+        await this.reviewsOf(pr.number);
+        await this.treeAt(pr.headSha);
+      });
     }
     const results = await mapLimited(items, this.concurrency, (item) => this.verifyOne(item));
     results.forEach((r, i) => {
@@ -86,13 +105,17 @@ export class ApprovalFinder implements ApprovalVerifier {
     return out;
   }
 
+  /** Evidence recorded earlier that still holds: same file content, still enough approvers. */
+  private recorded(item: Introduced): ApprovalEvidence | undefined {
+    const recorded = parseApprovalNote(item.note)?.grants[item.grant.id];
+    return recorded && recorded.blob === item.blob && recorded.approvers.length >= item.role.approvals
+      ? recorded
+      : undefined;
+  }
+
   private async verifyOne(item: Introduced): Promise<ApprovalVerdict> {
-    const note = parseApprovalNote(await this.git.readNote(item.commit));
-    const recorded = note?.grants[item.grant.id];
-    // Recorded evidence holds while the file is the one it was recorded for and still approved enough.
-    if (recorded && recorded.blob === item.blob && recorded.approvers.length >= item.role.approvals) {
-      return { approved: true, evidence: recorded, source: 'notes' };
-    }
+    const recorded = this.recorded(item);
+    if (recorded) return { approved: true, evidence: recorded, source: 'notes' };
     if (!this.github) {
       return {
         approved: false,
@@ -179,11 +202,14 @@ export class ApprovalFinder implements ApprovalVerifier {
     if (this.newEvidence.size === 0) return 0;
     for (let attempt = 1; ; attempt++) {
       if (remote) await this.git.fetchNotes(remote);
+      const current = await this.git.readNotes([...this.newEvidence.keys()]);
+      const notes = new Map<string, string>();
       for (const [commit, grants] of this.newEvidence) {
-        const existing = parseApprovalNote(await this.git.readNote(commit));
+        const existing = parseApprovalNote(current.get(commit));
         const note: ApprovalNote = { grantops: 1, grants: { ...(existing?.grants ?? {}), ...grants } };
-        await this.git.writeNote(commit, `${JSON.stringify(note, null, 2)}\n`);
+        notes.set(commit, `${JSON.stringify(note, null, 2)}\n`);
       }
+      await this.git.writeNotes(notes, this.now());
       if (!remote) return this.newEvidence.size;
       try {
         await this.git.pushNotes(remote);

@@ -23,10 +23,15 @@ export interface GitHubClientOptions {
 
 const MyOctokit = Octokit.plugin(retry, throttling);
 
+/** Mutations in flight against GitHub at once, whatever the apply concurrency: well under its limits. */
+export const MAX_GITHUB_WRITES = 10;
+
 // plugin-throttling's default limiters are module-global and serialise every write one second
 // apart (three for issues and comments); grantops sizes them per client instead.
 function limiters(concurrency: number, spacingMs: number) {
   return {
+    // All requests of one client: far below GitHub's 100 concurrent, above the plugin's shared 10.
+    global: new Bottleneck.Group({ maxConcurrent: 16 }),
     write: new Bottleneck.Group({ maxConcurrent: concurrency, minTime: spacingMs }),
     notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: Math.max(spacingMs, 1000) }),
   };

@@ -9,7 +9,7 @@ import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { planRowView } from '../render/plan-view.js';
 import { ApprovalFinder } from '../adapters/approvals.js';
-import { createOctokit } from '../adapters/github.js';
+import { createOctokit, MAX_GITHUB_WRITES } from '../adapters/github.js';
 import { applyJson, applyRows } from '../render/apply-view.js';
 import { createTarget } from '../targets/registry.js';
 import { applyGrants, type ApplyReport } from '../usecases/apply.js';
@@ -295,7 +295,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         }
         const git = await GitRepo.open(ctx.repo);
         if (opts.pushNotes && (await git.hasRemote('origin'))) await git.fetchNotes('origin');
-        const github = githubFromEnv(io.env);
+        const github = githubFromEnv(io.env, concurrency);
         const finder = new ApprovalFinder(git, github?.repo, () => ctx.now, concurrency);
         const since = opts.since;
         const report = await applyGrants(
@@ -387,14 +387,22 @@ function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json: boole
 }
 
 /** GitHub access from the environment, as the Action and CI set it. */
-function githubFromEnv(env: CliIo['env']) {
+function githubFromEnv(env: CliIo['env'], concurrency: number) {
   const token = env.GITHUB_TOKEN;
   const admin = env.GRANTOPS_ADMIN_TOKEN ?? token;
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
   const baseUrl = env.GITHUB_API_URL || 'https://api.github.com';
   return {
     ...(token && owner && repo ? { repo: { octokit: createOctokit({ token, baseUrl }), owner, repo } } : {}),
-    ...(admin ? { admin: createOctokit({ token: admin, baseUrl }) } : {}),
+    ...(admin
+      ? {
+          admin: createOctokit({
+            token: admin,
+            baseUrl,
+            writeConcurrency: Math.min(concurrency, MAX_GITHUB_WRITES),
+          }),
+        }
+      : {}),
   };
 }
 

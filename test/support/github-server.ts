@@ -85,6 +85,12 @@ export class FakeGitHub {
   /** Logins that do not exist on this GitHub (adding them answers 404). */
   readonly unknownUsers = new Set<string>();
   private readonly faults: Fault[] = [];
+  /** Requests in flight now, the most seen at once, and how many were refused for it. */
+  inFlight = 0;
+  peakInFlight = 0;
+  secondaryLimited = 0;
+  /** Like GitHub's secondary limit on concurrent requests (100): over it, 403 with retry-after. */
+  maxConcurrent = 100;
   private readonly handlers: Record<string, Handler> = defaultHandlers();
   private server!: Server;
   url = '';
@@ -178,6 +184,20 @@ export class FakeGitHub {
       body = raw ? JSON.parse(raw) : undefined;
     } catch {
       this.violations.push(`${method} ${url.pathname}: request body is not JSON`);
+    }
+    this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    res.on('close', () => this.inFlight--);
+    if (this.inFlight > this.maxConcurrent) {
+      this.secondaryLimited++;
+      res.writeHead(403, { 'content-type': 'application/json', 'retry-after': '1' });
+      res.end(
+        JSON.stringify({
+          message:
+            'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+        }),
+      );
+      return;
     }
     if (this.latencyMs > 0) await new Promise((r) => setTimeout(r, this.latencyMs));
 
