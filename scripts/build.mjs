@@ -11,6 +11,8 @@ const common = {
   format: 'esm',
   target: 'node20',
   legalComments: 'eof',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   banner: { js: banner },
 };

@@ -8,11 +8,7 @@ import { ConfigError, errorMessage, formatFinding, GrantopsError, type Finding }
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { planRowView } from '../render/plan-view.js';
-import { ApprovalFinder } from '../adapters/approvals.js';
-import { createOctokit, MAX_GITHUB_WRITES } from '../adapters/github.js';
-import { applyJson, applyRows } from '../render/apply-view.js';
-import { createTarget } from '../targets/registry.js';
-import { applyGrants, type ApplyReport } from '../usecases/apply.js';
+import type { ApplyReport } from '../usecases/apply.js';
 import { reportStatus } from '../usecases/status.js';
 import { requestGrant } from '../usecases/request.js';
 import { validateAccessRepo } from '../usecases/validate.js';
@@ -293,9 +289,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
           throw new ConfigError('--concurrency must be a whole number from 1 to 64');
         }
+        // Loaded on demand: validate and status should not pay for pg and Octokit at startup.
+        const [{ ApprovalFinder }, { createTarget }, { applyGrants }] = await Promise.all([
+          import('../adapters/approvals.js'),
+          import('../targets/registry.js'),
+          import('../usecases/apply.js'),
+        ]);
         const git = await GitRepo.open(ctx.repo);
         if (opts.pushNotes && (await git.hasRemote('origin'))) await git.fetchNotes('origin');
-        const github = githubFromEnv(io.env, concurrency);
+        const github = await githubFromEnv(io.env, concurrency);
         const finder = new ApprovalFinder(git, github?.repo, () => ctx.now, concurrency);
         const since = opts.since;
         const report = await applyGrants(
@@ -332,7 +334,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
               `recorded approval evidence on ${n} commit(s) in refs/notes/grantops${remote ? ', pushed' : ''}\n`,
             );
         }
-        printApply(io, report, opts.dryRun === true, ctx.json);
+        await printApply(io, report, opts.dryRun === true, ctx.json);
         setExit(report.failed ? 1 : 0);
       },
     );
@@ -340,7 +342,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   return program;
 }
 
-function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json: boolean): void {
+async function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json: boolean): Promise<void> {
+  const { applyJson, applyRows } = await import('../render/apply-view.js');
   for (const f of report.invalid)
     io.stderr(`${paint(io, 'red', safeText(formatFinding(f)))} (not applied)\n`);
   for (const r of report.refused) {
@@ -387,7 +390,8 @@ function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json: boole
 }
 
 /** GitHub access from the environment, as the Action and CI set it. */
-function githubFromEnv(env: CliIo['env'], concurrency: number) {
+async function githubFromEnv(env: CliIo['env'], concurrency: number) {
+  const { createOctokit, MAX_GITHUB_WRITES } = await import('../adapters/github.js');
   const token = env.GITHUB_TOKEN;
   const admin = env.GRANTOPS_ADMIN_TOKEN ?? token;
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
