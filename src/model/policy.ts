@@ -26,6 +26,8 @@ export interface ExecTarget extends TargetBase {
   type: 'exec';
   command: string[];
   timeoutMs: number;
+  /** Calls of the script in flight at once (default 1: scripts need not be concurrency-safe). */
+  concurrency: number;
 }
 export type TargetConfig = GithubTeamTarget | GithubRepoTarget | PostgresTarget | ExecTarget;
 

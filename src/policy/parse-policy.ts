@@ -169,7 +169,8 @@ function buildTarget(
         }
         timeoutMs = d.ms;
       }
-      return { ...base, type: t.type, command, timeoutMs };
+      const concurrency = typeof t.concurrency === 'number' ? t.concurrency : 1;
+      return { ...base, type: t.type, command, timeoutMs, concurrency };
     }
   }
 }

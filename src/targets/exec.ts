@@ -16,12 +16,16 @@ const MAX_OUTPUT = 4 * 1024 * 1024;
 export class ExecTargetAdapter implements Target {
   readonly nativeExpiry = false;
   readonly model = identityModel();
+  // Scripts are usually read-modify-write of some state: by default one call at a time per target.
+  private readonly slots: Semaphore;
 
   constructor(
     readonly config: ExecTarget,
     private readonly repoRoot: string,
     private readonly env: NodeJS.ProcessEnv = scrubbedEnv(process.env),
-  ) {}
+  ) {
+    this.slots = new Semaphore(config.concurrency);
+  }
 
   async observe(): Promise<Access[]> {
     const out = await this.run('list');
@@ -76,6 +80,10 @@ export class ExecTargetAdapter implements Target {
   }
 
   private run(verb: 'grant' | 'revoke' | 'list', stdin?: string): Promise<string> {
+    return this.slots.use(() => this.spawnOnce(verb, stdin));
+  }
+
+  private spawnOnce(verb: 'grant' | 'revoke' | 'list', stdin?: string): Promise<string> {
     const program = this.program();
     const args = [...this.config.command.slice(1), verb];
     const name = this.config.name;
@@ -129,4 +137,22 @@ export function scrubbedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
     out[k] = v;
   }
   return out;
+}
+
+/** At most `size` tasks at once, the rest in arrival order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly size: number) {}
+
+  async use<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.active++;
+    try {
+      return await task();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
 }

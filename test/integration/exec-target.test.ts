@@ -13,6 +13,7 @@ const config = (command: string[], timeoutMs = 5000): ExecTarget => ({
   type: 'exec',
   command,
   timeoutMs,
+  concurrency: 1,
   enforce: false,
   enforceMaxFraction: 0.25,
   exempt: [],
@@ -123,5 +124,15 @@ describe('exec target', () => {
     chmodSync(`${repo.dir}/scripts/bad.sh`, 0o755);
     const t = new ExecTargetAdapter(config(['./scripts/bad.sh']), repo.dir, { PATH: process.env.PATH });
     await expect(t.observe()).rejects.toThrow('"list" item 0 must be {"user": string, "role": string}');
+  });
+});
+
+describe('exec target concurrency', () => {
+  it('calls a script one at a time by default, so read-modify-write scripts stay correct', async () => {
+    const t = setup();
+    await Promise.all(
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((user) => t.grant({ user, entitlement: 'ops', grantIds: [] })),
+    );
+    expect((await t.observe()).map((a) => a.user).sort()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 });
