@@ -32,7 +32,7 @@ export interface ValidationReport {
   /** Where the judging policies came from. */
   policySource: string;
   base?: { ref: string; commit: string; diffFrom: string };
-  /** Rows for the plan: grants added or changed (and removed) since base; all valid grants otherwise. */
+  /** Rows for the plan: grants added or changed since base (empty without a base). */
   plan: GrantChangeRow[];
   removed: PathChange[];
   /** Changes to policies/, schemas/ or templates/ since base: reviewers must look at these. */
@@ -99,9 +99,12 @@ export async function validateAccessRepo(
   findings.push(...loaded.findings);
 
   const byTarget = new Map([...policies.byTarget].map(([k, v]) => [k, v.policy]));
-  const plan = loaded.grants.map((g) =>
-    describeGrantChange(g, grantChanges.get(g.file) ?? 'unchanged', byTarget.get(g.target), opts.now),
-  );
+  // The plan is what a change grants: only meaningful against a base (a PR), not for all of main.
+  const plan = base
+    ? loaded.grants.map((g) =>
+        describeGrantChange(g, grantChanges.get(g.file) ?? 'added', byTarget.get(g.target), opts.now),
+      )
+    : [];
   const removed = [...grantChanges]
     .filter(([path, status]) => status === 'deleted' && /\.yaml$/.test(path))
     .map(([path, status]) => ({ path, status }));
