@@ -135,6 +135,29 @@ describe('github-repo target', () => {
     expect(await t.observe()).toEqual([]);
   });
 
+  it('treats 404 on revoke as already revoked, and reports a plain 403', async () => {
+    const t = new GithubRepoTargetAdapter(repoConfig, octokit());
+    gh.failNext({
+      operationId: 'repos/remove-collaborator',
+      status: 404,
+      body: { message: 'Not Found' },
+      times: 1,
+    });
+    await t.revoke({ user: 'nobody', entitlement: 'push', grantIds: [] });
+    gh.failNext({
+      operationId: 'repos/add-collaborator',
+      status: 403,
+      body: {
+        message: 'Must have admin rights to Repository.',
+        documentation_url: 'https://docs.github.com/rest',
+      },
+      times: 1,
+    });
+    await expect(t.grant({ user: 'gil', entitlement: 'push', grantIds: [] })).rejects.toThrow(
+      /add gil to acme\/payments \(HTTP 403\): Must have admin rights to Repository/,
+    );
+  });
+
   it('reports a 422 with its message', async () => {
     gh.failNext({
       operationId: 'repos/add-collaborator',
