@@ -1,8 +1,5 @@
 import * as core from '@actions/core';
-import { ConfigError, type Finding } from '../model/errors.js';
-import type { FileTree } from '../model/file-tree.js';
-import { TEMPLATES_DIR } from '../model/grant.js';
-import type { TemplateSource } from '../render/render.js';
+import type { Finding } from '../model/errors.js';
 
 /** One annotation per finding, on the exact line and column of the file. */
 export function annotate(findings: readonly Finding[]): void {
@@ -13,14 +10,4 @@ export function annotate(findings: readonly Finding[]): void {
   }
 }
 
-export function templateSource(tree: FileTree): TemplateSource {
-  return async (name) => {
-    const path = `${TEMPLATES_DIR}/${name}.hbs`;
-    const entries = await tree.list(TEMPLATES_DIR);
-    const entry = entries.find((e) => e.path === path && e.kind === 'file');
-    if (!entry) return undefined;
-    const bytes = await tree.read(path, 256 * 1024);
-    if (!(bytes instanceof Uint8Array)) throw new ConfigError(`${path} is too large`);
-    return Buffer.from(bytes).toString('utf8');
-  };
-}
+export { templateSource } from '../render/template-source.js';

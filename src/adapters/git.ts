@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { lstatSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import { ConfigError } from '../model/errors.js';
@@ -292,6 +294,100 @@ export class GitRepo {
     }
     return out;
   }
+
+  /** Whether `path` exists in the work tree (a symlink counts, and is not followed). */
+  exists(path: string): boolean {
+    try {
+      lstatSync(join(this.root, path));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Fetches `branch` from `remote` (updating refs/remotes/<remote>/<branch>). */
+  async fetchBranch(remote: string, branch: string): Promise<void> {
+    await this.git.raw([
+      'fetch',
+      '--no-tags',
+      remote,
+      `+refs/heads/${branch}:refs/remotes/${remote}/${branch}`,
+    ]);
+  }
+
+  async currentBranch(): Promise<string | undefined> {
+    const name = (await this.git.raw(['rev-parse', '--abbrev-ref', 'HEAD'])).trim();
+    return name === 'HEAD' ? undefined : name;
+  }
+
+  /** Commits on `head` not on `base`, newest first, with their full messages. */
+  async commitsBetween(base: string, head: string): Promise<{ sha: string; message: string }[]> {
+    const raw = await this.git.raw(['log', '--format=%H%x00%B%x1e', `${base}..${head}`]);
+    return raw
+      .split('\x1e')
+      .map((r) => r.replace(/^\n/, ''))
+      .filter((r) => r.includes('\0'))
+      .map((r) => {
+        const [sha = '', message = ''] = r.split('\0');
+        return { sha, message };
+      });
+  }
+
+  /** Moves the current branch, index and work tree to `ref` (discarding local commits). */
+  async resetHard(ref: string): Promise<void> {
+    await this.git.raw(['reset', '--hard', '--quiet', ref]);
+  }
+
+  /** Removes files from index and work tree, and commits, as the grantops identity. */
+  async commitRemoval(paths: readonly string[], message: string, when: Date): Promise<string> {
+    await this.git.raw(['rm', '--quiet', '--', ...paths]);
+    const date = when.toISOString();
+    // Identity through the environment: it outranks any user.name a runner or developer configured.
+    await this.git
+      .env({
+        ...process.env,
+        GIT_AUTHOR_NAME: IDENTITY_NAME,
+        GIT_AUTHOR_EMAIL: IDENTITY_EMAIL,
+        GIT_COMMITTER_NAME: IDENTITY_NAME,
+        GIT_COMMITTER_EMAIL: IDENTITY_EMAIL,
+        GIT_AUTHOR_DATE: date,
+        GIT_COMMITTER_DATE: date,
+      })
+      .raw(['commit', '--quiet', '--no-verify', '-m', message]);
+    return (await this.git.raw(['rev-parse', 'HEAD'])).trim();
+  }
+
+  /**
+   * Pushes `HEAD` to `branch` on `remote`. A rejection is returned, not thrown, and classified:
+   * `behind` (the branch moved: fetch and redo), `protected` (branch protection refuses direct
+   * pushes), or `other`.
+   */
+  async push(
+    remote: string,
+    branch: string,
+    force = false,
+  ): Promise<{ ok: true } | { ok: false; reason: 'behind' | 'protected' | 'other'; message: string }> {
+    try {
+      await this.git.raw(['push', ...(force ? ['--force'] : []), remote, `HEAD:refs/heads/${branch}`]);
+      return { ok: true };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (/GH006|protected branch|refusing to allow|pre-receive hook declined/i.test(message)) {
+        return { ok: false, reason: 'protected', message };
+      }
+      // A concurrent push to the same branch fails on the ref lock: as good as "main moved".
+      if (
+        /non-fast-forward|fetch first|rejected|stale info|cannot lock ref|failed to (update|lock) ref/i.test(
+          message,
+        )
+      ) {
+        return { ok: false, reason: 'behind', message };
+      }
+      return { ok: false, reason: 'other', message };
+    }
+  }
 }
 
 export const NOTES_REF = 'grantops';
+const IDENTITY_NAME = 'grantops';
+const IDENTITY_EMAIL = 'grantops@users.noreply.github.com';

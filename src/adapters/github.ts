@@ -208,3 +208,48 @@ export class GitHubIssues {
     return counts;
   }
 }
+
+/** The cleanup pull request the reaper opens when main is protected: one, updated in place. */
+export class GitHubPulls {
+  constructor(
+    private readonly octokit: GitHubOctokit,
+    readonly owner: string,
+    readonly repo: string,
+  ) {}
+
+  async upsert(
+    head: string,
+    base: string,
+    title: string,
+    body: string,
+  ): Promise<{ number: number; created: boolean }> {
+    const open = await this.octokit.rest.pulls.list({
+      owner: this.owner,
+      repo: this.repo,
+      state: 'open',
+      head: `${this.owner}:${head}`,
+      base,
+      per_page: 10,
+    });
+    const existing = open.data[0];
+    if (existing) {
+      await this.octokit.rest.pulls.update({
+        owner: this.owner,
+        repo: this.repo,
+        pull_number: existing.number,
+        title,
+        body,
+      });
+      return { number: existing.number, created: false };
+    }
+    const pr = await this.octokit.rest.pulls.create({
+      owner: this.owner,
+      repo: this.repo,
+      head,
+      base,
+      title,
+      body,
+    });
+    return { number: pr.data.number, created: true };
+  }
+}

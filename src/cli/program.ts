@@ -8,6 +8,7 @@ import { ConfigError, errorMessage, formatFinding, GrantopsError, type Finding }
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { planRowView } from '../render/plan-view.js';
+import type { ReapReport } from '../reaper/reap.js';
 import type { ApplyReport } from '../usecases/apply.js';
 import { reportStatus } from '../usecases/status.js';
 import { requestGrant } from '../usecases/request.js';
@@ -339,7 +340,141 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       },
     );
 
+  program
+    .command('reap')
+    .description(
+      'revoke expired grants, then remove their files in one cleanup commit (1 if any revoke failed)',
+    )
+    .option('--dry-run', 'print what would be revoked and removed; change nothing')
+    .option('--push', 'push the cleanup commit to origin (fetch and redo when main moved)')
+    .option('--concurrency <n>', 'calls in flight at once', '16')
+    .action(async (opts: { dryRun?: boolean; push?: boolean; concurrency: string }, cmd: Command) => {
+      const ctx = context(cmd);
+      const concurrency = Number(opts.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+        throw new ConfigError('--concurrency must be a whole number from 1 to 64');
+      }
+      const [
+        { ApprovalFinder },
+        { createTarget },
+        { applyGrants },
+        { reapExpired },
+        { renderTemplate },
+        { templateSource },
+      ] = await Promise.all([
+        import('../adapters/approvals.js'),
+        import('../targets/registry.js'),
+        import('../usecases/apply.js'),
+        import('../reaper/reap.js'),
+        import('../render/render.js'),
+        import('../render/template-source.js'),
+      ]);
+      const git = await GitRepo.open(ctx.repo);
+      const push = opts.push === true && !opts.dryRun;
+      if (push && !(await git.hasRemote('origin')))
+        throw new ConfigError('--push needs a remote named origin');
+      if (push) await git.fetchNotes('origin');
+      const github = await githubFromEnv(io.env, concurrency);
+      const work = new WorkTree(git.root);
+      const report = await reapExpired(
+        {
+          now: ctx.now,
+          dryRun: opts.dryRun === true,
+          push,
+          remote: 'origin',
+          branch: (await git.currentBranch()) ?? 'main',
+          cleanupBranch: 'grantops/cleanup',
+          maxPushAttempts: 5,
+        },
+        {
+          git,
+          // Which live grants still justify access is decided from recorded evidence only: the reaper
+          // never needs GitHub to take access away.
+          revokeExpired: () =>
+            applyGrants(
+              { now: ctx.now, dryRun: opts.dryRun === true, concurrency, mode: 'reap' },
+              {
+                work,
+                registry: new SchemaRegistry(),
+                approvals: new ApprovalFinder(git, undefined, () => ctx.now, concurrency),
+                createTarget: (policy) =>
+                  createTarget(policy, {
+                    repoRoot: git.root,
+                    env: io.env,
+                    ...(github?.admin ? { octokit: github.admin } : {}),
+                  }),
+              },
+            ),
+          renderBody: (view) => renderTemplate('cleanup-commit.txt', view, templateSource(work)),
+          ...(github.pulls ? { pulls: github.pulls } : {}),
+        },
+      );
+      printReap(io, report, opts.dryRun === true, ctx.json);
+      setExit(report.failed.length > 0 ? 1 : 0);
+    });
+
   return program;
+}
+
+function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean): void {
+  for (const f of report.failed) {
+    io.stderr(`${paint(io, 'red', 'not revoked:')} ${f.grant.id}: ${safeText(f.reason)} (file kept)\n`);
+  }
+  if (json) {
+    io.stdout(
+      `${JSON.stringify(
+        {
+          ok: report.failed.length === 0,
+          dryRun,
+          revoked: report.revoked.map((r) => ({
+            grant: r.grant.id,
+            user: r.grant.user,
+            target: r.grant.target,
+            role: r.grant.role,
+            expiresAt: formatTimestamp(r.grant.expiresAt),
+            lagSeconds: Math.round(r.lagMs / 1000),
+          })),
+          failed: report.failed.map((f) => ({ grant: f.grant.id, reason: f.reason })),
+          ...(report.commit ? { commit: report.commit } : {}),
+          pushed: report.pushed,
+          ...(report.pullRequest ? { pullRequest: report.pullRequest.number } : {}),
+          removedElsewhere: report.removedElsewhere,
+        },
+        null,
+        2,
+      )}\n`,
+    );
+    return;
+  }
+  io.stdout(
+    report.revoked.length === 0
+      ? 'no expired grants to remove\n'
+      : `${table(
+          ['GRANT', 'USER', 'TARGET', 'ROLE', 'EXPIRED', 'LAG'],
+          report.revoked.map((r) => [
+            r.grant.id,
+            r.grant.user,
+            r.grant.target,
+            r.grant.role,
+            formatTimestamp(r.grant.expiresAt),
+            formatDuration(r.lagMs),
+          ]),
+        )}\n`,
+  );
+  const where = report.pullRequest
+    ? `; main is protected: cleanup pull request #${report.pullRequest.number} ${report.pullRequest.created ? 'opened' : 'updated'}`
+    : report.pushed
+      ? ', pushed'
+      : '';
+  io.stderr(
+    dryRun
+      ? `dry run: ${report.revoked.length} grant(s) would be revoked and removed\n`
+      : report.commit
+        ? `cleanup commit ${report.commit.slice(0, 7)} removes ${report.revoked.length - report.removedElsewhere.length} file(s)${where}\n`
+        : report.removedElsewhere.length
+          ? `another run already removed ${report.removedElsewhere.length} of these; nothing left to commit\n`
+          : '',
+  );
 }
 
 async function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json: boolean): Promise<void> {
@@ -391,13 +526,16 @@ async function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json:
 
 /** GitHub access from the environment, as the Action and CI set it. */
 async function githubFromEnv(env: CliIo['env'], concurrency: number) {
-  const { createOctokit, MAX_GITHUB_WRITES } = await import('../adapters/github.js');
+  const { createOctokit, GitHubPulls, MAX_GITHUB_WRITES } = await import('../adapters/github.js');
   const token = env.GITHUB_TOKEN;
   const admin = env.GRANTOPS_ADMIN_TOKEN ?? token;
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
   const baseUrl = env.GITHUB_API_URL || 'https://api.github.com';
   return {
     ...(token && owner && repo ? { repo: { octokit: createOctokit({ token, baseUrl }), owner, repo } } : {}),
+    ...(token && owner && repo
+      ? { pulls: new GitHubPulls(createOctokit({ token, baseUrl }), owner, repo) }
+      : {}),
     ...(admin
       ? {
           admin: createOctokit({

@@ -15,17 +15,29 @@ export async function renderTemplate(
   view: object,
   source?: TemplateSource,
 ): Promise<string> {
+  // Plain-text templates (commit messages) get values with line breaks folded instead of Markdown escaping.
+  const plain = name.endsWith('.txt');
   const override = source ? await source(name) : undefined;
   const text = override ?? DEFAULT_TEMPLATES[name];
   const hb = Handlebars.create();
   let compiled: Handlebars.TemplateDelegate;
   try {
     compiled = hb.compile(text, { noEscape: true, strict: false, knownHelpersOnly: false });
-    return compiled(escapeView(view), {
+    return compiled(plain ? foldLines(view) : escapeView(view), {
       allowProtoPropertiesByDefault: false,
       allowProtoMethodsByDefault: false,
     });
   } catch (err) {
     throw new ConfigError(`template templates/${name}.hbs cannot be rendered: ${errorMessage(err)}`);
   }
+}
+
+/** Deep copy with every string on one line: a value can never forge a trailer or a new paragraph. */
+function foldLines<T>(value: T): T {
+  if (typeof value === 'string') return value.replace(/[\r\n]+/g, ' ') as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => foldLines(v)) as T;
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, foldLines(v)])) as T;
+  }
+  return value;
 }

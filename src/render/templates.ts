@@ -92,6 +92,10 @@ Every target matches the approved grants: nothing to do.
 To resolve: get the required approvals on a pull request that re-submits this grant (for example one that
 touches its reason), or remove the file. This issue closes by itself once the grant is applied or gone.
 `,
+  'cleanup-commit.txt': `{{#each grants}}
+- {{id}}: {{user}} had {{role}} on {{target}}; expired {{expiresAt}}, revoked {{revokedAt}} ({{lag}} after expiry)
+{{/each}}
+`,
 } as const;
 
 export type TemplateName = keyof typeof DEFAULT_TEMPLATES;

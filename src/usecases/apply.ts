@@ -21,6 +21,11 @@ export interface ApplyOptions {
   overrideGuard?: boolean;
   /** Only these targets (default: all). */
   only?: readonly string[];
+  /**
+   * `reap`: only revoke the access of expired grants (the reaper's half of the work); nothing is
+   * granted or enforced, and refusals are not this run's failure.
+   */
+  mode?: 'apply' | 'reap';
 }
 
 export interface ApplyDeps {
@@ -51,6 +56,8 @@ export interface ApplyReport {
   approved: Map<string, ApprovalVerdict>;
   /** Grant files that are not valid now (they are not applied). */
   invalid: Finding[];
+  /** Every valid grant in scope, as loaded. */
+  grants: Grant[];
   /** True when anything failed, a target could not be read, a grant was refused, or the guard held. */
   failed: boolean;
 }
@@ -126,7 +133,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   });
 
   try {
-    const plan = planChanges({
+    const full = planChanges({
       now: opts.now,
       grants,
       approved: approvedIds,
@@ -134,6 +141,15 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       targets: states,
       ...(opts.overrideGuard ? { overrideGuard: true } : {}),
     });
+    const reaping = opts.mode === 'reap';
+    const plan = reaping
+      ? {
+          ...full,
+          actions: full.actions.filter((a) => a.kind === 'revoke' && a.reason === 'expired'),
+          drift: [],
+          guards: [],
+        }
+      : full;
     const results = opts.dryRun
       ? []
       : await applyPlan(plan, targets, {
@@ -144,7 +160,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
     const failed =
       plan.guards.length > 0 ||
       results.some((r) => !r.ok) ||
-      refused.length > 0 ||
+      (!reaping && refused.length > 0) ||
       plan.unobserved.length > 0 ||
       loaded.findings.some((f) => f.severity === 'error');
     return {
@@ -153,6 +169,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       refused,
       approved,
       invalid: loaded.findings.filter((f) => f.severity === 'error'),
+      grants,
       failed,
     };
   } finally {

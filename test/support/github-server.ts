@@ -58,6 +58,15 @@ export interface FakePull {
   reviews: { user: string; state: string; commitId: string }[];
 }
 
+export interface FakeOpenPull {
+  number: number;
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  state: 'open' | 'closed';
+}
+
 export interface FakeIssue {
   number: number;
   title: string;
@@ -80,6 +89,8 @@ export class FakeGitHub {
   readonly pulls = new Map<string, FakePull[]>();
   /** Trees by commit sha: path -> blob sha. */
   readonly trees = new Map<string, Map<string, string>>();
+  /** Pull requests opened through the API (the reaper's cleanup PR), by `owner/repo`. */
+  readonly openPulls = new Map<string, FakeOpenPull[]>();
   /** Issues by `owner/repo`. */
   readonly issues = new Map<string, FakeIssue[]>();
   /** Logins that do not exist on this GitHub (adding them answers 404). */
@@ -498,6 +509,48 @@ function pullJson(pr: FakePull, full: string, baseUrl: string) {
   };
 }
 
+function openPullJson(p: FakeOpenPull, full: string, baseUrl: string, detailed: boolean) {
+  const simple = {
+    ...pullJson(
+      {
+        number: p.number,
+        author: 'github-actions[bot]',
+        headSha: '0'.repeat(40),
+        headRef: p.head,
+        mergeCommitSha: '',
+        mergedAt: '',
+        commits: [],
+        reviews: [],
+      },
+      full,
+      baseUrl,
+    ),
+    title: p.title,
+    body: p.body,
+    state: p.state,
+    merged_at: null,
+    merge_commit_sha: null,
+    closed_at: null,
+    created_at: '2026-11-28T00:00:00Z',
+    updated_at: '2026-11-28T00:00:00Z',
+  };
+  if (!detailed) return simple;
+  return {
+    ...simple,
+    additions: 0,
+    changed_files: 1,
+    comments: 0,
+    commits: 1,
+    deletions: 1,
+    mergeable: true,
+    mergeable_state: 'clean',
+    merged: false,
+    maintainer_can_modify: false,
+    merged_by: null,
+    review_comments: 0,
+  };
+}
+
 function issueJson(i: FakeIssue, full: string, baseUrl: string) {
   const u = `${baseUrl}/repos/${full}/issues/${i.number}`;
   return {
@@ -670,6 +723,47 @@ function defaultHandlers(): Record<string, Handler> {
           })),
         },
       };
+    },
+    'pulls/list': (ctx) => {
+      const head = ctx.query.get('head');
+      const base = ctx.query.get('base');
+      const state = ctx.query.get('state') ?? 'open';
+      const list = (ctx.server.openPulls.get(repoOf(ctx)) ?? []).filter(
+        (p) =>
+          (state === 'all' || p.state === state) &&
+          (!head || `${ctx.op.params.owner}:${p.head}` === head) &&
+          (!base || p.base === base),
+      );
+      return page(
+        list.map((p) => openPullJson(p, repoOf(ctx), ctx.baseUrl, false)),
+        ctx.query,
+        ctx,
+      );
+    },
+    'pulls/create': (ctx) => {
+      const b = ctx.body as { head: string; base: string; title: string; body?: string };
+      const list = ctx.server.openPulls.get(repoOf(ctx)) ?? [];
+      ctx.server.openPulls.set(repoOf(ctx), list);
+      const pr: FakeOpenPull = {
+        number: 100 + list.length,
+        head: b.head,
+        base: b.base,
+        title: b.title,
+        body: b.body ?? '',
+        state: 'open',
+      };
+      list.push(pr);
+      return { status: 201, body: openPullJson(pr, repoOf(ctx), ctx.baseUrl, true) };
+    },
+    'pulls/update': (ctx) => {
+      const pr = (ctx.server.openPulls.get(repoOf(ctx)) ?? []).find(
+        (p) => p.number === Number(ctx.op.params.pull_number),
+      );
+      if (!pr) return notFound;
+      const b = ctx.body as { title?: string; body?: string };
+      if (b.title !== undefined) pr.title = b.title;
+      if (b.body !== undefined) pr.body = b.body;
+      return { status: 200, body: openPullJson(pr, repoOf(ctx), ctx.baseUrl, true) };
     },
     'issues/list-for-repo': (ctx) => {
       const state = ctx.query.get('state') ?? 'open';

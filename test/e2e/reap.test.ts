@@ -1,0 +1,254 @@
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { aGrant } from '../support/builders.js';
+import { DIST_CLI } from '../support/cli.js';
+import { FakeGitHub } from '../support/github-server.js';
+import { run } from '../support/process.js';
+import { tempRepo, type TempRepo } from '../support/repo.js';
+
+/**
+ * The reaper on real repositories: a bare remote, clones, real pushes, the bundled CLI in child
+ * processes killed for real (by the exec script after it revoked, by a post-commit hook after the
+ * commit), and two reapers racing for the same remote.
+ */
+const VPN = `#!/usr/bin/env node
+const fs = require('node:fs');
+const file = process.env.VPN_STATE;
+const verb = process.argv[2];
+const state = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
+if (verb === 'list') { process.stdout.write(JSON.stringify(state)); process.exit(0); }
+const req = JSON.parse(fs.readFileSync(0, 'utf8'));
+if (req.user === 'stuck') { process.stderr.write('directory unavailable'); process.exit(1); }
+const next = state.filter((e) => !(e.user === req.user && e.role === req.role));
+if (verb === 'grant') next.push({ user: req.user, role: req.role });
+fs.writeFileSync(file, JSON.stringify(next));
+// Crash the caller right after revoking, once: the state change happened, nothing else did.
+if (verb === 'revoke' && process.env.KILL_AFTER_REVOKE && !fs.existsSync(process.env.KILL_AFTER_REVOKE)) {
+  fs.writeFileSync(process.env.KILL_AFTER_REVOKE, 'x');
+  process.kill(process.ppid, 'SIGKILL');
+}
+`;
+const POLICY = `target: { name: vpn, type: exec, command: [./scripts/vpn.cjs] }
+roles:
+  ops: { maxDuration: 12h, approvals: 0 }
+`;
+const NOW = '2026-11-28T12:00:00Z';
+
+let scratch: string;
+let origin: string;
+let seed: TempRepo;
+let state: string;
+const clones: string[] = [];
+
+function setup(grants: Record<string, string>) {
+  scratch = mkdtempSync(join(tmpdir(), 'grantops-reap-'));
+  origin = join(scratch, 'origin.git');
+  state = join(scratch, 'vpn.json');
+  seed = tempRepo({ 'policies/vpn.yaml': POLICY, 'scripts/vpn.cjs': VPN, ...grants });
+  chmodSync(join(seed.dir, 'scripts/vpn.cjs'), 0o755);
+  seed.git('init', '-q', '-b', 'main');
+  seed.commit('access repo');
+  seed.git('init', '-q', '--bare', '-b', 'main', origin);
+  seed.git('push', '-q', origin, 'main');
+  // Every grant has been applied: the VPN holds their access.
+  const users = Object.values(grants).map((y) => /user: (\S+)/.exec(y)?.[1]);
+  writeFileSync(state, JSON.stringify(users.map((user) => ({ user, role: 'ops' }))));
+}
+function clone(): string {
+  const dir = join(scratch, `clone-${clones.length}`);
+  seed.git('clone', '-q', origin, dir);
+  clones.push(dir);
+  return dir;
+}
+const grantops = (cwd: string, args: string[], env: Record<string, string> = {}) =>
+  run(process.execPath, [DIST_CLI, ...args], {
+    cwd,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      VPN_STATE: state,
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+      ...env,
+    },
+  });
+const originLog = () =>
+  seed
+    .git('--git-dir', origin, 'log', '--format=%s%n%b%x00', 'main')
+    .split('\0')
+    .map((s) => s.trim())
+    .filter(Boolean);
+const cleanupCommits = () => originLog().filter((m) => m.startsWith('grantops: revoke'));
+const trailers = () =>
+  cleanupCommits().flatMap((m) => [...m.matchAll(/^Revoked-Grant: (.+)$/gm)].map((x) => x[1]));
+const originFiles = () =>
+  seed
+    .git('--git-dir', origin, 'ls-tree', '-r', '--name-only', 'main', 'grants')
+    .split('\n')
+    .filter(Boolean)
+    .sort();
+const vpn = () => (JSON.parse(readFileSync(state, 'utf8')) as { user: string }[]).map((e) => e.user).sort();
+
+const GRANTS = {
+  'grants/alice.yaml': aGrant().for('alice').on('vpn', 'ops').expiresAt('2026-11-28T10:00:00Z').yaml(),
+  'grants/bob.yaml': aGrant().for('bob').on('vpn', 'ops').expiresAt('2026-11-28T11:30:00Z').yaml(),
+  'grants/carol.yaml': aGrant().for('carol').on('vpn', 'ops').expiresAt('2026-11-28T18:00:00Z').yaml(),
+};
+
+beforeEach(() => {
+  clones.length = 0;
+});
+afterAll(() => {
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('grantops reap', () => {
+  it('revokes expired grants, then removes their files in one pushed commit with trailers and lag', async () => {
+    setup(GRANTS);
+    const dir = clone();
+    const dry = await grantops(dir, ['reap', '--dry-run', '--now', NOW]);
+    expect(dry.code).toBe(0);
+    expect(vpn()).toEqual(['alice', 'bob', 'carol']);
+
+    const r = await grantops(dir, ['reap', '--push', '--now', NOW, '--json']);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { revoked: { grant: string; lagSeconds: number }[]; pushed: boolean };
+    expect(doc.revoked).toEqual([
+      expect.objectContaining({ grant: 'alice', lagSeconds: 7200 }),
+      expect.objectContaining({ grant: 'bob', lagSeconds: 1800 }),
+    ]);
+    expect(doc.pushed).toBe(true);
+    expect(vpn()).toEqual(['carol']);
+    expect(originFiles()).toEqual(['grants/carol.yaml']);
+    const [commit] = cleanupCommits();
+    expect(cleanupCommits()).toHaveLength(1);
+    expect(commit).toMatch(/^grantops: revoke 2 expired grant\(s\)\n/);
+    expect(commit).toContain(
+      '- alice: alice had ops on vpn; expired 2026-11-28T10:00:00Z, revoked 2026-11-28T12:00:00Z (2h after expiry)',
+    );
+    expect(commit!.trim().endsWith('Revoked-Grant: alice\nRevoked-Grant: bob')).toBe(true);
+    expect(seed.git('--git-dir', origin, 'log', '-1', '--format=%an <%ae>', 'main')).toBe(
+      'grantops <grantops@users.noreply.github.com>',
+    );
+
+    const again = await grantops(dir, ['reap', '--push', '--now', NOW]);
+    expect(again.code).toBe(0);
+    expect(cleanupCommits()).toHaveLength(1);
+  });
+
+  it('keeps the file of a grant whose revocation failed, and exits 1', async () => {
+    setup({
+      ...GRANTS,
+      'grants/stuck.yaml': aGrant().for('stuck').on('vpn', 'ops').expiresAt('2026-11-28T09:00:00Z').yaml(),
+    });
+    const dir = clone();
+    const r = await grantops(dir, ['reap', '--push', '--now', NOW]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'not revoked: stuck: revoke failed (exit 1): directory unavailable (file kept)',
+    );
+    expect(originFiles()).toEqual(['grants/carol.yaml', 'grants/stuck.yaml']);
+    expect(trailers()).toEqual(['alice', 'bob']);
+  });
+
+  it('converges after being killed between revoke and commit', async () => {
+    setup(GRANTS);
+    const dir = clone();
+    const marker = join(scratch, 'killed-once');
+    const killed = await grantops(dir, ['reap', '--push', '--now', NOW], { KILL_AFTER_REVOKE: marker });
+    expect(killed.code).not.toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    expect(cleanupCommits()).toHaveLength(0);
+    expect(originFiles()).toEqual(['grants/alice.yaml', 'grants/bob.yaml', 'grants/carol.yaml']); // no file removed early
+    const r = await grantops(dir, ['reap', '--push', '--now', NOW]);
+    expect(r.code).toBe(0);
+    expect(vpn()).toEqual(['carol']);
+    expect(originFiles()).toEqual(['grants/carol.yaml']);
+    expect(trailers()).toEqual(['alice', 'bob']);
+  });
+
+  it('converges after being killed between commit and push, without a duplicate commit', async () => {
+    setup(GRANTS);
+    const dir = clone();
+    const marker = join(scratch, 'hook-fired');
+    const hook = join(dir, '.git', 'hooks', 'post-commit');
+    // git runs post-commit after the commit exists; the hook kills grantops (git's parent).
+    writeFileSync(
+      hook,
+      `#!/bin/sh\n[ -e "${marker}" ] && exit 0\ntouch "${marker}"\nkill -9 $(ps -o ppid= -p $PPID)\n`,
+    );
+    chmodSync(hook, 0o755);
+    const killed = await grantops(dir, ['reap', '--push', '--now', NOW]);
+    expect(killed.code).not.toBe(0);
+    expect(existsSync(marker)).toBe(true);
+    expect(cleanupCommits()).toHaveLength(0); // committed locally, never pushed
+    expect(seed.git('-C', dir, 'log', '-1', '--format=%s')).toBe('grantops: revoke 2 expired grant(s)');
+
+    const r = await grantops(dir, ['reap', '--push', '--now', NOW]);
+    expect(r.code).toBe(0);
+    expect(cleanupCommits()).toHaveLength(1);
+    expect(trailers()).toEqual(['alice', 'bob']);
+    expect(originFiles()).toEqual(['grants/carol.yaml']);
+  });
+
+  it('lets two reapers race: each expired grant is removed exactly once, nothing else is lost', async () => {
+    const many: Record<string, string> = {};
+    for (let i = 0; i < 12; i++)
+      many[`grants/u${i}.yaml`] = aGrant()
+        .for(`u${i}`)
+        .on('vpn', 'ops')
+        .expiresAt(i < 8 ? '2026-11-28T11:00:00Z' : '2026-11-28T20:00:00Z')
+        .yaml();
+    setup(many);
+    // Someone else's change lands on main while the reapers run: it must survive.
+    const a = clone();
+    const b = clone();
+    const other = clone();
+    writeFileSync(join(other, 'README.md'), 'unrelated change\n');
+    seed.git('-C', other, 'add', 'README.md');
+    seed.git('-C', other, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'docs');
+    const [ra, rb] = await Promise.all([
+      grantops(a, ['reap', '--push', '--now', NOW]),
+      grantops(b, ['reap', '--push', '--now', NOW]),
+      run('git', ['push', '-q', 'origin', 'main'], { cwd: other, env: process.env }),
+    ]);
+    expect([ra.code, rb.code, ra.stderr + rb.stderr]).toEqual([0, 0, expect.any(String) as string]);
+    expect(trailers().sort()).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7']);
+    expect(originFiles()).toEqual(['grants/u10.yaml', 'grants/u11.yaml', 'grants/u8.yaml', 'grants/u9.yaml']);
+    expect(vpn()).toEqual(['u10', 'u11', 'u8', 'u9']);
+  });
+
+  it('opens (then updates) one cleanup pull request when main refuses direct pushes', async () => {
+    setup(GRANTS);
+    const hook = join(origin, 'hooks', 'pre-receive');
+    writeFileSync(
+      hook,
+      '#!/bin/sh\nwhile read old new ref; do [ "$ref" = refs/heads/main ] && { echo "GH006: Protected branch update failed for refs/heads/main." >&2; exit 1; }; done\nexit 0\n',
+    );
+    chmodSync(hook, 0o755);
+    const gh = await FakeGitHub.start({ token: 'tok' });
+    try {
+      const env = { GITHUB_TOKEN: 'tok', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: gh.url };
+      const r = await grantops(clone(), ['reap', '--push', '--now', NOW], env);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('main is protected: cleanup pull request #100 opened');
+      expect(seed.git('--git-dir', origin, 'log', '-1', '--format=%s', 'grantops/cleanup')).toBe(
+        'grantops: revoke 2 expired grant(s)',
+      );
+      const again = await grantops(clone(), ['reap', '--push', '--now', '2026-11-28T19:00:00Z'], env);
+      expect(again.code).toBe(0);
+      expect(again.stderr).toContain('cleanup pull request #100 updated');
+      expect(gh.openPulls.get('acme/access')).toHaveLength(1);
+      expect(seed.git('--git-dir', origin, 'log', '-1', '--format=%s', 'grantops/cleanup')).toBe(
+        'grantops: revoke 3 expired grant(s)',
+      );
+      expect(gh.violations).toEqual([]);
+    } finally {
+      await gh.stop();
+    }
+  });
+});
