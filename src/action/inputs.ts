@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { ConfigError } from '../model/errors.js';
 
-export const COMMANDS = ['validate', 'status', 'apply'] as const;
+export const COMMANDS = ['validate', 'status', 'apply', 'reap'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 
 /** Everything the Action needs, read once from inputs and the event. */
@@ -20,6 +20,10 @@ export interface ActionInputs {
   /** Token allowed to manage teams and collaborators (GitHub targets); default: token. */
   adminToken?: string;
   dryRun: boolean;
+  /** reap: push the cleanup commit (default true). */
+  push: boolean;
+  /** reap: name of the environment variable holding the webhook URL. */
+  webhookEnv: string;
   concurrency: number;
   overrideGuard: boolean;
   /** Explicit base ref input, overrides the PR's base. */
@@ -55,6 +59,8 @@ export function readInputs(): ActionInputs {
     command: command as ActionCommand,
     ...(adminToken ? { adminToken } : {}),
     dryRun: booleanInput('dry-run'),
+    push: core.getInput('push') === '' ? true : booleanInput('push'),
+    webhookEnv: core.getInput('webhook-url-env') || 'GRANTOPS_WEBHOOK_URL',
     concurrency,
     overrideGuard: booleanInput('override-guard'),
     token: core.getInput('token'),

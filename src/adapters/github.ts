@@ -153,7 +153,7 @@ export class GitHubIssues {
   async sync(
     kind: string,
     wanted: readonly TrackedIssue[],
-  ): Promise<{ created: number; updated: number; closed: number }> {
+  ): Promise<{ created: number; updated: number; closed: number; createdKeys: string[] }> {
     const marker = (key: string) => `<!-- grantops:${kind}:${key} -->`;
     const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
       owner: this.owner,
@@ -171,7 +171,7 @@ export class GitHubIssues {
       const key = body.slice(at + prefix.length, body.indexOf(' -->', at));
       byKey.set(key, { number: i.number, body, title: i.title });
     }
-    const counts = { created: 0, updated: 0, closed: 0 };
+    const counts = { created: 0, updated: 0, closed: 0, createdKeys: [] as string[] };
     for (const w of wanted) {
       const body = `${marker(w.key)}\n${w.body}`;
       const existing = byKey.get(w.key);
@@ -185,6 +185,7 @@ export class GitHubIssues {
           labels: [ISSUE_LABEL],
         });
         counts.created++;
+        counts.createdKeys.push(w.key);
       } else if (existing.body !== body || existing.title !== w.title) {
         await this.octokit.rest.issues.update({
           owner: this.owner,

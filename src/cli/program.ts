@@ -409,6 +409,20 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           ...(github.pulls ? { pulls: github.pulls } : {}),
         },
       );
+      if (!opts.dryRun) {
+        const [{ alertsAfterReap }, { AlertSender }] = await Promise.all([
+          import('../reaper/alerts.js'),
+          import('../adapters/alerts.js'),
+        ]);
+        const { warnings, overdue } = alertsAfterReap(ctx.now, report);
+        const sent = await new AlertSender(
+          github.repo,
+          (name, view) => renderTemplate(name, view, templateSource(work)),
+          io.env.GRANTOPS_WEBHOOK_URL || undefined,
+        ).send(ctx.now, warnings, overdue, report.apply.policies);
+        for (const e of sent.errors) io.stderr(`${paint(io, 'yellow', 'alert not sent:')} ${safeText(e)}\n`);
+        if (sent.warningsPosted) io.stderr(`posted ${sent.warningsPosted} expiry warning(s)\n`);
+      }
       printReap(io, report, opts.dryRun === true, ctx.json);
       setExit(report.failed.length > 0 ? 1 : 0);
     });

@@ -24,9 +24,28 @@ export function escapeMarkdown(text: string): string {
   );
 }
 
+/**
+ * Markdown that is meant to be live, e.g. an @mention of a validated GitHub login. Only code that has
+ * checked the text may create one; escapeView passes it through unchanged.
+ */
+export class TrustedMarkdown {
+  constructor(readonly text: string) {}
+  toString(): string {
+    return this.text;
+  }
+}
+
+/** An @mention, for a login that matches GitHub's login rules (anything else stays escaped text). */
+export function mention(login: string): TrustedMarkdown | string {
+  return /^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/.test(login)
+    ? new TrustedMarkdown(`@${login}`)
+    : login;
+}
+
 /** Deep copy of `value` with every string escaped: templates then cannot output raw user text. */
 export function escapeView<T>(value: T): T {
   if (typeof value === 'string') return escapeMarkdown(value) as T;
+  if (value instanceof TrustedMarkdown) return value.text as T;
   if (Array.isArray(value)) return value.map((v: unknown) => escapeView(v)) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
     const out: Record<string, unknown> = {};

@@ -92,6 +92,44 @@ Every target matches the approved grants: nothing to do.
 To resolve: get the required approvals on a pull request that re-submits this grant (for example one that
 touches its reason), or remove the file. This issue closes by itself once the grant is applied or gone.
 `,
+  'expiry-warning.md': `{{mention}} your **{{role}}** access on **{{target}}** (grant {{grant}}) ends at **{{expiresAt}}**, in {{remaining}}.
+
+To extend it, open a pull request that moves \`expiresAt\` in {{file}}; it is judged by the same policy (at most {{maxDuration}} for this role) and needs its approvals again.
+`,
+  'overdue-issue.md': `Access of the expired grant **{{grant}}** ({{file}}) could not be confirmed revoked.
+
+| User | Target | Role | Expired | Overdue by |
+| --- | --- | --- | --- | --- |
+| {{user}} | {{target}} | {{role}} | {{expiresAt}} | {{overdue}} |
+
+Last error: {{reason}}
+
+The reaper retries on every run; this issue closes by itself once the revocation succeeds. Until then,
+revoke the access by hand if the target allows it.
+`,
+  'webhook.txt': `grantops: {{count}} grant(s) could not be revoked in {{repo}}:{{#each items}} {{grant}} ({{user}} on {{target}}, expired {{expiresAt}}: {{reason}});{{/each}}`,
+  'reap-summary.md': `### grantops reap{{#if dryRun}} (dry run: nothing was changed){{/if}}
+
+{{#if revoked.length}}
+| Grant | User | Target | Role | Expired | Revoked | Exposure (lag) |
+| --- | --- | --- | --- | --- | --- | --- |
+{{#each revoked}}
+| {{grant}} | {{user}} | {{target}} | {{role}} | {{expiresAt}} | {{revokedAt}} | {{lag}} |
+{{/each}}
+
+{{else}}
+No expired grants.
+
+{{/if}}
+{{#if failed.length}}
+**Not revoked (files kept, run fails)**
+{{#each failed}}
+- {{grant}}: {{reason}}
+{{/each}}
+
+{{/if}}
+{{#if commit}}Cleanup commit {{commit}}{{#if pushed}}, pushed{{/if}}{{#if pullRequest}}; main is protected: cleanup pull request #{{pullRequest}}{{/if}}.{{/if}}
+`,
   'cleanup-commit.txt': `{{#each grants}}
 - {{id}}: {{user}} had {{role}} on {{target}}; expired {{expiresAt}}, revoked {{revokedAt}} ({{lag}} after expiry)
 {{/each}}

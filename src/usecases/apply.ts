@@ -58,6 +58,7 @@ export interface ApplyReport {
   invalid: Finding[];
   /** Every valid grant in scope, as loaded. */
   grants: Grant[];
+  policies: ReadonlyMap<string, Policy>;
   /** True when anything failed, a target could not be read, a grant was refused, or the guard held. */
   failed: boolean;
 }
@@ -170,6 +171,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       approved,
       invalid: loaded.findings.filter((f) => f.severity === 'error'),
       grants,
+      policies: new Map([...policies.byTarget].map(([k, v]) => [k, v.policy])),
       failed,
     };
   } finally {

@@ -1,0 +1,118 @@
+import * as core from '@actions/core';
+import { resolve } from 'node:path';
+import { AlertSender } from '../adapters/alerts.js';
+import { ApprovalFinder } from '../adapters/approvals.js';
+import { GitRepo } from '../adapters/git.js';
+import { createOctokit, GitHubPulls, MAX_GITHUB_WRITES } from '../adapters/github.js';
+import { WorkTree } from '../adapters/work-tree.js';
+import { formatDuration } from '../model/duration.js';
+import { formatTimestamp } from '../model/time.js';
+import { SchemaRegistry } from '../policy/schema-registry.js';
+import { alertsAfterReap } from '../reaper/alerts.js';
+import { reapExpired } from '../reaper/reap.js';
+import { renderTemplate } from '../render/render.js';
+import { templateSource } from '../render/template-source.js';
+import { createTarget } from '../targets/registry.js';
+import { applyGrants } from '../usecases/apply.js';
+import type { ActionInputs } from './inputs.js';
+import { annotate } from './report.js';
+
+/** `command: reap` on schedule: revoke expired grants, commit and push the cleanup, alert. */
+export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
+  const git = await GitRepo.open(resolve(inputs.repoPath));
+  const log = { log: (m: string) => core.warning(m), debug: (m: string) => core.debug(m) };
+  const octokit = createOctokit({ token: inputs.token, baseUrl: inputs.apiUrl, ...log });
+  const admin = createOctokit({
+    token: inputs.adminToken ?? inputs.token,
+    baseUrl: inputs.apiUrl,
+    ...log,
+    writeConcurrency: Math.min(inputs.concurrency, MAX_GITHUB_WRITES),
+  });
+  const push = inputs.push && !inputs.dryRun && (await git.hasRemote('origin'));
+  if (push) await git.fetchNotes('origin');
+  const work = new WorkTree(git.root);
+  const templates = templateSource(work);
+
+  core.startGroup(inputs.dryRun ? 'Reap (dry run)' : 'Revoke expired grants, then commit');
+  const report = await reapExpired(
+    {
+      now,
+      dryRun: inputs.dryRun,
+      push,
+      remote: 'origin',
+      branch: (await git.currentBranch()) ?? 'main',
+      cleanupBranch: 'grantops/cleanup',
+      maxPushAttempts: 5,
+    },
+    {
+      git,
+      revokeExpired: () =>
+        applyGrants(
+          { now, dryRun: inputs.dryRun, concurrency: inputs.concurrency, mode: 'reap' },
+          {
+            work,
+            registry: new SchemaRegistry(),
+            approvals: new ApprovalFinder(git, undefined, () => now, inputs.concurrency),
+            createTarget: (policy) => createTarget(policy, { repoRoot: git.root, octokit: admin }),
+          },
+        ),
+      renderBody: (view) => renderTemplate('cleanup-commit.txt', view, templates),
+      pulls: new GitHubPulls(octokit, inputs.owner, inputs.repo),
+    },
+  );
+  for (const r of report.revoked)
+    core.info(`revoked ${r.grant.id} (${formatDuration(r.lagMs)} after expiry)`);
+  core.endGroup();
+
+  if (!inputs.dryRun) {
+    const { warnings, overdue } = alertsAfterReap(now, report);
+    const sent = await new AlertSender(
+      { octokit, owner: inputs.owner, repo: inputs.repo },
+      (name, view) => renderTemplate(name, view, templates),
+      process.env[inputs.webhookEnv] || undefined,
+    ).send(now, warnings, overdue, report.apply.policies);
+    core.info(
+      `alerts: ${sent.warningsPosted} expiry warning(s) posted, ${sent.warningsAlreadySent} already sent`,
+    );
+    for (const e of sent.errors) core.warning(`alert not sent: ${e}`);
+  }
+
+  annotate(
+    report.failed.map((f) => ({
+      file: f.grant.file,
+      line: 1,
+      column: 1,
+      message: `expired grant not revoked: ${f.reason}`,
+      rule: 'revoke',
+      severity: 'error' as const,
+    })),
+  );
+  await core.summary
+    .addRaw(
+      await renderTemplate(
+        'reap-summary.md',
+        {
+          dryRun: inputs.dryRun,
+          revoked: report.revoked.map((r) => ({
+            grant: r.grant.id,
+            user: r.grant.user,
+            target: r.grant.target,
+            role: r.grant.role,
+            expiresAt: formatTimestamp(r.grant.expiresAt),
+            revokedAt: formatTimestamp(now),
+            lag: formatDuration(r.lagMs),
+          })),
+          failed: report.failed.map((f) => ({ grant: f.grant.id, reason: f.reason })),
+          ...(report.commit ? { commit: report.commit.slice(0, 7) } : {}),
+          pushed: report.pushed,
+          ...(report.pullRequest ? { pullRequest: String(report.pullRequest.number) } : {}),
+        },
+        templates,
+      ),
+      true,
+    )
+    .write();
+  core.setOutput('revoked', String(report.revoked.length));
+  if (report.failed.length > 0)
+    throw new Error(`${report.failed.length} expired grant(s) could not be revoked`);
+}

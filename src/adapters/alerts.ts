@@ -1,0 +1,139 @@
+import { formatDuration } from '../model/duration.js';
+import { errorMessage } from '../model/errors.js';
+import type { Policy } from '../model/policy.js';
+import { formatTimestamp } from '../model/time.js';
+import type { ExpiryWarning, Overdue } from '../reaper/alerts.js';
+import { mention } from '../render/markdown.js';
+import type { TemplateName } from '../render/templates.js';
+import { GitHubIssues, type GitHubOctokit } from './github.js';
+
+export type Render = (name: TemplateName, view: object) => Promise<string>;
+
+export interface AlertResult {
+  warningsPosted: number;
+  warningsAlreadySent: number;
+  overdueIssues?: { created: number; updated: number; closed: number };
+  webhookSent: boolean;
+  errors: string[];
+}
+
+/**
+ * Delivers the reaper's alerts: expiry warnings as comments on each grant's PR (one per grant and
+ * window, found again by a hidden marker), overdue access as one issue per grant (updated, closed when
+ * resolved), and newly overdue grants to an optional Slack-compatible webhook.
+ */
+export class AlertSender {
+  constructor(
+    private readonly github: { octokit: GitHubOctokit; owner: string; repo: string } | undefined,
+    private readonly render: Render,
+    private readonly webhookUrl: string | undefined,
+    private readonly fetchImpl: typeof fetch = fetch,
+  ) {}
+
+  async send(
+    now: Date,
+    warnings: readonly ExpiryWarning[],
+    overdue: readonly Overdue[],
+    policies: ReadonlyMap<string, Policy>,
+  ): Promise<AlertResult> {
+    const result: AlertResult = { warningsPosted: 0, warningsAlreadySent: 0, webhookSent: false, errors: [] };
+    let newlyOverdue: readonly Overdue[] = overdue;
+    if (this.github) {
+      const gh = this.github;
+      const comments = new Map<number, Promise<string[]>>();
+      for (const w of warnings) {
+        if (!w.pr) continue;
+        try {
+          const marker = `<!-- grantops:expiry:${w.grant.id}:${w.window} -->`;
+          let bodies = comments.get(w.pr);
+          if (!bodies) {
+            bodies = gh.octokit
+              .paginate(gh.octokit.rest.issues.listComments, {
+                owner: gh.owner,
+                repo: gh.repo,
+                issue_number: w.pr,
+                per_page: 100,
+              })
+              .then((list) => list.map((c) => c.body ?? ''));
+            comments.set(w.pr, bodies);
+          }
+          if ((await bodies).some((b) => b.includes(marker))) {
+            result.warningsAlreadySent++;
+            continue;
+          }
+          const role = policies.get(w.grant.target)?.roles.get(w.grant.role);
+          const body = await this.render('expiry-warning.md', {
+            mention: mention(w.grant.user),
+            grant: w.grant.id,
+            file: w.grant.file,
+            target: w.grant.target,
+            role: w.grant.role,
+            expiresAt: formatTimestamp(w.grant.expiresAt),
+            remaining: formatDuration(w.remainingMs),
+            maxDuration: role?.maxDuration ?? '',
+          });
+          await gh.octokit.rest.issues.createComment({
+            owner: gh.owner,
+            repo: gh.repo,
+            issue_number: w.pr,
+            body: `${marker}\n${body}`,
+          });
+          result.warningsPosted++;
+        } catch (err) {
+          result.errors.push(`expiry warning for ${w.grant.id}: ${errorMessage(err)}`);
+        }
+      }
+      try {
+        const issues = new GitHubIssues(gh.octokit, gh.owner, gh.repo);
+        const wanted = await Promise.all(
+          overdue.map(async (o) => ({
+            key: o.grant.id,
+            title: `grantops: access of expired grant ${o.grant.id} is not revoked`,
+            body: await this.render('overdue-issue.md', {
+              grant: o.grant.id,
+              file: o.grant.file,
+              user: o.grant.user,
+              target: o.grant.target,
+              role: o.grant.role,
+              expiresAt: formatTimestamp(o.grant.expiresAt),
+              overdue: formatDuration(now.getTime() - o.grant.expiresAt.getTime()),
+              reason: o.reason,
+            }),
+          })),
+        );
+        const synced = await issues.sync('overdue', wanted);
+        result.overdueIssues = { created: synced.created, updated: synced.updated, closed: synced.closed };
+        // The webhook speaks when a grant becomes overdue, not on every run it stays so.
+        newlyOverdue = overdue.filter((o) => synced.createdKeys.includes(o.grant.id));
+      } catch (err) {
+        result.errors.push(`overdue issues: ${errorMessage(err)}`);
+      }
+    }
+    if (this.webhookUrl && newlyOverdue.length > 0) {
+      try {
+        const text = await this.render('webhook.txt', {
+          count: String(newlyOverdue.length),
+          repo: this.github ? `${this.github.owner}/${this.github.repo}` : 'the access repo',
+          items: newlyOverdue.map((o) => ({
+            grant: o.grant.id,
+            user: o.grant.user,
+            target: o.grant.target,
+            expiresAt: formatTimestamp(o.grant.expiresAt),
+            reason: o.reason,
+          })),
+        });
+        const res = await this.fetchImpl(this.webhookUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ text }),
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        result.webhookSent = true;
+      } catch (err) {
+        result.errors.push(`webhook: ${errorMessage(err)}`);
+      }
+    }
+    return result;
+  }
+}

@@ -1,0 +1,63 @@
+import { formatDuration } from '../model/duration.js';
+import type { Grant } from '../model/grant.js';
+import type { Policy } from '../model/policy.js';
+import type { ReapReport } from './reap.js';
+
+export interface ExpiryWarning {
+  grant: Grant;
+  /** The alert window this warning belongs to, e.g. `1h`: at most one warning per grant and window. */
+  window: string;
+  remainingMs: number;
+  /** The PR that brought the grant, where the warning is posted. */
+  pr?: number;
+}
+
+export interface Overdue {
+  grant: Grant;
+  reason: string;
+}
+
+/**
+ * Which warnings are due at `now`: for each live grant, the narrowest alert window (policy
+ * `alerts.before`, default 24h and 1h) that its remaining time falls in. Pure; the sender makes them
+ * idempotent by marker, so a window is warned about once however often the reaper runs.
+ */
+export function dueWarnings(
+  now: Date,
+  grants: readonly Grant[],
+  policies: ReadonlyMap<string, Policy>,
+  prOf: (grant: Grant) => number | undefined,
+): ExpiryWarning[] {
+  const out: ExpiryWarning[] = [];
+  for (const grant of grants) {
+    const remaining = grant.expiresAt.getTime() - now.getTime();
+    if (remaining <= 0) continue;
+    const windows = [...(policies.get(grant.target)?.alertsBeforeMs ?? [])].sort((a, b) => a - b);
+    const window = windows.find((w) => remaining <= w);
+    if (window === undefined) continue;
+    const pr = prOf(grant);
+    out.push({
+      grant,
+      window: formatDuration(window).replace(/ /g, ''),
+      remainingMs: remaining,
+      ...(pr ? { pr } : {}),
+    });
+  }
+  return out;
+}
+
+/** The alerts a finished reap calls for: warnings for live grants, overdue for failed revocations. */
+export function alertsAfterReap(
+  now: Date,
+  report: ReapReport,
+): { warnings: ExpiryWarning[]; overdue: Overdue[] } {
+  const live = report.apply.grants.filter((g) => g.expiresAt.getTime() > now.getTime());
+  const prOf = (g: Grant) => {
+    const v = report.apply.approved.get(g.id);
+    return v?.approved ? v.evidence.pr : undefined;
+  };
+  return {
+    warnings: dueWarnings(now, live, report.apply.policies, prOf),
+    overdue: report.failed.map((f) => ({ grant: f.grant, reason: f.reason })),
+  };
+}
