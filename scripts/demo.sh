@@ -70,9 +70,17 @@ step "apply at 13:30: frank, and erin (whose grant started at 13:00), get VPN ac
 GRANTOPS_NOW=2026-11-28T13:30:00Z grantops --repo "$repo" apply --target vpn
 echo "vpn profiles now: $(tr -d ' \n' < "$GRANTOPS_VPN_STATE")"
 
-step "time passes (--now 2026-11-28T17:30:00Z): apply revokes what has expired"
-GRANTOPS_NOW=2026-11-28T17:30:00Z grantops --repo "$repo" apply --target vpn
+step "time passes (--now 2026-11-28T17:30:00Z): status --observe shows access outliving its grant"
+GRANTOPS_NOW=2026-11-28T17:30:00Z grantops --repo "$repo" status --observe 2>/dev/null | grep -E "GRANT|vpn/" || true
+
+step "the scheduled reaper: revoke expired grants on their targets, then one cleanup commit"
+GRANTOPS_NOW=2026-11-28T17:30:00Z grantops --repo "$repo" reap 2>&1 | grep -v -E "^(unreachable|refused):" || true
 echo "vpn profiles now: $(tr -d ' \n' < "$GRANTOPS_VPN_STATE")"
+
+step "the audit log: git history"
+git -C "$repo" log --format='%h %an: %s' -4
+echo
+git -C "$repo" log -1 --format='%B'
 
 step "a grant without approval evidence is refused, never applied (exit 1 expected)"
 expect_exit 1 grantops --repo "$repo" apply --target prod-db --dry-run

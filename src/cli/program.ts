@@ -148,7 +148,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .command('status')
     .description('each grant: active, pending, expiring (within the alert window) or expired')
     .option('--expiring-within <duration>', 'window for "expiring" (default: the policy\'s first alert, 24h)')
-    .action(async (opts: { expiringWithin?: string }, cmd: Command) => {
+    .option(
+      '--observe',
+      'also read the targets: show expired grants whose access still exists, and for how long',
+    )
+    .action(async (opts: { expiringWithin?: string; observe?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
       let window: number | undefined;
       if (opts.expiringWithin !== undefined) {
@@ -162,6 +166,40 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       );
       for (const f of report.problems)
         io.stderr(`${paint(io, 'yellow', safeText(formatFinding(f)))} (not listed)\n`);
+      // Exposure: access that outlives its grant, found by planning the reaper's revocations.
+      const outlives = new Map<string, number>();
+      if (opts.observe) {
+        const [{ ApprovalFinder }, { createTarget }, { applyGrants }] = await Promise.all([
+          import('../adapters/approvals.js'),
+          import('../targets/registry.js'),
+          import('../usecases/apply.js'),
+        ]);
+        const git = await GitRepo.open(ctx.repo);
+        const github = await githubFromEnv(io.env, 16);
+        const planned = await applyGrants(
+          { now: ctx.now, dryRun: true, concurrency: 16, mode: 'reap' },
+          {
+            work: new WorkTree(git.root),
+            registry: new SchemaRegistry(),
+            approvals: new ApprovalFinder(git, undefined, () => ctx.now),
+            createTarget: (policy) =>
+              createTarget(policy, {
+                repoRoot: git.root,
+                env: io.env,
+                ...(github.admin ? { octokit: github.admin } : {}),
+              }),
+          },
+        );
+        for (const u of planned.plan.unobserved)
+          io.stderr(`${paint(io, 'yellow', 'unreadable:')} ${u.target}: ${safeText(u.error)}\n`);
+        const byId = new Map(report.rows.map((r) => [r.grant.id, r.grant]));
+        for (const a of planned.plan.actions) {
+          for (const id of a.grantIds) {
+            const g = byId.get(id);
+            if (g) outlives.set(id, ctx.now.getTime() - g.expiresAt.getTime());
+          }
+        }
+      }
       if (ctx.json) {
         io.stdout(
           `${JSON.stringify(
@@ -175,6 +213,12 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
                 ...(r.grant.startsAt ? { startsAt: formatTimestamp(r.grant.startsAt) } : {}),
                 expiresAt: formatTimestamp(r.grant.expiresAt),
                 state: r.state,
+                ...(outlives.has(r.grant.id)
+                  ? {
+                      accessOutlives: true,
+                      overdueSeconds: Math.round((outlives.get(r.grant.id) ?? 0) / 1000),
+                    }
+                  : {}),
               })),
             },
             null,
@@ -193,7 +237,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           r.grant.role,
           r.state,
           formatTimestamp(r.grant.expiresAt),
-          r.remainingMs > 0 ? formatDuration(r.remainingMs) : `${formatDuration(-r.remainingMs)} ago`,
+          r.remainingMs > 0
+            ? formatDuration(r.remainingMs)
+            : `${formatDuration(-r.remainingMs)} ago${outlives.has(r.grant.id) ? ', ACCESS STILL PRESENT' : ''}`,
         ]),
       );
       const lines = body.split('\n');

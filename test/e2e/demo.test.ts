@@ -13,7 +13,9 @@ describe('npm run demo (scripts/demo.sh)', () => {
     expect(r.stderr).not.toContain('demo: expected');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/grant\s+vpn\s+frank\s+ops\s+new\s+2026-11-28T14:00:00Z\s+done/);
-    expect(r.stdout).toMatch(/revoke\s+vpn\s+frank\s+ops\s+expired\s+done/);
+    expect(r.stdout).toMatch(/vpn\/frank-ops-\S+\s+frank\s+vpn\s+ops\s+2026-11-28T14:00:00Z\s+3h 30m/);
+    expect(r.stdout).toContain('Revoked-Grant: vpn/erin-ops');
+    expect(r.stdout).toContain('ACCESS STILL PRESENT');
     expect(r.stdout).toContain('vpn profiles now: []');
     expect(r.stderr).toContain('grant lasts 2d, over the 8h maximum of role "readonly" on "prod-db"');
   }, 60_000);

@@ -140,6 +140,24 @@ describe('grantops reap', () => {
     expect(cleanupCommits()).toHaveLength(1);
   });
 
+  it('status --observe shows access that outlives its grant, and for how long', async () => {
+    setup(GRANTS);
+    const dir = clone();
+    const r = await grantops(dir, ['status', '--observe', '--json', '--now', NOW]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      grants: { id: string; state: string; accessOutlives?: boolean; overdueSeconds?: number }[];
+    };
+    expect(doc.grants.map((g) => [g.id, g.state, g.accessOutlives ?? false, g.overdueSeconds ?? 0])).toEqual([
+      ['alice', 'expired', true, 7200],
+      ['bob', 'expired', true, 1800],
+      ['carol', 'expiring', false, 0],
+    ]);
+    await grantops(dir, ['reap', '--now', NOW]);
+    const after = await grantops(dir, ['status', '--observe', '--now', NOW]);
+    expect(after.stdout).not.toContain('ACCESS STILL PRESENT');
+  });
+
   it('keeps the file of a grant whose revocation failed, and exits 1', async () => {
     setup({
       ...GRANTS,
