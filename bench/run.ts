@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { generateAccessRepo } from './generate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const only = process.env.BENCH_ONLY; // validate | apply
+const only = process.env.BENCH_ONLY; // validate | apply | reap
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const cache = join(tmpdir(), 'grantops-bench');
@@ -51,7 +51,7 @@ function cli(dir: string): number {
   return performance.now() - start;
 }
 
-if (only !== 'apply') {
+if (!only || only === 'validate') {
   console.log(`validate: ${runs} runs per cell, median; 20 policies; node ${process.version}`);
   console.log(
     '| grants | grantops ms | grants/s | peak RSS MB | floor ms | floor RSS MB | ratio | CLI wall ms (dist, incl. startup) |',
@@ -81,7 +81,12 @@ if (only !== 'apply') {
   }
 }
 
-if (only !== 'validate') {
+if (!only || only === 'apply') {
   const { benchApply } = await import('./apply.js');
   await benchApply();
+}
+
+if (!only || only === 'reap') {
+  const { benchReap } = await import('./reap.js');
+  await benchReap();
 }
