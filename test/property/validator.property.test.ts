@@ -78,7 +78,10 @@ describe('the validator never throws', () => {
         // Whatever is accepted really is a complete grant for a known target and role.
         for (const g of r.grants) {
           expect(['prod-db', 'vpn', 'payments-repo', 'platform-team']).toContain(g.target);
-          expect(g.expiresAt.getTime()).toBeGreaterThan(now.getTime());
+          // An expired grant is valid on a plain validate, but never silently: it carries a warning.
+          if (g.expiresAt.getTime() <= now.getTime()) {
+            expect(r.findings.some((f) => f.file === g.file && f.rule === 'expired' && f.severity === 'warning')).toBe(true);
+          }
           expect(g.reason.trim().length).toBeGreaterThan(0);
         }
       }),
