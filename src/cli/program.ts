@@ -473,6 +473,104 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       setExit(report.failed.length > 0 ? 1 : 0);
     });
 
+  program
+    .command('audit')
+    .description('lifecycle of every grant from git history: who had what, when, why, approved by whom')
+    .option('--at <rfc3339>', 'who had access at this instant, and under which grant')
+    .option('--user <login>', 'only this user')
+    .option('--target <name>', 'only this target')
+    .option('--role <role>', 'only this role')
+    .option('--since <rfc3339>', 'events at or after')
+    .option('--until <rfc3339>', 'events at or before')
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['table', 'json', 'csv', 'markdown'])
+        .default('table'),
+    )
+    .option(
+      '--verify',
+      'compliance check: unapproved grants, access past expiry, grants over maxDuration (exit 1 if any)',
+    )
+    .option('--tolerance <duration>', 'with --verify: how long access may outlive expiresAt', '1h')
+    .option('--ref <ref>', 'history to read (default HEAD)', 'HEAD')
+    .action(
+      async (
+        opts: {
+          at?: string;
+          user?: string;
+          target?: string;
+          role?: string;
+          since?: string;
+          until?: string;
+          format: string;
+          verify?: boolean;
+          tolerance: string;
+          ref: string;
+        },
+        cmd: Command,
+      ) => {
+        const ctx = context(cmd);
+        const time = (flag: string, v?: string) => {
+          if (v === undefined) return undefined;
+          const p = parseTimestamp(v);
+          if (!p.ok) throw new ConfigError(`--${flag}: ${p.reason}`);
+          return p.date;
+        };
+        const tolerance = parseDuration(opts.tolerance);
+        if (!tolerance.ok) throw new ConfigError(`--tolerance: ${tolerance.reason}`);
+        const at = time('at', opts.at);
+        const since = time('since', opts.since);
+        const until = time('until', opts.until);
+        const [{ loadAuditHistory }, { filterEvents, activeAt, verifyHistory }, { formatAudit }] =
+          await Promise.all([
+            import('../usecases/audit.js'),
+            import('../audit/query.js'),
+            import('../audit/format.js'),
+          ]);
+        const git = await GitRepo.open(ctx.repo);
+        await git.resolveCommit(opts.ref);
+        const history = await loadAuditHistory(git.root, new SchemaRegistry(), opts.ref);
+        const filter = {
+          ...(opts.user ? { user: opts.user } : {}),
+          ...(opts.target ? { target: opts.target } : {}),
+          ...(opts.role ? { role: opts.role } : {}),
+          ...(since ? { since } : {}),
+          ...(until ? { until } : {}),
+        };
+        const violations = opts.verify
+          ? verifyHistory(
+              history,
+              {
+                now: ctx.now,
+                toleranceMs: tolerance.ms,
+                maxDurationAt: (n, t, r) => history.maxDurationAt(n, t, r),
+              },
+              filter,
+            )
+          : undefined;
+        const format = ctx.json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'markdown');
+        io.stdout(
+          formatAudit(
+            {
+              events: filterEvents(history.events, filter),
+              ...(at ? { activeAt: { at, rows: activeAt(history, at, filter) } } : {}),
+              ...(violations ? { violations } : {}),
+            },
+            format,
+            (headers, rows) => table(headers, rows, 60),
+          ),
+        );
+        if (violations) {
+          io.stderr(
+            violations.length
+              ? `${paint(io, 'red', '✗')} ${violations.length} compliance finding(s)\n`
+              : `${paint(io, 'green', '✓')} no compliance findings\n`,
+          );
+        }
+        setExit(violations && violations.length > 0 ? 1 : 0);
+      },
+    );
+
   return program;
 }
 

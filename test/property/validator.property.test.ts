@@ -80,7 +80,9 @@ describe('the validator never throws', () => {
           expect(['prod-db', 'vpn', 'payments-repo', 'platform-team']).toContain(g.target);
           // An expired grant is valid on a plain validate, but never silently: it carries a warning.
           if (g.expiresAt.getTime() <= now.getTime()) {
-            expect(r.findings.some((f) => f.file === g.file && f.rule === 'expired' && f.severity === 'warning')).toBe(true);
+            expect(
+              r.findings.some((f) => f.file === g.file && f.rule === 'expired' && f.severity === 'warning'),
+            ).toBe(true);
           }
           expect(g.reason.trim().length).toBeGreaterThan(0);
         }

@@ -1,0 +1,248 @@
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { aGrant } from '../support/builders.js';
+import { cli } from '../support/cli.js';
+import { tempRepo, type TempRepo } from '../support/repo.js';
+
+/**
+ * The audit log from git alone: a real history with merges, a squash, an extension, approval notes,
+ * a reaper commit, a removal by hand, a re-grant under the same id and a rename.
+ */
+let repo: TempRepo;
+const POLICY = (max: string) => `target: { name: vpn, type: exec, command: [./scripts/vpn.sh] }
+roles:
+  ops: { maxDuration: ${max}, approvals: 1, approvers: [bob] }
+`;
+
+function git(date: string, author: string, ...args: string[]): string {
+  const [name, email] = author.split('|');
+  return execFileSync('git', args, {
+    cwd: repo.dir,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: name,
+      GIT_AUTHOR_EMAIL: email,
+      GIT_COMMITTER_NAME: 'GitHub',
+      GIT_COMMITTER_EMAIL: 'noreply@github.example',
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_DATE: date,
+    },
+  }).trim();
+}
+function merge(pr: number, date: string, author: string, files: Record<string, string | null>): string {
+  git(date, author, 'checkout', '-q', '-b', `pr-${pr}`, 'main');
+  for (const [path, content] of Object.entries(files)) {
+    if (content === null) git(date, author, 'rm', '-q', path);
+    else repo.write({ [path]: content });
+  }
+  git(date, author, 'add', '-A');
+  git(date, author, 'commit', '-q', '-m', `change for #${pr}`);
+  git(date, author, 'checkout', '-q', 'main');
+  git(
+    date,
+    'Merger|merger@example.test',
+    'merge',
+    '-q',
+    '--no-ff',
+    '-m',
+    `Merge pull request #${pr} from acme/pr-${pr}`,
+    `pr-${pr}`,
+  );
+  return git(date, author, 'rev-parse', 'HEAD');
+}
+function approve(commit: string, id: string, pr: number, approvers: string[]) {
+  const blob = git('2026-01-01T00:00:00Z', 'x|x', 'rev-parse', `${commit}:grants/${id}.yaml`);
+  let existing: { grantops: 1; grants: Record<string, unknown> } = { grantops: 1, grants: {} };
+  try {
+    existing = JSON.parse(
+      git('2026-01-01T00:00:00Z', 'x|x', 'notes', '--ref=grantops', 'show', commit),
+    ) as typeof existing;
+  } catch {
+    /* no note yet */
+  }
+  existing.grants[id] = { pr, headSha: commit, approvers, commit, blob, verifiedAt: '2026-11-01T10:05:00Z' };
+  git(
+    '2026-01-01T00:00:00Z',
+    'grantops|g@x',
+    'notes',
+    '--ref=grantops',
+    'add',
+    '-f',
+    '-m',
+    JSON.stringify(existing),
+    commit,
+  );
+}
+
+beforeAll(() => {
+  repo = tempRepo({ 'policies/vpn.yaml': POLICY('12h') });
+  git('2026-11-01T09:00:00Z', 'Admin|admin@example.test', 'init', '-q', '-b', 'main');
+  git('2026-11-01T09:00:00Z', 'Admin|admin@example.test', 'add', '-A');
+  git('2026-11-01T09:00:00Z', 'Admin|admin@example.test', 'commit', '-q', '-m', 'access repo');
+  const alice = aGrant().for('alice').on('vpn', 'ops').with('reason', 'INC-1 on call');
+  const m1 = merge(1, '2026-11-01T10:00:00Z', 'Alice Dev|alice@example.test', {
+    'grants/vpn/alice.yaml': alice.expiresAt('2026-11-01T14:00:00Z').yaml(),
+  });
+  approve(m1, 'vpn/alice', 1, ['bob']);
+  const m2 = merge(2, '2026-11-01T13:00:00Z', 'Alice Dev|alice@example.test', {
+    'grants/vpn/alice.yaml': alice.expiresAt('2026-11-01T20:00:00Z').yaml(),
+  });
+  approve(m2, 'vpn/alice', 2, ['bob']);
+  // A squash merge whose approval was never recorded, and which is longer than 12h.
+  repo.write({
+    'grants/vpn/carol.yaml': aGrant().for('carol').on('vpn', 'ops').expiresAt('2026-11-03T10:00:00Z').yaml(),
+  });
+  git('2026-11-01T15:00:00Z', 'Carol Dev|carol@example.test', 'add', '-A');
+  git('2026-11-01T15:00:00Z', 'Carol Dev|carol@example.test', 'commit', '-q', '-m', 'grant: carol ops (#3)');
+  const m4 = merge(4, '2026-11-01T16:00:00Z', 'Dan Dev|dan@example.test', {
+    'grants/vpn/dan.yaml': aGrant().for('dan').on('vpn', 'ops').expiresAt('2026-11-02T01:00:00Z').yaml(),
+  });
+  approve(m4, 'vpn/dan', 4, ['bob']);
+  // Policy tightened later: it does not judge grants merged before it.
+  merge(5, '2026-11-01T17:00:00Z', 'Admin|admin@example.test', { 'policies/vpn.yaml': POLICY('2h') });
+  // The reaper, three hours late for alice.
+  git(
+    '2026-11-01T23:00:00Z',
+    'grantops|grantops@users.noreply.github.com',
+    'rm',
+    '-q',
+    'grants/vpn/alice.yaml',
+  );
+  git(
+    '2026-11-01T23:00:00Z',
+    'grantops|grantops@users.noreply.github.com',
+    'commit',
+    '-q',
+    '-m',
+    'grantops: revoke 1 expired grant(s)\n\nRevoked-Grant: vpn/alice',
+  );
+  merge(6, '2026-11-02T00:00:00Z', 'Bob Dev|bob@example.test', { 'grants/vpn/carol.yaml': null });
+  const m7 = merge(7, '2026-11-02T00:30:00Z', 'Dan Dev|dan@example.test', {
+    'grants/vpn/dan.yaml': null,
+    'grants/vpn/dan-ops.yaml': aGrant().for('dan').on('vpn', 'ops').expiresAt('2026-11-02T01:00:00Z').yaml(),
+  });
+  approve(m7, 'vpn/dan-ops', 7, ['bob']);
+  const m8 = merge(8, '2026-11-02T08:00:00Z', 'Alice Dev|alice@example.test', {
+    'grants/vpn/alice.yaml': alice.expiresAt('2026-11-02T09:00:00Z').yaml(),
+  });
+  approve(m8, 'vpn/alice', 8, ['bob']);
+});
+afterAll(() => repo.cleanup());
+
+interface AuditJson {
+  events: {
+    time: string;
+    type: string;
+    grant: string;
+    user: string;
+    commit: string;
+    pr?: number;
+    author: string;
+    changes?: string[];
+    approvers?: string[];
+    regranted?: boolean;
+    renamedFrom?: string;
+  }[];
+  activeAt?: { grant: string; user: string; since: string; pr?: number; approvers?: string[] }[];
+  violations?: { kind: string; grant: string; message: string }[];
+}
+const audit = async (...args: string[]) => {
+  const r = await cli(repo.dir, 'audit', '--format', 'json', '--now', '2026-11-02T12:00:00Z', ...args);
+  return { ...r, doc: JSON.parse(r.stdout) as AuditJson };
+};
+
+describe('grantops audit', () => {
+  it('tells every lifecycle from git alone: requested, approved, modified, revoked, removed, renamed, re-granted', async () => {
+    const { code, doc } = await audit('--user', 'alice');
+    expect(code).toBe(0);
+    expect(
+      doc.events.map(
+        (e) =>
+          `${e.time} ${e.type} ${e.grant}${e.pr ? ` #${e.pr}` : ''} ${e.author}${e.regranted ? ' regranted' : ''}`,
+      ),
+    ).toEqual(
+      [
+        '2026-11-01T10:00:00Z requested vpn/alice #1 Alice Dev <alice@example.test>',
+        '2026-11-01T10:05:00Z approved vpn/alice #1 Alice Dev <alice@example.test>',
+        '2026-11-01T10:05:00Z approved vpn/alice #2 Alice Dev <alice@example.test>',
+        '2026-11-01T13:00:00Z modified vpn/alice #2 Alice Dev <alice@example.test>',
+        '2026-11-01T23:00:00Z revoked vpn/alice grantops <grantops@users.noreply.github.com>',
+        '2026-11-02T08:00:00Z requested vpn/alice #8 Alice Dev <alice@example.test> regranted',
+        '2026-11-01T10:05:00Z approved vpn/alice #8 Alice Dev <alice@example.test>',
+      ].sort((a, b) => (a.slice(0, 20) < b.slice(0, 20) ? -1 : a.slice(0, 20) > b.slice(0, 20) ? 1 : 0)),
+    );
+    expect(doc.events.find((e) => e.type === 'modified')?.changes).toEqual([
+      'expiresAt: 2026-11-01T14:00:00Z -> 2026-11-01T20:00:00Z',
+    ]);
+    const all = await audit();
+    expect(
+      all.doc.events.filter((e) => e.grant === 'vpn/carol').map((e) => [e.type, e.pr, e.author]),
+    ).toEqual([
+      ['requested', 3, 'Carol Dev <carol@example.test>'],
+      ['removed', 6, 'Bob Dev <bob@example.test>'],
+    ]);
+    expect(all.doc.events.find((e) => e.renamedFrom)).toMatchObject({
+      type: 'modified',
+      grant: 'vpn/dan-ops',
+      renamedFrom: 'vpn/dan',
+      pr: 7,
+    });
+  });
+
+  it('answers who had access at an instant, under which grant', async () => {
+    const { doc } = await audit('--at', '2026-11-01T16:30:00Z');
+    expect(doc.activeAt?.map((a) => [a.grant, a.user, a.pr, a.approvers])).toEqual([
+      ['vpn/alice', 'alice', 2, ['bob']],
+      ['vpn/carol', 'carol', 3, undefined],
+      ['vpn/dan', 'dan', 4, ['bob']],
+    ]);
+    const later = await audit('--at', '2026-11-01T21:00:00Z', '--user', 'alice');
+    expect(later.doc.activeAt).toEqual([]); // expired at 20:00 though removed only at 23:00
+  });
+
+  it('--verify reports unapproved grants, access past expiry, and grants over the policy in force when merged', async () => {
+    const r = await audit('--verify', '--tolerance', '1h');
+    expect(r.code).toBe(1);
+    const carolCommit = r.doc.events.find((e) => e.grant === 'vpn/carol')!.commit.slice(0, 7);
+    expect(r.doc.violations?.map((v) => `${v.kind} ${v.grant}: ${v.message}`)).toEqual([
+      'overdue vpn/alice: revoked 3h after expiresAt (tolerance 1h)',
+      // Re-granted, expired at 09:00 and still in the repo at "now" (12:00): the reaper is behind.
+      'overdue vpn/alice: still present 3h after expiresAt (tolerance 1h)',
+      `unapproved vpn/carol: no approval evidence recorded for commit ${carolCommit} (PR #3)`,
+      'max-duration vpn/carol: lasted 1d 19h, over the 12h maximum of the policy in force when it was merged',
+      'overdue vpn/dan-ops: still present 11h after expiresAt (tolerance 1h)',
+    ]);
+    // Carol's grant was removed before it expired: not overdue. Dan's was merged under the 12h policy: not over.
+  });
+
+  it('prints table, csv and markdown', async () => {
+    const table = await cli(repo.dir, 'audit', '--user', 'carol', '--now', '2026-11-02T12:00:00Z');
+    expect(table.stdout).toMatch(/^Events\nTIME\s+TYPE\s+GRANT/);
+    const csv = await cli(
+      repo.dir,
+      'audit',
+      '--user',
+      'carol',
+      '--format',
+      'csv',
+      '--now',
+      '2026-11-02T12:00:00Z',
+    );
+    expect(csv.stdout.split('\r\n')[0]).toBe('time,type,grant,user,target,role,pr,author,detail,commit');
+    expect(csv.stdout).toContain(
+      '2026-11-01T15:00:00Z,requested,vpn/carol,carol,vpn,ops,#3,Carol Dev <carol@example.test>,',
+    );
+    const md = await cli(
+      repo.dir,
+      'audit',
+      '--user',
+      'carol',
+      '--format',
+      'markdown',
+      '--now',
+      '2026-11-02T12:00:00Z',
+    );
+    expect(md.stdout).toContain('| time | type | grant |');
+  });
+});
