@@ -78,7 +78,7 @@ export function buildAuditHistory(
   const open = new Map<string, GrantLifecycle>();
   const lifecycles: GrantLifecycle[] = [];
   const everEnded = new Set<string>();
-  const policySnapshots: Map<string, string>[] = [new Map()];
+  const policySnapshots: Map<string, string>[] = [new Map<string, string>()];
 
   for (const c of commits) {
     const subject = c.message.split('\n')[0] ?? '';
@@ -211,7 +211,7 @@ function readGrant(
     string,
     unknown
   >;
-  const str = (k: string) => (typeof v[k] === 'string' ? (v[k] as string) : '');
+  const str = (k: string) => (typeof v[k] === 'string' ? (v[k]) : '');
   const date = (k: string) => {
     const r = parseTimestamp(str(k));
     return r.ok ? r.date : undefined;
