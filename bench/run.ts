@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { generateAccessRepo } from './generate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const only = process.env.BENCH_ONLY; // validate | apply | reap
+const only = process.env.BENCH_ONLY; // validate | apply | reap | audit
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const cache = join(tmpdir(), 'grantops-bench');
@@ -89,4 +89,9 @@ if (!only || only === 'apply') {
 if (!only || only === 'reap') {
   const { benchReap } = await import('./reap.js');
   await benchReap();
+}
+
+if (!only || only === 'audit') {
+  const { benchAudit } = await import('./audit.js');
+  await benchAudit();
 }

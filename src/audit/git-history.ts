@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 
 /** One commit of main's first-parent line, with the files it changed under the watched folders. */
@@ -22,7 +23,7 @@ export interface FileChange {
 }
 
 /**
- * Streams main's first-parent history oldest first with one `git log` process: merges are diffed
+ * Streams main's first-parent history newest first with one `git log` process: merges are diffed
  * against their first parent (what the merge brought), renames are detected.
  */
 export async function* readFirstParentHistory(
@@ -39,13 +40,10 @@ export async function* readFirstParentHistory(
       '--first-parent',
       '-m',
       '-M',
-      '--reverse',
       '--raw',
       '--no-abbrev',
       '--format=%x1e%H%x1f%P%x1f%ct%x1f%an <%ae>%x1f%B%x1d',
       ref,
-      '--',
-      ...dirs,
     ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -92,6 +90,56 @@ export async function* readFirstParentHistory(
   if (current) yield current;
   const code = await exited;
   if (code !== 0) throw new Error(`git log failed: ${stderr.trim()}`);
+}
+
+/**
+ * A `git cat-file --batch` process fed while the history is still streaming: ask for objects as they
+ * are discovered, get each one back through `onObject`, in the order asked.
+ */
+export class ObjectReader {
+  private readonly child: ChildProcessByStdio<Writable, Readable, null>;
+  private readonly asked: string[] = [];
+  private index = 0;
+  readonly done: Promise<void>;
+
+  constructor(root: string, onObject: (id: string, body: Buffer) => void) {
+    this.child = spawn('git', ['cat-file', '--batch'], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'] });
+    const child = this.child;
+    child.stdin.on('error', () => undefined);
+    this.done = (async () => {
+      let pending: Buffer = Buffer.alloc(0);
+      for await (const chunk of child.stdout) {
+        pending = pending.length ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
+        let pos = 0;
+        for (;;) {
+          const nl = pending.indexOf(0x0a, pos);
+          if (nl < 0) break;
+          const header = pending.subarray(pos, nl).toString('latin1');
+          if (header.endsWith(' missing')) {
+            pos = nl + 1;
+            this.index++;
+            continue;
+          }
+          const size = Number(header.slice(header.lastIndexOf(' ') + 1));
+          if (pending.length < nl + 1 + size + 1) break;
+          onObject(this.asked[this.index] ?? '', pending.subarray(nl + 1, nl + 1 + size));
+          pos = nl + 1 + size + 1;
+          this.index++;
+        }
+        pending = pending.subarray(pos);
+      }
+    })();
+  }
+
+  ask(id: string): void {
+    this.asked.push(id);
+    this.child.stdin.write(`${id}\n`);
+  }
+
+  async finish(): Promise<void> {
+    this.child.stdin.end();
+    await this.done;
+  }
 }
 
 /**

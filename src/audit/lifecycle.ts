@@ -68,9 +68,14 @@ const PR_SQUASH = /\(#(\d+)\)\s*$/;
 const TRAILER = /^Revoked-Grant: (.+)$/gm;
 
 /** Pure: folds main's first-parent history (oldest first) into grant lifecycles and events. */
+export type GrantFields = Pick<
+  GrantVersion,
+  'user' | 'target' | 'role' | 'reason' | 'ticket' | 'startsAt' | 'expiresAt'
+>;
+
 export function buildAuditHistory(
   commits: readonly CommitRecord[],
-  blobs: ReadonlyMap<string, string>,
+  blobs: ReadonlyMap<string, GrantFields>,
   notes: ReadonlyMap<string, string>,
   mergeAuthors: ReadonlyMap<string, string>,
 ): AuditHistory {
@@ -127,7 +132,7 @@ export function buildAuditHistory(
         });
         continue;
       }
-      const fields = readGrant(blobs.get(ch.blob ?? '') ?? '');
+      const fields = blobs.get(ch.blob ?? '') ?? EMPTY;
       const version: GrantVersion = {
         ...base,
         id,
@@ -202,16 +207,16 @@ function idOf(path: string): string {
   return r.ok ? r.id : path.slice(GRANTS_DIR.length + 1).replace(/\.ya?ml$/, '');
 }
 
+const EMPTY: GrantFields = { user: '', target: '', role: '', reason: '' };
+
 /** Lenient read of a grant file from history: what it said, even if it was never valid. */
-function readGrant(
-  text: string,
-): Pick<GrantVersion, 'user' | 'target' | 'role' | 'reason' | 'ticket' | 'startsAt' | 'expiresAt'> {
-  const doc = loadYamlSource('history.yaml', new TextEncoder().encode(text), { maxBytes: 1 << 20 });
+export function readGrantFields(bytes: Uint8Array): GrantFields {
+  const doc = loadYamlSource('history.yaml', bytes, { maxBytes: 1 << 20 });
   const v = (doc.ok && doc.doc.value && typeof doc.doc.value === 'object' ? doc.doc.value : {}) as Record<
     string,
     unknown
   >;
-  const str = (k: string) => (typeof v[k] === 'string' ? (v[k]) : '');
+  const str = (k: string) => (typeof v[k] === 'string' ? v[k] : '');
   const date = (k: string) => {
     const r = parseTimestamp(str(k));
     return r.ok ? r.date : undefined;

@@ -1,10 +1,15 @@
 import {
+  ObjectReader,
   readAllNotes,
   readFirstParentHistory,
-  readObjects,
   type CommitRecord,
 } from '../audit/git-history.js';
-import { buildAuditHistory, type AuditHistory } from '../audit/lifecycle.js';
+import {
+  buildAuditHistory,
+  readGrantFields,
+  type AuditHistory,
+  type GrantFields,
+} from '../audit/lifecycle.js';
 import { GRANTS_DIR, POLICIES_DIR } from '../model/grant.js';
 import { loadYamlSource } from '../model/yaml-source.js';
 import { parsePolicy } from '../policy/parse-policy.js';
@@ -25,28 +30,50 @@ export async function loadAuditHistory(
   ref = 'HEAD',
 ): Promise<LoadedAudit> {
   const commits: CommitRecord[] = [];
-  const objects = new Set<string>();
-  for await (const c of readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], ref)) {
-    commits.push(c);
-    for (const ch of c.changes) if (ch.blob) objects.add(ch.blob);
-    if (c.parents.length > 1) objects.add(c.parents[1]!);
-  }
-  const [texts, notes] = await Promise.all([readObjects(root, [...objects]), readAllNotes(root)]);
+  const grants = new Map<string, GrantFields>();
+  const policyTexts = new Map<string, string>();
   const mergeAuthors = new Map<string, string>();
-  for (const c of commits) {
-    const second = c.parents[1];
-    const body = second ? texts.get(second) : undefined;
-    const author = body ? /^author (.+) <([^>]*)> \d+ [+-]\d{4}$/m.exec(body) : null;
-    if (second && author) mergeAuthors.set(second, `${author[1]} <${author[2]}>`);
+  const kinds = new Map<string, 'grant' | 'policy' | 'commit'>();
+  // Objects are read while git log is still streaming, and parsed as they arrive: only the few
+  // fields the audit needs are kept, never the texts of 100,000 versions.
+  const reader = new ObjectReader(root, (id, body) => {
+    const kind = kinds.get(id);
+    if (kind === 'grant') grants.set(id, readGrantFields(body));
+    else if (kind === 'policy') policyTexts.set(id, body.toString('utf8'));
+    else if (kind === 'commit') {
+      const author = /^author (.+) <([^>]*)> \d+ [+-]\d{4}$/m.exec(body.toString('utf8'));
+      if (author) mergeAuthors.set(id, `${author[1]} <${author[2]}>`);
+    }
+  });
+  const ask = (id: string, kind: 'grant' | 'policy' | 'commit') => {
+    if (kinds.has(id)) return;
+    kinds.set(id, kind);
+    reader.ask(id);
+  };
+  try {
+    for await (const c of readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], ref)) {
+      if (c.changes.length === 0) continue;
+      // Keep only what the audit reads from a message: the subject (PR number) and the trailers.
+      const lines = c.message.split('\n');
+      c.message = [lines[0] ?? '', ...lines.filter((l) => l.startsWith('Revoked-Grant:'))].join('\n');
+      commits.push(c);
+      for (const ch of c.changes)
+        if (ch.blob) ask(ch.blob, ch.path.startsWith(`${POLICIES_DIR}/`) ? 'policy' : 'grant');
+      if (c.parents.length > 1) ask(c.parents[1]!, 'commit');
+    }
+  } finally {
+    await reader.finish();
   }
-  const history = buildAuditHistory(commits, texts, notes, mergeAuthors);
+  commits.reverse();
+  const notes = await readAllNotes(root);
+  const history = buildAuditHistory(commits, grants, notes, mergeAuthors);
 
   const policyCache = new Map<string, Map<string, number>>();
   const roleLimits = (blob: string): Map<string, number> => {
     let limits = policyCache.get(blob);
     if (!limits) {
       limits = new Map();
-      const doc = loadYamlSource('policy.yaml', new TextEncoder().encode(texts.get(blob) ?? ''), {
+      const doc = loadYamlSource('policy.yaml', new TextEncoder().encode(policyTexts.get(blob) ?? ''), {
         maxBytes: 1 << 20,
       });
       if (doc.ok) {

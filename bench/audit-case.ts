@@ -1,0 +1,18 @@
+// One audit measurement in its own process (peak RSS belongs to it). argv: <repo dir>
+import { activeAt, verifyHistory } from '../src/audit/query.js';
+import { SchemaRegistry } from '../src/policy/schema-registry.js';
+import { loadAuditHistory } from '../src/usecases/audit.js';
+
+const dir = process.argv[2] ?? '';
+const started = performance.now();
+const history = await loadAuditHistory(dir, new SchemaRegistry());
+const at = activeAt(history, new Date('2026-06-01T00:00:00Z'));
+const findings = verifyHistory(history, {
+  now: new Date('2027-01-01T00:00:00Z'),
+  toleranceMs: 3_600_000,
+  maxDurationAt: (n, t, r) => history.maxDurationAt(n, t, r),
+});
+const ms = performance.now() - started;
+process.stdout.write(
+  `${JSON.stringify({ ms, events: history.events.length, lifecycles: history.lifecycles.length, activeAt: at.length, findings: findings.length, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+);
