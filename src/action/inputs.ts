@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { ConfigError } from '../model/errors.js';
 
-export const COMMANDS = ['validate', 'status', 'apply', 'reap'] as const;
+export const COMMANDS = ['validate', 'status', 'apply', 'reap', 'audit'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 
 /** Everything the Action needs, read once from inputs and the event. */
@@ -20,6 +20,10 @@ export interface ActionInputs {
   /** Token allowed to manage teams and collaborators (GitHub targets); default: token. */
   adminToken?: string;
   dryRun: boolean;
+  /** audit: run the compliance check. */
+  verify: boolean;
+  /** audit: who had access at this instant. */
+  auditAt?: string;
   /** reap: push the cleanup commit (default true). */
   push: boolean;
   /** reap: name of the environment variable holding the webhook URL. */
@@ -60,6 +64,8 @@ export function readInputs(): ActionInputs {
     ...(adminToken ? { adminToken } : {}),
     dryRun: booleanInput('dry-run'),
     push: core.getInput('push') === '' ? true : booleanInput('push'),
+    verify: booleanInput('verify'),
+    ...(core.getInput('at') ? { auditAt: core.getInput('at') } : {}),
     webhookEnv: core.getInput('webhook-url-env') || 'GRANTOPS_WEBHOOK_URL',
     concurrency,
     overrideGuard: booleanInput('override-guard'),

@@ -12,6 +12,7 @@ import { renderTemplate } from '../render/render.js';
 import { reportStatus } from '../usecases/status.js';
 import { validateAccessRepo } from '../usecases/validate.js';
 import { runApply } from './apply.js';
+import { runAudit } from './audit.js';
 import { runReap } from './reap.js';
 import type { ActionInputs } from './inputs.js';
 import { annotate, templateSource } from './report.js';
@@ -30,6 +31,8 @@ export async function runAction(inputs: ActionInputs): Promise<void> {
       return runApply(inputs, now);
     case 'reap':
       return runReap(inputs, now);
+    case 'audit':
+      return runAudit(inputs, now);
   }
 }
 

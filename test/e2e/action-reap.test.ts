@@ -91,7 +91,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function reap(now: string) {
+async function reap(now: string, command = 'reap', extra: Record<string, string> = {}) {
   const work = join(scratch, `checkout-${Date.now()}`);
   seed.git('clone', '-q', origin, work);
   const summary = join(scratch, `summary-${Date.now()}.md`);
@@ -113,7 +113,8 @@ async function reap(now: string) {
       GITHUB_STEP_SUMMARY: summary,
       GITHUB_OUTPUT: join(scratch, 'out'),
       GRANTOPS_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`,
-      INPUT_COMMAND: 'reap',
+      INPUT_COMMAND: command,
+      ...extra,
       INPUT_TOKEN: gh.token,
       INPUT_NOW: now,
     },
@@ -170,5 +171,14 @@ describe('the Action on schedule (reap)', () => {
       { user: 'dan', role: 'ops' },
     ]);
     expect(gh.violations).toEqual([]);
+  });
+
+  it('command: audit writes the lifecycle to the summary, from git alone', async () => {
+    const r = await reap('2026-11-28T12:30:00Z', 'audit', { INPUT_AT: '2026-11-28T11:15:00Z' });
+    expect(r.code).toBe(0);
+    expect(r.summary).toContain('### Access at 2026-11-28T11:15:00Z');
+    expect(r.summary).toMatch(/\| stuck \| vpn \| ops \| stuck \|/);
+    const out = readFileSync(join(scratch, 'out'), 'utf8');
+    expect(out).toContain('"type": "revoked"');
   });
 });

@@ -71,7 +71,7 @@ describe('dist/cli.js', () => {
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      '::error::input "command" must be one of validate, status, apply, reap; got "explode"',
+      '::error::input "command" must be one of validate, status, apply, reap, audit; got "explode"',
     );
   });
 });

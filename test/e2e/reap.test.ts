@@ -17,13 +17,20 @@ const VPN = `#!/usr/bin/env node
 const fs = require('node:fs');
 const file = process.env.VPN_STATE;
 const verb = process.argv[2];
+// Like a real system, the fake VPN serialises its own writes (two reapers may call it at once).
+const lock = file + '.lock';
+for (let i = 0; ; i++) {
+  try { fs.mkdirSync(lock); break; } catch { if (i > 2000) process.exit(3); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); }
+}
+process.on('exit', () => { try { fs.rmdirSync(lock); } catch {} });
 const state = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
 if (verb === 'list') { process.stdout.write(JSON.stringify(state)); process.exit(0); }
 const req = JSON.parse(fs.readFileSync(0, 'utf8'));
 if (req.user === 'stuck') { process.stderr.write('directory unavailable'); process.exit(1); }
 const next = state.filter((e) => !(e.user === req.user && e.role === req.role));
 if (verb === 'grant') next.push({ user: req.user, role: req.role });
-fs.writeFileSync(file, JSON.stringify(next));
+fs.writeFileSync(file + '.tmp', JSON.stringify(next));
+fs.renameSync(file + '.tmp', file);
 // Crash the caller right after revoking, once: the state change happened, nothing else did.
 if (verb === 'revoke' && process.env.KILL_AFTER_REVOKE && !fs.existsSync(process.env.KILL_AFTER_REVOKE)) {
   fs.writeFileSync(process.env.KILL_AFTER_REVOKE, 'x');
