@@ -1,19 +1,15 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import { AlertSender } from '../adapters/alerts.js';
-import { ApprovalFinder } from '../adapters/approvals.js';
 import { GitRepo } from '../adapters/git.js';
 import { createOctokit, GitHubPulls, MAX_GITHUB_WRITES } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { formatDuration } from '../model/duration.js';
 import { formatTimestamp } from '../model/time.js';
-import { SchemaRegistry } from '../policy/schema-registry.js';
 import { alertsAfterReap } from '../reaper/alerts.js';
-import { reapExpired } from '../reaper/reap.js';
 import { renderTemplate } from '../render/render.js';
 import { templateSource } from '../render/template-source.js';
-import { createTarget } from '../targets/registry.js';
-import { applyGrants } from '../usecases/apply.js';
+import { reapRepository } from '../usecases/reap.js';
 import type { ActionInputs } from './inputs.js';
 import { annotate } from './report.js';
 
@@ -29,36 +25,13 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
     writeConcurrency: Math.min(inputs.concurrency, MAX_GITHUB_WRITES),
   });
   const push = inputs.push && !inputs.dryRun && (await git.hasRemote('origin'));
-  if (push) await git.fetchNotes('origin');
-  const work = new WorkTree(git.root);
-  const templates = templateSource(work);
+  const templates = templateSource(new WorkTree(git.root));
 
   core.startGroup(inputs.dryRun ? 'Reap (dry run)' : 'Revoke expired grants, then commit');
-  const report = await reapExpired(
-    {
-      now,
-      dryRun: inputs.dryRun,
-      push,
-      remote: 'origin',
-      branch: (await git.currentBranch()) ?? 'main',
-      cleanupBranch: 'grantops/cleanup',
-      maxPushAttempts: 5,
-    },
-    {
-      git,
-      revokeExpired: () =>
-        applyGrants(
-          { now, dryRun: inputs.dryRun, concurrency: inputs.concurrency, mode: 'reap' },
-          {
-            work,
-            registry: new SchemaRegistry(),
-            approvals: new ApprovalFinder(git, undefined, () => now, inputs.concurrency),
-            createTarget: (policy) => createTarget(policy, { repoRoot: git.root, octokit: admin }),
-          },
-        ),
-      renderBody: (view) => renderTemplate('cleanup-commit.txt', view, templates),
-      pulls: new GitHubPulls(octokit, inputs.owner, inputs.repo),
-    },
+  const report = await reapRepository(
+    git,
+    { now, dryRun: inputs.dryRun, push, concurrency: inputs.concurrency },
+    { admin, pulls: new GitHubPulls(octokit, inputs.owner, inputs.repo) },
   );
   for (const r of report.revoked)
     core.info(`revoked ${r.grant.id} (${formatDuration(r.lagMs)} after expiry)`);

@@ -400,18 +400,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
         throw new ConfigError('--concurrency must be a whole number from 1 to 64');
       }
-      const [
-        { ApprovalFinder },
-        { createTarget },
-        { applyGrants },
-        { reapExpired },
-        { renderTemplate },
-        { templateSource },
-      ] = await Promise.all([
-        import('../adapters/approvals.js'),
-        import('../targets/registry.js'),
-        import('../usecases/apply.js'),
-        import('../reaper/reap.js'),
+      const [{ reapRepository }, { renderTemplate }, { templateSource }] = await Promise.all([
+        import('../usecases/reap.js'),
         import('../render/render.js'),
         import('../render/template-source.js'),
       ]);
@@ -419,39 +409,14 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       const push = opts.push === true && !opts.dryRun;
       if (push && !(await git.hasRemote('origin')))
         throw new ConfigError('--push needs a remote named origin');
-      if (push) await git.fetchNotes('origin');
       const github = await githubFromEnv(io.env, concurrency);
       const work = new WorkTree(git.root);
-      const report = await reapExpired(
+      const report = await reapRepository(
+        git,
+        { now: ctx.now, dryRun: opts.dryRun === true, push, concurrency },
         {
-          now: ctx.now,
-          dryRun: opts.dryRun === true,
-          push,
-          remote: 'origin',
-          branch: (await git.currentBranch()) ?? 'main',
-          cleanupBranch: 'grantops/cleanup',
-          maxPushAttempts: 5,
-        },
-        {
-          git,
-          // Which live grants still justify access is decided from recorded evidence only: the reaper
-          // never needs GitHub to take access away.
-          revokeExpired: () =>
-            applyGrants(
-              { now: ctx.now, dryRun: opts.dryRun === true, concurrency, mode: 'reap' },
-              {
-                work,
-                registry: new SchemaRegistry(),
-                approvals: new ApprovalFinder(git, undefined, () => ctx.now, concurrency),
-                createTarget: (policy) =>
-                  createTarget(policy, {
-                    repoRoot: git.root,
-                    env: io.env,
-                    ...(github?.admin ? { octokit: github.admin } : {}),
-                  }),
-              },
-            ),
-          renderBody: (view) => renderTemplate('cleanup-commit.txt', view, templateSource(work)),
+          env: io.env,
+          ...(github.admin ? { admin: github.admin } : {}),
           ...(github.pulls ? { pulls: github.pulls } : {}),
         },
       );
