@@ -94,8 +94,9 @@ export interface VerifyOptions {
 export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: AuditFilter = {}): Violation[] {
   const out: Violation[] = [];
   for (const life of history.lifecycles) {
+    const inRange = (t: Date) => (!f.since || t >= f.since) && (!f.until || t <= f.until);
     for (const v of life.versions) {
-      if (!matches(v, f)) continue;
+      if (!matches(v, f) || !inRange(v.time)) continue;
       const who = { grant: v.id, user: v.user, target: v.target, role: v.role, commit: v.commit };
       const wouldApply = !v.expiresAt || v.expiresAt.getTime() > v.time.getTime();
       if (wouldApply && !v.approval) {
@@ -120,6 +121,7 @@ export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: Aud
     const last = life.versions[life.versions.length - 1];
     if (!last?.expiresAt || !matches(last, f)) continue;
     const end = life.ended?.time ?? opts.now;
+    if (!inRange(end)) continue;
     const over = end.getTime() - last.expiresAt.getTime();
     if (over > opts.toleranceMs) {
       out.push({

@@ -214,6 +214,13 @@ describe('grantops audit', () => {
       'overdue vpn/dan-ops: still present 11h after expiresAt (tolerance 1h)',
     ]);
     // Carol's grant was removed before it expired: not overdue. Dan's was merged under the 12h policy: not over.
+
+    // An auditor scopes the check to a period: only what landed (or ended) in it.
+    const day2 = await audit('--verify', '--since', '2026-11-02T00:00:00Z');
+    expect(day2.doc.violations?.map((v) => `${v.kind} ${v.grant}`)).toEqual([
+      'overdue vpn/alice',
+      'overdue vpn/dan-ops',
+    ]);
   });
 
   it('prints table, csv and markdown', async () => {
