@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { readdir, readlink } from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import type { FileTree, TreeEntry } from '../model/file-tree.js';
 
@@ -10,6 +10,14 @@ export class WorkTree implements FileTree {
 
   async list(dir: string): Promise<TreeEntry[]> {
     const out: TreeEntry[] = [];
+    // A grants/ or policies/ that is itself a link would be followed by readdir: report it instead.
+    try {
+      if ((await lstat(join(this.root, dir))).isSymbolicLink()) {
+        return [{ path: dir, kind: 'symlink', linkTarget: await readlink(join(this.root, dir)) }];
+      }
+    } catch {
+      return out;
+    }
     await this.walk(dir, out);
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }

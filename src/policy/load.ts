@@ -20,12 +20,12 @@ export interface LoadedPolicies {
 
 /** Reads and validates every `policies/*.yaml` of a tree. */
 export async function loadPolicies(tree: FileTree, registry: SchemaRegistry): Promise<LoadedPolicies> {
-  const entries = (await tree.list(POLICIES_DIR)).filter((e) => isYamlName(e.path));
+  const entries = (await tree.list(POLICIES_DIR)).filter((e) => isYamlName(e.path) || e.kind === 'symlink');
   const findings: Finding[] = [];
   const byTarget = new Map<string, ParsedPolicy>();
   const files: string[] = [];
   for (const entry of entries) {
-    if (posix.dirname(entry.path) !== POLICIES_DIR) {
+    if (posix.dirname(entry.path) !== POLICIES_DIR && entry.kind !== 'symlink') {
       findings.push(
         at(entry.path, `policy files live directly in ${POLICIES_DIR}/, not in subfolders`, 'layout'),
       );
@@ -69,8 +69,9 @@ export async function loadGrants(
   ctx: GrantCheckContext,
   include?: (path: string) => boolean,
 ): Promise<LoadedGrants> {
+  // Symlinks are always reported, whatever their name: a linked folder could hide grants elsewhere.
   const entries = (await tree.list(GRANTS_DIR)).filter(
-    (e) => isYamlName(e.path) && (!include || include(e.path)),
+    (e) => (isYamlName(e.path) || e.kind === 'symlink') && (!include || include(e.path)),
   );
   const findings: Finding[] = [];
   const grants: Grant[] = [];

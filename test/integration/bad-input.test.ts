@@ -149,6 +149,22 @@ const CASES: Case[] = [
     ],
   },
   {
+    name: 'a symlinked folder inside grants/',
+    files: { 'grants/elsewhere': { symlink: '/tmp' } },
+    exit: 1,
+    lines: [
+      'grants/elsewhere:1:1: error: is a symbolic link (to /tmp, outside the repository); grantops reads only regular files',
+    ],
+  },
+  {
+    name: 'grants/ itself a symlink out of the repo',
+    files: { grants: { symlink: '/etc' } },
+    exit: 1,
+    lines: [
+      'grants:1:1: error: is a symbolic link (to /etc, outside the repository); grantops reads only regular files',
+    ],
+  },
+  {
     name: 'a policy symlink',
     files: { 'policies/x.yaml': { symlink: 'repo.yaml' } },
     exit: 2,
