@@ -111,7 +111,6 @@ export function buildAuditHistory(
     for (const ch of c.changes) {
       if (!ch.path.startsWith(`${GRANTS_DIR}/`) || !/\.ya?ml$/.test(ch.path)) continue;
       const id = idOf(ch.path);
-      const base = { commit: c.sha, author, ...(pr !== undefined ? { pr } : {}) };
       if (ch.status === 'D') {
         const life = open.get(id);
         if (!life) continue;
@@ -120,27 +119,29 @@ export function buildAuditHistory(
         life.ended = { time: c.time, commit: c.sha, type, author };
         open.delete(id);
         everEnded.add(id);
-        events.push({
-          time: c.time,
-          type,
-          grant: id,
-          user: last.user,
-          target: last.target,
-          role: last.role,
-          ...base,
-          ...(last.expiresAt ? { expiresAt: last.expiresAt } : {}),
-        });
+        events.push(event(c.time, type, id, last, c.sha, author, pr, { expiresAt: last.expiresAt }));
         continue;
       }
       const fields = blobs.get(ch.blob ?? '') ?? EMPTY;
+      // Every object of a kind is built with the same keys in the same order: one hidden class for
+      // 100,000 versions instead of one per object (V8 spends ~200 bytes on each).
       const version: GrantVersion = {
-        ...base,
         id,
+        commit: c.sha,
         time: c.time,
+        author,
+        pr,
         file: ch.path,
         blob: ch.blob ?? '',
-        ...fields,
+        user: fields.user,
+        target: fields.target,
+        role: fields.role,
+        reason: fields.reason,
+        ticket: fields.ticket,
+        startsAt: fields.startsAt,
+        expiresAt: fields.expiresAt,
         policySnapshot: snapshot,
+        approval: undefined,
       };
       const evidence = note?.grants[id];
       if (evidence && evidence.blob === version.blob) version.approval = evidence;
@@ -166,35 +167,24 @@ export function buildAuditHistory(
       }
       life.versions.push(version);
       open.set(id, life);
-      events.push({
-        time: c.time,
-        type,
-        grant: id,
-        user: version.user,
-        target: version.target,
-        role: version.role,
-        ...base,
-        reason: version.reason,
-        ...(version.ticket ? { ticket: version.ticket } : {}),
-        ...(version.startsAt ? { startsAt: version.startsAt } : {}),
-        ...(version.expiresAt ? { expiresAt: version.expiresAt } : {}),
-        ...(changes && changes.length ? { changes } : {}),
-        ...(renamedFrom ? { renamedFrom } : {}),
-        ...(type === 'requested' && everEnded.has(id) ? { regranted: true } : {}),
-      });
+      events.push(
+        event(c.time, type, id, version, c.sha, author, pr, {
+          reason: version.reason,
+          ticket: version.ticket,
+          startsAt: version.startsAt,
+          expiresAt: version.expiresAt,
+          changes: changes && changes.length ? changes : undefined,
+          renamedFrom,
+          regranted: type === 'requested' && everEnded.has(id) ? true : undefined,
+        }),
+      );
       if (version.approval) {
         const at = parseTimestamp(version.approval.verifiedAt);
-        events.push({
-          time: at.ok ? at.date : c.time,
-          type: 'approved',
-          grant: id,
-          user: version.user,
-          target: version.target,
-          role: version.role,
-          ...base,
-          pr: version.approval.pr,
-          approvers: version.approval.approvers,
-        });
+        events.push(
+          event(at.ok ? at.date : c.time, 'approved', id, version, c.sha, author, version.approval.pr, {
+            approvers: version.approval.approvers,
+          }),
+        );
       }
     }
   }
@@ -207,7 +197,52 @@ function idOf(path: string): string {
   return r.ok ? r.id : path.slice(GRANTS_DIR.length + 1).replace(/\.ya?ml$/, '');
 }
 
-const EMPTY: GrantFields = { user: '', target: '', role: '', reason: '' };
+/** An event with every key present, in one order (see the note on versions). */
+function event(
+  time: Date,
+  type: AuditEventType,
+  grant: string,
+  who: { user: string; target: string; role: string },
+  commit: string,
+  author: string,
+  pr: number | undefined,
+  extra: Partial<
+    Pick<
+      AuditEvent,
+      'reason' | 'ticket' | 'startsAt' | 'expiresAt' | 'approvers' | 'changes' | 'renamedFrom' | 'regranted'
+    >
+  >,
+): AuditEvent {
+  return {
+    time,
+    type,
+    grant,
+    user: who.user,
+    target: who.target,
+    role: who.role,
+    commit,
+    author,
+    pr,
+    reason: extra.reason,
+    ticket: extra.ticket,
+    startsAt: extra.startsAt,
+    expiresAt: extra.expiresAt,
+    approvers: extra.approvers,
+    changes: extra.changes,
+    renamedFrom: extra.renamedFrom,
+    regranted: extra.regranted,
+  };
+}
+
+const EMPTY: GrantFields = {
+  user: '',
+  target: '',
+  role: '',
+  reason: '',
+  ticket: undefined,
+  startsAt: undefined,
+  expiresAt: undefined,
+};
 
 /** Lenient read of a grant file from history: what it said, even if it was never valid. */
 export function readGrantFields(bytes: Uint8Array): GrantFields {
@@ -221,16 +256,14 @@ export function readGrantFields(bytes: Uint8Array): GrantFields {
     const r = parseTimestamp(str(k));
     return r.ok ? r.date : undefined;
   };
-  const startsAt = date('startsAt');
-  const expiresAt = date('expiresAt');
   return {
     user: str('user'),
     target: str('target'),
     role: str('role'),
     reason: str('reason'),
-    ...(str('ticket') ? { ticket: str('ticket') } : {}),
-    ...(startsAt ? { startsAt } : {}),
-    ...(expiresAt ? { expiresAt } : {}),
+    ticket: str('ticket') || undefined,
+    startsAt: date('startsAt'),
+    expiresAt: date('expiresAt'),
   };
 }
 
