@@ -5,10 +5,10 @@ import { GitRepo } from '../adapters/git.js';
 import { createOctokit, GitHubPulls, MAX_GITHUB_WRITES } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { formatDuration } from '../model/duration.js';
-import { formatTimestamp } from '../model/time.js';
 import { alertsAfterReap } from '../reaper/alerts.js';
 import { renderTemplate } from '../render/render.js';
 import { templateSource } from '../render/template-source.js';
+import { revokedView } from '../reaper/reap.js';
 import { reapRepository } from '../usecases/reap.js';
 import type { ActionInputs } from './inputs.js';
 import { annotate } from './report.js';
@@ -66,15 +66,7 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
         'reap-summary.md',
         {
           dryRun: inputs.dryRun,
-          revoked: report.revoked.map((r) => ({
-            grant: r.grant.id,
-            user: r.grant.user,
-            target: r.grant.target,
-            role: r.grant.role,
-            expiresAt: formatTimestamp(r.grant.expiresAt),
-            revokedAt: formatTimestamp(now),
-            lag: formatDuration(r.lagMs),
-          })),
+          revoked: report.revoked.map((r) => revokedView(r, now)),
           failed: report.failed.map((f) => ({ grant: f.grant.id, reason: f.reason })),
           ...(report.commit ? { commit: report.commit.slice(0, 7) } : {}),
           pushed: report.pushed,

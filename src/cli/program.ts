@@ -11,7 +11,7 @@ import { planRowView } from '../render/plan-view.js';
 import type { ReapReport } from '../reaper/reap.js';
 import type { ApplyReport } from '../usecases/apply.js';
 import { reportStatus } from '../usecases/status.js';
-import { requestGrant } from '../usecases/request.js';
+import { requestGrant, type RequestOptions } from '../usecases/request.js';
 import { validateAccessRepo } from '../usecases/validate.js';
 import { paint, safeText, table, type CliIo } from './output.js';
 
@@ -263,50 +263,37 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .requiredOption('--reason <text>', 'why access is needed')
     .option('--ticket <id>', 'incident or change ticket')
     .addOption(new Option('--starts-at <rfc3339>', 'not active before this instant'))
-    .action(
-      async (
-        opts: {
-          user: string;
-          target: string;
-          role: string;
-          for: string;
-          reason: string;
-          ticket?: string;
-          startsAt?: string;
-        },
-        cmd: Command,
-      ) => {
-        const ctx = context(cmd);
-        const result = await requestGrant(
-          { ...opts, now: ctx.now },
-          {
-            work: new WorkTree(ctx.repo),
-            registry: new SchemaRegistry(),
-            async createFile(path, text) {
-              const abs = join(ctx.repo, path);
-              await mkdir(dirname(abs), { recursive: true });
-              try {
-                await writeFile(abs, text, { flag: 'wx' });
-                return true;
-              } catch (err) {
-                if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-                throw err;
-              }
-            },
+    .action(async (opts: Omit<RequestOptions, 'now'>, cmd: Command) => {
+      const ctx = context(cmd);
+      const result = await requestGrant(
+        { ...opts, now: ctx.now },
+        {
+          work: new WorkTree(ctx.repo),
+          registry: new SchemaRegistry(),
+          async createFile(path, text) {
+            const abs = join(ctx.repo, path);
+            await mkdir(dirname(abs), { recursive: true });
+            try {
+              await writeFile(abs, text, { flag: 'wx' });
+              return true;
+            } catch (err) {
+              if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+              throw err;
+            }
           },
+        },
+      );
+      if (ctx.json) {
+        io.stdout(
+          `${JSON.stringify({ path: result.path, id: result.grant.id, expiresAt: formatTimestamp(result.grant.expiresAt) })}\n`,
         );
-        if (ctx.json) {
-          io.stdout(
-            `${JSON.stringify({ path: result.path, id: result.grant.id, expiresAt: formatTimestamp(result.grant.expiresAt) })}\n`,
-          );
-        } else {
-          io.stdout(`${result.path}\n`);
-          io.stderr(
-            `wrote ${result.path}: ${result.grant.user} → ${result.grant.target}/${result.grant.role} until ${formatTimestamp(result.grant.expiresAt)}; commit it and open a pull request\n`,
-          );
-        }
-      },
-    );
+      } else {
+        io.stdout(`${result.path}\n`);
+        io.stderr(
+          `wrote ${result.path}: ${result.grant.user} → ${result.grant.target}/${result.grant.role} until ${formatTimestamp(result.grant.expiresAt)}; commit it and open a pull request\n`,
+        );
+      }
+    });
 
   program
     .command('apply')

@@ -59,6 +59,19 @@ export interface RevokedView {
   lag: string;
 }
 
+/** How a revoked grant is shown: the cleanup commit's body and the reap summary. */
+export function revokedView({ grant, lagMs }: Revoked, revokedAt: Date): RevokedView {
+  return {
+    id: grant.id,
+    user: grant.user,
+    target: grant.target,
+    role: grant.role,
+    expiresAt: formatTimestamp(grant.expiresAt),
+    revokedAt: formatTimestamp(revokedAt),
+    lag: formatDuration(lagMs),
+  };
+}
+
 export interface Revoked {
   grant: Grant;
   /** How long access outlived the grant: revocation time minus expiresAt. */
@@ -128,15 +141,7 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
   if (opts.dryRun || revoked.length === 0) return result;
 
   const commitFor = async (items: Revoked[]) => {
-    const views: RevokedView[] = items.map(({ grant, lagMs }) => ({
-      id: grant.id,
-      user: grant.user,
-      target: grant.target,
-      role: grant.role,
-      expiresAt: formatTimestamp(grant.expiresAt),
-      revokedAt: formatTimestamp(opts.now),
-      lag: formatDuration(lagMs),
-    }));
+    const views = items.map((r) => revokedView(r, opts.now));
     // Subject and trailers are the contract; only the body comes from the (overridable) template.
     const body = (await deps.renderBody({ grants: views })).trim();
     const trailers = items.map((r) => `Revoked-Grant: ${r.grant.id}`).join('\n');

@@ -114,7 +114,7 @@ revoke the access by hand if the target allows it.
 | Grant | User | Target | Role | Expired | Revoked | Exposure (lag) |
 | --- | --- | --- | --- | --- | --- | --- |
 {{#each revoked}}
-| {{grant}} | {{user}} | {{target}} | {{role}} | {{expiresAt}} | {{revokedAt}} | {{lag}} |
+| {{id}} | {{user}} | {{target}} | {{role}} | {{expiresAt}} | {{revokedAt}} | {{lag}} |
 {{/each}}
 
 {{else}}
