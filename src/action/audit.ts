@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import { formatAudit } from '../audit/format.js';
+import { auditEvents } from '../audit/lifecycle.js';
 import { activeAt, verifyHistory } from '../audit/query.js';
 import { GitRepo } from '../adapters/git.js';
 import { ConfigError } from '../model/errors.js';
@@ -28,19 +29,11 @@ export async function runAudit(inputs: ActionInputs, now: Date): Promise<void> {
       })
     : undefined;
   const out = {
-    events: history.events,
+    events: auditEvents(history),
     ...(at ? { activeAt: { at, rows: activeAt(history, at) } } : {}),
     ...(violations ? { violations } : {}),
   };
-  await core.summary
-    .addRaw(
-      formatAudit(out, 'markdown', () => ''),
-      true,
-    )
-    .write();
-  core.setOutput(
-    'audit',
-    formatAudit(out, 'json', () => ''),
-  );
+  await core.summary.addRaw(formatAudit(out, 'markdown'), true).write();
+  core.setOutput('audit', formatAudit(out, 'json'));
   if (violations && violations.length > 0) throw new Error(`${violations.length} compliance finding(s)`);
 }

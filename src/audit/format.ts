@@ -1,18 +1,20 @@
 import { formatTimestamp } from '../model/time.js';
 import { escapeMarkdown } from '../render/markdown.js';
-import type { AuditEvent } from './lifecycle.js';
+import { describeEvent, type AuditEvent, type HistoryEvent } from './lifecycle.js';
 import type { ActiveAccess, Violation } from './query.js';
 
 export type AuditFormat = 'table' | 'json' | 'csv' | 'markdown';
 
 export interface AuditOutput {
-  events: AuditEvent[];
+  events: readonly HistoryEvent[];
   activeAt?: { at: Date; rows: ActiveAccess[] };
   violations?: Violation[];
 }
 
 const ts = (d?: Date) => (d ? formatTimestamp(d) : '');
 
+// Literals with every key (JSON leaves out the undefined ones): one shape, no conditional spreads,
+// which made the garbage of a long audit survive into the old generation.
 function eventJson(e: AuditEvent) {
   return {
     time: ts(e.time),
@@ -23,15 +25,15 @@ function eventJson(e: AuditEvent) {
     role: e.role,
     commit: e.commit,
     author: e.author,
-    ...(e.pr !== undefined ? { pr: e.pr } : {}),
-    ...(e.reason !== undefined ? { reason: e.reason } : {}),
-    ...(e.ticket ? { ticket: e.ticket } : {}),
-    ...(e.startsAt ? { startsAt: ts(e.startsAt) } : {}),
-    ...(e.expiresAt ? { expiresAt: ts(e.expiresAt) } : {}),
-    ...(e.approvers ? { approvers: e.approvers } : {}),
-    ...(e.changes ? { changes: e.changes } : {}),
-    ...(e.renamedFrom ? { renamedFrom: e.renamedFrom } : {}),
-    ...(e.regranted ? { regranted: true } : {}),
+    pr: e.pr,
+    reason: e.reason,
+    ticket: e.ticket || undefined,
+    startsAt: e.startsAt ? ts(e.startsAt) : undefined,
+    expiresAt: e.expiresAt ? ts(e.expiresAt) : undefined,
+    approvers: e.approvers,
+    changes: e.changes,
+    renamedFrom: e.renamedFrom || undefined,
+    regranted: e.regranted ? true : undefined,
   };
 }
 
@@ -42,15 +44,15 @@ function activeJson(a: ActiveAccess) {
     target: a.target,
     role: a.role,
     since: ts(a.since),
-    ...(a.expiresAt ? { expiresAt: ts(a.expiresAt) } : {}),
+    expiresAt: a.expiresAt ? ts(a.expiresAt) : undefined,
     commit: a.commit,
-    ...(a.pr !== undefined ? { pr: a.pr } : {}),
-    ...(a.approvers ? { approvers: a.approvers } : {}),
+    pr: a.pr,
+    approvers: a.approvers,
     reason: a.reason,
   };
 }
 
-const EVENT_COLUMNS = [
+const EVENT_COLUMNS: readonly string[] = [
   'time',
   'type',
   'grant',
@@ -87,86 +89,145 @@ function eventRow(e: AuditEvent): string[] {
   ];
 }
 
-/** Renders the audit answer in one of the four formats. */
-export function formatAudit(
-  out: AuditOutput,
-  format: AuditFormat,
-  table: (headers: string[], rows: string[][]) => string,
-): string {
-  if (format === 'json') {
-    return `${JSON.stringify(
-      {
-        events: out.events.map(eventJson),
-        ...(out.activeAt ? { at: ts(out.activeAt.at), activeAt: out.activeAt.rows.map(activeJson) } : {}),
-        ...(out.violations ? { violations: out.violations } : {}),
-      },
-      null,
-      2,
-    )}\n`;
-  }
-  const sections: { title: string; headers: string[]; rows: string[][] }[] = [];
+interface Section {
+  title: string;
+  headers: readonly string[];
+  count: number;
+  /** The rows, made on demand: a history of 100,000 events is never one array of strings. */
+  rows(): Iterable<string[]>;
+}
+
+function sections(out: AuditOutput): Section[] {
+  const list: Section[] = [];
   if (out.activeAt) {
-    sections.push({
+    const active = out.activeAt.rows;
+    list.push({
       title: `Access at ${ts(out.activeAt.at)}`,
       headers: ['user', 'target', 'role', 'grant', 'since', 'expiresAt', 'pr', 'approvers', 'reason'],
-      rows: out.activeAt.rows.map((a) => [
-        a.user,
-        a.target,
-        a.role,
-        a.grant,
-        ts(a.since),
-        ts(a.expiresAt),
-        a.pr !== undefined ? `#${a.pr}` : '',
-        (a.approvers ?? []).join(' '),
-        a.reason,
-      ]),
+      count: active.length,
+      *rows() {
+        for (const a of active) {
+          yield [
+            a.user,
+            a.target,
+            a.role,
+            a.grant,
+            ts(a.since),
+            ts(a.expiresAt),
+            a.pr !== undefined ? `#${a.pr}` : '',
+            (a.approvers ?? []).join(' '),
+            a.reason,
+          ];
+        }
+      },
     });
   } else {
-    sections.push({ title: 'Events', headers: [...EVENT_COLUMNS], rows: out.events.map(eventRow) });
-  }
-  if (out.violations) {
-    sections.push({
-      title: 'Compliance findings',
-      headers: ['kind', 'grant', 'user', 'target', 'role', 'commit', 'finding'],
-      rows: out.violations.map((v) => [
-        v.kind,
-        v.grant,
-        v.user,
-        v.target,
-        v.role,
-        v.commit.slice(0, 7),
-        v.message,
-      ]),
+    const events = out.events;
+    list.push({
+      title: 'Events',
+      headers: EVENT_COLUMNS,
+      count: events.length,
+      *rows() {
+        for (const e of events) yield eventRow(describeEvent(e));
+      },
     });
   }
+  if (out.violations) {
+    const violations = out.violations;
+    list.push({
+      title: 'Compliance findings',
+      headers: ['kind', 'grant', 'user', 'target', 'role', 'commit', 'finding'],
+      count: violations.length,
+      *rows() {
+        for (const v of violations)
+          yield [v.kind, v.grant, v.user, v.target, v.role, v.commit.slice(0, 7), v.message];
+      },
+    });
+  }
+  return list;
+}
+
+/**
+ * Renders the audit answer in one of the four formats, piece by piece, so the CLI can write a long
+ * history without holding all of it as one string. `cell` sanitises and clips a table cell.
+ */
+export function* auditChunks(
+  out: AuditOutput,
+  format: AuditFormat,
+  cell: (text: string) => string = (t) => t,
+): Generator<string> {
+  if (format === 'json') {
+    // The same bytes as JSON.stringify(document, null, 2), one element at a time.
+    const items = function* (key: string, values: Iterable<unknown>, last: boolean): Generator<string> {
+      yield `  ${JSON.stringify(key)}: [`;
+      let first = true;
+      for (const v of values) {
+        yield `${first ? '' : ','}\n    ${JSON.stringify(v, null, 2).replace(/\n/g, '\n    ')}`;
+        first = false;
+      }
+      yield `${first ? ']' : '\n  ]'}${last ? '' : ','}\n`;
+    };
+    yield '{\n';
+    const events = out.events;
+    yield* items(
+      'events',
+      (function* () {
+        for (const e of events) yield eventJson(describeEvent(e));
+      })(),
+      !out.activeAt && !out.violations,
+    );
+    if (out.activeAt) {
+      yield `  "at": ${JSON.stringify(ts(out.activeAt.at))},\n`;
+      yield* items('activeAt', out.activeAt.rows.map(activeJson), !out.violations);
+    }
+    if (out.violations) yield* items('violations', out.violations, true);
+    yield '}\n';
+    return;
+  }
+  const parts = sections(out);
   if (format === 'csv') {
-    return sections
-      .map((s) => [s.headers, ...s.rows].map((r) => r.map(csvCell).join(',')).join('\r\n') + '\r\n')
-      .join('\r\n');
+    for (const [i, section] of parts.entries()) {
+      if (i > 0) yield '\r\n';
+      yield `${section.headers.map(csvCell).join(',')}\r\n`;
+      for (const row of section.rows()) yield `${row.map(csvCell).join(',')}\r\n`;
+    }
+    return;
   }
   if (format === 'markdown') {
-    return sections
-      .map(
-        (s) =>
-          `### ${s.title}\n\n| ${s.headers.join(' | ')} |\n| ${s.headers.map(() => '---').join(' | ')} |\n${s.rows
-            .map((r) => `| ${r.map((c) => escapeMarkdown(c)).join(' | ')} |`)
-            .join('\n')}\n`,
-      )
-      .join('\n');
+    for (const [i, section] of parts.entries()) {
+      if (i > 0) yield '\n';
+      yield `### ${section.title}\n\n| ${section.headers.join(' | ')} |\n| ${section.headers.map(() => '---').join(' | ')} |\n`;
+      for (const row of section.rows()) yield `| ${row.map((c) => escapeMarkdown(c)).join(' | ')} |\n`;
+    }
+    return;
   }
-  return sections
-    .map(
-      (s) =>
-        `${s.title}\n${
-          s.rows.length
-            ? table(
-                s.headers.map((h) => h.toUpperCase()),
-                s.rows,
-              )
-            : '(none)'
-        }\n`,
-    )
-    .join('\n');
+  for (const [i, section] of parts.entries()) {
+    if (i > 0) yield '\n';
+    yield `${section.title}\n`;
+    if (section.count === 0) {
+      yield '(none)\n';
+      continue;
+    }
+    // Two passes over the rows (widths, then lines) instead of holding every cell.
+    const headers = section.headers.map((h) => h.toUpperCase());
+    const widths = headers.map((h) => h.length);
+    for (const row of section.rows())
+      row.forEach((c, j) => (widths[j] = Math.max(widths[j] ?? 0, cell(c).length)));
+    const line = (cells: string[]) =>
+      `${cells
+        .map((c, j) => (j === cells.length - 1 ? c : c.padEnd(widths[j] ?? 0)))
+        .join('  ')
+        .trimEnd()}\n`;
+    yield line(headers);
+    for (const row of section.rows()) yield line(row.map(cell));
+  }
+}
+
+/** The whole audit answer as one string (for small outputs: the job summary, tests). */
+export function formatAudit(out: AuditOutput, format: AuditFormat, cell?: (text: string) => string): string {
+  let text = '';
+  for (const chunk of auditChunks(out, format, cell)) text += chunk;
+  return text;
 }
 
 /** RFC 4180 quoting; a leading =, +, - or @ is prefixed so spreadsheets never run it as a formula. */

@@ -1,5 +1,11 @@
 import { formatDuration } from '../model/duration.js';
-import type { AuditEvent, AuditHistory, GrantLifecycle, GrantVersion } from './lifecycle.js';
+import type {
+  HistoryEvent,
+  AuditHistory,
+  GrantLifecycle,
+  GrantVersion,
+  PolicySnapshot,
+} from './lifecycle.js';
 
 export interface AuditFilter {
   user?: string;
@@ -14,10 +20,10 @@ const matches = (x: { user: string; target: string; role: string }, f: AuditFilt
   (!f.target || x.target === f.target) &&
   (!f.role || x.role === f.role);
 
-export function filterEvents(events: readonly AuditEvent[], f: AuditFilter): AuditEvent[] {
-  return events.filter(
-    (e) => matches(e, f) && (!f.since || e.time >= f.since) && (!f.until || e.time <= f.until),
-  );
+export function filterEvents(events: readonly HistoryEvent[], f: AuditFilter): HistoryEvent[] {
+  const since = f.since?.getTime() ?? -Infinity;
+  const until = f.until?.getTime() ?? Infinity;
+  return events.filter((e) => matches(e.version, f) && e.time >= since && e.time <= until);
 }
 
 export interface ActiveAccess {
@@ -39,21 +45,21 @@ export function activeAt(history: AuditHistory, t: Date, f: AuditFilter = {}): A
   const out: ActiveAccess[] = [];
   const when = t.getTime();
   for (const life of history.lifecycles) {
-    if (life.ended && life.ended.time.getTime() <= when) continue;
+    if (life.ended && life.ended.landed.time <= when) continue;
     const version = versionAt(life, when);
     if (!version || !matches(version, f)) continue;
-    if (version.startsAt && version.startsAt.getTime() > when) continue;
-    if (version.expiresAt && version.expiresAt.getTime() <= when) continue;
+    if (version.startsAt !== undefined && version.startsAt > when) continue;
+    if (version.expiresAt !== undefined && version.expiresAt <= when) continue;
     out.push({
       grant: version.id,
       user: version.user,
       target: version.target,
       role: version.role,
-      since: new Date(Math.max(version.time.getTime(), version.startsAt?.getTime() ?? 0)),
-      ...(version.expiresAt ? { expiresAt: version.expiresAt } : {}),
-      commit: version.commit,
-      ...(version.pr !== undefined ? { pr: version.pr } : {}),
-      ...(version.approval ? { approvers: version.approval.approvers } : {}),
+      since: new Date(Math.max(version.landed.time, version.startsAt ?? 0)),
+      expiresAt: version.expiresAt !== undefined ? new Date(version.expiresAt) : undefined,
+      commit: version.landed.commit,
+      pr: version.landed.pr,
+      approvers: version.approval?.approvers,
       reason: version.reason,
     });
   }
@@ -62,7 +68,7 @@ export function activeAt(history: AuditHistory, t: Date, f: AuditFilter = {}): A
 
 function versionAt(life: GrantLifecycle, when: number): GrantVersion | undefined {
   let found: GrantVersion | undefined;
-  for (const v of life.versions) if (v.time.getTime() <= when) found = v;
+  for (const v of life.versions) if (v.landed.time <= when) found = v;
   return found;
 }
 
@@ -83,7 +89,7 @@ export interface VerifyOptions {
   /** How long access may outlive expiresAt before it is a finding (the reaper's schedule). */
   toleranceMs: number;
   /** maxDuration (ms) of `role` on `target` under policy snapshot `n`, or undefined if unknown. */
-  maxDurationAt(snapshot: number, target: string, role: string): number | undefined;
+  maxDurationAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
 }
 
 /**
@@ -94,35 +100,41 @@ export interface VerifyOptions {
 export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: AuditFilter = {}): Violation[] {
   const out: Violation[] = [];
   for (const life of history.lifecycles) {
-    const inRange = (t: Date) => (!f.since || t >= f.since) && (!f.until || t <= f.until);
+    const inRange = (t: number) =>
+      (!f.since || t >= f.since.getTime()) && (!f.until || t <= f.until.getTime());
     for (const v of life.versions) {
-      if (!matches(v, f) || !inRange(v.time)) continue;
-      const who = { grant: v.id, user: v.user, target: v.target, role: v.role, commit: v.commit };
-      const wouldApply = !v.expiresAt || v.expiresAt.getTime() > v.time.getTime();
+      if (!matches(v, f) || !inRange(v.landed.time)) continue;
+      const wouldApply = v.expiresAt === undefined || v.expiresAt > v.landed.time;
       if (wouldApply && !v.approval) {
-        out.push({
-          kind: 'unapproved',
-          ...who,
-          message: `no approval evidence recorded for commit ${v.commit.slice(0, 7)}${v.pr ? ` (PR #${v.pr})` : ' (no PR)'}`,
-        });
+        out.push(
+          violation(
+            'unapproved',
+            v,
+            v.landed.commit,
+            `no approval evidence recorded for commit ${v.landed.commit.slice(0, 7)}${v.landed.pr ? ` (PR #${v.landed.pr})` : ' (no PR)'}`,
+          ),
+        );
       }
-      const max = opts.maxDurationAt(v.policySnapshot, v.target, v.role);
-      if (v.expiresAt && max !== undefined) {
-        const length = v.expiresAt.getTime() - Math.max(v.time.getTime(), v.startsAt?.getTime() ?? 0);
+      const max = opts.maxDurationAt(v.policies, v.target, v.role);
+      if (v.expiresAt !== undefined && max !== undefined) {
+        const length = v.expiresAt - Math.max(v.landed.time, v.startsAt ?? 0);
         if (length > max) {
-          out.push({
-            kind: 'max-duration',
-            ...who,
-            message: `lasted ${formatDuration(length)}, over the ${formatDuration(max)} maximum of the policy in force when it was merged`,
-          });
+          out.push(
+            violation(
+              'max-duration',
+              v,
+              v.landed.commit,
+              `lasted ${formatDuration(length)}, over the ${formatDuration(max)} maximum of the policy in force when it was merged`,
+            ),
+          );
         }
       }
     }
     const last = life.versions[life.versions.length - 1];
-    if (!last?.expiresAt || !matches(last, f)) continue;
-    const end = life.ended?.time ?? opts.now;
+    if (last?.expiresAt === undefined || !matches(last, f)) continue;
+    const end = life.ended?.landed.time ?? opts.now.getTime();
     if (!inRange(end)) continue;
-    const over = end.getTime() - last.expiresAt.getTime();
+    const over = end - last.expiresAt;
     if (over > opts.toleranceMs) {
       out.push({
         kind: 'overdue',
@@ -130,7 +142,7 @@ export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: Aud
         user: last.user,
         target: last.target,
         role: last.role,
-        commit: life.ended?.commit ?? last.commit,
+        commit: life.ended?.landed.commit ?? last.landed.commit,
         message: life.ended
           ? `${life.ended.type} ${formatDuration(over)} after expiresAt (tolerance ${formatDuration(opts.toleranceMs)})`
           : `still present ${formatDuration(over)} after expiresAt (tolerance ${formatDuration(opts.toleranceMs)})`,
@@ -142,4 +154,9 @@ export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: Aud
     .map((v, i) => ({ v, i }))
     .sort((a, b) => (a.v.grant < b.v.grant ? -1 : a.v.grant > b.v.grant ? 1 : a.i - b.i))
     .map((x) => x.v);
+}
+
+/** A finding with every key in one order (one shape for all of them). */
+function violation(kind: ViolationKind, v: GrantVersion, commit: string, message: string): Violation {
+  return { kind, grant: v.id, user: v.user, target: v.target, role: v.role, commit, message };
 }

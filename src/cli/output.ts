@@ -24,12 +24,15 @@ export function safeText(text: string): string {
   return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/** A table cell: sanitised, and clipped to `max` characters. */
+export function clipCell(text: string, max: number): string {
+  const t = safeText(text);
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}
+
 /** An aligned plain-text table; cells are sanitised and clipped. */
 export function table(headers: string[], rows: string[][], maxCell = 48): string {
-  const clip = (s: string) => {
-    const t = safeText(s);
-    return t.length > maxCell ? `${t.slice(0, maxCell - 1)}…` : t;
-  };
+  const clip = (s: string) => clipCell(s, maxCell);
   const cells = [headers, ...rows].map((r) => r.map(clip));
   const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return cells

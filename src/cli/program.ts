@@ -13,7 +13,7 @@ import type { ApplyReport } from '../usecases/apply.js';
 import { reportStatus } from '../usecases/status.js';
 import { requestGrant, type RequestOptions } from '../usecases/request.js';
 import { validateAccessRepo } from '../usecases/validate.js';
-import { paint, safeText, table, type CliIo } from './output.js';
+import { clipCell, paint, safeText, table, type CliIo } from './output.js';
 
 interface GlobalOptions {
   repo?: string;
@@ -473,12 +473,17 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         const at = time('at', opts.at);
         const since = time('since', opts.since);
         const until = time('until', opts.until);
-        const [{ loadAuditHistory }, { filterEvents, activeAt, verifyHistory }, { formatAudit }] =
-          await Promise.all([
-            import('../usecases/audit.js'),
-            import('../audit/query.js'),
-            import('../audit/format.js'),
-          ]);
+        const [
+          { loadAuditHistory },
+          { filterEvents, activeAt, verifyHistory },
+          { auditChunks },
+          { auditEvents },
+        ] = await Promise.all([
+          import('../usecases/audit.js'),
+          import('../audit/query.js'),
+          import('../audit/format.js'),
+          import('../audit/lifecycle.js'),
+        ]);
         const git = await GitRepo.open(ctx.repo);
         await git.resolveCommit(opts.ref);
         const history = await loadAuditHistory(git.root, new SchemaRegistry(), opts.ref);
@@ -501,17 +506,27 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             )
           : undefined;
         const format = ctx.json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'markdown');
-        io.stdout(
-          formatAudit(
-            {
-              events: filterEvents(history.events, filter),
-              ...(at ? { activeAt: { at, rows: activeAt(history, at, filter) } } : {}),
-              ...(violations ? { violations } : {}),
-            },
-            format,
-            (headers, rows) => table(headers, rows, 60),
-          ),
-        );
+        // Written piece by piece: a long history never becomes one string.
+        let pending: string[] = [];
+        let size = 0;
+        for (const chunk of auditChunks(
+          {
+            events: filterEvents(auditEvents(history), filter),
+            ...(at ? { activeAt: { at, rows: activeAt(history, at, filter) } } : {}),
+            ...(violations ? { violations } : {}),
+          },
+          format,
+          (text) => clipCell(text, 60),
+        )) {
+          pending.push(chunk);
+          size += chunk.length;
+          if (size >= 1 << 16) {
+            io.stdout(pending.join(''));
+            pending = [];
+            size = 0;
+          }
+        }
+        if (pending.length) io.stdout(pending.join(''));
         if (violations) {
           io.stderr(
             violations.length

@@ -1,14 +1,18 @@
+import { availableParallelism } from 'node:os';
 import {
   ObjectReader,
+  type HistoryReadOptions,
   readAllNotes,
   readFirstParentHistory,
-  type CommitRecord,
+  readTreeBlobs,
 } from '../audit/git-history.js';
 import {
-  buildAuditHistory,
+  HistoryFolder,
   readGrantFields,
   type AuditHistory,
-  type GrantFields,
+  type GrantVersion,
+  type Landing,
+  type PolicySnapshot,
 } from '../audit/lifecycle.js';
 import { GRANTS_DIR, POLICIES_DIR } from '../model/grant.js';
 import { loadYamlSource } from '../model/yaml-source.js';
@@ -16,57 +20,61 @@ import { parsePolicy } from '../policy/parse-policy.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
 
 export interface LoadedAudit extends AuditHistory {
-  /** maxDuration of a role under a policy snapshot, for verify. */
-  maxDurationAt(snapshot: number, target: string, role: string): number | undefined;
+  /** maxDuration (ms) of a role under the policies in force at some point, for verify. */
+  maxDurationAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
 }
+
+type Sink =
+  | { kind: 'grant'; version: GrantVersion }
+  | { kind: 'policy'; blob: string }
+  | { kind: 'author'; landed: Landing };
 
 /**
  * Reads the audit log from git alone, offline: one streaming `git log` over main's first-parent
- * history, one `git cat-file --batch` for the grant and policy versions and merge authors, notes.
+ * history folded as it streams, one `git cat-file --batch` fed at the same time for the grant and
+ * policy versions and merge authors, plus the notes and the policies at the tip.
  */
 export async function loadAuditHistory(
   root: string,
   registry: SchemaRegistry,
   ref = 'HEAD',
+  options: HistoryReadOptions = {},
 ): Promise<LoadedAudit> {
-  const commits: CommitRecord[] = [];
-  const grants = new Map<string, GrantFields>();
+  const [notes, tipPolicies] = await Promise.all([
+    readAllNotes(root),
+    readTreeBlobs(root, ref, POLICIES_DIR),
+  ]);
   const policyTexts = new Map<string, string>();
-  const mergeAuthors = new Map<string, string>();
-  const kinds = new Map<string, 'grant' | 'policy' | 'commit'>();
+  const askPolicy = (blob: string) => {
+    if (policyTexts.has(blob)) return;
+    policyTexts.set(blob, '');
+    reader.ask(blob, { kind: 'policy', blob });
+  };
+  const folder: HistoryFolder = new HistoryFolder(tipPolicies, notes, {
+    grantBlob: (blob, version) => reader.ask(blob, { kind: 'grant', version }),
+    policyBlob: askPolicy,
+    mergeAuthor: (commit, landed) => reader.ask(commit, { kind: 'author', landed }),
+  });
   // Objects are read while git log is still streaming, and parsed as they arrive: only the few
   // fields the audit needs are kept, never the texts of 100,000 versions.
-  const reader = new ObjectReader(root, (id, body) => {
-    const kind = kinds.get(id);
-    if (kind === 'grant') grants.set(id, readGrantFields(body));
-    else if (kind === 'policy') policyTexts.set(id, body.toString('utf8'));
-    else if (kind === 'commit') {
+  const reader = new ObjectReader<Sink>(root, (sink, body) => {
+    if (sink.kind === 'grant') folder.fill(sink.version, readGrantFields(body));
+    else if (sink.kind === 'policy') policyTexts.set(sink.blob, body.toString('utf8'));
+    else {
       const author = /^author (.+) <([^>]*)> \d+ [+-]\d{4}$/m.exec(body.toString('utf8'));
-      if (author) mergeAuthors.set(id, `${author[1]} <${author[2]}>`);
+      if (author) sink.landed.author = `${author[1]} <${author[2]}>`;
     }
   });
-  const ask = (id: string, kind: 'grant' | 'policy' | 'commit') => {
-    if (kinds.has(id)) return;
-    kinds.set(id, kind);
-    reader.ask(id);
-  };
+  for (const blob of tipPolicies.values()) askPolicy(blob);
   try {
-    for await (const c of readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], ref)) {
-      if (c.changes.length === 0) continue;
-      // Keep only what the audit reads from a message: the subject (PR number) and the trailers.
-      const lines = c.message.split('\n');
-      c.message = [lines[0] ?? '', ...lines.filter((l) => l.startsWith('Revoked-Grant:'))].join('\n');
-      commits.push(c);
-      for (const ch of c.changes)
-        if (ch.blob) ask(ch.blob, ch.path.startsWith(`${POLICIES_DIR}/`) ? 'policy' : 'grant');
-      if (c.parents.length > 1) ask(c.parents[1]!, 'commit');
-    }
+    await readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], ref, (c) => folder.add(c), {
+      jobs: Math.min(availableParallelism(), 4),
+      ...options,
+    });
   } finally {
     await reader.finish();
   }
-  commits.reverse();
-  const notes = await readAllNotes(root);
-  const history = buildAuditHistory(commits, grants, notes, mergeAuthors);
+  const history = folder.finish();
 
   const policyCache = new Map<string, Map<string, number>>();
   const roleLimits = (blob: string): Map<string, number> => {
@@ -89,8 +97,8 @@ export async function loadAuditHistory(
   };
   return {
     ...history,
-    maxDurationAt(snapshot, target, role) {
-      for (const blob of history.policySnapshots[snapshot]?.values() ?? []) {
+    maxDurationAt(policies, target, role) {
+      for (const blob of policies.values()) {
         const ms = roleLimits(blob).get(`${target}\u0000${role}`);
         if (ms !== undefined) return ms;
       }
