@@ -66,7 +66,7 @@ export async function readFirstParentHistory(
   ref: string,
   onCommit: (commit: HistoryCommit) => void,
   options: HistoryReadOptions = {},
-): Promise<void> {
+): Promise<{ commits: number; processes: number }> {
   const jobs = Math.max(1, Math.min(options.jobs ?? 1, 8));
   const tip = (await capture(root, ['rev-parse', '--verify', '-q', `${ref}^{commit}`])).trim();
   if (!tip) throw new Error(`git log failed: ${ref} is not a commit`);
@@ -92,6 +92,7 @@ export async function readFirstParentHistory(
   } finally {
     for (const segment of segments) segment.stop();
   }
+  return { commits: segments.reduce((n, s) => n + s.seen, 0), processes: segments.length };
 }
 
 /** One `git log` over a stretch of main's line: from `start` down to `stopAt` (excluded) or the root. */

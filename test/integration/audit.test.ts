@@ -1,5 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFirstParentHistory } from '../../src/audit/git-history.js';
+import { auditEvents, describeEvent } from '../../src/audit/lifecycle.js';
+import { SchemaRegistry } from '../../src/policy/schema-registry.js';
+import { loadAuditHistory } from '../../src/usecases/audit.js';
 import { aGrant } from '../support/builders.js';
 import { cli } from '../support/cli.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';
@@ -251,5 +255,59 @@ describe('grantops audit', () => {
       '2026-11-02T12:00:00Z',
     );
     expect(md.stdout).toContain('| time | type | grant |');
+  });
+
+  it('reads the same history whether one git log reads main’s line or three read a stretch each', async () => {
+    // A longer line than the fixture above: the first process must not reach the end before the
+    // line has been listed (git rev-list is ten times faster than git log with diffs).
+    const big = tempRepo({});
+    try {
+      execFileSync('git', ['init', '-q', '-b', 'main', big.dir]);
+      let stream = '';
+      const present = new Set<number>();
+      let revocations = 0;
+      for (let i = 0; i < 3000; i++) {
+        if (i % 7 === 6 && present.delete(i % 40)) revocations++;
+        else if (i % 7 !== 6) present.add(i % 40);
+        const body = `user: u${i % 40}\ntarget: vpn\nrole: ops\nreason: r${i}\nexpiresAt: 2026-12-01T00:00:00Z\n`;
+        const message =
+          i % 7 === 6
+            ? 'grantops: revoke 1 expired grant(s)\n\nRevoked-Grant: vpn/u' + (i % 40)
+            : `change ${i}`;
+        stream += `commit refs/heads/main\ncommitter T <t@x> ${1_780_000_000 + i * 60} +0000\ndata ${Buffer.byteLength(message)}\n${message}\n`;
+        stream +=
+          i % 7 === 6
+            ? `D grants/vpn/u${i % 40}.yaml\n`
+            : `M 100644 inline grants/vpn/u${i % 40}.yaml\ndata ${Buffer.byteLength(body)}\n${body}\n`;
+      }
+      execFileSync('git', ['fast-import', '--quiet'], { cwd: big.dir, input: stream });
+      const read = async (jobs: number) => {
+        const shas: string[] = [];
+        const stats = await readFirstParentHistory(
+          big.dir,
+          ['grants', 'policies'],
+          'main',
+          (c) => shas.push(c.sha),
+          { jobs, minCommitsPerJob: 1 },
+        );
+        return { shas, stats };
+      };
+      const one = await read(1);
+      const three = await read(3);
+      expect(one.stats).toEqual({ commits: 3000, processes: 1 });
+      expect(three.stats).toEqual({ commits: 3000, processes: 3 });
+      expect(three.shas).toEqual(one.shas);
+
+      const events = async (jobs: number) =>
+        auditEvents(
+          await loadAuditHistory(big.dir, new SchemaRegistry(), 'main', { jobs, minCommitsPerJob: 1 }),
+        ).map(describeEvent);
+      const sequential = await events(1);
+      expect(sequential.filter((e) => e.type === 'revoked')).toHaveLength(revocations);
+      expect(revocations).toBeGreaterThan(400);
+      expect(await events(3)).toEqual(sequential);
+    } finally {
+      big.cleanup();
+    }
   });
 });
