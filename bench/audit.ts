@@ -1,13 +1,15 @@
 // Audit benchmark: a generated history of 100,000 commits touching 20,000 grants, against bare
 // `git log --name-status` over the same history, in the same run.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { build } from 'esbuild';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const COMMITS = Number(process.env.BENCH_AUDIT_COMMITS ?? 100_000);
 const GRANTS = Number(process.env.BENCH_AUDIT_GRANTS ?? 20_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 
 function generate(dir: string): void {
   mkdirSync(dir, { recursive: true });
@@ -67,34 +69,114 @@ export async function benchAudit(): Promise<void> {
     }
     spawnSync('git', ['checkout', '-q', 'main'], { cwd: dir });
   }
-  const baseline: number[] = [];
-  const ours: { ms: number; maxRssMb: number; events: number; lifecycles: number }[] = [];
-  for (let i = 0; i < 3; i++) {
+  // The case is bundled as the CLI is (esbuild, one ESM file) and run with plain node: what users run.
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const caseFile = join(dir, '..', 'audit-case.mjs');
+  await build({
+    entryPoints: [join(here, 'audit-case.ts')],
+    outfile: caseFile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    logLevel: 'warning',
+    banner: {
+      js: "import { createRequire as __c } from 'node:module'; const require = __c(import.meta.url);",
+    },
+  });
+  const rssFile = join(dir, '..', 'cli-rss.txt');
+  const hook = join(dir, '..', 'rss-hook.mjs');
+  writeFileSync(
+    hook,
+    "import { writeFileSync } from 'node:fs';\nprocess.on('exit', () => writeFileSync(process.env.BENCH_RSS_FILE, String(process.resourceUsage().maxRSS / 1024)));\n",
+  );
+  const timed = (args: string[], env: NodeJS.ProcessEnv = process.env) => {
     const t = performance.now();
-    const r = spawnSync(
-      'git',
-      ['log', '--first-parent', '--name-status', 'HEAD', '--', 'grants', 'policies'],
-      { cwd: dir, maxBuffer: 1 << 30 },
-    );
-    if (r.status !== 0) throw new Error('git log failed');
-    baseline.push(performance.now() - t);
-    const here = fileURLToPath(new URL('.', import.meta.url));
-    const c = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'audit-case.ts'), dir], {
+    const r = spawnSync(args[0]!, args.slice(1), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'], env });
+    if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} failed: ${r.stderr.toString()}`);
+    return performance.now() - t;
+  };
+  const caseRun = (jobs?: number) => {
+    const c = spawnSync(process.execPath, [caseFile, dir, ...(jobs ? [String(jobs)] : [])], {
       encoding: 'utf8',
       maxBuffer: 1 << 20,
     });
     if (c.status !== 0) throw new Error(`audit failed: ${c.stderr}`);
-    ours.push(JSON.parse(c.stdout.trim().split('\n').pop() ?? '{}') as (typeof ours)[number]);
+    return JSON.parse(c.stdout.trim().split('\n').pop() ?? '{}') as CaseResult;
+  };
+  const bare: number[] = [];
+  const pathspec: number[] = [];
+  const single: CaseResult[] = [];
+  const auto: CaseResult[] = [];
+  const cli: { ms: number; maxRssMb: number }[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    bare.push(timed(['git', 'log', '--first-parent', '--name-status', 'HEAD']));
+    pathspec.push(
+      timed(['git', 'log', '--first-parent', '--name-status', 'HEAD', '--', 'grants', 'policies']),
+    );
+    single.push(caseRun(1));
+    auto.push(caseRun());
+    const ms = timed(
+      [
+        process.execPath,
+        '--import',
+        hook,
+        join(here, '..', 'dist', 'cli.js'),
+        'audit',
+        '--format',
+        'json',
+        '--verify',
+        '--at',
+        '2026-06-01T00:00:00Z',
+        '--now',
+        '2027-01-01T00:00:00Z',
+      ],
+      { ...process.env, BENCH_RSS_FILE: rssFile },
+    );
+    cli.push({ ms, maxRssMb: Number(readFileSync(rssFile, 'utf8')) });
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  const o = med(ours.map((x) => x.ms));
-  const b = med(baseline);
-  console.log(`\naudit: ${COMMITS} commits touching ${GRANTS} grants (first-parent history), median of 3`);
+  const b = med(bare);
+  const row = (name: string, ms: number, rss: number) =>
+    `| ${name} | ${(ms / 1000).toFixed(2)} s | ${rss.toFixed(0)} MB | ${(ms / b).toFixed(2)}x |`;
   console.log(
-    '| grantops audit (+ --at, --verify) | peak RSS | events | lifecycles | `git log --name-status` | ratio |',
+    `\naudit: ${COMMITS} commits touching ${GRANTS} grants (first-parent history), ${availableParallelism()} cores, median of ${RUNS}`,
   );
-  console.log('| ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log(`events ${auto[0]?.events}, lifecycles ${auto[0]?.lifecycles}, findings ${auto[0]?.findings}`);
+  console.log('| run | wall | peak RSS | vs bare `git log --name-status` |');
+  console.log('| --- | ---: | ---: | ---: |');
+  console.log(row('`git log --first-parent --name-status` (bare)', b, 0).replace('| 0 MB |', '| – |'));
   console.log(
-    `| ${(o / 1000).toFixed(2)} s | ${med(ours.map((x) => x.maxRssMb)).toFixed(0)} MB | ${ours[0]?.events} | ${ours[0]?.lifecycles} | ${(b / 1000).toFixed(2)} s | ${(o / b).toFixed(2)}x |`,
+    row('`git log … --name-status -- grants policies`', med(pathspec), 0).replace('| 0 MB |', '| – |'),
   );
+  console.log(
+    row(
+      'load + events + `--at` + `--verify`, one git log',
+      med(single.map((x) => x.ms)),
+      med(single.map((x) => x.maxRssMb)),
+    ),
+  );
+  console.log(
+    row(
+      `same, default (git log per core, ${Math.min(availableParallelism(), 4)})`,
+      med(auto.map((x) => x.ms)),
+      med(auto.map((x) => x.maxRssMb)),
+    ),
+  );
+  console.log(
+    row(
+      '`node dist/cli.js audit --format json --verify --at T` (71 MB out)',
+      med(cli.map((x) => x.ms)),
+      med(cli.map((x) => x.maxRssMb)),
+    ),
+  );
+}
+
+interface CaseResult {
+  ms: number;
+  loadMs: number;
+  maxRssMb: number;
+  events: number;
+  lifecycles: number;
+  findings: number;
 }
