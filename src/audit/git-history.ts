@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
-import { closeSync, createReadStream, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -308,18 +308,22 @@ function objectId(buf: Buffer, s: number, e: number): string | undefined {
 
 /**
  * A `git cat-file --batch` process fed while the history is still streaming: ask for objects as they
- * are discovered (each with what it is for); `finish` hands each back through `onObject`, in the
- * order asked. cat-file writes every blob with syscalls of its own; into a pipe that is a wake-up of
- * the reader per object (160,000 on the benchmark, a second of CPU), so it writes into a temporary
- * file that is read back in large chunks once it is done.
+ * are discovered (each with what it is for); each comes back through `onObject`, in the order asked,
+ * at the latest by `finish`. cat-file writes every blob with syscalls of its own; into a pipe that
+ * is a wake-up of the reader per object (160,000 on the benchmark, a second of CPU), so it writes
+ * into a temporary file, which is read as it grows, in large pieces, between batches of requests.
  */
 export class ObjectReader<T> {
   private readonly child: ChildProcess;
   private readonly stdin: Writable;
   private readonly sinks: T[] = [];
+  private index = 0;
   private batch = '';
   private readonly dir: string;
-  private readonly file: string;
+  private readonly fd: number;
+  private offset = 0;
+  private pending: Buffer = Buffer.alloc(0);
+  private readonly buffer = Buffer.allocUnsafe(1 << 20);
   private readonly exited: Promise<number>;
 
   constructor(
@@ -327,8 +331,8 @@ export class ObjectReader<T> {
     private readonly onObject: (sink: T, body: Buffer) => void,
   ) {
     this.dir = mkdtempSync(join(tmpdir(), 'grantops-objects-'));
-    this.file = join(this.dir, 'objects');
-    const out = openSync(this.file, 'w', 0o600);
+    const file = join(this.dir, 'objects');
+    const out = openSync(file, 'w', 0o600);
     try {
       this.child = spawn('git', ['cat-file', '--batch', '--buffer'], {
         cwd: root,
@@ -337,6 +341,7 @@ export class ObjectReader<T> {
     } finally {
       closeSync(out);
     }
+    this.fd = openSync(file, 'r');
     this.stdin = this.child.stdin!;
     this.stdin.on('error', () => undefined);
     const child = this.child;
@@ -349,8 +354,9 @@ export class ObjectReader<T> {
     if (this.batch.length > 16_384) this.flush();
   }
 
-  /** Sends the requests asked so far. */
+  /** Sends the requests asked so far, and takes what has been answered since the last time. */
   flush(): void {
+    this.poll();
     if (!this.batch) return;
     this.stdin.write(this.batch);
     this.batch = '';
@@ -363,29 +369,39 @@ export class ObjectReader<T> {
       this.stdin.end();
       const code = await this.exited;
       if (code !== 0) throw new Error(`git cat-file failed (exit ${code})`);
-      let index = 0;
-      let pending: Buffer = Buffer.alloc(0);
-      for await (const chunk of createReadStream(this.file, { highWaterMark: 1 << 20 })) {
-        const buf = pending.length ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
-        let pos = 0;
-        for (;;) {
-          const nl = buf.indexOf(0x0a, pos);
-          if (nl < 0) break;
-          if (buf[nl - 1] === 0x67 /* 'g' */ && buf.toString('latin1', nl - 8, nl) === ' missing') {
-            pos = nl + 1;
-            index++;
-            continue;
-          }
-          const size = Number(buf.toString('latin1', buf.lastIndexOf(0x20, nl) + 1, nl));
-          if (buf.length < nl + 1 + size + 1) break;
-          this.onObject(this.sinks[index++]!, buf.subarray(nl + 1, nl + 1 + size));
-          pos = nl + 1 + size + 1;
-        }
-        pending = buf.subarray(pos);
-      }
+      this.poll();
     } finally {
       this.child.kill();
+      closeSync(this.fd);
       rmSync(this.dir, { recursive: true, force: true });
+    }
+  }
+
+  private poll(): void {
+    for (;;) {
+      const n = readSync(this.fd, this.buffer, 0, this.buffer.length, this.offset);
+      if (n <= 0) return;
+      this.offset += n;
+      const chunk = this.buffer.subarray(0, n);
+      const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
+      let pos = 0;
+      for (;;) {
+        const nl = buf.indexOf(0x0a, pos);
+        if (nl < 0) break;
+        if (buf[nl - 1] === 0x67 /* 'g' */ && buf.toString('latin1', nl - 8, nl) === ' missing') {
+          pos = nl + 1;
+          this.sinks[this.index++] = undefined as T;
+          continue;
+        }
+        const size = Number(buf.toString('latin1', buf.lastIndexOf(0x20, nl) + 1, nl));
+        if (buf.length < nl + 1 + size + 1) break;
+        const sink = this.sinks[this.index];
+        this.sinks[this.index++] = undefined as T;
+        this.onObject(sink as T, buf.subarray(nl + 1, nl + 1 + size));
+        pos = nl + 1 + size + 1;
+      }
+      // The read buffer is reused: keep a copy of the unfinished object.
+      this.pending = Buffer.from(buf.subarray(pos));
     }
   }
 }

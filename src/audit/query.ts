@@ -150,10 +150,8 @@ export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: Aud
     }
   }
   // Stable by grant, so one grant's findings read together, in history order.
-  return out
-    .map((v, i) => ({ v, i }))
-    .sort((a, b) => (a.v.grant < b.v.grant ? -1 : a.v.grant > b.v.grant ? 1 : a.i - b.i))
-    .map((x) => x.v);
+  // Array.prototype.sort is stable: equal grants keep history order.
+  return out.sort((a, b) => (a.grant < b.grant ? -1 : a.grant > b.grant ? 1 : 0));
 }
 
 /** A finding with every key in one order (one shape for all of them). */
