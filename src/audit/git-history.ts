@@ -318,7 +318,8 @@ export class ObjectReader<T> {
   private readonly stdin: Writable;
   private readonly sinks: T[] = [];
   private index = 0;
-  private batch = '';
+  private readonly batch = Buffer.allocUnsafe(1 << 16);
+  private batchLength = 0;
   private readonly dir: string;
   private readonly fd: number;
   private offset = 0;
@@ -350,16 +351,17 @@ export class ObjectReader<T> {
 
   ask(id: string, sink: T): void {
     this.sinks.push(sink);
-    this.batch += `${id}\n`;
-    if (this.batch.length > 16_384) this.flush();
+    if (this.batchLength + id.length + 1 > this.batch.length) this.flush();
+    this.batchLength += this.batch.write(id, this.batchLength, 'latin1');
+    this.batch[this.batchLength++] = 0x0a;
   }
 
   /** Sends the requests asked so far, and takes what has been answered since the last time. */
   flush(): void {
     this.poll();
-    if (!this.batch) return;
-    this.stdin.write(this.batch);
-    this.batch = '';
+    if (this.batchLength === 0) return;
+    this.stdin.write(Buffer.from(this.batch.subarray(0, this.batchLength)));
+    this.batchLength = 0;
   }
 
   /** Waits for every object asked, and hands each to `onObject`. */

@@ -359,7 +359,9 @@ export function readGrantFields(bytes: Uint8Array): GrantFields {
   >;
   const str = (k: string) => (typeof v[k] === 'string' ? v[k] : '');
   const time = (k: string) => {
-    const r = parseTimestamp(str(k));
+    const text = str(k);
+    if (!text) return undefined;
+    const r = parseTimestamp(text);
     return r.ok ? r.date.getTime() : undefined;
   };
   return {
