@@ -1,6 +1,8 @@
 import * as core from '@actions/core';
-import { resolve } from 'node:path';
-import { formatAudit } from '../audit/format.js';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { auditChunks, formatAudit, type AuditOutput } from '../audit/format.js';
 import { auditEvents } from '../audit/lifecycle.js';
 import { activeAt, verifyHistory } from '../audit/query.js';
 import { GitRepo } from '../adapters/git.js';
@@ -33,7 +35,46 @@ export async function runAudit(inputs: ActionInputs, now: Date): Promise<void> {
     ...(at ? { activeAt: { at, rows: activeAt(history, at) } } : {}),
     ...(violations ? { violations } : {}),
   };
-  await core.summary.addRaw(formatAudit(out, 'markdown'), true).write();
-  core.setOutput('audit', formatAudit(out, 'json'));
+  // The whole log as JSON in a file (written piece by piece); the step output and the job summary
+  // only as much as GitHub accepts (1 MB for an output, 1 MiB for a summary).
+  const file = join(
+    process.env.RUNNER_TEMP || mkdtempSync(join(tmpdir(), 'grantops-')),
+    'grantops-audit.json',
+  );
+  const fd = openSync(file, 'w', 0o600);
+  let bytes = 0;
+  try {
+    for (const chunk of auditChunks(out, 'json')) bytes += writeSync(fd, chunk);
+  } finally {
+    closeSync(fd);
+  }
+  core.setOutput('audit-file', file);
+  if (bytes <= OUTPUT_LIMIT) core.setOutput('audit', readFileSync(file, 'utf8'));
+  else {
+    core.setOutput('audit', '');
+    core.warning(
+      `the audit log is ${(bytes / 1e6).toFixed(1)} MB, more than a step output holds: it is in the file named by the audit-file output (${file}); upload it as an artifact`,
+    );
+  }
+  await core.summary.addRaw(boundedMarkdown(out, file), true).write();
   if (violations && violations.length > 0) throw new Error(`${violations.length} compliance finding(s)`);
+}
+
+const OUTPUT_LIMIT = 1_000_000;
+const SUMMARY_LIMIT = 1_000_000;
+
+/** The audit as Markdown for the job summary: whole if it fits, else its newest events and findings. */
+function boundedMarkdown(out: AuditOutput, file: string): string {
+  const whole = formatAudit(out, 'markdown');
+  if (Buffer.byteLength(whole) <= SUMMARY_LIMIT) return whole;
+  for (const keep of [2000, 200, 0]) {
+    const events = out.events.slice(out.events.length - keep);
+    const violations = out.violations?.slice(0, Math.max(keep, 100));
+    const text =
+      `> The audit log has ${out.events.length} events${out.violations ? ` and ${out.violations.length} findings` : ''}, more than a job summary holds: ` +
+      `${keep ? `the newest ${keep} events` : 'no events'}${violations && violations.length < (out.violations?.length ?? 0) ? ` and the first ${violations.length} findings` : ''} are shown; all of it is in \`${file}\` (the \`audit-file\` output).\n\n` +
+      formatAudit({ ...out, events, ...(violations ? { violations } : {}) }, 'markdown');
+    if (Buffer.byteLength(text) <= SUMMARY_LIMIT) return text;
+  }
+  return `> The audit log is too large for a job summary: it is in \`${file}\` (the \`audit-file\` output).\n`;
 }

@@ -180,5 +180,10 @@ describe('the Action on schedule (reap)', () => {
     expect(r.summary).toMatch(/\| stuck \| vpn \| ops \| stuck \|/);
     const out = readFileSync(join(scratch, 'out'), 'utf8');
     expect(out).toContain('"type": "revoked"');
+    // The whole log is also a file, named by the audit-file output.
+    const file = /audit-file<<(\S+)\n(.+)\n/.exec(out)?.[2];
+    expect(file).toBeDefined();
+    const doc = JSON.parse(readFileSync(file!, 'utf8')) as { events: { type: string }[] };
+    expect(doc.events.some((e) => e.type === 'revoked')).toBe(true);
   });
 });
