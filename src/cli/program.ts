@@ -445,6 +445,10 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     )
     .option('--tolerance <duration>', 'with --verify: how long access may outlive expiresAt', '1h')
     .option('--ref <ref>', 'history to read (default HEAD)', 'HEAD')
+    .option(
+      '--jobs <n>',
+      "git log processes sharing main's line (default: one per core, up to 4; 1: one git log)",
+    )
     .action(
       async (
         opts: {
@@ -458,6 +462,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           verify?: boolean;
           tolerance: string;
           ref: string;
+          jobs?: string;
         },
         cmd: Command,
       ) => {
@@ -486,7 +491,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         ]);
         const git = await GitRepo.open(ctx.repo);
         await git.resolveCommit(opts.ref);
-        const history = await loadAuditHistory(git.root, new SchemaRegistry(), opts.ref);
+        const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
+        if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 8))
+          throw new ConfigError(`--jobs: "${opts.jobs}" is not a whole number from 1 to 8`);
+        const history = await loadAuditHistory(
+          git.root,
+          new SchemaRegistry(),
+          opts.ref,
+          jobs === undefined ? {} : { jobs },
+        );
         const filter = {
           ...(opts.user ? { user: opts.user } : {}),
           ...(opts.target ? { target: opts.target } : {}),

@@ -227,6 +227,15 @@ describe('grantops audit', () => {
     ]);
   });
 
+  it('--jobs picks how many git log processes read the line, and is checked', async () => {
+    const one = await audit('--jobs', '1');
+    const four = await audit('--jobs', '4');
+    expect(four.doc).toEqual(one.doc);
+    const bad = await cli(repo.dir, 'audit', '--jobs', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--jobs');
+  });
+
   it('prints table, csv and markdown', async () => {
     const table = await cli(repo.dir, 'audit', '--user', 'carol', '--now', '2026-11-02T12:00:00Z');
     expect(table.stdout).toMatch(/^Events\nTIME\s+TYPE\s+GRANT/);
