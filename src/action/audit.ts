@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { auditChunks, formatAudit, type AuditOutput } from '../audit/format.js';
+import { auditChunks, boundedMarkdown } from '../audit/format.js';
 import { auditEvents } from '../audit/lifecycle.js';
 import { activeAt, verifyHistory } from '../audit/query.js';
 import { GitRepo } from '../adapters/git.js';
@@ -56,25 +56,9 @@ export async function runAudit(inputs: ActionInputs, now: Date): Promise<void> {
       `the audit log is ${(bytes / 1e6).toFixed(1)} MB, more than a step output holds: it is in the file named by the audit-file output (${file}); upload it as an artifact`,
     );
   }
-  await core.summary.addRaw(boundedMarkdown(out, file), true).write();
+  await core.summary.addRaw(boundedMarkdown(out, SUMMARY_LIMIT, file), true).write();
   if (violations && violations.length > 0) throw new Error(`${violations.length} compliance finding(s)`);
 }
 
 const OUTPUT_LIMIT = 1_000_000;
 const SUMMARY_LIMIT = 1_000_000;
-
-/** The audit as Markdown for the job summary: whole if it fits, else its newest events and findings. */
-function boundedMarkdown(out: AuditOutput, file: string): string {
-  const whole = formatAudit(out, 'markdown');
-  if (Buffer.byteLength(whole) <= SUMMARY_LIMIT) return whole;
-  for (const keep of [2000, 200, 0]) {
-    const events = out.events.slice(out.events.length - keep);
-    const violations = out.violations?.slice(0, Math.max(keep, 100));
-    const text =
-      `> The audit log has ${out.events.length} events${out.violations ? ` and ${out.violations.length} findings` : ''}, more than a job summary holds: ` +
-      `${keep ? `the newest ${keep} events` : 'no events'}${violations && violations.length < (out.violations?.length ?? 0) ? ` and the first ${violations.length} findings` : ''} are shown; all of it is in \`${file}\` (the \`audit-file\` output).\n\n` +
-      formatAudit({ ...out, events, ...(violations ? { violations } : {}) }, 'markdown');
-    if (Buffer.byteLength(text) <= SUMMARY_LIMIT) return text;
-  }
-  return `> The audit log is too large for a job summary: it is in \`${file}\` (the \`audit-file\` output).\n`;
-}

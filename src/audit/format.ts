@@ -235,3 +235,19 @@ function csvCell(value: string): string {
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
+
+/** The audit as Markdown for the job summary: whole if it fits, else its newest events and findings. */
+export function boundedMarkdown(out: AuditOutput, limit: number, file: string): string {
+  const whole = formatAudit(out, 'markdown');
+  if (Buffer.byteLength(whole) <= limit) return whole;
+  for (const keep of [2000, 200, 0]) {
+    const events = out.events.slice(out.events.length - keep);
+    const violations = out.violations?.slice(0, Math.max(keep, 100));
+    const text =
+      `> The audit log has ${out.events.length} events${out.violations ? ` and ${out.violations.length} findings` : ''}, more than a job summary holds: ` +
+      `${keep ? `the newest ${keep} events` : 'no events'}${violations && violations.length < (out.violations?.length ?? 0) ? ` and the first ${violations.length} findings` : ''} are shown; all of it is in \`${file}\` (the \`audit-file\` output).\n\n` +
+      formatAudit({ ...out, events, ...(violations ? { violations } : {}) }, 'markdown');
+    if (Buffer.byteLength(text) <= limit) return text;
+  }
+  return `> The audit log is too large for a job summary: it is in \`${file}\` (the \`audit-file\` output).\n`;
+}

@@ -43,11 +43,8 @@ export interface Landing {
 /** `path -> blob` of the policy files in force after a commit. */
 export type PolicySnapshot = ReadonlyMap<string, string>;
 
-export interface GrantVersion {
-  /** The grant id this version had (a rename changes it). */
-  id: string;
-  file: string;
-  landed: Landing;
+/** What a grant file said, read leniently from history (even if it was never valid). */
+export interface GrantFields {
   user: string;
   target: string;
   role: string;
@@ -57,6 +54,13 @@ export interface GrantVersion {
   startsAt: number | undefined;
   /** ms */
   expiresAt: number | undefined;
+}
+
+export interface GrantVersion extends GrantFields {
+  /** The grant id this version had (a rename changes it). */
+  id: string;
+  file: string;
+  landed: Landing;
   /** The policies in force when this version landed. */
   policies: PolicySnapshot;
   approval: ApprovalEvidence | undefined;
@@ -82,17 +86,6 @@ export interface GrantLifecycle {
 
 export interface AuditHistory {
   lifecycles: readonly GrantLifecycle[];
-}
-
-/** What a grant file said, read leniently from history (even if it was never valid). */
-export interface GrantFields {
-  user: string;
-  target: string;
-  role: string;
-  reason: string;
-  ticket: string | undefined;
-  startsAt: number | undefined;
-  expiresAt: number | undefined;
 }
 
 /** Where the fold asks for objects it has not seen: a grant's blob, a policy's blob, a merge's author. */
