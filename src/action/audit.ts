@@ -16,6 +16,18 @@ import type { ActionInputs } from './inputs.js';
 export async function runAudit(inputs: ActionInputs, now: Date): Promise<void> {
   const git = await GitRepo.open(resolve(inputs.repoPath));
   await git.fetchNotes('origin').catch(() => undefined);
+  // A shallow checkout (actions/checkout's default) would show every live grant as requested by its
+  // oldest commit: the audit needs the whole of main's line.
+  if (await git.isShallow()) {
+    try {
+      await git.unshallow('origin');
+      core.info('fetched the full history: the checkout was shallow');
+    } catch (err) {
+      core.warning(
+        `the checkout is shallow and its history could not be fetched (${String(err)}): the audit only covers the commits present; use actions/checkout with fetch-depth: 0`,
+      );
+    }
+  }
   const history = await loadAuditHistory(git.root, new SchemaRegistry());
   let at: Date | undefined;
   if (inputs.auditAt) {

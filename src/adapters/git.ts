@@ -266,6 +266,16 @@ export class GitRepo {
     return (await this.git.getRemotes()).some((r) => r.name === name);
   }
 
+  /** Whether this clone lacks older history (a `fetch-depth: 1` checkout). */
+  async isShallow(): Promise<boolean> {
+    return (await this.git.raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
+  }
+
+  /** Fetches the history a shallow clone lacks. */
+  async unshallow(remote: string): Promise<void> {
+    await this.git.raw(['fetch', '--no-tags', '--unshallow', remote]);
+  }
+
   /** Brings the remote's notes in, replacing ours: call before adding notes, then push. */
   async fetchNotes(remote: string): Promise<void> {
     try {

@@ -491,6 +491,11 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         ]);
         const git = await GitRepo.open(ctx.repo);
         await git.resolveCommit(opts.ref);
+        if (await git.isShallow()) {
+          io.stderr(
+            `${paint(io, 'yellow', 'warning:')} this clone is shallow: what happened before its oldest commit is not in the audit, and grants present there look requested by it (git fetch --unshallow)\n`,
+          );
+        }
         const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
         if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 8))
           throw new ConfigError(`--jobs: "${opts.jobs}" is not a whole number from 1 to 8`);

@@ -91,9 +91,10 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function reap(now: string, command = 'reap', extra: Record<string, string> = {}) {
+async function reap(now: string, command = 'reap', extra: Record<string, string> = {}, depth?: number) {
   const work = join(scratch, `checkout-${Date.now()}`);
-  seed.git('clone', '-q', origin, work);
+  if (depth) seed.git('clone', '-q', `--depth=${depth}`, `file://${origin}`, work);
+  else seed.git('clone', '-q', origin, work);
   const summary = join(scratch, `summary-${Date.now()}.md`);
   writeFileSync(summary, '');
   writeFileSync(join(scratch, 'out'), '');
@@ -185,5 +186,12 @@ describe('the Action on schedule (reap)', () => {
     expect(file).toBeDefined();
     const doc = JSON.parse(readFileSync(file!, 'utf8')) as { events: { type: string }[] };
     expect(doc.events.some((e) => e.type === 'revoked')).toBe(true);
+
+    // From a shallow checkout (actions/checkout's default) the Action fetches the rest first.
+    const shallow = await reap('2026-11-28T12:30:00Z', 'audit', { INPUT_AT: '2026-11-28T11:15:00Z' }, 1);
+    expect(shallow.code).toBe(0);
+    expect(shallow.stdout).toContain('fetched the full history');
+    const again = /audit-file<<(\S+)\n(.+)\n/.exec(readFileSync(join(scratch, 'out'), 'utf8'))?.[2];
+    expect(JSON.parse(readFileSync(again!, 'utf8'))).toEqual(doc);
   });
 });

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFirstParentHistory } from '../../src/audit/git-history.js';
 import { auditEvents, describeEvent } from '../../src/audit/lifecycle.js';
@@ -225,6 +227,20 @@ describe('grantops audit', () => {
       'overdue vpn/alice',
       'overdue vpn/dan-ops',
     ]);
+  });
+
+  it('warns that a shallow clone cannot tell the whole story', async () => {
+    const shallow = join(repo.dir, '..', `shallow-${Date.now()}`);
+    execFileSync('git', ['clone', '-q', '--depth=2', `file://${repo.dir}`, shallow]);
+    try {
+      const r = await cli(shallow, 'audit', '--format', 'json');
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('this clone is shallow');
+      const full = await audit();
+      expect(full.stderr).not.toContain('shallow');
+    } finally {
+      rmSync(shallow, { recursive: true, force: true });
+    }
   });
 
   it('--jobs picks how many git log processes read the line, and is checked', async () => {
