@@ -68,7 +68,9 @@ export async function readFirstParentHistory(
   options: HistoryReadOptions = {},
 ): Promise<{ commits: number; processes: number }> {
   const jobs = Math.max(1, Math.min(options.jobs ?? 1, 8));
-  const tip = (await capture(root, ['rev-parse', '--verify', '-q', `${ref}^{commit}`])).trim();
+  const tip = (
+    await capture(root, ['rev-parse', '--verify', '-q', '--end-of-options', `${ref}^{commit}`])
+  ).trim();
   if (!tip) throw new Error(`git log failed: ${ref} is not a commit`);
   const parser = new RecordParser(dirs, onCommit);
   const segments = [new LogSegment(root, tip, parser, true)];
@@ -423,7 +425,16 @@ export async function readObjects(root: string, ids: readonly string[]): Promise
 /** `path -> blob` of the files under `dir` at `ref` (one `git ls-tree`). */
 export async function readTreeBlobs(root: string, ref: string, dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const text = await capture(root, ['ls-tree', '-r', '-z', '--full-tree', ref, '--', `${dir}/`]);
+  const text = await capture(root, [
+    'ls-tree',
+    '-r',
+    '-z',
+    '--full-tree',
+    '--end-of-options',
+    ref,
+    '--',
+    `${dir}/`,
+  ]);
   for (const entry of text.split('\0')) {
     const tab = entry.indexOf('\t');
     const [, type, blob] = entry.slice(0, tab).split(' ');
