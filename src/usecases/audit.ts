@@ -30,9 +30,10 @@ type Sink =
   | { kind: 'author'; landed: Landing };
 
 /**
- * Reads the audit log from git alone, offline: one streaming `git log` over main's first-parent
- * history folded as it streams, one `git cat-file --batch` fed at the same time for the grant and
- * policy versions and merge authors, plus the notes and the policies at the tip.
+ * Reads the audit log from git alone, offline: main's first-parent history streamed by `git log`
+ * (one process, or one per core over consecutive stretches: `options.jobs`) and folded as it
+ * streams, one `git cat-file --batch` fed at the same time for the grant and policy versions and
+ * merge authors, plus the notes and the policies at the tip.
  */
 export async function loadAuditHistory(
   root: string,
