@@ -1,5 +1,6 @@
 import { formatTimestamp } from '../model/time.js';
 import { escapeMarkdown } from '../render/markdown.js';
+import { alignedLines } from '../render/table.js';
 import { describeEvent, type AuditEvent, type HistoryEvent } from './lifecycle.js';
 import type { ActiveAccess, Violation } from './query.js';
 
@@ -208,18 +209,8 @@ export function* auditChunks(
       yield '(none)\n';
       continue;
     }
-    // Two passes over the rows (widths, then lines) instead of holding every cell.
     const headers = section.headers.map((h) => h.toUpperCase());
-    const widths = headers.map((h) => h.length);
-    for (const row of section.rows())
-      row.forEach((c, j) => (widths[j] = Math.max(widths[j] ?? 0, cell(c).length)));
-    const line = (cells: string[]) =>
-      `${cells
-        .map((c, j) => (j === cells.length - 1 ? c : c.padEnd(widths[j] ?? 0)))
-        .join('  ')
-        .trimEnd()}\n`;
-    yield line(headers);
-    for (const row of section.rows()) yield line(row.map(cell));
+    for (const line of alignedLines(headers, () => section.rows(), cell)) yield `${line}\n`;
   }
 }
 

@@ -1,3 +1,5 @@
+import { alignedLines } from '../render/table.js';
+
 /** Where the CLI writes; injected so tests can run commands in-process. */
 export interface CliIo {
   stdout(text: string): void;
@@ -32,15 +34,11 @@ export function clipCell(text: string, max: number): string {
 
 /** An aligned plain-text table; cells are sanitised and clipped. */
 export function table(headers: string[], rows: string[][], maxCell = 48): string {
-  const clip = (s: string) => clipCell(s, maxCell);
-  const cells = [headers, ...rows].map((r) => r.map(clip));
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells
-    .map((r) =>
-      r
-        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return [
+    ...alignedLines(
+      headers,
+      () => rows,
+      (s) => clipCell(s, maxCell),
+    ),
+  ].join('\n');
 }
