@@ -46,6 +46,12 @@ export interface HistoryReadOptions {
   jobs?: number;
   /** Below this many commits per process, one process reads everything. */
   minCommitsPerJob?: number;
+  /**
+   * List main's line before the first `git log` starts, so that exactly `jobs` processes read it
+   * (when the line has that many commits). By default the first process streams at once and the
+   * split covers only what it has not reached by the time the line is listed, which depends on load.
+   */
+  exactJobs?: boolean;
 }
 
 /**
@@ -73,12 +79,15 @@ export async function readFirstParentHistory(
   ).trim();
   if (!tip) throw new Error(`git log failed: ${ref} is not a commit`);
   const parser = new RecordParser(dirs, onCommit);
+  const listLine = async () =>
+    (await capture(root, ['rev-list', '--first-parent', tip])).split('\n').filter(Boolean);
+  const listed = jobs > 1 && options.exactJobs ? await listLine() : undefined;
   const segments = [new LogSegment(root, tip, parser, true)];
   if (jobs > 1) {
     // The first process is already streaming; list main's line (no diffs: a tenth of the cost),
     // then cut what the first has not reached yet into equal stretches.
-    const line = (await capture(root, ['rev-list', '--first-parent', tip])).split('\n').filter(Boolean);
-    const done = segments[0]!.seen;
+    const line = listed ?? (await listLine());
+    const done = listed ? 0 : segments[0]!.seen;
     const per = Math.ceil((line.length - done) / jobs);
     if (per >= (options.minCommitsPerJob ?? 5_000)) {
       for (let j = 1; j < jobs; j++) {
@@ -149,7 +158,12 @@ class LogSegment {
   /** Parses what was held back, then the rest as it streams, until the stretch ends. */
   async read(): Promise<void> {
     this.live = true;
-    for (const chunk of this.held.splice(0)) this.consume(chunk);
+    // A stretch whose git log got ahead of the fold may hold its end already: once the next
+    // stretch's first commit is reached, nothing after it may be parsed (it would be read twice).
+    for (const chunk of this.held.splice(0)) {
+      if (this.stopped) break;
+      this.consume(chunk);
+    }
     while (!this.stopped && !this.closed) await new Promise<void>((resolve) => (this.wake = resolve));
     if (this.stopped) return;
     if (this.pending.length) this.parse(this.pending, 0, this.pending.length);

@@ -12,10 +12,19 @@ export interface TempRepo {
   write(files: Files): void;
   git(...args: string[]): string;
   commit(message: string): string;
+  /** The environment this repo's git calls run with (identity and the next pinned date). */
+  gitEnv(): Record<string, string>;
   cleanup(): void;
 }
 
-const GIT_ENV = {
+/**
+ * Where the pinned clock of every test repository starts: the morning of the day the tests' `--now`
+ * values live on. Commits never carry the machine's clock, so a test reads the same history on any day
+ * (the suite also runs under libfaketime, moved a year ahead and a week back, to prove it).
+ */
+export const PINNED_EPOCH = Date.parse('2026-11-28T09:00:00Z');
+
+const IDENTITY = {
   GIT_AUTHOR_NAME: 'Test Author',
   GIT_AUTHOR_EMAIL: 'author@example.test',
   GIT_COMMITTER_NAME: 'Test Committer',
@@ -23,8 +32,21 @@ const GIT_ENV = {
   GIT_CONFIG_NOSYSTEM: '1',
 };
 
-export function tempRepo(files: Files = {}, opts: { git?: boolean } = {}): TempRepo {
+/**
+ * A clock for git: each call returns a date one second after the last, as git wants it in
+ * GIT_AUTHOR_DATE / GIT_COMMITTER_DATE. Increasing, so history order and time order agree.
+ */
+export function pinnedGitClock(start = PINNED_EPOCH): () => Record<string, string> {
+  let seconds = Math.floor(start / 1000);
+  return () => {
+    const date = `@${seconds++} +0000`;
+    return { GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date };
+  };
+}
+
+export function tempRepo(files: Files = {}, opts: { git?: boolean; epoch?: number } = {}): TempRepo {
   const dir = mkdtempSync(join(tmpdir(), 'grantops-test-'));
+  const tick = pinnedGitClock(opts.epoch);
   const repo: TempRepo = {
     dir,
     write(more) {
@@ -35,10 +57,14 @@ export function tempRepo(files: Files = {}, opts: { git?: boolean } = {}): TempR
         else writeFileSync(abs, content);
       }
     },
+    gitEnv() {
+      return { ...IDENTITY, ...tick() };
+    },
     git(...args) {
+      // Every call gets the next pinned date: commits, merges, notes and tags alike.
       return execFileSync('git', args, {
         cwd: dir,
-        env: { ...process.env, ...GIT_ENV },
+        env: { ...process.env, ...repo.gitEnv() },
         encoding: 'utf8',
       }).trim();
     },
