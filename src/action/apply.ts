@@ -1,9 +1,8 @@
 import * as core from '@actions/core';
 import * as github from '@actions/github';
 import { resolve } from 'node:path';
-import { ApprovalFinder } from '../adapters/approvals.js';
 import { GitRepo } from '../adapters/git.js';
-import { createOctokit, GitHubIssues, MAX_GITHUB_WRITES } from '../adapters/github.js';
+import { createOctokit, MAX_GITHUB_WRITES, OctokitAccessRepo } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { GRANTS_DIR } from '../model/grant.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
@@ -11,6 +10,9 @@ import { applyJson, applyRows } from '../render/apply-view.js';
 import { renderTemplate } from '../render/render.js';
 import { createTarget } from '../targets/registry.js';
 import { applyGrants } from '../usecases/apply.js';
+import { ApprovalFinder } from '../usecases/find-approvals.js';
+import { syncIssues } from '../usecases/github-threads.js';
+import { fixedClock } from '../ports/clock.js';
 import type { ActionInputs } from './inputs.js';
 import { annotate, templateSource } from './report.js';
 
@@ -35,12 +37,8 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
         writeConcurrency: Math.min(inputs.concurrency, MAX_GITHUB_WRITES),
       })
     : octokit;
-  const finder = new ApprovalFinder(
-    git,
-    { octokit, owner: inputs.owner, repo: inputs.repo },
-    () => now,
-    inputs.concurrency,
-  );
+  const repo = new OctokitAccessRepo(octokit, inputs.owner, inputs.repo);
+  const finder = new ApprovalFinder(git, repo, fixedClock(now), inputs.concurrency);
   const payload = github.context.payload as { before?: string; after?: string };
   const before =
     payload.before && !ZERO_SHA.test(payload.before) && (await git.hasCommit(payload.before))
@@ -97,7 +95,6 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
     .write();
 
   if (!inputs.dryRun) {
-    const issues = new GitHubIssues(octokit, inputs.owner, inputs.repo);
     const wanted = await Promise.all(
       report.refused.map(async (r) => {
         return {
@@ -121,7 +118,7 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
       }),
     );
     try {
-      const c = await issues.sync('refused', wanted);
+      const c = await syncIssues(repo, 'refused', wanted);
       core.info(`refusal issues: ${c.created} opened, ${c.updated} updated, ${c.closed} closed`);
     } catch (err) {
       core.warning(`could not update refusal issues: ${err instanceof Error ? err.message : String(err)}`);

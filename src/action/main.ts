@@ -1,7 +1,9 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
-import { ApprovalFinder } from '../adapters/approvals.js';
-import { createOctokit, GitHubRepoClient } from '../adapters/github.js';
+import { createOctokit, OctokitAccessRepo } from '../adapters/github.js';
+import { fixedClock, systemClock } from '../ports/clock.js';
+import { ApprovalFinder } from '../usecases/find-approvals.js';
+import { upsertStickyComment } from '../usecases/github-threads.js';
 import { GitRepo } from '../adapters/git.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { ConfigError, errorMessage, formatFinding } from '../model/errors.js';
@@ -37,7 +39,7 @@ export async function runAction(inputs: ActionInputs): Promise<void> {
 }
 
 function resolveNow(text: string | undefined): Date {
-  if (!text) return new Date();
+  if (!text) return systemClock.now();
   const p = parseTimestamp(text);
   if (!p.ok) throw new ConfigError(`input "now": ${p.reason}`);
   return p.date;
@@ -73,7 +75,11 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
       baseUrl: inputs.apiUrl,
       debug: (m) => core.debug(m),
     });
-    const finder = new ApprovalFinder(git, { octokit, owner: inputs.owner, repo: inputs.repo }, () => now);
+    const finder = new ApprovalFinder(
+      git,
+      new OctokitAccessRepo(octokit, inputs.owner, inputs.repo),
+      fixedClock(now),
+    );
     try {
       progress = await finder.progressOnPullRequest(
         {
@@ -92,7 +98,7 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
   await core.summary.addRaw(markdown, true).write();
 
   if (inputs.pullRequest && inputs.token) {
-    const client = new GitHubRepoClient(
+    const client = new OctokitAccessRepo(
       createOctokit({
         token: inputs.token,
         baseUrl: inputs.apiUrl,
@@ -103,7 +109,7 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
       inputs.repo,
     );
     try {
-      const r = await client.upsertStickyComment(inputs.pullRequest.number, VALIDATE_MARKER, markdown);
+      const r = await upsertStickyComment(client, inputs.pullRequest.number, VALIDATE_MARKER, markdown);
       core.info(`${r.created ? 'created' : 'updated'} plan comment ${r.id} on #${inputs.pullRequest.number}`);
     } catch (err) {
       // A fork's read-only token cannot comment; the annotations and summary still carry the verdict.

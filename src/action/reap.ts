@@ -1,15 +1,17 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
-import { AlertSender } from '../adapters/alerts.js';
 import { GitRepo } from '../adapters/git.js';
-import { createOctokit, GitHubPulls, MAX_GITHUB_WRITES } from '../adapters/github.js';
+import { createOctokit, MAX_GITHUB_WRITES, OctokitAccessRepo } from '../adapters/github.js';
+import { slackWebhook } from '../adapters/webhook.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { formatDuration } from '../model/duration.js';
 import { alertsAfterReap } from '../reaper/alerts.js';
 import { renderTemplate } from '../render/render.js';
 import { templateSource } from '../render/template-source.js';
 import { revokedView } from '../reaper/reap.js';
+import { upsertPullRequest } from '../usecases/github-threads.js';
 import { reapRepository } from '../usecases/reap.js';
+import { AlertSender } from '../usecases/send-alerts.js';
 import type { ActionInputs } from './inputs.js';
 import { annotate } from './report.js';
 
@@ -17,7 +19,11 @@ import { annotate } from './report.js';
 export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
   const git = await GitRepo.open(resolve(inputs.repoPath));
   const log = { log: (m: string) => core.warning(m), debug: (m: string) => core.debug(m) };
-  const octokit = createOctokit({ token: inputs.token, baseUrl: inputs.apiUrl, ...log });
+  const repo = new OctokitAccessRepo(
+    createOctokit({ token: inputs.token, baseUrl: inputs.apiUrl, ...log }),
+    inputs.owner,
+    inputs.repo,
+  );
   const admin = createOctokit({
     token: inputs.adminToken ?? inputs.token,
     baseUrl: inputs.apiUrl,
@@ -31,7 +37,10 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
   const report = await reapRepository(
     git,
     { now, dryRun: inputs.dryRun, push, concurrency: inputs.concurrency },
-    { admin, pulls: new GitHubPulls(octokit, inputs.owner, inputs.repo) },
+    {
+      admin,
+      pulls: { upsert: (head, base, title, body) => upsertPullRequest(repo, head, base, title, body) },
+    },
   );
   for (const r of report.revoked)
     core.info(`revoked ${r.grant.id} (${formatDuration(r.lagMs)} after expiry)`);
@@ -39,10 +48,11 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
 
   if (!inputs.dryRun) {
     const { warnings, overdue } = alertsAfterReap(now, report);
+    const webhookUrl = process.env[inputs.webhookEnv];
     const sent = await new AlertSender(
-      { octokit, owner: inputs.owner, repo: inputs.repo },
+      repo,
       (name, view) => renderTemplate(name, view, templates),
-      process.env[inputs.webhookEnv] || undefined,
+      webhookUrl ? slackWebhook(webhookUrl) : undefined,
     ).send(now, warnings, overdue, report.apply.policies);
     core.info(
       `alerts: ${sent.warningsPosted} expiry warning(s) posted, ${sent.warningsAlreadySent} already sent`,

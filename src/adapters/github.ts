@@ -1,7 +1,10 @@
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { RequestError } from '@octokit/request-error';
 import Bottleneck from 'bottleneck';
+import type { PullRequestFacts, Review } from '../policy/approval.js';
+import type { AccessRepoGitHub, IssueComment, IssueSummary } from '../ports/github.js';
 
 export interface GitHubClientOptions {
   token: string;
@@ -81,150 +84,138 @@ export function createOctokit(opts: GitHubClientOptions): GitHubOctokit {
   });
 }
 
-/** Comments on issues and pull requests, the way grantops talks to reviewers. */
-export interface IssueComments {
-  /**
-   * Creates the comment carrying `marker`, or edits it in place if one exists: one comment per PR,
-   * never one per push.
-   */
-  upsertStickyComment(
-    issueNumber: number,
-    marker: string,
-    body: string,
-  ): Promise<{ id: number; created: boolean }>;
-}
+/** The access repository through Octokit: the one production implementation of the GitHub port. */
+export class OctokitAccessRepo implements AccessRepoGitHub {
+  readonly slug: string;
 
-export class GitHubRepoClient implements IssueComments {
   constructor(
-    private readonly octokit: GitHubOctokit,
+    readonly octokit: GitHubOctokit,
     readonly owner: string,
     readonly repo: string,
-  ) {}
+  ) {
+    this.slug = `${owner}/${repo}`;
+  }
 
-  async upsertStickyComment(issueNumber: number, marker: string, body: string) {
-    const text = `${marker}\n${body}`;
-    const comments = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
+  async pullRequestForCommit(commit: string): Promise<PullRequestFacts | undefined> {
+    const { data } = await this.octokit.rest.repos.listPullRequestsAssociatedWithCommit({
       owner: this.owner,
       repo: this.repo,
-      issue_number: issueNumber,
+      commit_sha: commit,
       per_page: 100,
     });
-    // Only a bot's comment is ours to edit: a person quoting the marker must not get overwritten.
-    const mine = comments.find((c) => c.body?.includes(marker) && c.user?.type === 'Bot');
-    if (mine) {
-      await this.octokit.rest.issues.updateComment({
-        owner: this.owner,
-        repo: this.repo,
-        comment_id: mine.id,
-        body: text,
-      });
-      return { id: mine.id, created: false };
-    }
-    const created = await this.octokit.rest.issues.createComment({
+    const merged = data.filter((pr) => pr.merged_at);
+    const pr = merged.find((x) => x.merge_commit_sha === commit) ?? merged[0];
+    return pr ? { number: pr.number, author: pr.user?.login ?? '', headSha: pr.head.sha } : undefined;
+  }
+
+  async reviews(pr: number): Promise<Review[]> {
+    const list = await this.octokit.paginate(this.octokit.rest.pulls.listReviews, {
       owner: this.owner,
       repo: this.repo,
-      issue_number: issueNumber,
-      body: text,
+      pull_number: pr,
+      per_page: 100,
     });
-    return { id: created.data.id, created: true };
+    return list.map((r) => ({ user: r.user?.login ?? '', state: r.state, commitId: r.commit_id ?? '' }));
   }
-}
 
-/** A tracked problem that wants a human: one issue per key, updated in place, closed once gone. */
-export interface TrackedIssue {
-  key: string;
-  title: string;
-  body: string;
-}
+  async fileBlobs(commit: string): Promise<Map<string, string> | undefined> {
+    try {
+      const { data } = await this.octokit.rest.git.getTree({
+        owner: this.owner,
+        repo: this.repo,
+        tree_sha: commit,
+        recursive: 'true',
+      });
+      if (data.truncated) throw new Error(`the tree of ${commit} is too large for one request`);
+      return new Map(
+        data.tree.filter((e) => e.type === 'blob' && e.path && e.sha).map((e) => [e.path, e.sha]),
+      );
+    } catch (err) {
+      if (err instanceof RequestError && (err.status === 404 || err.status === 422)) return undefined;
+      throw err;
+    }
+  }
 
-export const ISSUE_LABEL = 'grantops';
+  async isTeamMember(team: string, user: string): Promise<boolean> {
+    const [org = '', slug = ''] = team.replace(/^@/, '').split('/');
+    try {
+      const { data } = await this.octokit.rest.teams.getMembershipForUserInOrg({
+        org,
+        team_slug: slug,
+        username: user,
+      });
+      return data.state === 'active';
+    } catch (err) {
+      if (err instanceof RequestError && err.status === 404) return false;
+      throw err;
+    }
+  }
 
-export class GitHubIssues {
-  constructor(
-    private readonly octokit: GitHubOctokit,
-    readonly owner: string,
-    readonly repo: string,
-  ) {}
+  async comments(issue: number): Promise<IssueComment[]> {
+    const list = await this.octokit.paginate(this.octokit.rest.issues.listComments, {
+      owner: this.owner,
+      repo: this.repo,
+      issue_number: issue,
+      per_page: 100,
+    });
+    return list.map((c) => ({ id: c.id, body: c.body ?? '', byBot: c.user?.type === 'Bot' }));
+  }
 
-  /**
-   * Makes the open issues of `kind` match `wanted`: creates missing ones, updates changed ones,
-   * closes those whose problem is gone. Issues are found by a hidden marker, never by title alone.
-   */
-  async sync(
-    kind: string,
-    wanted: readonly TrackedIssue[],
-  ): Promise<{ created: number; updated: number; closed: number; createdKeys: string[] }> {
-    const marker = (key: string) => `<!-- grantops:${kind}:${key} -->`;
-    const open = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
+  async createComment(issue: number, body: string): Promise<number> {
+    const { data } = await this.octokit.rest.issues.createComment({
+      owner: this.owner,
+      repo: this.repo,
+      issue_number: issue,
+      body,
+    });
+    return data.id;
+  }
+
+  async updateComment(id: number, body: string): Promise<void> {
+    await this.octokit.rest.issues.updateComment({
+      owner: this.owner,
+      repo: this.repo,
+      comment_id: id,
+      body,
+    });
+  }
+
+  async openIssues(label: string): Promise<IssueSummary[]> {
+    const list = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
       owner: this.owner,
       repo: this.repo,
       state: 'open',
-      labels: ISSUE_LABEL,
+      labels: label,
       per_page: 100,
     });
-    const byKey = new Map<string, { number: number; body: string; title: string }>();
-    const prefix = `<!-- grantops:${kind}:`;
-    for (const i of open) {
-      const body = i.body ?? '';
-      const at = body.indexOf(prefix);
-      if (at < 0) continue;
-      const key = body.slice(at + prefix.length, body.indexOf(' -->', at));
-      byKey.set(key, { number: i.number, body, title: i.title });
-    }
-    const counts = { created: 0, updated: 0, closed: 0, createdKeys: [] as string[] };
-    for (const w of wanted) {
-      const body = `${marker(w.key)}\n${w.body}`;
-      const existing = byKey.get(w.key);
-      byKey.delete(w.key);
-      if (!existing) {
-        await this.octokit.rest.issues.create({
-          owner: this.owner,
-          repo: this.repo,
-          title: w.title,
-          body,
-          labels: [ISSUE_LABEL],
-        });
-        counts.created++;
-        counts.createdKeys.push(w.key);
-      } else if (existing.body !== body || existing.title !== w.title) {
-        await this.octokit.rest.issues.update({
-          owner: this.owner,
-          repo: this.repo,
-          issue_number: existing.number,
-          title: w.title,
-          body,
-        });
-        counts.updated++;
-      }
-    }
-    for (const gone of byKey.values()) {
-      await this.octokit.rest.issues.update({
-        owner: this.owner,
-        repo: this.repo,
-        issue_number: gone.number,
-        state: 'closed',
-      });
-      counts.closed++;
-    }
-    return counts;
+    return list.map((i) => ({ number: i.number, title: i.title, body: i.body ?? '' }));
   }
-}
 
-/** The cleanup pull request the reaper opens when main is protected: one, updated in place. */
-export class GitHubPulls {
-  constructor(
-    private readonly octokit: GitHubOctokit,
-    readonly owner: string,
-    readonly repo: string,
-  ) {}
+  async createIssue(title: string, body: string, labels: readonly string[]): Promise<number> {
+    const { data } = await this.octokit.rest.issues.create({
+      owner: this.owner,
+      repo: this.repo,
+      title,
+      body,
+      labels: [...labels],
+    });
+    return data.number;
+  }
 
-  async upsert(
-    head: string,
-    base: string,
-    title: string,
-    body: string,
-  ): Promise<{ number: number; created: boolean }> {
-    const open = await this.octokit.rest.pulls.list({
+  async updateIssue(
+    number: number,
+    change: { title?: string; body?: string; state?: 'open' | 'closed' },
+  ): Promise<void> {
+    await this.octokit.rest.issues.update({
+      owner: this.owner,
+      repo: this.repo,
+      issue_number: number,
+      ...change,
+    });
+  }
+
+  async openPullRequests(head: string, base: string): Promise<number[]> {
+    const { data } = await this.octokit.rest.pulls.list({
       owner: this.owner,
       repo: this.repo,
       state: 'open',
@@ -232,18 +223,11 @@ export class GitHubPulls {
       base,
       per_page: 10,
     });
-    const existing = open.data[0];
-    if (existing) {
-      await this.octokit.rest.pulls.update({
-        owner: this.owner,
-        repo: this.repo,
-        pull_number: existing.number,
-        title,
-        body,
-      });
-      return { number: existing.number, created: false };
-    }
-    const pr = await this.octokit.rest.pulls.create({
+    return data.map((p) => p.number);
+  }
+
+  async createPullRequest(head: string, base: string, title: string, body: string): Promise<number> {
+    const { data } = await this.octokit.rest.pulls.create({
       owner: this.owner,
       repo: this.repo,
       head,
@@ -251,6 +235,16 @@ export class GitHubPulls {
       title,
       body,
     });
-    return { number: pr.data.number, created: true };
+    return data.number;
+  }
+
+  async updatePullRequest(number: number, title: string, body: string): Promise<void> {
+    await this.octokit.rest.pulls.update({
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: number,
+      title,
+      body,
+    });
   }
 }

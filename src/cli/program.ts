@@ -6,6 +6,7 @@ import { WorkTree } from '../adapters/work-tree.js';
 import { parseDuration, formatDuration } from '../model/duration.js';
 import { ConfigError, errorMessage, formatFinding, GrantopsError, type Finding } from '../model/errors.js';
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
+import { fixedClock, systemClock } from '../ports/clock.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { planRowView } from '../render/plan-view.js';
 import type { ReapReport } from '../reaper/reap.js';
@@ -69,13 +70,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     const g = cmd.optsWithGlobals<GlobalOptions>();
     const repo = g.repo ? resolve(io.cwd, g.repo) : io.cwd;
     const nowText = g.now ?? io.env.GRANTOPS_NOW;
-    let now = new Date();
+    let clock = systemClock;
     if (nowText !== undefined && nowText !== '') {
       const p = parseTimestamp(nowText);
       if (!p.ok) throw new ConfigError(`--now: ${p.reason}`);
-      now = p.date;
+      clock = fixedClock(p.date);
     }
-    return { repo, now, json: g.json === true };
+    // One instant per command: every decision of a run is made at the same T.
+    const now = clock.now();
+    return { repo, now, clock: fixedClock(now), json: g.json === true };
   };
 
   program
@@ -170,7 +173,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       const outlives = new Map<string, number>();
       if (opts.observe) {
         const [{ ApprovalFinder }, { createTarget }, { applyGrants }] = await Promise.all([
-          import('../adapters/approvals.js'),
+          import('../usecases/find-approvals.js'),
           import('../targets/registry.js'),
           import('../usecases/apply.js'),
         ]);
@@ -181,7 +184,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           {
             work: new WorkTree(git.root),
             registry: new SchemaRegistry(),
-            approvals: new ApprovalFinder(git, undefined, () => ctx.now),
+            approvals: new ApprovalFinder(git, undefined, ctx.clock),
             createTarget: (policy) =>
               createTarget(policy, {
                 repoRoot: git.root,
@@ -325,14 +328,14 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         }
         // Loaded on demand: validate and status should not pay for pg and Octokit at startup.
         const [{ ApprovalFinder }, { createTarget }, { applyGrants }] = await Promise.all([
-          import('../adapters/approvals.js'),
+          import('../usecases/find-approvals.js'),
           import('../targets/registry.js'),
           import('../usecases/apply.js'),
         ]);
         const git = await GitRepo.open(ctx.repo);
         if (opts.pushNotes && (await git.hasRemote('origin'))) await git.fetchNotes('origin');
         const github = await githubFromEnv(io.env, concurrency);
-        const finder = new ApprovalFinder(git, github?.repo, () => ctx.now, concurrency);
+        const finder = new ApprovalFinder(git, github.repo, ctx.clock, concurrency);
         const since = opts.since;
         const report = await applyGrants(
           {
@@ -408,15 +411,16 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         },
       );
       if (!opts.dryRun) {
-        const [{ alertsAfterReap }, { AlertSender }] = await Promise.all([
+        const [{ alertsAfterReap }, { AlertSender }, { slackWebhook }] = await Promise.all([
           import('../reaper/alerts.js'),
-          import('../adapters/alerts.js'),
+          import('../usecases/send-alerts.js'),
+          import('../adapters/webhook.js'),
         ]);
         const { warnings, overdue } = alertsAfterReap(ctx.now, report);
         const sent = await new AlertSender(
           github.repo,
           (name, view) => renderTemplate(name, view, templateSource(work)),
-          io.env.GRANTOPS_WEBHOOK_URL || undefined,
+          io.env.GRANTOPS_WEBHOOK_URL ? slackWebhook(io.env.GRANTOPS_WEBHOOK_URL) : undefined,
         ).send(ctx.now, warnings, overdue, report.apply.policies);
         for (const e of sent.errors) io.stderr(`${paint(io, 'yellow', 'alert not sent:')} ${safeText(e)}\n`);
         if (sent.warningsPosted) io.stderr(`posted ${sent.warningsPosted} expiry warning(s)\n`);
@@ -669,15 +673,27 @@ async function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json:
 
 /** GitHub access from the environment, as the Action and CI set it. */
 async function githubFromEnv(env: CliIo['env'], concurrency: number) {
-  const { createOctokit, GitHubPulls, MAX_GITHUB_WRITES } = await import('../adapters/github.js');
+  const [{ createOctokit, MAX_GITHUB_WRITES, OctokitAccessRepo }, { upsertPullRequest }] = await Promise.all([
+    import('../adapters/github.js'),
+    import('../usecases/github-threads.js'),
+  ]);
   const token = env.GITHUB_TOKEN;
   const admin = env.GRANTOPS_ADMIN_TOKEN ?? token;
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
   const baseUrl = env.GITHUB_API_URL || 'https://api.github.com';
+  const access =
+    token && owner && repo
+      ? new OctokitAccessRepo(createOctokit({ token, baseUrl }), owner, repo)
+      : undefined;
   return {
-    ...(token && owner && repo ? { repo: { octokit: createOctokit({ token, baseUrl }), owner, repo } } : {}),
-    ...(token && owner && repo
-      ? { pulls: new GitHubPulls(createOctokit({ token, baseUrl }), owner, repo) }
+    repo: access,
+    ...(access
+      ? {
+          pulls: {
+            upsert: (head: string, base: string, title: string, body: string) =>
+              upsertPullRequest(access, head, base, title, body),
+          },
+        }
       : {}),
     ...(admin
       ? {

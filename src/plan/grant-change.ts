@@ -1,5 +1,5 @@
 import type { Grant } from '../model/grant.js';
-import type { ChangeStatus } from '../model/git-port.js';
+import type { ChangeStatus } from '../ports/git.js';
 import type { Policy } from '../model/policy.js';
 
 /** One row of the plan a pull request shows: what merging it would grant or take away. */

@@ -2,21 +2,9 @@ import { ConfigError } from '../model/errors.js';
 import { formatDuration } from '../model/duration.js';
 import type { Grant } from '../model/grant.js';
 import { formatTimestamp } from '../model/time.js';
+import type { Clock } from '../ports/clock.js';
+import type { ReaperRepo } from '../ports/git.js';
 import type { ApplyReport } from '../usecases/apply.js';
-
-/** What the reaper needs from git: one typed method per verb (GitRepo implements it). */
-export interface ReaperRepo {
-  fetchBranch(remote: string, branch: string): Promise<void>;
-  commitsBetween(base: string, head: string): Promise<{ sha: string; message: string }[]>;
-  resetHard(ref: string): Promise<void>;
-  commitRemoval(paths: readonly string[], message: string, when: Date): Promise<string>;
-  push(
-    remote: string,
-    branch: string,
-    force?: boolean,
-  ): Promise<{ ok: true } | { ok: false; reason: 'behind' | 'protected' | 'other'; message: string }>;
-  exists(path: string): boolean;
-}
 
 /** Opens (or updates) the pull request that carries the cleanup when main refuses direct pushes. */
 export interface CleanupPullRequests {
@@ -42,6 +30,10 @@ export interface ReapOptions {
 
 export interface ReapDeps {
   git: ReaperRepo;
+  /** Waits before a redo after a rejected push. */
+  clock: Pick<Clock, 'sleep'>;
+  /** Jitter in [0, 1): two racing reapers must not collide again (default Math.random). */
+  random?: () => number;
   /** Revokes the access of expired grants on their targets (applyGrants in `reap` mode). */
   revokeExpired(): Promise<ApplyReport>;
   /** Renders the body of the cleanup commit (template `cleanup-commit.txt`). */
@@ -180,7 +172,7 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
     }
     // Main moved (perhaps another reaper): start again from its new tip with what is still there,
     // after a short random pause so two racing reapers do not collide again.
-    await new Promise((r) => setTimeout(r, 50 + Math.floor(Math.random() * 200 * attempt)));
+    await deps.clock.sleep(50 + Math.floor((deps.random ?? Math.random)() * 200 * attempt));
     await deps.git.fetchBranch(opts.remote, opts.branch);
     await deps.git.resetHard(upstream);
     const still = pending.filter((r) => deps.git.exists(r.grant.file));

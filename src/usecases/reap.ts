@@ -1,4 +1,5 @@
-import { ApprovalFinder } from '../adapters/approvals.js';
+import { ApprovalFinder } from './find-approvals.js';
+import { fixedClock, systemClock } from '../ports/clock.js';
 import type { GitRepo } from '../adapters/git.js';
 import type { GitHubOctokit } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
@@ -40,13 +41,14 @@ export async function reapRepository(
     },
     {
       git,
+      clock: systemClock,
       revokeExpired: () =>
         applyGrants(
           { now: opts.now, dryRun: opts.dryRun, concurrency: opts.concurrency, mode: 'reap' },
           {
             work,
             registry: new SchemaRegistry(),
-            approvals: new ApprovalFinder(git, undefined, () => opts.now, opts.concurrency),
+            approvals: new ApprovalFinder(git, undefined, fixedClock(opts.now), opts.concurrency),
             createTarget: (policy) =>
               createTarget(policy, {
                 repoRoot: git.root,

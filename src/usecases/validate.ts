@@ -1,6 +1,6 @@
 import type { Finding } from '../model/errors.js';
 import type { FileTree } from '../model/file-tree.js';
-import type { PathChange, RepoHistory } from '../model/git-port.js';
+import type { PathChange, RepoHistory } from '../ports/git.js';
 import { GRANTS_DIR, POLICIES_DIR, SCHEMAS_DIR, TEMPLATES_DIR, type Grant } from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
 import { describeGrantChange, type GrantChangeRow } from '../plan/grant-change.js';

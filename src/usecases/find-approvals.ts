@@ -1,4 +1,3 @@
-import { RequestError } from '@octokit/request-error';
 import { errorMessage } from '../model/errors.js';
 import { GRANTS_DIR, type Grant } from '../model/grant.js';
 import type { Role } from '../model/policy.js';
@@ -14,8 +13,9 @@ import {
   type Review,
 } from '../policy/approval.js';
 import { mapLimited } from '../apply/run-limited.js';
-import type { GitRepo } from './git.js';
-import type { GitHubOctokit } from './github.js';
+import type { Clock } from '../ports/clock.js';
+import type { EvidenceRepo } from '../ports/git.js';
+import type { AccessRepoGitHub } from '../ports/github.js';
 
 interface Introduced {
   grant: Grant;
@@ -40,9 +40,9 @@ export class ApprovalFinder implements ApprovalVerifier {
   readonly newEvidence = new Map<string, Record<string, ApprovalEvidence>>();
 
   constructor(
-    private readonly git: GitRepo,
-    private readonly github: { octokit: GitHubOctokit; owner: string; repo: string } | undefined,
-    private readonly now: () => Date,
+    private readonly git: EvidenceRepo,
+    private readonly github: AccessRepoGitHub | undefined,
+    private readonly clock: Pick<Clock, 'now'>,
     private readonly concurrency = 16,
   ) {}
 
@@ -155,7 +155,7 @@ export class ApprovalFinder implements ApprovalVerifier {
       approvers: verdict.approvers,
       commit: item.commit,
       blob: item.blob,
-      verifiedAt: this.now().toISOString(),
+      verifiedAt: this.clock.now().toISOString(),
     };
     this.newEvidence.set(item.commit, {
       ...(this.newEvidence.get(item.commit) ?? {}),
@@ -209,7 +209,7 @@ export class ApprovalFinder implements ApprovalVerifier {
         const note: ApprovalNote = { grantops: 1, grants: { ...(existing?.grants ?? {}), ...grants } };
         notes.set(commit, `${JSON.stringify(note, null, 2)}\n`);
       }
-      await this.git.writeNotes(notes, this.now());
+      await this.git.writeNotes(notes, this.clock.now());
       if (!remote) return this.newEvidence.size;
       try {
         await this.git.pushNotes(remote);
@@ -222,82 +222,31 @@ export class ApprovalFinder implements ApprovalVerifier {
   }
 
   private pullRequestFor(commit: string): Promise<PullRequestFacts | undefined> {
-    let p = this.prs.get(commit);
-    if (!p) {
-      const gh = this.github!;
-      p = gh.octokit.rest.repos
-        .listPullRequestsAssociatedWithCommit({
-          owner: gh.owner,
-          repo: gh.repo,
-          commit_sha: commit,
-          per_page: 100,
-        })
-        .then(({ data }) => {
-          const merged = data.filter((pr) => pr.merged_at);
-          const pr = merged.find((x) => x.merge_commit_sha === commit) ?? merged[0];
-          return pr ? { number: pr.number, author: pr.user?.login ?? '', headSha: pr.head.sha } : undefined;
-        });
-      this.prs.set(commit, p);
-    }
-    return p;
+    return cached(this.prs, commit, () => this.github!.pullRequestForCommit(commit));
   }
 
   private reviewsOf(pr: number): Promise<Review[]> {
-    let p = this.reviews.get(pr);
-    if (!p) {
-      const gh = this.github!;
-      p = gh.octokit
-        .paginate(gh.octokit.rest.pulls.listReviews, {
-          owner: gh.owner,
-          repo: gh.repo,
-          pull_number: pr,
-          per_page: 100,
-        })
-        .then((list) =>
-          list.map((r) => ({ user: r.user?.login ?? '', state: r.state, commitId: r.commit_id ?? '' })),
-        );
-      this.reviews.set(pr, p);
-    }
-    return p;
+    return cached(this.reviews, pr, () => this.github!.reviews(pr));
   }
 
-  /** Blob ids of the grant files at a commit of the PR (one call per PR head). */
+  /** Blob ids of the files at a commit of the PR (one call per PR head). */
   private treeAt(sha: string): Promise<Map<string, string> | undefined> {
-    let p = this.trees.get(sha);
-    if (!p) {
-      const gh = this.github!;
-      p = gh.octokit.rest.git
-        .getTree({ owner: gh.owner, repo: gh.repo, tree_sha: sha, recursive: 'true' })
-        .then(({ data }) => {
-          if (data.truncated) throw new Error(`the tree of ${sha} is too large for one request`);
-          return new Map(
-            data.tree.filter((e) => e.type === 'blob' && e.path && e.sha).map((e) => [e.path, e.sha]),
-          );
-        })
-        .catch((err: unknown) => {
-          if (err instanceof RequestError && (err.status === 404 || err.status === 422)) return undefined;
-          throw err;
-        });
-      this.trees.set(sha, p);
-    }
-    return p;
+    return cached(this.trees, sha, () => this.github!.fileBlobs(sha));
   }
 
   private isMember(team: string, user: string): Promise<boolean> {
-    const k = `${team}\u0000${user.toLowerCase()}`;
-    let p = this.members.get(k);
-    if (!p) {
-      const gh = this.github!;
-      const [org = '', slug = ''] = team.slice(1).split('/');
-      p = gh.octokit.rest.teams
-        .getMembershipForUserInOrg({ org, team_slug: slug, username: user })
-        .then(({ data }) => data.state === 'active')
-        .catch((err: unknown) => {
-          if (err instanceof RequestError && err.status === 404) return false;
-          throw err;
-        });
-      this.members.set(k, p);
-    }
-    return p;
+    return cached(this.members, `${team}\u0000${user.toLowerCase()}`, () =>
+      this.github!.isTeamMember(team, user),
+    );
   }
+}
+
+/** One request per key and run, however many grants ask (concurrent askers share the promise). */
+function cached<K, V>(cache: Map<K, Promise<V>>, key: K, load: () => Promise<V>): Promise<V> {
+  let p = cache.get(key);
+  if (!p) {
+    p = load();
+    cache.set(key, p);
+  }
+  return p;
 }

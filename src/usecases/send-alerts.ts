@@ -5,7 +5,8 @@ import { formatTimestamp } from '../model/time.js';
 import type { ExpiryWarning, Overdue } from '../reaper/alerts.js';
 import { mention } from '../render/markdown.js';
 import type { TemplateName } from '../render/templates.js';
-import { GitHubIssues, type GitHubOctokit } from './github.js';
+import type { AccessRepoGitHub } from '../ports/github.js';
+import { syncIssues } from './github-threads.js';
 
 export type Render = (name: TemplateName, view: object) => Promise<string>;
 
@@ -24,10 +25,10 @@ export interface AlertResult {
  */
 export class AlertSender {
   constructor(
-    private readonly github: { octokit: GitHubOctokit; owner: string; repo: string } | undefined,
+    private readonly github: AccessRepoGitHub | undefined,
     private readonly render: Render,
-    private readonly webhookUrl: string | undefined,
-    private readonly fetchImpl: typeof fetch = fetch,
+    /** Posts a text to the chat webhook (Slack-compatible), if one is configured. */
+    private readonly webhook: ((text: string) => Promise<void>) | undefined,
   ) {}
 
   async send(
@@ -47,14 +48,8 @@ export class AlertSender {
           const marker = `<!-- grantops:expiry:${w.grant.id}:${w.window} -->`;
           let bodies = comments.get(w.pr);
           if (!bodies) {
-            bodies = gh.octokit
-              .paginate(gh.octokit.rest.issues.listComments, {
-                owner: gh.owner,
-                repo: gh.repo,
-                issue_number: w.pr,
-                per_page: 100,
-              })
-              .then((list) => list.map((c) => c.body ?? ''));
+            // Only grantops' own (bot) comments count: a person quoting the marker must not silence it.
+            bodies = gh.comments(w.pr).then((list) => list.filter((c) => c.byBot).map((c) => c.body));
             comments.set(w.pr, bodies);
           }
           if ((await bodies).some((b) => b.includes(marker))) {
@@ -72,19 +67,13 @@ export class AlertSender {
             remaining: formatDuration(w.remainingMs),
             maxDuration: role?.maxDuration ?? '',
           });
-          await gh.octokit.rest.issues.createComment({
-            owner: gh.owner,
-            repo: gh.repo,
-            issue_number: w.pr,
-            body: `${marker}\n${body}`,
-          });
+          await gh.createComment(w.pr, `${marker}\n${body}`);
           result.warningsPosted++;
         } catch (err) {
           result.errors.push(`expiry warning for ${w.grant.id}: ${errorMessage(err)}`);
         }
       }
       try {
-        const issues = new GitHubIssues(gh.octokit, gh.owner, gh.repo);
         const wanted = await Promise.all(
           overdue.map(async (o) => ({
             key: o.grant.id,
@@ -101,7 +90,7 @@ export class AlertSender {
             }),
           })),
         );
-        const synced = await issues.sync('overdue', wanted);
+        const synced = await syncIssues(gh, 'overdue', wanted);
         result.overdueIssues = { created: synced.created, updated: synced.updated, closed: synced.closed };
         // The webhook speaks when a grant becomes overdue, not on every run it stays so.
         newlyOverdue = overdue.filter((o) => synced.createdKeys.includes(o.grant.id));
@@ -109,11 +98,11 @@ export class AlertSender {
         result.errors.push(`overdue issues: ${errorMessage(err)}`);
       }
     }
-    if (this.webhookUrl && newlyOverdue.length > 0) {
+    if (this.webhook && newlyOverdue.length > 0) {
       try {
         const text = await this.render('webhook.txt', {
           count: String(newlyOverdue.length),
-          repo: this.github ? `${this.github.owner}/${this.github.repo}` : 'the access repo',
+          repo: this.github?.slug ?? 'the access repo',
           items: newlyOverdue.map((o) => ({
             grant: o.grant.id,
             user: o.grant.user,
@@ -122,13 +111,7 @@ export class AlertSender {
             reason: o.reason,
           })),
         });
-        const res = await this.fetchImpl(this.webhookUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ text }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        await this.webhook(text);
         result.webhookSent = true;
       } catch (err) {
         result.errors.push(`webhook: ${errorMessage(err)}`);

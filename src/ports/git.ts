@@ -1,0 +1,42 @@
+import type { FileTree } from '../model/file-tree.js';
+
+export type ChangeStatus = 'added' | 'modified' | 'deleted';
+export interface PathChange {
+  path: string;
+  status: ChangeStatus;
+}
+
+/** What validation needs from git: read the tree at a ref, and what changed since it. */
+export interface RepoHistory {
+  resolveCommit(ref: string): Promise<string>;
+  mergeBase(a: string, b: string): Promise<string | undefined>;
+  changedPaths(base: string, dirs: readonly string[]): Promise<PathChange[]>;
+  treeAt(ref: string, label?: string): FileTree;
+}
+
+/** What finding and recording approval evidence needs from git (refs/notes/grantops). */
+export interface EvidenceRepo {
+  /** For each path, main's first-parent commit that last added or changed it. */
+  introducingCommits(paths: readonly string[], dirs: readonly string[]): Promise<Map<string, string>>;
+  /** Blob ids of `commit:path` specs (undefined where the path does not exist). */
+  resolveMany(specs: readonly string[]): Promise<Map<string, string | undefined>>;
+  /** The grantops notes of these commits, where they have one. */
+  readNotes(commits: readonly string[]): Promise<Map<string, string>>;
+  writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void>;
+  fetchNotes(remote: string): Promise<void>;
+  pushNotes(remote: string): Promise<void>;
+}
+
+/** What the reaper needs from git: one typed method per verb (GitRepo implements it). */
+export interface ReaperRepo {
+  fetchBranch(remote: string, branch: string): Promise<void>;
+  commitsBetween(base: string, head: string): Promise<{ sha: string; message: string }[]>;
+  resetHard(ref: string): Promise<void>;
+  commitRemoval(paths: readonly string[], message: string, when: Date): Promise<string>;
+  push(
+    remote: string,
+    branch: string,
+    force?: boolean,
+  ): Promise<{ ok: true } | { ok: false; reason: 'behind' | 'protected' | 'other'; message: string }>;
+  exists(path: string): boolean;
+}

@@ -1,0 +1,47 @@
+import type { PullRequestFacts, Review } from '../policy/approval.js';
+
+/** A comment on an issue or pull request, as grantops needs to see it. */
+export interface IssueComment {
+  id: number;
+  body: string;
+  /** Written by a bot account (grantops' own comments are; a person's never are). */
+  byBot: boolean;
+}
+
+export interface IssueSummary {
+  number: number;
+  title: string;
+  body: string;
+}
+
+/**
+ * Port: the access repository on GitHub, everything grantops reads or writes there apart from the
+ * targets. One Octokit adapter (src/adapters/github.ts) and one in-memory fake for fast tests, in the
+ * way release-please has one `Scm`. Every answer is untrusted text from an API.
+ */
+export interface AccessRepoGitHub {
+  /** `owner/name`. */
+  readonly slug: string;
+  /** The merged pull request whose merge (or squash) commit is `commit`, else one that contains it. */
+  pullRequestForCommit(commit: string): Promise<PullRequestFacts | undefined>;
+  /** Every review of a pull request, oldest first. */
+  reviews(pr: number): Promise<Review[]>;
+  /** Blob ids of the files at a commit, by path; undefined when GitHub does not know the commit. */
+  fileBlobs(commit: string): Promise<Map<string, string> | undefined>;
+  /** Whether `user` is an active member of `@org/team`. */
+  isTeamMember(team: string, user: string): Promise<boolean>;
+  comments(issue: number): Promise<IssueComment[]>;
+  createComment(issue: number, body: string): Promise<number>;
+  updateComment(id: number, body: string): Promise<void>;
+  /** Open issues carrying `label`. */
+  openIssues(label: string): Promise<IssueSummary[]>;
+  createIssue(title: string, body: string, labels: readonly string[]): Promise<number>;
+  updateIssue(
+    number: number,
+    change: { title?: string; body?: string; state?: 'open' | 'closed' },
+  ): Promise<void>;
+  /** Open pull requests from `head` (a branch of this repo) into `base`. */
+  openPullRequests(head: string, base: string): Promise<number[]>;
+  createPullRequest(head: string, base: string, title: string, body: string): Promise<number>;
+  updatePullRequest(number: number, title: string, body: string): Promise<void>;
+}

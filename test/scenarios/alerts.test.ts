@@ -1,0 +1,104 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Grant } from '../../src/model/grant.js';
+import type { Policy } from '../../src/model/policy.js';
+import { loadPolicies } from '../../src/policy/load.js';
+import { SchemaRegistry } from '../../src/policy/schema-registry.js';
+import { dueWarnings } from '../../src/reaper/alerts.js';
+import { AlertSender } from '../../src/usecases/send-alerts.js';
+import { MemoryGitHub } from '../support/fakes/memory-github.js';
+import { memoryTree } from '../support/memory-tree.js';
+
+/** Alerts, as rules: warnings once per window, overdue issues that follow the problem, the webhook once. */
+const grant = (id: string, expiresAt: string): Grant => ({
+  id,
+  file: `grants/${id}.yaml`,
+  user: id,
+  target: 'vpn',
+  role: 'ops',
+  reason: 'r',
+  expiresAt: new Date(expiresAt),
+});
+let policies: ReadonlyMap<string, Policy>;
+beforeAll(async () => {
+  const loaded = await loadPolicies(
+    memoryTree({
+      'policies/vpn.yaml': `target: { name: vpn, type: exec, command: [./x] }
+roles:
+  ops: { maxDuration: 1d, approvals: 0 }
+alerts: { before: [1d, 1h] }
+`,
+    }),
+    new SchemaRegistry(),
+  );
+  policies = new Map([...loaded.byTarget].map(([k, v]) => [k, v.policy]));
+});
+const render = (name: string, view: object) => Promise.resolve(`${name} ${JSON.stringify(view)}`);
+
+function sender(gh: MemoryGitHub, posts: string[]) {
+  return new AlertSender(gh, render, (text) => {
+    posts.push(text);
+    return Promise.resolve();
+  });
+}
+
+describe('alerts', () => {
+  it('picks the narrowest window a grant’s remaining time falls in', () => {
+    const now = new Date('2026-11-28T12:00:00Z');
+    const due = dueWarnings(
+      now,
+      [
+        grant('a', '2026-11-28T12:30:00Z'),
+        grant('b', '2026-11-28T20:00:00Z'),
+        grant('c', '2026-12-05T00:00:00Z'),
+      ],
+      policies,
+      () => 7,
+    );
+    expect(due.map((w) => [w.grant.id, w.window])).toEqual([
+      ['a', '1h'],
+      ['b', '1d'],
+    ]);
+  });
+
+  it('warns once per grant and window, and a person quoting the marker does not silence it', async () => {
+    const gh = new MemoryGitHub();
+    const now = new Date('2026-11-28T12:00:00Z');
+    const warnings = dueWarnings(now, [grant('carol', '2026-11-28T12:30:00Z')], policies, () => 5);
+    gh.addHumanComment(5, 'mallory', 'quoting <!-- grantops:expiry:carol:1h --> to silence the warning');
+    const first = await sender(gh, []).send(now, warnings, [], policies);
+    const second = await sender(gh, []).send(now, warnings, [], policies);
+    expect([first.warningsPosted, second.warningsPosted, second.warningsAlreadySent]).toEqual([1, 0, 1]);
+    expect(gh.commentsByIssue.get(5)?.filter((c) => c.byBot)).toHaveLength(1);
+  });
+
+  it('opens one issue per overdue grant, updates it while it stays, closes it when resolved; the webhook speaks once', async () => {
+    const gh = new MemoryGitHub();
+    const posts: string[] = [];
+    const t1 = new Date('2026-11-28T12:00:00Z');
+    const stuck = { grant: grant('stuck', '2026-11-28T11:00:00Z'), reason: 'revoke failed' };
+    const a = await sender(gh, posts).send(t1, [], [stuck], policies);
+    expect(a.overdueIssues).toEqual({ created: 1, updated: 0, closed: 0 });
+    const b = await sender(gh, posts).send(new Date('2026-11-28T12:15:00Z'), [], [stuck], policies);
+    expect(b.overdueIssues).toEqual({ created: 0, updated: 1, closed: 0 });
+    const c = await sender(gh, posts).send(new Date('2026-11-28T12:30:00Z'), [], [], policies);
+    expect(c.overdueIssues).toEqual({ created: 0, updated: 0, closed: 1 });
+    expect(gh.issues.map((i) => i.state)).toEqual(['closed']);
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toContain('stuck');
+  });
+
+  it('reports a GitHub failure as an alert error and still calls the webhook', async () => {
+    const gh = new MemoryGitHub();
+    gh.failing.add('openIssues');
+    const posts: string[] = [];
+    const now = new Date('2026-11-28T12:00:00Z');
+    const r = await sender(gh, posts).send(
+      now,
+      [],
+      [{ grant: grant('x', '2026-11-28T11:00:00Z'), reason: 'r' }],
+      policies,
+    );
+    expect(r.errors).toEqual([expect.stringContaining('overdue issues: GitHub answered 502')]);
+    expect(posts).toHaveLength(1);
+  });
+});

@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import type { FileTree, TreeEntry } from '../../../src/model/file-tree.js';
+import type { EvidenceRepo, ReaperRepo } from '../../../src/ports/git.js';
+
+/** One commit of the in-memory history: the whole tree, as git stores it. */
+export interface MemoryCommit {
+  sha: string;
+  /** First parent (main's line); a merge's second parent is not needed by the ports. */
+  parent: MemoryCommit | undefined;
+  message: string;
+  files: ReadonlyMap<string, string>;
+}
+
+export const blobId = (content: string) =>
+  createHash('sha1')
+    .update(`blob ${Buffer.byteLength(content)}\0${content}`)
+    .digest('hex');
+
+let counter = 0;
+function makeCommit(parent: MemoryCommit | undefined, message: string, files: ReadonlyMap<string, string>) {
+  const sha = createHash('sha1')
+    .update(`${parent?.sha ?? ''}\n${message}\n${++counter}`)
+    .digest('hex');
+  return { sha, parent, message, files } satisfies MemoryCommit;
+}
+
+/** The remote both clones push to: a tip per branch, the notes, and whether main refuses pushes. */
+export class MemoryRemote {
+  readonly branches = new Map<string, MemoryCommit>();
+  notes = new Map<string, string>();
+  protectedBranches = new Set<string>();
+  /** Called before a push is judged: lets a test move main in between (a racing reaper). */
+  beforePush: ((branch: string) => void) | undefined;
+  pushes = 0;
+}
+
+/**
+ * git in memory: a checkout of `main` with a first-parent history, notes and a remote. Implements
+ * the ports the approval finder and the reaper use, so their rules run in milliseconds; the real
+ * GitRepo is tested against real repositories in the integration layer.
+ */
+export class MemoryGit implements EvidenceRepo, ReaperRepo {
+  head: MemoryCommit;
+  notes = new Map<string, string>();
+  private readonly upstreams = new Map<string, MemoryCommit>();
+  constructor(
+    readonly remote: MemoryRemote = new MemoryRemote(),
+    files: Record<string, string> = {},
+    /** Calls made, for asserting order; a scenario shares one log with its targets. */
+    readonly calls: string[] = [],
+  ) {
+    this.head =
+      remote.branches.get('main') ?? makeCommit(undefined, 'initial', new Map(Object.entries(files)));
+    if (!remote.branches.has('main')) remote.branches.set('main', this.head);
+  }
+
+  /** A clone of the remote's main (notes are not fetched, as with git clone). */
+  static cloneOf(remote: MemoryRemote): MemoryGit {
+    return new MemoryGit(remote);
+  }
+
+  /** Commits on main: files to write (string) or delete (null). */
+  commit(message: string, changes: Record<string, string | null>): MemoryCommit {
+    const files = new Map(this.head.files);
+    for (const [path, content] of Object.entries(changes)) {
+      if (content === null) files.delete(path);
+      else files.set(path, content);
+    }
+    this.head = makeCommit(this.head, message, files);
+    return this.head;
+  }
+
+  /** Pushes main and the notes as a person would (fast-forward only). */
+  publish(): void {
+    this.remote.branches.set('main', this.head);
+    for (const [k, v] of this.notes) this.remote.notes.set(k, v);
+  }
+
+  /** The work tree: main's files at HEAD. */
+  get work(): FileTree {
+    const files = this.head.files;
+    return {
+      label: 'work tree',
+      list(dir) {
+        const entries: TreeEntry[] = [...files.keys()]
+          .filter((p) => p.startsWith(`${dir}/`))
+          .sort()
+          .map((path) => ({ path, kind: 'file' as const }));
+        return Promise.resolve(entries);
+      },
+      read(path, maxBytes) {
+        const c = files.get(path);
+        if (c === undefined) return Promise.reject(new Error(`no file ${path}`));
+        const bytes = new TextEncoder().encode(c);
+        return Promise.resolve(bytes.byteLength > maxBytes ? { tooLarge: bytes.byteLength } : bytes);
+      },
+    };
+  }
+
+  private find(ref: string): MemoryCommit | undefined {
+    if (ref === 'HEAD') return this.head;
+    const up = this.upstreams.get(ref);
+    if (up) return up;
+    for (let c: MemoryCommit | undefined = this.head; c; c = c.parent) if (c.sha === ref) return c;
+    return undefined;
+  }
+
+  // EvidenceRepo
+
+  introducingCommits(paths: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const path of paths) {
+      for (let c: MemoryCommit | undefined = this.head; c; c = c.parent) {
+        const now = c.files.get(path);
+        if (now === undefined) break;
+        if (c.parent?.files.get(path) !== now) {
+          out.set(path, c.sha);
+          break;
+        }
+      }
+    }
+    return Promise.resolve(out);
+  }
+
+  resolveMany(specs: readonly string[]): Promise<Map<string, string | undefined>> {
+    const out = new Map<string, string | undefined>();
+    for (const spec of specs) {
+      const at = spec.indexOf(':');
+      const content = this.find(spec.slice(0, at))?.files.get(spec.slice(at + 1));
+      out.set(spec, content === undefined ? undefined : blobId(content));
+    }
+    return Promise.resolve(out);
+  }
+
+  readNotes(commits: readonly string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const c of commits) {
+      const n = this.notes.get(c);
+      if (n !== undefined) out.set(c, n);
+    }
+    return Promise.resolve(out);
+  }
+
+  writeNotes(notes: ReadonlyMap<string, string>): Promise<void> {
+    this.calls.push(`writeNotes ${notes.size}`);
+    for (const [k, v] of notes) this.notes.set(k, v);
+    return Promise.resolve();
+  }
+
+  fetchNotes(): Promise<void> {
+    this.calls.push('fetchNotes');
+    for (const [k, v] of this.remote.notes) if (!this.notes.has(k)) this.notes.set(k, v);
+    return Promise.resolve();
+  }
+
+  pushNotes(): Promise<void> {
+    this.calls.push('pushNotes');
+    for (const [k, v] of this.notes) this.remote.notes.set(k, v);
+    return Promise.resolve();
+  }
+
+  // ReaperRepo
+
+  fetchBranch(remote: string, branch: string): Promise<void> {
+    this.calls.push(`fetch ${branch}`);
+    const tip = this.remote.branches.get(branch);
+    if (!tip) return Promise.reject(new Error(`no branch ${branch} on ${remote}`));
+    this.upstreams.set(`${remote}/${branch}`, tip);
+    return Promise.resolve();
+  }
+
+  commitsBetween(base: string, head: string): Promise<{ sha: string; message: string }[]> {
+    const stop = this.find(base);
+    const out: { sha: string; message: string }[] = [];
+    for (let c = this.find(head); c && c !== stop; c = c.parent) out.push({ sha: c.sha, message: c.message });
+    return Promise.resolve(out);
+  }
+
+  resetHard(ref: string): Promise<void> {
+    this.calls.push(`reset ${ref}`);
+    const target = this.find(ref);
+    if (!target) return Promise.reject(new Error(`unknown ref ${ref}`));
+    this.head = target;
+    return Promise.resolve();
+  }
+
+  commitRemoval(paths: readonly string[], message: string): Promise<string> {
+    this.calls.push(`commit ${paths.join(',')}`);
+    for (const p of paths) if (!this.head.files.has(p)) return Promise.reject(new Error(`pathspec ${p}`));
+    return Promise.resolve(this.commit(message, Object.fromEntries(paths.map((p) => [p, null]))).sha);
+  }
+
+  push(
+    _remote: string,
+    branch: string,
+    force = false,
+  ): Promise<{ ok: true } | { ok: false; reason: 'behind' | 'protected' | 'other'; message: string }> {
+    this.calls.push(`push ${branch}`);
+    this.remote.beforePush?.(branch);
+    this.remote.pushes++;
+    if (this.remote.protectedBranches.has(branch))
+      return Promise.resolve({ ok: false, reason: 'protected', message: 'GH006: protected branch' });
+    const tip = this.remote.branches.get(branch);
+    let contains = !tip;
+    for (let c: MemoryCommit | undefined = this.head; c && !contains; c = c.parent) contains = c === tip;
+    if (!contains && !force)
+      return Promise.resolve({ ok: false, reason: 'behind', message: 'rejected (fetch first)' });
+    this.remote.branches.set(branch, this.head);
+    return Promise.resolve({ ok: true });
+  }
+
+  exists(path: string): boolean {
+    return this.head.files.has(path);
+  }
+}

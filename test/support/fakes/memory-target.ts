@@ -1,0 +1,55 @@
+import type { TargetConfig } from '../../../src/model/policy.js';
+import { identityModel, type Access, type AccessChange, type Target } from '../../../src/targets/target.js';
+
+/**
+ * A target system in memory (an exec script's VPN, say): who holds which entitlement, every call
+ * in order, and faults a test can switch on: a revoke that fails for a user, a list that fails or
+ * answers [] once.
+ */
+export class MemoryTarget implements Target {
+  readonly nativeExpiry = false;
+  readonly model = identityModel();
+  readonly access = new Map<string, Set<string>>();
+  failRevokeFor = new Set<string>();
+  failGrantFor = new Set<string>();
+  observeError: string | undefined;
+
+  constructor(
+    readonly config: TargetConfig,
+    /** Calls made, in order; a scenario shares one log with its git. */
+    readonly calls: string[] = [],
+  ) {}
+
+  holds(user: string, entitlement: string): boolean {
+    return this.access.get(user.toLowerCase())?.has(entitlement) === true;
+  }
+
+  give(user: string, entitlement: string): this {
+    const set = this.access.get(user.toLowerCase()) ?? new Set<string>();
+    set.add(entitlement);
+    this.access.set(user.toLowerCase(), set);
+    return this;
+  }
+
+  observe(): Promise<Access[]> {
+    this.calls.push('observe');
+    if (this.observeError) return Promise.reject(new Error(this.observeError));
+    const out: Access[] = [];
+    for (const [user, set] of this.access) for (const entitlement of set) out.push({ user, entitlement });
+    return Promise.resolve(out);
+  }
+
+  grant(change: AccessChange): Promise<void> {
+    this.calls.push(`grant ${change.user} ${change.entitlement}`);
+    if (this.failGrantFor.has(change.user)) return Promise.reject(new Error('directory unavailable'));
+    this.give(change.user, change.entitlement);
+    return Promise.resolve();
+  }
+
+  revoke(change: AccessChange): Promise<void> {
+    this.calls.push(`revoke ${change.user} ${change.entitlement}`);
+    if (this.failRevokeFor.has(change.user)) return Promise.reject(new Error('directory unavailable'));
+    this.access.get(change.user.toLowerCase())?.delete(change.entitlement);
+    return Promise.resolve();
+  }
+}
