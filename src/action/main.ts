@@ -79,6 +79,7 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
       git,
       new OctokitAccessRepo(octokit, inputs.owner, inputs.repo),
       fixedClock(now),
+      new SchemaRegistry(),
     );
     try {
       progress = await finder.progressOnPullRequest(

@@ -136,6 +136,16 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
     }
   }
 
+  async userId(login: string): Promise<number | undefined> {
+    try {
+      const { data } = await this.octokit.rest.users.getByUsername({ username: login });
+      return data.id;
+    } catch (err) {
+      if (err instanceof RequestError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
   async isTeamMember(team: string, user: string): Promise<boolean> {
     const [org = '', slug = ''] = team.replace(/^@/, '').split('/');
     try {

@@ -7,6 +7,7 @@ import { parseDuration, formatDuration } from '../model/duration.js';
 import { ConfigError, errorMessage, formatFinding, GrantopsError, type Finding } from '../model/errors.js';
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { fixedClock, systemClock } from '../ports/clock.js';
+import { evidenceSignerFromEnv } from '../policy/evidence-signature.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { planRowView } from '../render/plan-view.js';
 import type { ReapReport } from '../reaper/reap.js';
@@ -184,7 +185,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           {
             work: new WorkTree(git.root),
             registry: new SchemaRegistry(),
-            approvals: new ApprovalFinder(git, undefined, ctx.clock),
+            approvals: new ApprovalFinder(git, undefined, ctx.clock, new SchemaRegistry(), {
+              trustNotes: true,
+            }),
             createTarget: (policy) =>
               createTarget(policy, {
                 repoRoot: git.root,
@@ -335,7 +338,10 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         const git = await GitRepo.open(ctx.repo);
         if (opts.pushNotes && (await git.hasRemote('origin'))) await git.fetchNotes('origin');
         const github = await githubFromEnv(io.env, concurrency);
-        const finder = new ApprovalFinder(git, github.repo, ctx.clock, concurrency);
+        const finder = new ApprovalFinder(git, github.repo, ctx.clock, new SchemaRegistry(), {
+          concurrency,
+          ...evidenceSignerFromEnv(io.env),
+        });
         const since = opts.since;
         const report = await applyGrants(
           {

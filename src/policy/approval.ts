@@ -22,7 +22,11 @@ export interface ApprovalEvidence {
   commit: string;
   /** Blob id of the grant file as merged (and as reviewed). */
   blob: string;
+  /** GitHub's numeric id of the grant's user when approved: the account, not the login. */
+  userId?: number;
   verifiedAt: string;
+  /** Ed25519 signature by the apply workflow's evidence key (policy/evidence-signature.ts). */
+  signature?: string;
 }
 
 export type ApprovalVerdict =
@@ -90,12 +94,12 @@ export function approverTeams(role: Role): string[] {
   return role.approvers.filter((a) => a.startsWith('@'));
 }
 
-/** Port: decides, for each grant, whether reviewer approval is in place. */
+/**
+ * Port: decides, for each grant, whether reviewer approval is in place, by the policy at the base of
+ * the pull request that brought it (not the policy of today).
+ */
 export interface ApprovalVerifier {
-  verify(
-    grants: readonly Grant[],
-    roles: (grant: Grant) => Role | undefined,
-  ): Promise<Map<string, ApprovalVerdict>>;
+  verify(grants: readonly Grant[]): Promise<Map<string, ApprovalVerdict>>;
 }
 
 /** The note grantops keeps on a commit of main: evidence for each grant it brought. */

@@ -25,6 +25,8 @@ export interface EvidenceRepo {
   writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void>;
   fetchNotes(remote: string): Promise<void>;
   pushNotes(remote: string): Promise<void>;
+  /** The files at a revision (`<sha>^1`: a PR's base), to read the policies that judged it. */
+  treeAt(ref: string, label?: string): FileTree;
 }
 
 /** What the reaper needs from git: one typed method per verb (GitRepo implements it). */

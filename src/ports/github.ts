@@ -28,6 +28,8 @@ export interface AccessRepoGitHub {
   reviews(pr: number): Promise<Review[]>;
   /** Blob ids of the files at a commit, by path; undefined when GitHub does not know the commit. */
   fileBlobs(commit: string): Promise<Map<string, string> | undefined>;
+  /** GitHub's numeric id of the account called `login` now; undefined when there is none. */
+  userId(login: string): Promise<number | undefined>;
   /** Whether `user` is an active member of `@org/team`. */
   isTeamMember(team: string, user: string): Promise<boolean>;
   comments(issue: number): Promise<IssueComment[]>;

@@ -84,9 +84,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
 
   // Approval matters for grants that are, or will be, in force; expired ones only explain revocations.
   const live = grants.filter((g) => g.expiresAt.getTime() > opts.now.getTime());
-  const approved = await deps.approvals.verify(live, (g) =>
-    policies.byTarget.get(g.target)?.policy.roles.get(g.role),
-  );
+  const approved = await deps.approvals.verify(live);
   const refused: Refusal[] = [];
   const approvedIds = new Set<string>();
   for (const g of live) {

@@ -1,6 +1,10 @@
 import { errorMessage } from '../model/errors.js';
 import { GRANTS_DIR, type Grant } from '../model/grant.js';
+import { formatDuration } from '../model/duration.js';
 import type { Role } from '../model/policy.js';
+import type { EvidenceSigner } from '../policy/evidence-signature.js';
+import { loadPolicies, type LoadedPolicies } from '../policy/load.js';
+import type { SchemaRegistry } from '../policy/schema-registry.js';
 import {
   approverTeams,
   evaluateApproval,
@@ -22,20 +26,38 @@ interface Introduced {
   role: Role;
   commit: string;
   blob: string;
-  /** The grantops note on the commit, if any. */
-  note: string | undefined;
+  /** What an earlier run recorded for this grant on that commit (a record, never proof). */
+  recorded: ApprovalEvidence | undefined;
+}
+
+export interface ApprovalFinderOptions {
+  /** GitHub requests in flight at once. */
+  concurrency?: number;
+  /**
+   * Accept evidence recorded in refs/notes/grantops without asking GitHub. Only for deciding what
+   * access to *keep* (the reaper, `status --observe`): anyone who can push can write a note, so a
+   * note never grants anything.
+   */
+  trustNotes?: boolean;
+  /** Signs new evidence (apply's evidence key), so that `audit --verify` can tell it from a forgery. */
+  signer?: EvidenceSigner;
 }
 
 /**
- * Finds each grant's evidence: the first-parent commit that brought its file, the evidence already
- * recorded in refs/notes/grantops for it, or else (with GitHub) the merged PR, its reviews, team
- * memberships and the file at the PR's head. New evidence is written back as notes by `recordEvidence`.
+ * Decides, for each grant, whether reviewer approval is in place, from sources a writer of the repo
+ * cannot forge: the first-parent commit that brought its file, the policy at that commit's first
+ * parent (the PR's base: a PR cannot loosen the rule that judges it), and on GitHub the merged PR,
+ * its reviews on the final head, team memberships, the file at the reviewed head and the login's
+ * account id. Evidence found is written back as notes by `recordEvidence`, for auditors.
  */
 export class ApprovalFinder implements ApprovalVerifier {
   private readonly prs = new Map<string, Promise<PullRequestFacts | undefined>>();
   private readonly reviews = new Map<number, Promise<Review[]>>();
   private readonly trees = new Map<string, Promise<Map<string, string> | undefined>>();
   private readonly members = new Map<string, Promise<boolean>>();
+  private readonly accounts = new Map<string, Promise<number | undefined>>();
+  private readonly bases = new Map<string, Promise<LoadedPolicies | undefined>>();
+  private readonly concurrency: number;
   /** Evidence found in this run, by commit, to be written as notes. */
   readonly newEvidence = new Map<string, Record<string, ApprovalEvidence>>();
 
@@ -43,19 +65,18 @@ export class ApprovalFinder implements ApprovalVerifier {
     private readonly git: EvidenceRepo,
     private readonly github: AccessRepoGitHub | undefined,
     private readonly clock: Pick<Clock, 'now'>,
-    private readonly concurrency = 16,
-  ) {}
+    private readonly registry: SchemaRegistry,
+    private readonly options: ApprovalFinderOptions = {},
+  ) {
+    this.concurrency = options.concurrency ?? 16;
+  }
 
-  async verify(
-    grants: readonly Grant[],
-    roles: (g: Grant) => Role | undefined,
-  ): Promise<Map<string, ApprovalVerdict>> {
+  async verify(grants: readonly Grant[]): Promise<Map<string, ApprovalVerdict>> {
     const out = new Map<string, ApprovalVerdict>();
     const commits = await this.git.introducingCommits(
       grants.map((g) => g.file),
       [GRANTS_DIR],
     );
-    const items: Introduced[] = [];
     const specs: string[] = [];
     for (const grant of grants) {
       const commit = commits.get(grant.file);
@@ -63,24 +84,44 @@ export class ApprovalFinder implements ApprovalVerifier {
     }
     const blobs = await this.git.resolveMany(specs);
     const notes = await this.git.readNotes([...new Set(commits.values())]);
+    const items: Introduced[] = [];
     for (const grant of grants) {
-      const role = roles(grant);
       const commit = commits.get(grant.file);
-      if (!role) continue;
       if (!commit) {
-        out.set(grant.id, {
-          approved: false,
-          reason: 'the grant file is not committed on this branch',
-          approvers: [],
-        });
+        out.set(grant.id, refused('the grant file is not committed on this branch'));
+        continue;
+      }
+      const base = await this.policiesAtBase(commit);
+      const role = base?.byTarget.get(grant.target)?.policy.roles.get(grant.role);
+      if (!role) {
+        out.set(
+          grant.id,
+          refused(
+            base
+              ? `the policy at the base of ${commit.slice(0, 7)} (its first parent) offers no role ${grant.role} on target ${grant.target}: a pull request is judged by the rules it was opened against`
+              : `commit ${commit.slice(0, 7)} has no first parent to read the policy from`,
+          ),
+        );
+        continue;
+      }
+      const length =
+        grant.expiresAt.getTime() - Math.max(this.clock.now().getTime(), grant.startsAt?.getTime() ?? 0);
+      if (length > role.maxDurationMs) {
+        out.set(
+          grant.id,
+          refused(
+            `lasts ${formatDuration(length)}, over the maxDuration ${role.maxDuration} of the policy at the pull request's base`,
+          ),
+        );
         continue;
       }
       const blob = blobs.get(`${commit}:${grant.file}`) ?? '';
-      items.push({ grant, role, commit, blob, note: notes.get(commit) });
+      const recorded = parseApprovalNote(notes.get(commit))?.grants[grant.id];
+      items.push({ grant, role, commit, blob, recorded: recorded?.blob === blob ? recorded : undefined });
     }
     if (this.github) {
       // Fetch each PR's facts once, all PRs concurrently; grants of one PR then share them.
-      const pending = new Set(items.filter((i) => !this.recorded(i)).map((i) => i.commit));
+      const pending = new Set(items.filter((i) => !this.trusted(i)).map((i) => i.commit));
       await mapLimited([...pending], this.concurrency, async (commit) => {
         const pr = await this.pullRequestFor(commit);
         if (!pr) return;
@@ -93,35 +134,36 @@ export class ApprovalFinder implements ApprovalVerifier {
       const item = items[i]!;
       out.set(
         item.grant.id,
-        r.ok
-          ? r.value
-          : {
-              approved: false,
-              reason: `approval could not be checked: ${errorMessage(r.error)}`,
-              approvers: [],
-            },
+        r.ok ? r.value : refused(`approval could not be checked: ${errorMessage(r.error)}`),
       );
     });
     return out;
   }
 
-  /** Evidence recorded earlier that still holds: same file content, still enough approvers. */
-  private recorded(item: Introduced): ApprovalEvidence | undefined {
-    const recorded = parseApprovalNote(item.note)?.grants[item.grant.id];
-    return recorded && recorded.blob === item.blob && recorded.approvers.length >= item.role.approvals
-      ? recorded
-      : undefined;
+  /** Recorded evidence accepted as it is: only when keeping access, never when granting. */
+  private trusted(item: Introduced): ApprovalEvidence | undefined {
+    const r = item.recorded;
+    return this.options.trustNotes && r && r.approvers.length >= item.role.approvals ? r : undefined;
+  }
+
+  /** The policies at the commit's first parent: what the pull request was judged by. */
+  private policiesAtBase(commit: string): Promise<LoadedPolicies | undefined> {
+    return cached(this.bases, commit, async () => {
+      try {
+        return await loadPolicies(this.git.treeAt(`${commit}^1`, `${commit.slice(0, 7)}^1`), this.registry);
+      } catch {
+        return undefined; // a root commit: nothing came before it
+      }
+    });
   }
 
   private async verifyOne(item: Introduced): Promise<ApprovalVerdict> {
-    const recorded = this.recorded(item);
-    if (recorded) return { approved: true, evidence: recorded, source: 'notes' };
+    const trusted = this.trusted(item);
+    if (trusted) return { approved: true, evidence: trusted, source: 'notes' };
     if (!this.github) {
-      return {
-        approved: false,
-        reason: 'no approval evidence recorded in refs/notes/grantops, and no GitHub token to look it up',
-        approvers: [],
-      };
+      return refused(
+        'approval is verified with GitHub and no token was given (a note in refs/notes/grantops is a record anyone who can push could write, not proof)',
+      );
     }
     const pr = await this.pullRequestFor(item.commit);
     const reviews = pr ? await this.reviewsOf(pr.number) : [];
@@ -149,19 +191,46 @@ export class ApprovalFinder implements ApprovalVerifier {
         ...(pr ? { pr: pr.number } : {}),
       };
     }
+    // Identity is the account, not the login: a login renamed and re-registered by someone else
+    // must not inherit the grant.
+    const userId = await this.accountOf(item.grant.user);
+    if (userId === undefined) {
+      return refused(`no GitHub account is called ${item.grant.user}`, pr.number);
+    }
+    const pinned = item.recorded?.userId;
+    if (pinned !== undefined && pinned !== userId) {
+      return refused(
+        `the login ${item.grant.user} now belongs to another GitHub account (id ${userId}; the grant was approved for id ${pinned})`,
+        pr.number,
+      );
+    }
     const evidence: ApprovalEvidence = {
       pr: pr.number,
       headSha: pr.headSha,
       approvers: verdict.approvers,
       commit: item.commit,
       blob: item.blob,
+      userId,
       verifiedAt: this.clock.now().toISOString(),
     };
-    this.newEvidence.set(item.commit, {
-      ...(this.newEvidence.get(item.commit) ?? {}),
-      [item.grant.id]: evidence,
-    });
-    return { approved: true, evidence, source: 'github' };
+    const same =
+      item.recorded &&
+      item.recorded.pr === evidence.pr &&
+      item.recorded.headSha === evidence.headSha &&
+      item.recorded.userId === userId &&
+      item.recorded.approvers.join() === evidence.approvers.join() &&
+      (!this.options.signer || item.recorded.signature !== undefined);
+    if (!same) {
+      const signed = this.options.signer
+        ? { ...evidence, signature: this.options.signer.sign(item.grant.id, evidence) }
+        : evidence;
+      this.newEvidence.set(item.commit, {
+        ...(this.newEvidence.get(item.commit) ?? {}),
+        [item.grant.id]: signed,
+      });
+      return { approved: true, evidence: signed, source: 'github' };
+    }
+    return { approved: true, evidence: item.recorded!, source: 'github' };
   }
 
   /**
@@ -234,6 +303,10 @@ export class ApprovalFinder implements ApprovalVerifier {
     return cached(this.trees, sha, () => this.github!.fileBlobs(sha));
   }
 
+  private accountOf(login: string): Promise<number | undefined> {
+    return cached(this.accounts, login.toLowerCase(), () => this.github!.userId(login));
+  }
+
   private isMember(team: string, user: string): Promise<boolean> {
     return cached(this.members, `${team}\u0000${user.toLowerCase()}`, () =>
       this.github!.isTeamMember(team, user),
@@ -249,4 +322,8 @@ function cached<K, V>(cache: Map<K, Promise<V>>, key: K, load: () => Promise<V>)
     cache.set(key, p);
   }
   return p;
+}
+
+function refused(reason: string, pr?: number): ApprovalVerdict {
+  return { approved: false, reason, approvers: [], ...(pr !== undefined ? { pr } : {}) };
 }

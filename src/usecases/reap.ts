@@ -48,7 +48,11 @@ export async function reapRepository(
           {
             work,
             registry: new SchemaRegistry(),
-            approvals: new ApprovalFinder(git, undefined, fixedClock(opts.now), opts.concurrency),
+            // Keeping access a live grant justifies: recorded evidence is enough (a note never grants).
+            approvals: new ApprovalFinder(git, undefined, fixedClock(opts.now), new SchemaRegistry(), {
+              concurrency: opts.concurrency,
+              trustNotes: true,
+            }),
             createTarget: (policy) =>
               createTarget(policy, {
                 repoRoot: git.root,

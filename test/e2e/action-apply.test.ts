@@ -192,16 +192,18 @@ describe('the Action on push to main', () => {
     expect(gh.violations).toEqual([]);
   });
 
-  it('converges on a second run: evidence from notes, no duplicate issues, nothing to apply', async () => {
-    const before = gh.requests.filter(
-      (q) => q.operationId === 'pulls/list-reviews' && q.path.endsWith('/pulls/1/reviews'),
-    ).length;
+  it('converges on a second run: approval asked of GitHub again, notes unchanged, no duplicate issues', async () => {
+    const reviews = () =>
+      gh.requests.filter((q) => q.operationId === 'pulls/list-reviews' && q.path.endsWith('/pulls/1/reviews'))
+        .length;
+    const before = reviews();
+    const notes = dev.git('--git-dir', origin, 'rev-parse', 'refs/notes/grantops');
     const r = await runApply('2026-11-28T12:30:00Z');
     expect(r.code).toBe(1); // the refusals still stand
-    expect(
-      gh.requests.filter((q) => q.operationId === 'pulls/list-reviews' && q.path.endsWith('/pulls/1/reviews'))
-        .length,
-    ).toBe(before);
+    // A note is the auditor's record, never proof: every apply asks GitHub again, and the same
+    // evidence is not written twice.
+    expect(reviews()).toBe(before + 1);
+    expect(dev.git('--git-dir', origin, 'rev-parse', 'refs/notes/grantops')).toBe(notes);
     expect(gh.repoIssues('acme/access').filter((i) => i.state === 'open')).toHaveLength(3);
     expect(r.summary).toContain('Every target matches the approved grants: nothing to do.');
   });

@@ -49,16 +49,17 @@ beforeAll(async () => {
   scratch = mkdtempSync(join(tmpdir(), 'grantops-action-reap-'));
   origin = join(scratch, 'origin.git');
   writeFileSync(join(scratch, 'stuck'), 'x');
-  seed = tempRepo({
-    'policies/vpn.yaml': POLICY,
-    'scripts/vpn.cjs': VPN,
+  seed = tempRepo({ 'policies/vpn.yaml': POLICY, 'scripts/vpn.cjs': VPN });
+  chmodSync(join(seed.dir, 'scripts/vpn.cjs'), 0o755);
+  seed.git('init', '-q', '-b', 'main');
+  // Policies first: a grant is judged by the policy at its commit's first parent.
+  seed.commit('policies');
+  seed.write({
     'grants/alice.yaml': aGrant().for('alice').on('vpn', 'ops').expiresAt('2026-11-28T11:00:00Z').yaml(),
     'grants/stuck.yaml': aGrant().for('stuck').on('vpn', 'ops').expiresAt('2026-11-28T11:30:00Z').yaml(),
     'grants/carol.yaml': aGrant().for('carol').on('vpn', 'ops').expiresAt('2026-11-28T12:30:00Z').yaml(),
     'grants/dan.yaml': aGrant().for('dan').on('vpn', 'ops').expiresAt('2026-11-28T22:00:00Z').yaml(),
   });
-  chmodSync(join(seed.dir, 'scripts/vpn.cjs'), 0o755);
-  seed.git('init', '-q', '-b', 'main');
   const commit = seed.commit('access repo');
   // Evidence the apply run recorded: which PR brought each live grant (warnings are posted there).
   const note = (id: string, pr: number) => ({

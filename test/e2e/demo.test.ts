@@ -18,5 +18,11 @@ describe('npm run demo (scripts/demo.sh)', () => {
     expect(r.stdout).toContain('ACCESS STILL PRESENT');
     expect(r.stdout).toContain('vpn profiles now: []');
     expect(r.stderr).toContain('grant lasts 2d, over the 8h maximum of role "readonly" on "prod-db"');
+    // Approval is read from (a loopback stand-in for) GitHub: nothing written by hand is trusted.
+    expect(r.stdout).toContain(
+      'refused: grants/vpn/mallory-ops.yaml: no merged pull request brought this grant (pushed directly to main?)',
+    );
+    expect(r.stdout).toMatch(/approved\s+vpn\/frank-ops-\S+\s+frank/);
+    expect(r.stdout).not.toContain('\u001b[');
   }, 60_000);
 });

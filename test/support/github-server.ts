@@ -95,6 +95,8 @@ export class FakeGitHub {
   readonly issues = new Map<string, FakeIssue[]>();
   /** Logins that do not exist on this GitHub (adding them answers 404). */
   readonly unknownUsers = new Set<string>();
+  /** Account ids by login (lower case), where a test renames and re-registers a login. */
+  readonly accountIds = new Map<string, number>();
   private readonly faults: Fault[] = [];
   /** Requests in flight now, the most seen at once, and how many were refused for it. */
   inFlight = 0;
@@ -600,6 +602,32 @@ function defaultHandlers(): Record<string, Handler> {
         .filter((m) => role === 'all' || m.role === role)
         .map((m) => simpleUser(m.login, 'User', ctx.baseUrl));
       return page(members, ctx.query, ctx);
+    },
+    'users/get-by-username': (ctx) => {
+      const login = ctx.op.params.username!;
+      if (ctx.server.unknownUsers.has(login.toLowerCase())) return notFound;
+      const base = simpleUser(login, 'User', ctx.baseUrl);
+      const id = ctx.server.accountIds.get(login.toLowerCase()) ?? base.id;
+      return {
+        status: 200,
+        body: {
+          ...base,
+          id,
+          name: null,
+          company: null,
+          blog: null,
+          location: null,
+          email: null,
+          hireable: null,
+          bio: null,
+          public_repos: 0,
+          public_gists: 0,
+          followers: 0,
+          following: 0,
+          created_at: '2020-01-01T00:00:00Z',
+          updated_at: '2020-01-01T00:00:00Z',
+        },
+      };
     },
     'teams/get-membership-for-user-in-org': (ctx) => {
       const m = ctx.server

@@ -78,23 +78,17 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo {
 
   /** The work tree: main's files at HEAD. */
   get work(): FileTree {
-    const files = this.head.files;
-    return {
-      label: 'work tree',
-      list(dir) {
-        const entries: TreeEntry[] = [...files.keys()]
-          .filter((p) => p.startsWith(`${dir}/`))
-          .sort()
-          .map((path) => ({ path, kind: 'file' as const }));
-        return Promise.resolve(entries);
-      },
-      read(path, maxBytes) {
-        const c = files.get(path);
-        if (c === undefined) return Promise.reject(new Error(`no file ${path}`));
-        const bytes = new TextEncoder().encode(c);
-        return Promise.resolve(bytes.byteLength > maxBytes ? { tooLarge: bytes.byteLength } : bytes);
-      },
-    };
+    return treeOf(this.head.files, 'work tree');
+  }
+
+  treeAt(ref: string, label = ref): FileTree {
+    const parent = /^(.*)\^1?$/.exec(ref);
+    const commit = parent ? this.find(parent[1]!)?.parent : this.find(ref);
+    if (!commit) {
+      const fail = () => Promise.reject(new Error(`fatal: not a tree: ${ref}`));
+      return { label, list: fail, read: fail };
+    }
+    return treeOf(commit.files, label);
   }
 
   private find(ref: string): MemoryCommit | undefined {
@@ -212,4 +206,23 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo {
   exists(path: string): boolean {
     return this.head.files.has(path);
   }
+}
+
+function treeOf(files: ReadonlyMap<string, string>, label: string): FileTree {
+  return {
+    label,
+    list(dir) {
+      const entries: TreeEntry[] = [...files.keys()]
+        .filter((p) => p.startsWith(`${dir}/`))
+        .sort()
+        .map((path) => ({ path, kind: 'file' as const }));
+      return Promise.resolve(entries);
+    },
+    read(path, maxBytes) {
+      const c = files.get(path);
+      if (c === undefined) return Promise.reject(new Error(`no file ${path}`));
+      const bytes = new TextEncoder().encode(c);
+      return Promise.resolve(bytes.byteLength > maxBytes ? { tooLarge: bytes.byteLength } : bytes);
+    },
+  };
 }

@@ -22,6 +22,8 @@ export class MemoryGitHub implements AccessRepoGitHub {
   readonly slug = 'acme/access';
   readonly pulls: MemoryPull[] = [];
   readonly teams = new Map<string, Set<string>>();
+  /** Account ids by login (lower case); a login not listed gets a stable id of its own. */
+  readonly accounts = new Map<string, number>();
   readonly commentsByIssue = new Map<number, (IssueComment & { author: string })[]>();
   readonly issues: MemoryIssue[] = [];
   readonly pullRequestsOpened: { number: number; head: string; base: string; title: string; body: string }[] =
@@ -57,6 +59,13 @@ export class MemoryGitHub implements AccessRepoGitHub {
     this.record('fileBlobs');
     const pr = this.pulls.find((p) => p.headSha === commit);
     return Promise.resolve(pr ? new Map(pr.headFiles) : undefined);
+  }
+
+  userId(login: string): Promise<number | undefined> {
+    this.record('userId');
+    const key = login.toLowerCase();
+    if (!this.accounts.has(key)) this.accounts.set(key, 5000 + this.accounts.size);
+    return Promise.resolve(this.accounts.get(key));
   }
 
   isTeamMember(team: string, user: string): Promise<boolean> {

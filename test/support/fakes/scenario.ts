@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ExecTarget, Policy } from '../../../src/model/policy.js';
+import type { EvidenceSigner } from '../../../src/policy/evidence-signature.js';
 import { SchemaRegistry } from '../../../src/policy/schema-registry.js';
 import type { Clock } from '../../../src/ports/clock.js';
 import { reapExpired, type ReapReport } from '../../../src/reaper/reap.js';
@@ -132,14 +133,23 @@ export class Scenario {
     return t;
   };
 
-  finder(opts: { github?: boolean } = {}): ApprovalFinder {
-    return new ApprovalFinder(this.git, opts.github === false ? undefined : this.github, this.clock, 4);
+  finder(opts: { github?: boolean; signer?: EvidenceSigner } = {}): ApprovalFinder {
+    return new ApprovalFinder(
+      this.git,
+      opts.github === false ? undefined : this.github,
+      this.clock,
+      registry,
+      {
+        concurrency: 4,
+        ...(opts.signer ? { signer: opts.signer } : {}),
+      },
+    );
   }
 
   /** `grantops apply` at `now`, then the evidence recorded as the Action does. */
   async apply(
     now: string,
-    opts: Partial<ApplyOptions> & { github?: boolean } = {},
+    opts: Partial<ApplyOptions> & { github?: boolean; signer?: EvidenceSigner } = {},
   ): Promise<ApplyReport & { recorded: number }> {
     this.clock.at = new Date(now);
     const finder = this.finder(opts);
@@ -179,7 +189,10 @@ export class Scenario {
             {
               work: git.work,
               registry,
-              approvals: new ApprovalFinder(git, undefined, this.clock, 4),
+              approvals: new ApprovalFinder(git, undefined, this.clock, registry, {
+                concurrency: 4,
+                trustNotes: true,
+              }),
               createTarget: this.createTarget,
             },
           ),

@@ -1,0 +1,64 @@
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { ApprovalEvidence } from './approval.js';
+
+/**
+ * Approval evidence is kept in refs/notes/grantops, which anyone who can push can write (branch
+ * protection does not cover refs/notes/*). So the apply workflow signs each record with an Ed25519
+ * key only it holds (a secret), and `audit --verify` checks the signature with the public half,
+ * committed in the repo and guarded by CODEOWNERS (or given out of band with --evidence-key).
+ * A note without a valid signature is a finding, never proof.
+ */
+export interface EvidenceSigner {
+  sign(grantId: string, evidence: ApprovalEvidence): string;
+}
+
+/** Where an access repo keeps the public key that verifies its evidence. */
+export const EVIDENCE_KEY_PATH = '.grantops/evidence-key.pub';
+
+/** The bytes a signature covers: every field an auditor relies on, in a fixed order. */
+export function evidencePayload(grantId: string, e: ApprovalEvidence): Buffer {
+  return Buffer.from(
+    JSON.stringify([
+      'grantops-evidence-v1',
+      grantId,
+      e.commit,
+      e.blob,
+      e.pr,
+      e.headSha,
+      [...e.approvers],
+      e.userId ?? null,
+      e.verifiedAt,
+    ]),
+    'utf8',
+  );
+}
+
+/** A signer from a PEM private key (PKCS#8, Ed25519): `openssl genpkey -algorithm ed25519`. */
+export function evidenceSigner(privateKeyPem: string): EvidenceSigner {
+  const key = createPrivateKey(privateKeyPem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error('the evidence key must be an Ed25519 private key');
+  return { sign: (id, e) => sign(null, evidencePayload(id, e), key).toString('base64') };
+}
+
+/** Checks evidence against a PEM public key: true only for an intact record signed by its key. */
+export function evidenceVerifier(publicKeyPem: string): (grantId: string, e: ApprovalEvidence) => boolean {
+  const key: KeyObject = createPublicKey(publicKeyPem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new Error('the evidence key must be an Ed25519 public key');
+  return (id, e) => {
+    if (typeof e.signature !== 'string') return false;
+    try {
+      return verify(null, evidencePayload(id, e), key, Buffer.from(e.signature, 'base64'));
+    } catch {
+      return false;
+    }
+  };
+}
+
+/** Environment variable holding the apply workflow's Ed25519 private key (PEM), a secret. */
+export const EVIDENCE_KEY_ENV = 'GRANTOPS_EVIDENCE_KEY';
+
+/** The signer the environment provides, if any: `{ signer }` to spread into the finder's options. */
+export function evidenceSignerFromEnv(env: Record<string, string | undefined>): { signer?: EvidenceSigner } {
+  const pem = env[EVIDENCE_KEY_ENV];
+  return pem ? { signer: evidenceSigner(pem) } : {};
+}
