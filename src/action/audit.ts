@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { auditChunks, boundedMarkdown } from '../audit/format.js';
 import { auditEvents } from '../audit/lifecycle.js';
 import { activeAt, verifyHistory } from '../audit/query.js';
+import { loadEvidenceVerifier } from '../policy/evidence-signature.js';
 import { GitRepo } from '../adapters/git.js';
 import { ConfigError } from '../model/errors.js';
 import { parseTimestamp } from '../model/time.js';
@@ -35,11 +36,13 @@ export async function runAudit(inputs: ActionInputs, now: Date): Promise<void> {
     if (!p.ok) throw new ConfigError(`input "at": ${p.reason}`);
     at = p.date;
   }
+  const verifyEvidence = inputs.verify ? await loadEvidenceVerifier(git.treeAt('HEAD')) : undefined;
   const violations = inputs.verify
     ? verifyHistory(history, {
         now,
         toleranceMs: 3_600_000,
         maxDurationAt: (n, t, r) => history.maxDurationAt(n, t, r),
+        ...(verifyEvidence ? { verifyEvidence } : {}),
       })
     : undefined;
   const out = {

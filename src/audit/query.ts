@@ -1,4 +1,6 @@
 import { formatDuration } from '../model/duration.js';
+import type { ApprovalEvidence } from '../policy/approval.js';
+import { EVIDENCE_KEY_PATH } from '../policy/evidence-signature.js';
 import type {
   HistoryEvent,
   AuditHistory,
@@ -72,7 +74,8 @@ function versionAt(life: GrantLifecycle, when: number): GrantVersion | undefined
   return found;
 }
 
-export type ViolationKind = 'unapproved' | 'overdue' | 'max-duration';
+export type ViolationKind =
+  'unapproved' | 'overdue' | 'max-duration' | 'forged-evidence' | 'unverified-evidence';
 
 export interface Violation {
   kind: ViolationKind;
@@ -90,6 +93,12 @@ export interface VerifyOptions {
   toleranceMs: number;
   /** maxDuration (ms) of `role` on `target` under policy snapshot `n`, or undefined if unknown. */
   maxDurationAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
+  /**
+   * Checks a note's signature with the evidence key. Without one, recorded evidence cannot be told
+   * from a note any writer of the repo could push: every approval is then an `unverified-evidence`
+   * finding.
+   */
+  verifyEvidence?: (grantId: string, evidence: ApprovalEvidence) => boolean;
 }
 
 /**
@@ -105,6 +114,27 @@ export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: Aud
     for (const v of life.versions) {
       if (!matches(v, f) || !inRange(v.landed.time)) continue;
       const wouldApply = v.expiresAt === undefined || v.expiresAt > v.landed.time;
+      if (v.approval) {
+        const valid = opts.verifyEvidence?.(v.id, v.approval);
+        if (valid !== true) {
+          const where = `approval evidence on ${v.landed.commit.slice(0, 7)} (PR #${v.approval.pr}, by ${v.approval.approvers.join(', ') || 'nobody'})`;
+          out.push(
+            valid === false
+              ? violation(
+                  'forged-evidence',
+                  v,
+                  v.landed.commit,
+                  `${where} is not signed by the evidence key: it was not written by the apply workflow`,
+                )
+              : violation(
+                  'unverified-evidence',
+                  v,
+                  v.landed.commit,
+                  `${where} cannot be verified: no evidence key (${EVIDENCE_KEY_PATH} or --evidence-key)`,
+                ),
+          );
+        }
+      }
       if (wouldApply && !v.approval) {
         out.push(
           violation(

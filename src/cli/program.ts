@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { GitRepo } from '../adapters/git.js';
 import { WorkTree } from '../adapters/work-tree.js';
@@ -454,6 +454,10 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       'compliance check: unapproved grants, access past expiry, grants over maxDuration (exit 1 if any)',
     )
     .option('--tolerance <duration>', 'with --verify: how long access may outlive expiresAt', '1h')
+    .option(
+      '--evidence-key <file>',
+      'with --verify: the public key approval evidence is signed with (default: .grantops/evidence-key.pub at the ref)',
+    )
     .option('--ref <ref>', 'history to read (default HEAD)', 'HEAD')
     .option(
       '--jobs <n>',
@@ -471,6 +475,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           format: string;
           verify?: boolean;
           tolerance: string;
+          evidenceKey?: string;
           ref: string;
           jobs?: string;
         },
@@ -522,6 +527,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           ...(since ? { since } : {}),
           ...(until ? { until } : {}),
         };
+        const { loadEvidenceVerifier } = await import('../policy/evidence-signature.js');
+        const verifyEvidence = opts.verify
+          ? await loadEvidenceVerifier(
+              git.treeAt(opts.ref),
+              opts.evidenceKey === undefined
+                ? undefined
+                : await readFile(resolve(io.cwd, opts.evidenceKey), 'utf8'),
+            )
+          : undefined;
         const violations = opts.verify
           ? verifyHistory(
               history,
@@ -529,6 +543,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
                 now: ctx.now,
                 toleranceMs: tolerance.ms,
                 maxDurationAt: (n, t, r) => history.maxDurationAt(n, t, r),
+                ...(verifyEvidence ? { verifyEvidence } : {}),
               },
               filter,
             )

@@ -1,4 +1,5 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import type { FileTree } from '../model/file-tree.js';
 import type { ApprovalEvidence } from './approval.js';
 
 /**
@@ -61,4 +62,23 @@ export const EVIDENCE_KEY_ENV = 'GRANTOPS_EVIDENCE_KEY';
 export function evidenceSignerFromEnv(env: Record<string, string | undefined>): { signer?: EvidenceSigner } {
   const pem = env[EVIDENCE_KEY_ENV];
   return pem ? { signer: evidenceSigner(pem) } : {};
+}
+
+/**
+ * The evidence verifier for an audit: from a PEM given out of band (`--evidence-key`), else from
+ * .grantops/evidence-key.pub in `tree` (the audited ref's tip), else none.
+ */
+export async function loadEvidenceVerifier(
+  tree: FileTree,
+  pem?: string,
+): Promise<((grantId: string, e: ApprovalEvidence) => boolean) | undefined> {
+  if (pem !== undefined) return evidenceVerifier(pem);
+  let bytes: Uint8Array | { tooLarge: number };
+  try {
+    bytes = await tree.read(EVIDENCE_KEY_PATH, 16 * 1024);
+  } catch {
+    return undefined; // no key committed
+  }
+  if (!(bytes instanceof Uint8Array)) throw new Error(`${EVIDENCE_KEY_PATH} is too large for a public key`);
+  return evidenceVerifier(new TextDecoder().decode(bytes));
 }

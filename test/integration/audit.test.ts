@@ -1,9 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFirstParentHistory } from '../../src/audit/git-history.js';
 import { auditEvents, describeEvent } from '../../src/audit/lifecycle.js';
+import type { ApprovalEvidence } from '../../src/policy/approval.js';
+import { evidenceSigner } from '../../src/policy/evidence-signature.js';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
 import { loadAuditHistory } from '../../src/usecases/audit.js';
 import { aGrant } from '../support/builders.js';
@@ -57,7 +60,13 @@ function merge(pr: number, date: string, author: string, files: Record<string, s
   );
   return git(date, author, 'rev-parse', 'HEAD');
 }
-function approve(commit: string, id: string, pr: number, approvers: string[]) {
+// The apply workflow's evidence key; its public half is committed at .grantops/evidence-key.pub.
+const keys = generateKeyPairSync('ed25519');
+const signer = evidenceSigner(keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
+const PUBLIC_KEY = keys.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+/** Records evidence as apply does (signed), or as a writer forging it would (`forged`: unsigned). */
+function approve(commit: string, id: string, pr: number, approvers: string[], forged = false) {
   const blob = git('2026-01-01T00:00:00Z', 'x|x', 'rev-parse', `${commit}:grants/${id}.yaml`);
   let existing: { grantops: 1; grants: Record<string, unknown> } = { grantops: 1, grants: {} };
   try {
@@ -67,7 +76,15 @@ function approve(commit: string, id: string, pr: number, approvers: string[]) {
   } catch {
     /* no note yet */
   }
-  existing.grants[id] = { pr, headSha: commit, approvers, commit, blob, verifiedAt: '2026-11-01T10:05:00Z' };
+  const evidence: ApprovalEvidence = {
+    pr,
+    headSha: commit,
+    approvers,
+    commit,
+    blob,
+    verifiedAt: '2026-11-01T10:05:00Z',
+  };
+  existing.grants[id] = forged ? evidence : { ...evidence, signature: signer.sign(id, evidence) };
   git(
     '2026-01-01T00:00:00Z',
     'grantops|g@x',
@@ -82,7 +99,7 @@ function approve(commit: string, id: string, pr: number, approvers: string[]) {
 }
 
 beforeAll(() => {
-  repo = tempRepo({ 'policies/vpn.yaml': POLICY('12h') });
+  repo = tempRepo({ 'policies/vpn.yaml': POLICY('12h'), '.grantops/evidence-key.pub': PUBLIC_KEY });
   git('2026-11-01T09:00:00Z', 'Admin|admin@example.test', 'init', '-q', '-b', 'main');
   git('2026-11-01T09:00:00Z', 'Admin|admin@example.test', 'add', '-A');
   git('2026-11-01T09:00:00Z', 'Admin|admin@example.test', 'commit', '-q', '-m', 'access repo');
@@ -128,7 +145,8 @@ beforeAll(() => {
     'grants/vpn/dan.yaml': null,
     'grants/vpn/dan-ops.yaml': aGrant().for('dan').on('vpn', 'ops').expiresAt('2026-11-02T01:00:00Z').yaml(),
   });
-  approve(m7, 'vpn/dan-ops', 7, ['bob']);
+  // A note written by hand, not by the apply workflow: it shows in the log, and --verify flags it.
+  approve(m7, 'vpn/dan-ops', 7, ['bob'], true);
   const m8 = merge(8, '2026-11-02T08:00:00Z', 'Alice Dev|alice@example.test', {
     'grants/vpn/alice.yaml': alice.expiresAt('2026-11-02T09:00:00Z').yaml(),
   });
@@ -217,14 +235,32 @@ describe('grantops audit', () => {
       'overdue vpn/alice: still present 3h after expiresAt (tolerance 1h)',
       `unapproved vpn/carol: no approval evidence recorded for commit ${carolCommit} (PR #3)`,
       'max-duration vpn/carol: lasted 1d 19h, over the 12h maximum of the policy in force when it was merged',
+      `forged-evidence vpn/dan-ops: approval evidence on ${r.doc.events.find((e) => e.grant === 'vpn/dan-ops')!.commit.slice(0, 7)} (PR #7, by bob) is not signed by the evidence key: it was not written by the apply workflow`,
       'overdue vpn/dan-ops: still present 11h after expiresAt (tolerance 1h)',
     ]);
+    // An auditor who holds the key out of band: a different key finds every record forged.
+    const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const keyFile = join(repo.dir, '..', `other-key-${process.pid}.pub`);
+    writeFileSync(keyFile, other);
+    try {
+      const wrong = await audit('--verify', '--evidence-key', keyFile);
+      expect(wrong.doc.violations?.filter((v) => v.kind === 'forged-evidence').map((v) => v.grant)).toEqual([
+        'vpn/alice',
+        'vpn/alice',
+        'vpn/alice',
+        'vpn/dan',
+        'vpn/dan-ops',
+      ]);
+    } finally {
+      rmSync(keyFile, { force: true });
+    }
     // Carol's grant was removed before it expired: not overdue. Dan's was merged under the 12h policy: not over.
 
     // An auditor scopes the check to a period: only what landed (or ended) in it.
     const day2 = await audit('--verify', '--since', '2026-11-02T00:00:00Z');
     expect(day2.doc.violations?.map((v) => `${v.kind} ${v.grant}`)).toEqual([
       'overdue vpn/alice',
+      'forged-evidence vpn/dan-ops',
       'overdue vpn/dan-ops',
     ]);
   });
