@@ -264,4 +264,56 @@ describe('redteam', () => {
     a = await cli(c, 'apply', '--now', '2026-11-28T12:20:00Z', '--json');
     log('S6 after swapped-parent push', a.code, vpn(c), a.stdout.slice(0, 1200));
   });
+
+  it('S10 same PR changes policy target (team) and adds grant on a 0-approval role', async () => {
+    const c = setup();
+    c.repo.write({ 'policies/docs.yaml': `target: { name: docs, type: github-team, org: acme, team: docs-readers }
+roles:
+  member: { maxDuration: 8h, approvals: 0 }
+  maintainer: { maxDuration: 2h, approvals: 1, approvers: [bob] }
+` });
+    c.repo.commit('docs policy');
+    pr(c, 'mallory', (r) => {
+      r.write({ 'policies/docs.yaml': `target: { name: docs, type: github-team, org: acme, team: admins }
+roles:
+  member: { maxDuration: 8h, approvals: 0 }
+  maintainer: { maxDuration: 2h, approvals: 1, approvers: [bob] }
+` });
+      r.write({ 'grants/m-docs.yaml': aGrant().for('mallory').on('docs', 'member').expiresAt('2026-11-28T18:00:00Z').yaml() });
+    });
+    const a = await cli(c, 'apply', '--now', '2026-11-28T12:00:00Z');
+    log('S10 same-PR policy retarget', a.code, [...gh.team('acme/admins').keys()], [...gh.team('acme/docs-readers').keys()], a.stdout.slice(0, 500), a.stderr.slice(0,300));
+  });
+
+  it('S4-control reaper without the forged note', async () => {
+    const c = setup();
+    pr(c, 'carol', (r) => r.write({ 'grants/mallory.yaml': g('mallory', '2026-11-28T18:00:00Z') }), [{ user: 'bob' }]);
+    await cli(c, 'apply', '--now', '2026-11-28T12:00:00Z');
+    pr(c, 'mallory', (r) => r.write({ 'grants/mallory2.yaml': g('mallory', '2026-11-29T05:00:00Z') }));
+    const r = await cli(c, 'reap', '--now', '2026-11-28T18:30:00Z');
+    log('S4-control reap', r.code, vpn(c));
+  });
+
+  it('S12 rename of an approved grant file', async () => {
+    const c = setup();
+    pr(c, 'carol', (r) => r.write({ 'grants/mallory.yaml': g('mallory', '2026-11-28T18:00:00Z') }), [{ user: 'bob' }]);
+    await cli(c, 'apply', '--now', '2026-11-28T12:00:00Z');
+    const before = c.repo.git('rev-parse', 'main');
+    pr(c, 'mallory', (r) => r.git('mv', 'grants/mallory.yaml', 'grants/b/mallory.yaml'));
+    const a = await cli(c, 'apply', '--now', '2026-11-28T12:30:00Z', '--since', before);
+    log('S12 rename', a.code, vpn(c), a.stdout.slice(0, 400));
+  });
+
+  it('S14 team approver removed from team later', async () => {
+    const c = setup(true);
+    c.repo.write({ 'policies/vpn.yaml': policy(true).replace('[bob]', '["@acme/sec"]') });
+    c.repo.commit('team approvers');
+    gh.team('acme/sec').set('lea', { login: 'lea', role: 'member' });
+    pr(c, 'carol', (r) => r.write({ 'grants/dave.yaml': g('dave', '2026-11-28T18:00:00Z') }), [{ user: 'lea' }]);
+    await cli(c, 'apply', '--now', '2026-11-28T12:00:00Z');
+    log('S14 before', vpn(c));
+    gh.team('acme/sec').delete('lea');
+    const a = await cli(c, 'apply', '--now', '2026-11-28T12:30:00Z');
+    log('S14 after lea leaves team', a.code, vpn(c), a.stdout.slice(0, 400));
+  });
 });
