@@ -5,7 +5,7 @@ import { GitRepo } from '../adapters/git.js';
 import { createOctokit, MAX_GITHUB_WRITES, OctokitAccessRepo } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { GRANTS_DIR } from '../model/grant.js';
-import { evidenceSignerFromEnv } from '../policy/evidence-signature.js';
+import { evidenceSignerFromEnv, loadEvidenceVerifier } from '../policy/evidence-signature.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { applyJson, applyRows } from '../render/apply-view.js';
 import { renderTemplate } from '../render/render.js';
@@ -39,9 +39,11 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
       })
     : octokit;
   const repo = new OctokitAccessRepo(octokit, inputs.owner, inputs.repo);
+  const verifyEvidence = await loadEvidenceVerifier(new WorkTree(git.root));
   const finder = new ApprovalFinder(git, repo, fixedClock(now), new SchemaRegistry(), {
     concurrency: inputs.concurrency,
     ...evidenceSignerFromEnv(process.env),
+    ...(verifyEvidence ? { verifyEvidence } : {}),
   });
   const payload = github.context.payload as { before?: string; after?: string };
   const before =

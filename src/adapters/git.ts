@@ -138,7 +138,8 @@ export class GitRepo {
         '-m',
         '--format=%x00%H',
         '--name-only',
-        '--diff-filter=AMR',
+        // T: a file turned into a symlink and back is changed content too (else an old approval is replayed).
+        '--diff-filter=AMRTC',
         'HEAD',
         '--',
         ...dirs,

@@ -7,7 +7,7 @@ import { parseDuration, formatDuration } from '../model/duration.js';
 import { ConfigError, errorMessage, formatFinding, GrantopsError, type Finding } from '../model/errors.js';
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { fixedClock, systemClock } from '../ports/clock.js';
-import { evidenceSignerFromEnv } from '../policy/evidence-signature.js';
+import { evidenceSignerFromEnv, loadEvidenceVerifier } from '../policy/evidence-signature.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { planRowView } from '../render/plan-view.js';
 import type { ReapReport } from '../reaper/reap.js';
@@ -187,6 +187,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             registry: new SchemaRegistry(),
             approvals: new ApprovalFinder(git, undefined, ctx.clock, new SchemaRegistry(), {
               trustNotes: true,
+              ...(await evidenceVerifierOf(git.root)),
             }),
             createTarget: (policy) =>
               createTarget(policy, {
@@ -341,6 +342,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         const finder = new ApprovalFinder(git, github.repo, ctx.clock, new SchemaRegistry(), {
           concurrency,
           ...evidenceSignerFromEnv(io.env),
+          ...(await evidenceVerifierOf(git.root)),
         });
         const since = opts.since;
         const report = await applyGrants(
@@ -730,4 +732,10 @@ async function githubFromEnv(env: CliIo['env'], concurrency: number) {
 
 function jsonFinding(f: Finding) {
   return { file: f.file, line: f.line, column: f.column, message: f.message, rule: f.rule };
+}
+
+/** The evidence key committed in the access repo, as the finder's `verifyEvidence` option. */
+async function evidenceVerifierOf(root: string) {
+  const verifyEvidence = await loadEvidenceVerifier(new WorkTree(root));
+  return verifyEvidence ? { verifyEvidence } : {};
 }

@@ -1,7 +1,7 @@
 import { errorMessage } from '../model/errors.js';
 import { GRANTS_DIR, type Grant } from '../model/grant.js';
 import { formatDuration } from '../model/duration.js';
-import type { Role } from '../model/policy.js';
+import type { Policy, Role } from '../model/policy.js';
 import type { EvidenceSigner } from '../policy/evidence-signature.js';
 import { loadPolicies, type LoadedPolicies } from '../policy/load.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
@@ -41,6 +41,11 @@ export interface ApprovalFinderOptions {
   trustNotes?: boolean;
   /** Signs new evidence (apply's evidence key), so that `audit --verify` can tell it from a forgery. */
   signer?: EvidenceSigner;
+  /**
+   * Checks a recorded note's signature (the evidence key's public half). When given, a note that does
+   * not verify is ignored: it neither keeps access nor pins an account id.
+   */
+  verifyEvidence?: (grantId: string, evidence: ApprovalEvidence) => boolean;
 }
 
 /**
@@ -57,6 +62,7 @@ export class ApprovalFinder implements ApprovalVerifier {
   private readonly members = new Map<string, Promise<boolean>>();
   private readonly accounts = new Map<string, Promise<number | undefined>>();
   private readonly bases = new Map<string, Promise<LoadedPolicies | undefined>>();
+  private readonly atCommit = new Map<string, Promise<LoadedPolicies | undefined>>();
   private readonly concurrency: number;
   /** Evidence found in this run, by commit, to be written as notes. */
   readonly newEvidence = new Map<string, Record<string, ApprovalEvidence>>();
@@ -80,7 +86,7 @@ export class ApprovalFinder implements ApprovalVerifier {
     const specs: string[] = [];
     for (const grant of grants) {
       const commit = commits.get(grant.file);
-      if (commit) specs.push(`${commit}:${grant.file}`);
+      if (commit) specs.push(`${commit}:${grant.file}`, `HEAD:${grant.file}`);
     }
     const blobs = await this.git.resolveMany(specs);
     const notes = await this.git.readNotes([...new Set(commits.values())]);
@@ -115,9 +121,30 @@ export class ApprovalFinder implements ApprovalVerifier {
         );
         continue;
       }
+      const atCommit = await this.policiesAt(commit);
+      if (
+        samePolicy(base?.byTarget.get(grant.target)?.policy, atCommit?.byTarget.get(grant.target)?.policy) ===
+        false
+      ) {
+        out.set(
+          grant.id,
+          refused(
+            `the commit that brought it (${commit.slice(0, 7)}) also changed the policy of target ${grant.target}: a policy change lands on its own first, so no grant rides on the rule it brings`,
+          ),
+        );
+        continue;
+      }
       const blob = blobs.get(`${commit}:${grant.file}`) ?? '';
-      const recorded = parseApprovalNote(notes.get(commit))?.grants[grant.id];
-      items.push({ grant, role, commit, blob, recorded: recorded?.blob === blob ? recorded : undefined });
+      if (blob !== blobs.get(`HEAD:${grant.file}`)) {
+        out.set(grant.id, refused(`the file on main is not the one commit ${commit.slice(0, 7)} brought`));
+        continue;
+      }
+      const note = parseApprovalNote(notes.get(commit))?.grants[grant.id];
+      const genuine =
+        note &&
+        note.blob === blob &&
+        (!this.options.verifyEvidence || this.options.verifyEvidence(grant.id, note));
+      items.push({ grant, role, commit, blob, recorded: genuine ? note : undefined });
     }
     if (this.github) {
       // Fetch each PR's facts once, all PRs concurrently; grants of one PR then share them.
@@ -153,6 +180,17 @@ export class ApprovalFinder implements ApprovalVerifier {
         return await loadPolicies(this.git.treeAt(`${commit}^1`, `${commit.slice(0, 7)}^1`), this.registry);
       } catch {
         return undefined; // a root commit: nothing came before it
+      }
+    });
+  }
+
+  /** The policies as the commit itself left them. */
+  private policiesAt(commit: string): Promise<LoadedPolicies | undefined> {
+    return cached(this.atCommit, commit, async () => {
+      try {
+        return await loadPolicies(this.git.treeAt(commit, commit.slice(0, 7)), this.registry);
+      } catch {
+        return undefined;
       }
     });
   }
@@ -326,4 +364,12 @@ function cached<K, V>(cache: Map<K, Promise<V>>, key: K, load: () => Promise<V>)
 
 function refused(reason: string, pr?: number): ApprovalVerdict {
   return { approved: false, reason, approvers: [], ...(pr !== undefined ? { pr } : {}) };
+}
+
+/** Whether a target's policy is the same in two trees (undefined when either has none). */
+function samePolicy(a: Policy | undefined, b: Policy | undefined): boolean | undefined {
+  if (!a || !b) return undefined;
+  const shape = (p: Policy) =>
+    JSON.stringify([p.target, [...p.roles], p.grantSchema ?? null, p.alertsBeforeMs]);
+  return shape(a) === shape(b);
 }

@@ -3,6 +3,7 @@ import { fixedClock, systemClock } from '../ports/clock.js';
 import type { GitRepo } from '../adapters/git.js';
 import type { GitHubOctokit } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
+import { loadEvidenceVerifier } from '../policy/evidence-signature.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { reapExpired, type CleanupPullRequests, type ReapReport } from '../reaper/reap.js';
 import { renderTemplate } from '../render/render.js';
@@ -29,6 +30,8 @@ export async function reapRepository(
 ): Promise<ReapReport> {
   if (opts.push) await git.fetchNotes('origin');
   const work = new WorkTree(git.root);
+  // With the evidence key committed, a note that is not signed by it keeps no access.
+  const verifyEvidence = await loadEvidenceVerifier(work);
   return reapExpired(
     {
       now: opts.now,
@@ -52,6 +55,7 @@ export async function reapRepository(
             approvals: new ApprovalFinder(git, undefined, fixedClock(opts.now), new SchemaRegistry(), {
               concurrency: opts.concurrency,
               trustNotes: true,
+              ...(verifyEvidence ? { verifyEvidence } : {}),
             }),
             createTarget: (policy) =>
               createTarget(policy, {

@@ -79,8 +79,28 @@ describe('a PR is judged by the policy of its base', () => {
     });
     const r = await s.apply('2026-11-28T12:00:00Z');
     expect(r.refused.map((x) => [x.grant.id, x.reason])).toEqual([
-      ['mallory', expect.stringContaining('0 of the 2 approval(s) required from bob, carol')],
+      ['mallory', expect.stringContaining('also changed the policy of target vpn')],
     ]);
+  });
+
+  it('a PR that changes what a target’s role confers cannot ride on it, even where merge alone grants', async () => {
+    // Red-team finding: approval was judged by the base, the target built from the PR's own policy.
+    const base = `target: { name: vpn, type: exec, command: [./scripts/vpn.sh] }
+roles:
+  ops: { maxDuration: 12h, approvals: 0 }
+`;
+    const s = new Scenario({ 'policies/vpn.yaml': base });
+    s.mergePullRequest({
+      number: 1,
+      author: 'mallory',
+      files: {
+        'policies/vpn.yaml': base.replace('./scripts/vpn.sh', './scripts/root-shell.sh'),
+        'grants/mallory.yaml': grant('mallory'),
+      },
+    });
+    const r = await s.apply('2026-11-28T12:00:00Z');
+    expect(r.refused.map((x) => x.grant.id)).toEqual(['mallory']);
+    expect(s.log.filter((c) => c.startsWith('grant '))).toEqual([]);
   });
 
   it('a later policy change neither approves nor refuses grants merged before it', async () => {
