@@ -6,6 +6,7 @@ import {
   DEFAULT_ENFORCE_MAX_FRACTION,
   DEFAULT_EXEC_TIMEOUT_MS,
   FIXED_ROLES,
+  isGrantopsCredential,
   type Policy,
   type Role,
   type TargetConfig,
@@ -170,7 +171,17 @@ function buildTarget(
         timeoutMs = d.ms;
       }
       const concurrency = typeof t.concurrency === 'number' ? t.concurrency : 1;
-      return { ...base, type: t.type, command, timeoutMs, concurrency };
+      const env = Array.isArray(t.env) ? (t.env as string[]) : [];
+      const secret = env.findIndex(isGrantopsCredential);
+      if (secret >= 0) {
+        fail(
+          ['env', secret],
+          `exec scripts never get grantops' own credentials; "${env[secret]}" cannot be passed (give the script a variable of its own)`,
+          'exec-env',
+        );
+        return undefined;
+      }
+      return { ...base, type: t.type, command, timeoutMs, concurrency, env };
     }
   }
 }
