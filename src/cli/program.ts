@@ -1,6 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { GitRepo } from '../adapters/git.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { parseDuration, formatDuration } from '../model/duration.js';
@@ -265,23 +264,10 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .addOption(new Option('--starts-at <rfc3339>', 'not active before this instant'))
     .action(async (opts: Omit<RequestOptions, 'now'>, cmd: Command) => {
       const ctx = context(cmd);
+      const work = new WorkTree(ctx.repo);
       const result = await requestGrant(
         { ...opts, now: ctx.now },
-        {
-          work: new WorkTree(ctx.repo),
-          registry: new SchemaRegistry(),
-          async createFile(path, text) {
-            const abs = join(ctx.repo, path);
-            await mkdir(dirname(abs), { recursive: true });
-            try {
-              await writeFile(abs, text, { flag: 'wx' });
-              return true;
-            } catch (err) {
-              if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-              throw err;
-            }
-          },
-        },
+        { work, registry: new SchemaRegistry(), createFile: (path, text) => work.createFile(path, text) },
       );
       if (ctx.json) {
         io.stdout(
