@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { TargetError } from '../model/errors.js';
+import { errorMessage, TargetError } from '../model/errors.js';
 import type { ExecTarget } from '../model/policy.js';
 import { formatTimestamp } from '../model/time.js';
 import { identityModel, type Access, type AccessChange, type Target } from './target.js';
@@ -34,6 +34,29 @@ export class ExecTargetAdapter implements Target {
   ) {
     this.slots = new Semaphore(config.concurrency);
     this.env = execEnv(env, config.env);
+  }
+
+  /** The script is a regular, executable file inside the repository, and its `list` answers. */
+  async check(): Promise<string[]> {
+    let program: string;
+    try {
+      program = this.program();
+    } catch (err) {
+      return [errorMessage(err)];
+    }
+    const name = this.config.command[0] ?? '';
+    if (!statSync(program).isFile()) return [`exec command ${name} is not a regular file`];
+    try {
+      accessSync(program, constants.X_OK);
+    } catch {
+      return [`exec command ${name} is not executable (chmod +x ${name}, and commit the mode)`];
+    }
+    try {
+      await this.observe();
+      return [];
+    } catch (err) {
+      return [errorMessage(err)];
+    }
   }
 
   async observe(): Promise<Access[]> {

@@ -256,6 +256,57 @@ export class PostgresTargetAdapter implements Target {
     }
   }
 
+  /**
+   * What the connecting role lacks: CREATEROLE and pg_signal_backend (with manageLogin), ADMIN
+   * OPTION on every dbRole (PostgreSQL 16 requires it to GRANT and REVOKE; 15 accepts CREATEROLE).
+   */
+  async check(): Promise<string[]> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      return [`cannot connect: ${errorMessage(err)}`];
+    }
+    try {
+      const problems: string[] = [];
+      const me = (
+        await client.query<{ name: string; super: boolean; createrole: boolean; signal: boolean }>(
+          `SELECT current_user::text AS name, r.rolsuper AS super, r.rolcreaterole AS createrole,
+                  pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal
+             FROM pg_roles r WHERE r.rolname = current_user`,
+        )
+      ).rows[0];
+      if (!me) return ['cannot read the connecting role from pg_roles'];
+      const who = `the connecting role "${me.name}"`;
+      if (this.config.manageLogin && !me.super && !me.createrole)
+        problems.push(`${who} lacks CREATEROLE (manageLogin creates and disables login roles)`);
+      const roles = await client.query<{ name: string; found: boolean; admin: boolean }>(
+        `SELECT s.name, r.oid IS NOT NULL AS found,
+                COALESCE(pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION'), false) AS admin
+           FROM unnest($1::text[]) WITH ORDINALITY AS s(name, n) LEFT JOIN pg_roles r ON r.rolname = s.name
+          ORDER BY s.n`,
+        [this.scope],
+      );
+      for (const r of roles.rows) {
+        if (!r.found) problems.push(`database role ${r.name} does not exist`);
+        else if (!r.admin) {
+          problems.push(
+            `${who} lacks ADMIN OPTION on database role ${r.name} (GRANT ${sqlName(client, r.name)} TO ${sqlName(client, me.name)} WITH ADMIN OPTION)`,
+          );
+        }
+      }
+      if (this.config.manageLogin && !me.signal)
+        problems.push(
+          `${who} is not a member of pg_signal_backend (it ends the open sessions of revoked logins)`,
+        );
+      return problems;
+    } catch (err) {
+      return [`cannot read the connecting role's privileges: ${errorMessage(err)}`];
+    } finally {
+      client.release();
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }
@@ -362,4 +413,9 @@ export class PostgresTargetAdapter implements Target {
 
 function foreignReason(name: string, login: string): string {
   return `role "${name}" already exists and was not created by grantops, which will not change it (to grant it membership only, map ${login} to it in the policy's users)`;
+}
+
+/** A role name as it would be typed in SQL: bare when that is unambiguous, quoted otherwise. */
+function sqlName(client: pg.PoolClient, name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : client.escapeIdentifier(name);
 }

@@ -56,6 +56,11 @@ export interface Target {
   observe(): Promise<Access[]>;
   grant(change: AccessChange): Promise<void>;
   revoke(change: AccessChange): Promise<void>;
+  /**
+   * What grantops lacks to manage this target (privileges, scripts, tokens): one line per problem,
+   * none when all is in place. Never changes anything; never throws for an unreachable system.
+   */
+  check(): Promise<string[]>;
   /** Releases connections. */
   close?(): Promise<void>;
 }

@@ -254,3 +254,25 @@ process.stdout.write('[]');
     expect(names(seen())).toEqual(ALLOWED);
   });
 });
+
+describe('exec target check', () => {
+  it('finds nothing missing for a working script', async () => {
+    const t = setup();
+    expect(await t.check()).toEqual([]);
+  });
+
+  it('names a missing script, one that is not executable, and a list that fails', async () => {
+    repo = tempRepo({
+      'scripts/plain.sh': '#!/bin/sh\necho []\n',
+      'scripts/broken.sh': '#!/bin/sh\necho "no VPN_API_KEY" >&2\nexit 2\n',
+    });
+    chmodSync(`${repo.dir}/scripts/broken.sh`, 0o755);
+    const check = (program: string) =>
+      new ExecTargetAdapter(config([program]), repo.dir, { PATH: process.env.PATH }).check();
+    expect(await check('./scripts/missing.sh')).toEqual(['exec command ./scripts/missing.sh does not exist']);
+    expect(await check('./scripts/plain.sh')).toEqual([
+      'exec command ./scripts/plain.sh is not executable (chmod +x ./scripts/plain.sh, and commit the mode)',
+    ]);
+    expect(await check('./scripts/broken.sh')).toEqual(['list failed (exit 2): no VPN_API_KEY']);
+  });
+});

@@ -361,3 +361,39 @@ describe('postgres target: only the roles grantops manages', () => {
     await t.close();
   });
 });
+
+describe('postgres target check', () => {
+  it('finds nothing missing for a connecting role set up as the README says', async () => {
+    const t = adapter(true);
+    expect(await t.check()).toEqual([]);
+    await t.close();
+  });
+
+  it('names each missing privilege, one line each', async () => {
+    await admin.query(`CREATE ROLE weak LOGIN PASSWORD 'pw-weak'; GRANT app_read TO weak`);
+    const t = adapter(true, {}, 'weak');
+    expect(await t.check()).toEqual([
+      'the connecting role "weak" lacks CREATEROLE (manageLogin creates and disables login roles)',
+      'the connecting role "weak" lacks ADMIN OPTION on database role app_read (GRANT app_read TO weak WITH ADMIN OPTION)',
+      'the connecting role "weak" lacks ADMIN OPTION on database role app_write (GRANT app_write TO weak WITH ADMIN OPTION)',
+      'the connecting role "weak" is not a member of pg_signal_backend (it ends the open sessions of revoked logins)',
+    ]);
+    await t.close();
+  });
+
+  it('reports a missing database role and an unreachable server', async () => {
+    const p = policy(false);
+    const missing = new PostgresTargetAdapter(
+      p.target as PostgresTarget,
+      { ...p, roles: new Map([['x', { ...p.roles.get('readonly')!, dbRoles: ['no_such_role'] }]]) },
+      { DB_URL: server.urlFor('grantops', 'pw-grantops') },
+    );
+    expect(await missing.check()).toEqual(['database role no_such_role does not exist']);
+    await missing.close();
+    const down = new PostgresTargetAdapter(p.target as PostgresTarget, p, {
+      DB_URL: 'postgres://x@127.0.0.1:1/db',
+    });
+    expect((await down.check())[0]).toMatch(/^cannot connect: .*ECONNREFUSED/);
+    await down.close();
+  });
+});
