@@ -1,6 +1,7 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { lstat, readdir, readlink } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { lstat, mkdir, open, readdir, readlink } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
+import { ConfigError } from '../model/errors.js';
 import type { FileTree, TreeEntry } from '../model/file-tree.js';
 
 /** The access repo's files as they are on disk. Symlinks are listed, never followed. */
@@ -48,6 +49,52 @@ export class WorkTree implements FileTree {
     for (const d of subdirs) await this.walk(d, out);
   }
 
+  /**
+   * Creates the repo-relative `path` with `text`, making its folders; false when it exists already.
+   * Never writes through a symbolic link, as `read` never reads through one: every folder on the way
+   * is looked at with lstat (a link is refused, never followed) and the file is opened
+   * O_CREAT | O_EXCL | O_NOFOLLOW, so a link in its place is not written through either.
+   */
+  async createFile(path: string, text: string): Promise<boolean> {
+    const parts = path.split('/');
+    if (parts.some((p) => p === '' || p === '.' || p === '..'))
+      throw new ConfigError(`${path} is not a plain path inside the repository`);
+    let dir = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      dir = join(dir, parts[i] ?? '');
+      const shown = parts.slice(0, i + 1).join('/');
+      let st = await lstatOrNothing(dir);
+      if (!st) {
+        await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        });
+        st = await lstatOrNothing(dir);
+      }
+      if (st?.isSymbolicLink())
+        throw new ConfigError(
+          `${shown} is a symbolic link: grant files are written only into real folders of the repository`,
+        );
+      if (!st?.isDirectory()) throw new ConfigError(`${shown} is not a folder`);
+    }
+    let file;
+    try {
+      file = await open(
+        join(this.root, path),
+        constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+        0o666,
+      );
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+    try {
+      await file.writeFile(text);
+    } finally {
+      await file.close();
+    }
+    return true;
+  }
+
   read(path: string, maxBytes: number): Promise<Uint8Array | { tooLarge: number }> {
     const abs = resolve(this.root, path);
     const rel = relative(this.root, abs);
@@ -88,5 +135,14 @@ export class WorkTree implements FileTree {
     } finally {
       if (fd !== undefined) closeSync(fd);
     }
+  }
+}
+
+async function lstatOrNothing(path: string): Promise<Stats | undefined> {
+  try {
+    return await lstat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
   }
 }

@@ -1,6 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { GitRepo } from '../adapters/git.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { parseDuration, formatDuration } from '../model/duration.js';
@@ -272,23 +272,10 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .addOption(new Option('--starts-at <rfc3339>', 'not active before this instant'))
     .action(async (opts: Omit<RequestOptions, 'now'>, cmd: Command) => {
       const ctx = context(cmd);
+      const work = new WorkTree(ctx.repo);
       const result = await requestGrant(
         { ...opts, now: ctx.now },
-        {
-          work: new WorkTree(ctx.repo),
-          registry: new SchemaRegistry(),
-          async createFile(path, text) {
-            const abs = join(ctx.repo, path);
-            await mkdir(dirname(abs), { recursive: true });
-            try {
-              await writeFile(abs, text, { flag: 'wx' });
-              return true;
-            } catch (err) {
-              if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-              throw err;
-            }
-          },
-        },
+        { work, registry: new SchemaRegistry(), createFile: (path, text) => work.createFile(path, text) },
       );
       if (ctx.json) {
         io.stdout(
@@ -582,6 +569,38 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         setExit(violations && violations.length > 0 ? 1 : 0);
       },
     );
+
+  program
+    .command('doctor')
+    .description(
+      'check what grantops needs on every target: privileges, scripts, tokens (1 if anything is missing)',
+    )
+    .action(async (_opts: object, cmd: Command) => {
+      const ctx = context(cmd);
+      const [{ createTarget }, { checkTargets }] = await Promise.all([
+        import('../targets/registry.js'),
+        import('../usecases/doctor.js'),
+      ]);
+      const github = await githubFromEnv(io.env, 4);
+      const report = await checkTargets({
+        work: new WorkTree(ctx.repo),
+        registry: new SchemaRegistry(),
+        createTarget: (policy) =>
+          createTarget(policy, {
+            repoRoot: ctx.repo,
+            env: io.env,
+            ...(github.admin ? { octokit: github.admin } : {}),
+          }),
+      });
+      if (ctx.json) io.stdout(`${JSON.stringify({ ok: report.problems.length === 0, ...report })}\n`);
+      else for (const p of report.problems) io.stdout(`${p.target}: ${safeText(p.problem)}\n`);
+      io.stderr(
+        report.problems.length
+          ? `${paint(io, 'red', '✗')} ${report.problems.length} problem(s) on ${report.targets.length} target(s)\n`
+          : `${paint(io, 'green', '✓')} ${report.targets.length} target(s): nothing missing\n`,
+      );
+      setExit(report.problems.length > 0 ? 1 : 0);
+    });
 
   return program;
 }

@@ -19,6 +19,7 @@ export interface GithubRepoTarget extends TargetBase {
 export interface PostgresTarget extends TargetBase {
   type: 'postgres';
   urlEnv: string;
+  /** GitHub login (compared without regard to case) → database role name. */
   users: Record<string, string>;
   manageLogin: boolean;
 }
@@ -28,6 +29,8 @@ export interface ExecTarget extends TargetBase {
   timeoutMs: number;
   /** Calls of the script in flight at once (default 1: scripts need not be concurrency-safe). */
   concurrency: number;
+  /** Environment variables the script gets besides PATH, HOME, LANG, LC_*, TZ and TMPDIR. */
+  env: string[];
 }
 export type TargetConfig = GithubTeamTarget | GithubRepoTarget | PostgresTarget | ExecTarget;
 
@@ -63,3 +66,13 @@ export const FIXED_ROLES: Partial<Record<TargetType, readonly string[]>> = {
 export const DEFAULT_ALERTS_BEFORE = ['24h', '1h'] as const;
 export const DEFAULT_ENFORCE_MAX_FRACTION = 0.25;
 export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
+
+/** grantops' own credentials: no exec target's `env` may hand them to a script. */
+export function isGrantopsCredential(name: string): boolean {
+  return (
+    name === 'GITHUB_TOKEN' ||
+    name === 'GRANTOPS_ADMIN_TOKEN' ||
+    name.startsWith('INPUT_') ||
+    name.startsWith('ACTIONS_')
+  );
+}

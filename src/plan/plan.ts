@@ -173,10 +173,15 @@ export function planChanges(input: PlanInput): Plan {
         role: w.role,
         expiresAt: w.expiresAt,
       };
-      if (!a) {
+      // Access an unmanaged account holds is not the grant's: the grant call is made, and refused.
+      if (!a || a.unmanaged) {
         const other = ranking ? haveByUser.get(w.user.toLowerCase())?.length : 0;
         actions.push({ ...base, reason: other ? 'change-role' : 'new' });
-      } else if (state.nativeExpiry && a.expiresAt?.getTime() !== w.expiresAt.getTime()) {
+      } else if (
+        state.nativeExpiry &&
+        !a.noNativeExpiry &&
+        a.expiresAt?.getTime() !== w.expiresAt.getTime()
+      ) {
         actions.push({ ...base, reason: 'update-expiry' });
       }
     }
@@ -204,7 +209,8 @@ export function planChanges(input: PlanInput): Plan {
       // A single-valued target changes role with one grant call: no revoke of the old entitlement.
       if (ranking && [...wanted.values()].some((w) => w.user.toLowerCase() === a.user.toLowerCase()))
         continue;
-      const why = ended.get(k);
+      // grantops never gave an unmanaged account its access, so no ended grant explains it.
+      const why = a.unmanaged ? undefined : ended.get(k);
       const revoke: PlannedAction = {
         kind: 'revoke',
         target: name,

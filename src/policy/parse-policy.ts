@@ -6,6 +6,7 @@ import {
   DEFAULT_ENFORCE_MAX_FRACTION,
   DEFAULT_EXEC_TIMEOUT_MS,
   FIXED_ROLES,
+  isGrantopsCredential,
   type Policy,
   type Role,
   type TargetConfig,
@@ -135,14 +136,44 @@ function buildTarget(
       return { ...base, type: t.type, org: String(t.org), team: String(t.team) };
     case 'github-repo':
       return { ...base, type: t.type, repo: String(t.repo) };
-    case 'postgres':
+    case 'postgres': {
+      const users = (t.users as Record<string, string> | undefined) ?? {};
+      // Logins compare without regard to case, and one role is one person's: either way, two
+      // entries would make a grant land on the wrong account.
+      const logins = new Map<string, string>();
+      const owners = new Map<string, string>();
+      let clash = false;
+      for (const [login, role] of Object.entries(users)) {
+        const sameLogin = logins.get(login.toLowerCase());
+        if (sameLogin !== undefined) {
+          fail(
+            ['users', login],
+            `users lists ${sameLogin} and ${login}: logins compare without regard to case`,
+            'users',
+          );
+          clash = true;
+        }
+        const sameRole = owners.get(role);
+        if (sameRole !== undefined) {
+          fail(
+            ['users', login],
+            `users maps both ${sameRole} and ${login} to the database role "${role}"`,
+            'users',
+          );
+          clash = true;
+        }
+        logins.set(login.toLowerCase(), login);
+        owners.set(role, login);
+      }
+      if (clash) return undefined;
       return {
         ...base,
         type: t.type,
         urlEnv: String(t.urlEnv),
-        users: (t.users as Record<string, string> | undefined) ?? {},
+        users,
         manageLogin: t.manageLogin === true,
       };
+    }
     case 'exec': {
       const command = t.command as string[];
       const program = command[0] ?? '';
@@ -170,7 +201,17 @@ function buildTarget(
         timeoutMs = d.ms;
       }
       const concurrency = typeof t.concurrency === 'number' ? t.concurrency : 1;
-      return { ...base, type: t.type, command, timeoutMs, concurrency };
+      const env = Array.isArray(t.env) ? (t.env as string[]) : [];
+      const secret = env.findIndex(isGrantopsCredential);
+      if (secret >= 0) {
+        fail(
+          ['env', secret],
+          `exec scripts never get grantops' own credentials; "${env[secret]}" cannot be passed (give the script a variable of its own)`,
+          'exec-env',
+        );
+        return undefined;
+      }
+      return { ...base, type: t.type, command, timeoutMs, concurrency, env };
     }
   }
 }

@@ -1,30 +1,62 @@
 import { spawn } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
-import { TargetError } from '../model/errors.js';
+import { errorMessage, TargetError } from '../model/errors.js';
 import type { ExecTarget } from '../model/policy.js';
 import { formatTimestamp } from '../model/time.js';
 import { identityModel, type Access, type AccessChange, type Target } from './target.js';
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
+/** Between SIGTERM to a timed-out script's process group and SIGKILL. */
+const KILL_GRACE_MS = 2_000;
+
+/** Variables every script gets when the runner has them; anything else only if the policy names it. */
+const BASE_ENV = ['PATH', 'HOME', 'LANG', 'TZ', 'TMPDIR'];
 
 /**
  * Any system, through a script in the access repo speaking the exec protocol:
  * `<command...> grant|revoke|list`, cwd = repo root, one JSON object on stdin for grant/revoke,
- * a JSON array on stdout for list. argv only, never a shell; killed after the policy's timeout.
+ * a JSON array on stdout for list. argv only, never a shell; the environment is an allowlist (see
+ * execEnv); past the policy's timeout the script is killed with its whole process group.
  */
 export class ExecTargetAdapter implements Target {
   readonly nativeExpiry = false;
   readonly model = identityModel();
   // Scripts are usually read-modify-write of some state: by default one call at a time per target.
   private readonly slots: Semaphore;
+  private readonly env: NodeJS.ProcessEnv;
 
+  /** `env` is where variables come from (default: this process's); the script sees only the allowlist. */
   constructor(
     readonly config: ExecTarget,
     private readonly repoRoot: string,
-    private readonly env: NodeJS.ProcessEnv = scrubbedEnv(process.env),
+    env: NodeJS.ProcessEnv = process.env,
   ) {
     this.slots = new Semaphore(config.concurrency);
+    this.env = execEnv(env, config.env);
+  }
+
+  /** The script is a regular, executable file inside the repository, and its `list` answers. */
+  async check(): Promise<string[]> {
+    let program: string;
+    try {
+      program = this.program();
+    } catch (err) {
+      return [errorMessage(err)];
+    }
+    const name = this.config.command[0] ?? '';
+    if (!statSync(program).isFile()) return [`exec command ${name} is not a regular file`];
+    try {
+      accessSync(program, constants.X_OK);
+    } catch {
+      return [`exec command ${name} is not executable (chmod +x ${name}, and commit the mode)`];
+    }
+    try {
+      await this.observe();
+      return [];
+    } catch (err) {
+      return [errorMessage(err)];
+    }
   }
 
   async observe(): Promise<Access[]> {
@@ -89,18 +121,50 @@ export class ExecTargetAdapter implements Target {
     const name = this.config.name;
     const timeoutMs = this.config.timeoutMs;
     return new Promise((resolvePromise, reject) => {
+      // detached: the script leads a process group of its own, so a timeout ends its children too.
       const child = spawn(program, args, {
         cwd: this.repoRoot,
         env: this.env,
         shell: false,
+        detached: true,
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       let stdout = '';
       let stderr = '';
-      let killed = false;
+      let timedOut = false;
+      let settled = false;
+      let grace: NodeJS.Timeout | undefined;
+      const timedOutError = () =>
+        new TargetError(
+          `${verb}: timed out after ${formatLimit(timeoutMs)}; killed with its process group`,
+          name,
+        );
+      const settle = (finish: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        clearTimeout(grace);
+        finish();
+      };
+      const signalGroup = (signal: NodeJS.Signals | 0): boolean => {
+        if (child.pid === undefined) return false;
+        try {
+          process.kill(-child.pid, signal);
+          return true;
+        } catch {
+          return false; // ESRCH: nothing of the group is left
+        }
+      };
       const timer = setTimeout(() => {
-        killed = true;
-        child.kill('SIGKILL');
+        timedOut = true;
+        signalGroup('SIGTERM');
+        grace = setTimeout(() => {
+          signalGroup('SIGKILL');
+          // A descendant that left the group may still hold the pipes: stop waiting for them.
+          child.stdout.destroy();
+          child.stderr.destroy();
+          settle(() => reject(timedOutError()));
+        }, KILL_GRACE_MS);
       }, timeoutMs);
       child.stdout.on('data', (d: Buffer) => {
         if (stdout.length < MAX_OUTPUT) stdout += d.toString('utf8');
@@ -109,18 +173,28 @@ export class ExecTargetAdapter implements Target {
         if (stderr.length < MAX_OUTPUT) stderr += d.toString('utf8');
       });
       child.on('error', (err) => {
-        clearTimeout(timer);
-        reject(new TargetError(`${verb}: cannot run ${this.config.command[0]}: ${err.message}`, name));
+        settle(() =>
+          reject(new TargetError(`${verb}: cannot run ${this.config.command[0]}: ${err.message}`, name)),
+        );
       });
       child.on('close', (code, signal) => {
-        clearTimeout(timer);
-        if (killed)
-          return reject(new TargetError(`${verb}: timed out after ${timeoutMs} ms and was killed`, name));
-        if (code !== 0) {
-          const why = stderr.trim().split('\n').slice(-3).join(' ') || `exit ${code ?? signal}`;
-          return reject(new TargetError(`${verb} failed (exit ${code ?? signal}): ${why}`, name));
+        if (timedOut) {
+          // The script is gone; done as soon as its whole group is too (its children are reaped by
+          // whoever inherited them, a moment later), else SIGKILL when the grace ends.
+          const poll = () => {
+            if (settled) return;
+            if (!signalGroup(0)) settle(() => reject(timedOutError()));
+            else setTimeout(poll, 50);
+          };
+          poll();
+          return;
         }
-        resolvePromise(stdout);
+        settle(() => {
+          if (code !== 0) {
+            const why = stderr.trim().split('\n').slice(-3).join(' ') || `exit ${code ?? signal}`;
+            reject(new TargetError(`${verb} failed (exit ${code ?? signal}): ${why}`, name));
+          } else resolvePromise(stdout);
+        });
       });
       // A script that exits without reading stdin closes the pipe: that is its business, not an error.
       child.stdin.on('error', () => undefined);
@@ -129,12 +203,32 @@ export class ExecTargetAdapter implements Target {
   }
 }
 
-/** The environment a script gets: the runner's, minus grantops' own credentials. */
-export function scrubbedEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/**
+ * The environment a script runs with: PATH, HOME, LANG, LC_*, TZ, TMPDIR and the variables the
+ * policy's `env` names, taken from `source`; nothing else, so grantops' own tokens, the Action's
+ * inputs and other targets' secrets never reach it, whichever edge (CLI or Action) runs it.
+ */
+export function execEnv(source: NodeJS.ProcessEnv, named: readonly string[]): NodeJS.ProcessEnv {
   const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(env)) {
-    if (k === 'GITHUB_TOKEN' || k.startsWith('INPUT_') || k === 'GRANTOPS_ADMIN_TOKEN') continue;
-    out[k] = v;
+  for (const [k, v] of Object.entries(source)) {
+    if (v !== undefined && (BASE_ENV.includes(k) || k.startsWith('LC_') || named.includes(k))) out[k] = v;
+  }
+  return out;
+}
+
+/** A timeout as a policy writes it: `2s`, `1m30s`; `300ms` below a second. */
+function formatLimit(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  let rest = Math.round(ms / 1000);
+  let out = '';
+  for (const [unit, s] of [
+    ['h', 3600],
+    ['m', 60],
+    ['s', 1],
+  ] as const) {
+    const n = Math.floor(rest / s);
+    if (n > 0) out += `${n}${unit}`;
+    rest -= n * s;
   }
   return out;
 }

@@ -40,6 +40,17 @@ export class GithubTeamTargetAdapter implements Target {
     }
   }
 
+  /** The token can read the team's members (one page of one: the check costs one request). */
+  async check(): Promise<string[]> {
+    const { org, team } = this.config;
+    try {
+      await this.octokit.rest.teams.listMembersInOrg({ org, team_slug: team, per_page: 1 });
+      return [];
+    } catch (err) {
+      return [wrap(this.config.name, `the token cannot read the members of ${org}/${team}`, err).message];
+    }
+  }
+
   async grant(change: AccessChange): Promise<void> {
     try {
       await this.octokit.rest.teams.addOrUpdateMembershipForUserInOrg({
@@ -109,6 +120,27 @@ export class GithubRepoTargetAdapter implements Target {
     } catch (err) {
       throw wrap(this.config.name, `list collaborators of ${this.config.repo}`, err);
     }
+  }
+
+  /** The token can read the collaborators and the invitations (the latter needs admin on the repo). */
+  async check(): Promise<string[]> {
+    const params = { owner: this.owner, repo: this.repo, per_page: 1 };
+    const problems: string[] = [];
+    try {
+      await this.octokit.rest.repos.listCollaborators({ ...params, affiliation: 'direct' });
+    } catch (err) {
+      problems.push(
+        wrap(this.config.name, `the token cannot read the collaborators of ${this.config.repo}`, err).message,
+      );
+    }
+    try {
+      await this.octokit.rest.repos.listInvitations(params);
+    } catch (err) {
+      problems.push(
+        wrap(this.config.name, `the token cannot read the invitations of ${this.config.repo}`, err).message,
+      );
+    }
+    return problems;
   }
 
   async grant(change: AccessChange): Promise<void> {

@@ -1,20 +1,89 @@
 import pg from 'pg';
-import { TargetError } from '../model/errors.js';
+import { errorMessage, TargetError } from '../model/errors.js';
 import type { Policy, PostgresTarget } from '../model/policy.js';
 import type { Access, AccessChange, EntitlementModel, Target } from './target.js';
 
 /**
+ * The COMMENT grantops puts on every login role it creates. Only roles carrying it are grantops'
+ * own: the only ones it ever ALTERs, disables or whose sessions it ends.
+ */
+export const MANAGED_MARKER = 'grantops-managed';
+
+/** How long one terminated session may take to end before the revoke fails. */
+const TERMINATE_WAIT_MS = 5_000;
+
+/**
+ * What grantops may do to a database role for a grant:
+ * - `create`: it does not exist; with manageLogin grantops creates it, marked as its own;
+ * - `login`: grantops' own, with manageLogin: membership, LOGIN/VALID UNTIL, NOLOGIN, its sessions;
+ * - `membership`: grantops' own without manageLogin, or an existing role `users` names on purpose;
+ * - `foreign`: exists, not grantops', not named: grants are refused, enforcement revokes membership only;
+ * - `refused`: privileged, or grantops itself: never touched.
+ */
+type Mode = { kind: 'create' | 'login' | 'membership' } | { kind: 'foreign' | 'refused'; reason: string };
+
+interface RoleFacts {
+  /** Carries the marker. */
+  managed: boolean;
+  /** Why grantops must never change this role, if so (`is a superuser`). */
+  privileged?: string;
+}
+
+interface RoleFactRow {
+  super: boolean;
+  createrole: boolean;
+  replication: boolean;
+  bypassrls: boolean;
+  connecting: boolean;
+  managed: boolean;
+  admin_of: string[];
+}
+
+/** The columns of RoleFactRow for the pg_roles row aliased `r`; $2 is the marker, $3 the scope. */
+const ROLE_FACTS = `r.rolsuper AS super, r.rolcreaterole AS createrole, r.rolreplication AS replication,
+       r.rolbypassrls AS bypassrls, r.rolname IN (current_user, session_user) AS connecting,
+       COALESCE(shobj_description(r.oid, 'pg_authid') = $2, false) AS managed,
+       ARRAY(SELECT g.rolname::text FROM pg_auth_members a2 JOIN pg_roles g ON g.oid = a2.roleid
+              WHERE a2.member = r.oid AND a2.admin_option AND g.rolname = ANY($3::text[])
+              ORDER BY 1) AS admin_of`;
+
+function factsFrom(row: RoleFactRow): RoleFacts {
+  // The connecting role first: it also holds ADMIN OPTION, but this is the reason that matters.
+  const privileged = row.connecting
+    ? 'is the role grantops connects as'
+    : row.super
+      ? 'is a superuser'
+      : row.createrole
+        ? 'has CREATEROLE'
+        : row.replication
+          ? 'has REPLICATION'
+          : row.bypassrls
+            ? 'has BYPASSRLS'
+            : row.admin_of.length > 0
+              ? `holds ADMIN OPTION on ${row.admin_of.join(', ')}`
+              : undefined;
+  return { managed: row.managed, ...(privileged ? { privileged } : {}) };
+}
+
+/**
  * Membership in database roles. A grantops role confers the `dbRoles` its policy lists; the
- * managed scope is the members of those roles. Identifiers are always quoted by the driver's
- * escapeIdentifier: a user name is data, never SQL. With `manageLogin`, grantops also owns the
- * user's login role and sets VALID UNTIL to the grant's expiresAt, so PostgreSQL itself refuses
- * logins on time even if no reaper runs.
+ * managed scope is the members of those roles, less the roles that administer it (the connecting
+ * role, superusers, holders of ADMIN OPTION on a dbRole) and the dbRoles themselves. Identifiers are
+ * always quoted by the driver's escapeIdentifier: a user name is data, never SQL.
+ *
+ * With `manageLogin`, grantops creates the user's login role, marked with a COMMENT, and sets VALID
+ * UNTIL to the grant's expiresAt, so PostgreSQL itself refuses logins on time even if no reaper runs.
+ * It changes nothing else: a role it did not create is only ever given or relieved of membership,
+ * and only when the policy's `users` names it; privileged roles are refused outright.
  */
 export class PostgresTargetAdapter implements Target {
   readonly model: EntitlementModel;
   readonly nativeExpiry: boolean;
   private readonly pool: pg.Pool;
   private readonly scope: string[];
+  /** The policy's `users`, by lower-cased login: logins compare case-insensitively. */
+  private readonly users = new Map<string, string>();
+  /** Database role name → the login `users` maps to it, as written. */
   private readonly loginOf = new Map<string, string>();
 
   constructor(
@@ -35,55 +104,102 @@ export class PostgresTargetAdapter implements Target {
     this.model = { entitlements: (role) => policy.roles.get(role)?.dbRoles ?? [] };
     this.scope = [...new Set([...policy.roles.values()].flatMap((r) => r.dbRoles))].sort();
     this.nativeExpiry = config.manageLogin;
-    for (const [login, dbName] of Object.entries(config.users)) this.loginOf.set(dbName, login);
+    for (const [login, dbName] of Object.entries(config.users)) {
+      this.users.set(login.toLowerCase(), dbName);
+      this.loginOf.set(dbName, login);
+    }
   }
 
   /** The database role name for a GitHub login: the policy's `users` map, else the login lower-cased. */
   dbName(login: string): string {
-    return this.config.users[login] ?? login.toLowerCase();
+    return this.users.get(login.toLowerCase()) ?? login.toLowerCase();
   }
 
   async observe(): Promise<Access[]> {
-    const { rows } = await this.query<{ member: string; granted: string; validuntil: Date | string | null }>(
-      `SELECT m.rolname AS member, r.rolname AS granted, m.rolvaliduntil AS validuntil
+    const { rows } = await this.query<
+      RoleFactRow & { member: string; granted: string; validuntil: Date | string | null }
+    >(
+      // DISTINCT: since PostgreSQL 16 one membership can be granted by several grantors.
+      `SELECT DISTINCT r.rolname AS member, s.rolname AS granted, r.rolvaliduntil AS validuntil,
+              ${ROLE_FACTS}
          FROM pg_auth_members am
-         JOIN pg_roles r ON r.oid = am.roleid
-         JOIN pg_roles m ON m.oid = am.member
-        WHERE r.rolname = ANY($1::text[])
+         JOIN pg_roles s ON s.oid = am.roleid
+         JOIN pg_roles r ON r.oid = am.member
+        WHERE s.rolname = ANY($1::text[]) AND NOT r.rolname = ANY($1::text[])
         ORDER BY 1, 2`,
-      [this.scope],
+      [this.scope, MANAGED_MARKER, this.scope],
     );
-    return rows.map((r) => {
-      const expires =
-        r.validuntil instanceof Date && Number.isFinite(r.validuntil.getTime()) ? r.validuntil : undefined;
-      return {
-        user: this.loginOf.get(r.member) ?? r.member,
-        entitlement: r.granted,
-        ...(this.config.manageLogin && expires ? { expiresAt: expires } : {}),
-      };
+    return rows.flatMap((row): Access[] => {
+      const facts = factsFrom(row);
+      // The roles that administer the scope are not access grantops manages: never drift.
+      if (facts.privileged) return [];
+      const user = this.loginOf.get(row.member) ?? row.member;
+      if (facts.managed) {
+        const expires =
+          row.validuntil instanceof Date && Number.isFinite(row.validuntil.getTime())
+            ? row.validuntil
+            : undefined;
+        return [
+          {
+            user,
+            entitlement: row.granted,
+            ...(this.config.manageLogin && expires ? { expiresAt: expires } : {}),
+          },
+        ];
+      }
+      return [
+        {
+          user,
+          entitlement: row.granted,
+          ...(this.config.manageLogin ? { noNativeExpiry: true } : {}),
+          ...(this.loginOf.has(row.member) ? {} : { unmanaged: foreignReason(row.member, user) }),
+        },
+      ];
     });
   }
 
   async grant(change: AccessChange): Promise<void> {
     this.checkScope(change.entitlement);
+    const name = this.dbName(change.user);
     const client = await this.connect();
     try {
-      const role = client.escapeIdentifier(this.dbName(change.user));
-      if (this.config.manageLogin) {
+      let mode = this.modeFor(change.user, name, await this.factsOf(client, name));
+      const role = client.escapeIdentifier(name);
+      const until = () => {
         if (!change.expiresAt) throw new TargetError('a managed login needs an expiry', this.config.name);
-        const until = client.escapeLiteral(change.expiresAt.toISOString());
-        const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [
-          this.dbName(change.user),
-        ]);
-        if (exists.rowCount === 0) {
-          try {
-            await client.query(`CREATE ROLE ${role} LOGIN VALID UNTIL ${until}`);
-          } catch (err) {
-            // Another run created it between our check and our CREATE: fall through to ALTER.
-            if ((err as { code?: string }).code !== '42710') throw err;
-          }
+        return client.escapeLiteral(change.expiresAt.toISOString());
+      };
+      if (mode.kind === 'create') {
+        if (!this.config.manageLogin) {
+          throw new TargetError(
+            `grant: role "${name}" does not exist (without manageLogin, grantops only grants membership to existing roles)`,
+            this.config.name,
+          );
         }
-        await client.query(`ALTER ROLE ${role} LOGIN VALID UNTIL ${until}`);
+        // Created and marked in one transaction: a role grantops made is never left unmarked.
+        const created = await this.transaction(client, async () => {
+          await client.query(`CREATE ROLE ${role} LOGIN VALID UNTIL ${until()}`);
+          await client.query(`COMMENT ON ROLE ${role} IS ${client.escapeLiteral(MANAGED_MARKER)}`);
+        });
+        // Another run created it between our look and our CREATE: judge it again as it is now.
+        mode = created
+          ? { kind: 'login' }
+          : this.modeFor(change.user, name, await this.factsOf(client, name));
+      }
+      switch (mode.kind) {
+        case 'foreign':
+        case 'refused':
+          throw new TargetError(`grant refused: ${mode.reason}`, this.config.name);
+        case 'create':
+          throw new TargetError(
+            `grant: role "${name}" vanished while it was created; run again`,
+            this.config.name,
+          );
+        case 'login':
+          await client.query(`ALTER ROLE ${role} LOGIN VALID UNTIL ${until()}`);
+          break;
+        case 'membership':
+          break;
       }
       await client.query(`GRANT ${client.escapeIdentifier(change.entitlement)} TO ${role}`);
     } catch (err) {
@@ -98,24 +214,40 @@ export class PostgresTargetAdapter implements Target {
     const name = this.dbName(change.user);
     const client = await this.connect();
     try {
-      const exists = await client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [name]);
-      if (exists.rowCount === 0) return; // nothing to revoke: idempotent
+      const facts = await this.factsOf(client, name);
+      if (!facts) return; // nothing to revoke: idempotent
+      const mode = this.modeFor(change.user, name, facts);
+      if (mode.kind === 'refused') throw new TargetError(`revoke refused: ${mode.reason}`, this.config.name);
       const role = client.escapeIdentifier(name);
-      await client.query(`REVOKE ${client.escapeIdentifier(change.entitlement)} FROM ${role}`);
-      if (this.config.manageLogin) {
-        const left = await client.query(
+      if (mode.kind === 'login') {
+        const others = await client.query(
           `SELECT 1 FROM pg_auth_members am JOIN pg_roles r ON r.oid = am.roleid JOIN pg_roles m ON m.oid = am.member
-            WHERE m.rolname = $1 AND r.rolname = ANY($2::text[])`,
-          [name, this.scope],
+            WHERE m.rolname = $1 AND r.rolname = ANY($2::text[]) AND r.rolname <> $3`,
+          [name, this.scope, change.entitlement],
         );
-        if (left.rowCount === 0) {
-          // Last grant gone: no new logins, and sessions already open are ended too.
+        if (others.rowCount === 0) {
+          // The last grant goes: no new logins, and the sessions already open end before the
+          // membership does, so that a failure leaves access the next run sees and revokes again.
           await client.query(`ALTER ROLE ${role} NOLOGIN VALID UNTIL '-infinity'`);
-          await client
-            .query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = $1', [name])
-            // Needs pg_signal_backend; without it, VALID UNTIL and NOLOGIN still stop new sessions.
-            .catch(() => undefined);
+          await this.endSessions(client, name);
         }
+      }
+      // A foreign role reaches here only through enforcement, and loses its membership, nothing more.
+      await client.query(`REVOKE ${client.escapeIdentifier(change.entitlement)} FROM ${role}`);
+      // Since PostgreSQL 16 a membership granted by another role survives our REVOKE (with a warning
+      // only): a revoke that did not take is a failure, never a success.
+      const left = await client.query<{ grantor: string | null }>(
+        `SELECT g.rolname AS grantor FROM pg_auth_members am JOIN pg_roles r ON r.oid = am.roleid
+           JOIN pg_roles m ON m.oid = am.member LEFT JOIN pg_roles g ON g.oid = am.grantor
+          WHERE m.rolname = $1 AND r.rolname = $2`,
+        [name, change.entitlement],
+      );
+      if (left.rows.length > 0) {
+        const by = left.rows.map((r) => r.grantor ?? '?').join(', ');
+        throw new TargetError(
+          `revoke: "${name}" is still a member of ${change.entitlement}, granted by ${by}; grantops cannot revoke that grant`,
+          this.config.name,
+        );
       }
     } catch (err) {
       throw this.wrap('revoke', err);
@@ -124,8 +256,128 @@ export class PostgresTargetAdapter implements Target {
     }
   }
 
+  /**
+   * What the connecting role lacks: CREATEROLE and pg_signal_backend (with manageLogin), ADMIN
+   * OPTION on every dbRole (PostgreSQL 16 requires it to GRANT and REVOKE; 15 accepts CREATEROLE).
+   */
+  async check(): Promise<string[]> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (err) {
+      return [`cannot connect: ${errorMessage(err)}`];
+    }
+    try {
+      const problems: string[] = [];
+      const me = (
+        await client.query<{ name: string; super: boolean; createrole: boolean; signal: boolean }>(
+          `SELECT current_user::text AS name, r.rolsuper AS super, r.rolcreaterole AS createrole,
+                  pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal
+             FROM pg_roles r WHERE r.rolname = current_user`,
+        )
+      ).rows[0];
+      if (!me) return ['cannot read the connecting role from pg_roles'];
+      const who = `the connecting role "${me.name}"`;
+      if (this.config.manageLogin && !me.super && !me.createrole)
+        problems.push(`${who} lacks CREATEROLE (manageLogin creates and disables login roles)`);
+      const roles = await client.query<{ name: string; found: boolean; admin: boolean }>(
+        `SELECT s.name, r.oid IS NOT NULL AS found,
+                COALESCE(pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION'), false) AS admin
+           FROM unnest($1::text[]) WITH ORDINALITY AS s(name, n) LEFT JOIN pg_roles r ON r.rolname = s.name
+          ORDER BY s.n`,
+        [this.scope],
+      );
+      for (const r of roles.rows) {
+        if (!r.found) problems.push(`database role ${r.name} does not exist`);
+        else if (!r.admin) {
+          problems.push(
+            `${who} lacks ADMIN OPTION on database role ${r.name} (GRANT ${sqlName(client, r.name)} TO ${sqlName(client, me.name)} WITH ADMIN OPTION)`,
+          );
+        }
+      }
+      if (this.config.manageLogin && !me.signal)
+        problems.push(
+          `${who} is not a member of pg_signal_backend (it ends the open sessions of revoked logins)`,
+        );
+      return problems;
+    } catch (err) {
+      return [`cannot read the connecting role's privileges: ${errorMessage(err)}`];
+    } finally {
+      client.release();
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
+  }
+
+  private modeFor(login: string, name: string, facts: RoleFacts | undefined): Mode {
+    if (facts?.privileged)
+      return { kind: 'refused', reason: `role "${name}" ${facts.privileged}; grantops never changes it` };
+    const mapped = this.users.has(login.toLowerCase());
+    const owner = this.loginOf.get(name);
+    if (!mapped && owner !== undefined) {
+      return {
+        kind: 'refused',
+        reason: `role "${name}" is the role the policy's users gives to ${owner}, not to ${login}`,
+      };
+    }
+    if (!facts) return { kind: 'create' };
+    if (facts.managed) return { kind: this.config.manageLogin ? 'login' : 'membership' };
+    if (mapped) return { kind: 'membership' };
+    return { kind: 'foreign', reason: foreignReason(name, login) };
+  }
+
+  private async factsOf(client: pg.PoolClient, name: string): Promise<RoleFacts | undefined> {
+    const { rows } = await client.query<RoleFactRow>(
+      `SELECT ${ROLE_FACTS} FROM pg_roles r WHERE r.rolname = $1`,
+      [name, MANAGED_MARKER, this.scope],
+    );
+    return rows[0] ? factsFrom(rows[0]) : undefined;
+  }
+
+  /** Runs `work` in a transaction; false when it failed because the role already exists. */
+  private async transaction(client: pg.PoolClient, work: () => Promise<void>): Promise<boolean> {
+    await client.query('BEGIN');
+    try {
+      await work();
+      await client.query('COMMIT');
+      return true;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      if ((err as { code?: string }).code === '42710') return false; // duplicate_object
+      throw err;
+    }
+  }
+
+  /** Ends every open session of `name`, or fails saying why: a session left open is access left. */
+  private async endSessions(client: pg.PoolClient, name: string): Promise<void> {
+    let rows: { pid: number; ended: boolean }[];
+    try {
+      ({ rows } = await client.query<{ pid: number; ended: boolean }>(
+        `SELECT pid, pg_terminate_backend(pid, ${TERMINATE_WAIT_MS}) AS ended
+           FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()`,
+        [name],
+      ));
+    } catch (err) {
+      throw new TargetError(
+        `revoke: could not end the open sessions of "${name}": ${errorMessage(err)} (the connecting role needs pg_signal_backend)`,
+        this.config.name,
+      );
+    }
+    // false: it did not end in time, or it had ended already (a warning only): look again.
+    const slow = rows.filter((r) => !r.ended).map((r) => r.pid);
+    if (slow.length === 0) return;
+    const still = await client.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[])',
+      [slow],
+    );
+    if (still.rows.length > 0) {
+      throw new TargetError(
+        `revoke: session(s) ${still.rows.map((r) => r.pid).join(', ')} of "${name}" did not end within ${TERMINATE_WAIT_MS / 1000}s`,
+        this.config.name,
+      );
+    }
   }
 
   private checkScope(dbRole: string): void {
@@ -155,7 +407,15 @@ export class PostgresTargetAdapter implements Target {
 
   private wrap(what: string, err: unknown): TargetError {
     if (err instanceof TargetError) return err;
-    const message = err instanceof Error ? err.message : String(err);
-    return new TargetError(`${what}: ${message}`, this.config.name);
+    return new TargetError(`${what}: ${errorMessage(err)}`, this.config.name);
   }
+}
+
+function foreignReason(name: string, login: string): string {
+  return `role "${name}" already exists and was not created by grantops, which will not change it (to grant it membership only, map ${login} to it in the policy's users)`;
+}
+
+/** A role name as it would be typed in SQL: bare when that is unambiguous, quoted otherwise. */
+function sqlName(client: pg.PoolClient, name: string): string {
+  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : client.escapeIdentifier(name);
 }

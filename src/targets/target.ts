@@ -13,6 +13,18 @@ export interface Access {
   expiresAt?: Date;
   /** An invitation not yet accepted (github-repo): access that will exist unless cancelled. */
   pending?: boolean;
+  /**
+   * The holder is an account grantops does not manage and will not grant to, and why (postgres: a
+   * role it did not create that the policy's `users` does not name). Such access never counts as a
+   * grant's: a grant for the user is still sent, so the target refuses it with this reason at every
+   * apply, and an ended grant does not revoke it (it is drift; only enforcement removes it).
+   */
+  unmanaged?: string;
+  /**
+   * The system does not end this access at `expiresAt` by itself, even on a native-expiry target
+   * (postgres: a role that is not grantops' own, whose VALID UNTIL grantops leaves alone).
+   */
+  noNativeExpiry?: boolean;
 }
 
 /** What a grant operation needs to know. */
@@ -44,6 +56,11 @@ export interface Target {
   observe(): Promise<Access[]>;
   grant(change: AccessChange): Promise<void>;
   revoke(change: AccessChange): Promise<void>;
+  /**
+   * What grantops lacks to manage this target (privileges, scripts, tokens): one line per problem,
+   * none when all is in place. Never changes anything; never throws for an unreachable system.
+   */
+  check(): Promise<string[]>;
   /** Releases connections. */
   close?(): Promise<void>;
 }

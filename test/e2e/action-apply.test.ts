@@ -28,7 +28,7 @@ const POLICY_TEAM = `target: { name: oncall, type: github-team, org: acme, team:
 roles:
   member: { maxDuration: 1d, approvals: 1, approvers: ["@acme/leads"] }
 `;
-const POLICY_VPN = `target: { name: vpn, type: exec, command: [./scripts/vpn.cjs] }
+const POLICY_VPN = `target: { name: vpn, type: exec, command: [./scripts/vpn.cjs], env: [VPN_STATE] }
 roles:
   ops: { maxDuration: 12h, approvals: 1, approvers: [bob] }
 `;

@@ -21,7 +21,7 @@ const req = JSON.parse(fs.readFileSync(0, 'utf8'));
 if (req.user === 'stuck' && fs.existsSync(process.env.STUCK_FLAG)) { process.stderr.write('directory unavailable'); process.exit(1); }
 fs.writeFileSync(file, JSON.stringify(state.filter((e) => !(e.user === req.user && e.role === req.role)).concat(verb === 'grant' ? [{ user: req.user, role: req.role }] : [])));
 `;
-const POLICY = `target: { name: vpn, type: exec, command: [./scripts/vpn.cjs] }
+const POLICY = `target: { name: vpn, type: exec, command: [./scripts/vpn.cjs], env: [VPN_STATE, STUCK_FLAG] }
 roles:
   ops: { maxDuration: 1d, approvals: 0 }
 alerts:

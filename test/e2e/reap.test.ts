@@ -37,7 +37,7 @@ if (verb === 'revoke' && process.env.KILL_AFTER_REVOKE && !fs.existsSync(process
   process.kill(process.ppid, 'SIGKILL');
 }
 `;
-const POLICY = `target: { name: vpn, type: exec, command: [./scripts/vpn.cjs] }
+const POLICY = `target: { name: vpn, type: exec, command: [./scripts/vpn.cjs], env: [VPN_STATE, KILL_AFTER_REVOKE] }
 roles:
   ops: { maxDuration: 12h, approvals: 0 }
 `;

@@ -31,6 +31,13 @@ export class MemoryTarget implements Target {
     return this;
   }
 
+  /** What this target lacks (doctor); a test sets it. */
+  problems: string[] = [];
+
+  check(): Promise<string[]> {
+    return Promise.resolve([...this.problems]);
+  }
+
   observe(): Promise<Access[]> {
     this.calls.push('observe');
     if (this.observeError) return Promise.reject(new Error(this.observeError));

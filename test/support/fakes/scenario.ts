@@ -37,6 +37,7 @@ export function execTarget(name: string): ExecTarget {
     enforce: false,
     enforceMaxFraction: 0.25,
     exempt: [],
+    env: [],
   };
 }
 
