@@ -1,7 +1,14 @@
 import type { Finding } from '../model/errors.js';
 import type { FileTree } from '../model/file-tree.js';
 import type { PathChange, RepoHistory } from '../model/git-port.js';
-import { GRANTS_DIR, POLICIES_DIR, SCHEMAS_DIR, TEMPLATES_DIR, type Grant } from '../model/grant.js';
+import {
+  GRANTS_DIR,
+  grantIdFromPath,
+  POLICIES_DIR,
+  SCHEMAS_DIR,
+  TEMPLATES_DIR,
+  type Grant,
+} from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
 import { describeGrantChange, type GrantChangeRow } from '../plan/grant-change.js';
 import { loadGrants, loadPolicies, sortFindings } from '../policy/load.js';
@@ -85,6 +92,9 @@ export async function validateAccessRepo(
   const grantChanges = new Map(
     (changes ?? []).filter((c) => c.path.startsWith(`${GRANTS_DIR}/`)).map((c) => [c.path, c.status]),
   );
+  // After the merge, a new grants/vpn/BOB.yaml sits next to the live grants/vpn/bob.yaml and one of the
+  // two is refused as a duplicate id: the PR must be refused now, against every grant of the base.
+  const taken = base ? await idsAtBase(policyTree, grantChanges) : undefined;
   const loaded = await loadGrants(
     deps.work,
     {
@@ -95,6 +105,7 @@ export async function validateAccessRepo(
       policySource: policyTree.label,
     },
     changes ? (path) => grantChanges.has(path) && grantChanges.get(path) !== 'deleted' : undefined,
+    taken,
   );
   findings.push(...loaded.findings);
 
@@ -123,4 +134,22 @@ export async function validateAccessRepo(
     ruleChanges,
     policies: byTarget,
   };
+}
+
+/**
+ * The grant ids in use at the base (lower-cased id -> `path at base`), except the files the change
+ * itself adds, modifies or deletes: a modification keeps its id, a deletion frees it.
+ */
+async function idsAtBase(
+  baseTree: FileTree,
+  changed: ReadonlyMap<string, PathChange['status']>,
+): Promise<Map<string, string>> {
+  const taken = new Map<string, string>();
+  for (const entry of await baseTree.list(GRANTS_DIR)) {
+    if (entry.kind !== 'file' || !entry.path.endsWith('.yaml') || changed.has(entry.path)) continue;
+    const id = grantIdFromPath(entry.path);
+    const folded = id.ok ? id.id.toLowerCase() : undefined;
+    if (folded !== undefined && !taken.has(folded)) taken.set(folded, `${entry.path} at ${baseTree.label}`);
+  }
+  return taken;
 }

@@ -130,6 +130,59 @@ describe('validate --base', () => {
     );
   });
 
+  describe('grant ids that differ from a grant of the base only in letter case', () => {
+    const vpn = (user: string) => aGrant().for(user).on('vpn', 'ops').yaml();
+    const errorsOf = (doc: ValidateJson) =>
+      doc.errors.map((e) => `${e.file}:${e.line}:${e.column}: ${e.message}`);
+
+    it('refuses a PR that adds grants/vpn/BOB.yaml next to the live grants/vpn/bob.yaml', async () => {
+      repoWithMain();
+      repo.git('checkout', '-q', 'main');
+      repo.write({ 'grants/vpn/bob.yaml': vpn('bob') });
+      repo.commit('bob on the vpn');
+      repo.git('checkout', '-q', '-b', 'pr-case');
+      repo.write({ 'grants/vpn/BOB.yaml': vpn('mallory') });
+      repo.commit('knock out the live grant');
+
+      const { code, doc } = await json('--base', 'main');
+      expect(code).toBe(1);
+      expect(errorsOf(doc)).toEqual([
+        'grants/vpn/BOB.yaml:1:1: grant id "vpn/BOB" clashes with grants/vpn/bob.yaml at main (ids must differ in more than letter case)',
+      ]);
+      expect(doc.plan).toEqual([]);
+    });
+
+    it('refuses it also when the live grant landed on the base after the PR branched off', async () => {
+      repoWithMain();
+      repo.write({ 'grants/Existing.yaml': vpn('mallory'), 'grants/vpn/ALICE.yaml': vpn('mallory') });
+      repo.commit('two lookalikes');
+      repo.git('checkout', '-q', 'main');
+      repo.write({ 'grants/vpn/alice.yaml': vpn('alice') });
+      repo.commit('alice on the vpn, after the PR branched');
+      repo.git('checkout', '-q', 'pr');
+
+      const { code, doc } = await json('--base', 'main');
+      expect(code).toBe(1);
+      expect(errorsOf(doc)).toEqual([
+        'grants/Existing.yaml:1:1: grant id "Existing" clashes with grants/existing.yaml at main (ids must differ in more than letter case)',
+        'grants/vpn/ALICE.yaml:1:1: grant id "vpn/ALICE" clashes with grants/vpn/alice.yaml at main (ids must differ in more than letter case)',
+      ]);
+    });
+
+    it('accepts a modification of the same file, and a rename that only changes letter case', async () => {
+      repoWithMain();
+      repo.write({ 'grants/existing.yaml': aGrant().for('erin').with('reason', 'longer').yaml() });
+      repo.commit('modify');
+      expect((await json('--base', 'main')).code).toBe(0);
+
+      repo.git('mv', 'grants/existing.yaml', 'grants/Existing.yaml');
+      repo.commit('rename');
+      const { code, doc } = await json('--base', 'main');
+      expect(code).toBe(0);
+      expect(doc.removed).toEqual([{ path: 'grants/existing.yaml', status: 'deleted' }]);
+    });
+  });
+
   it('exits 2 for a ref that does not exist or a directory that is not a repository', async () => {
     repoWithMain();
     expect((await cli(repo.dir, 'validate', '--base', 'nope')).code).toBe(2);
