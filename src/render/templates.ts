@@ -137,3 +137,15 @@ No expired grants.
 } as const;
 
 export type TemplateName = keyof typeof DEFAULT_TEMPLATES;
+
+/** Where each template's text ends up, which decides how the strings of its view are escaped. */
+export const TEMPLATE_SINKS: Record<TemplateName, 'markdown' | 'slack' | 'line'> = {
+  'pr-comment.md': 'markdown',
+  'apply-summary.md': 'markdown',
+  'refused-issue.md': 'markdown',
+  'expiry-warning.md': 'markdown',
+  'overdue-issue.md': 'markdown',
+  'reap-summary.md': 'markdown',
+  'webhook.txt': 'slack',
+  'cleanup-commit.txt': 'line',
+};
