@@ -2,6 +2,7 @@ import { ConfigError } from '../model/errors.js';
 import { formatDuration } from '../model/duration.js';
 import type { Grant } from '../model/grant.js';
 import { formatTimestamp } from '../model/time.js';
+import { escapeMarkdown } from '../render/markdown.js';
 import type { ApplyReport } from '../usecases/apply.js';
 
 /** What the reaper needs from git: one typed method per verb (GitRepo implements it). */
@@ -169,7 +170,7 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
         opts.cleanupBranch,
         opts.branch,
         `grantops: revoke ${pending.length} expired grant(s)`,
-        `Access of these grants has been revoked on their targets; merging removes their files.\n\n${pending.map((r) => `- ${r.grant.id}`).join('\n')}`,
+        `Access of these grants has been revoked on their targets; merging removes their files.\n\n${pending.map((r) => `- ${escapeMarkdown(r.grant.id)}`).join('\n')}`,
       );
       return result;
     }
