@@ -109,14 +109,19 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             policySource: report.policySource,
             ...(report.base ? { base: report.base } : {}),
             ruleChanges: report.ruleChanges,
+            codeChanges: report.codeChanges,
             plan: report.plan.map((r) => ({ id: r.id, file: r.file, ...planRowView(r) })),
             removed: report.removed,
           }),
         );
       } else {
+        const code = new Map(report.codeChanges.map((c) => [c.path, c]));
         for (const c of report.ruleChanges) {
+          const run = code.get(c.path);
           io.stderr(
-            `${paint(io, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}); it is judged by the rules at ${escapeTerminal(report.policySource)}\n`,
+            run
+              ? `${paint(io, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}), code an exec target runs${run.targets.length ? ` (${escapeTerminal(run.targets.join(', '))})` : ''} with its credentials once merged; reviewers must read it\n`
+              : `${paint(io, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}); it is judged by the rules at ${escapeTerminal(report.policySource)}\n`,
           );
         }
         if (report.plan.length > 0 && report.base) {

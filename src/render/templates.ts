@@ -6,10 +6,18 @@
 export const DEFAULT_TEMPLATES = {
   'pr-comment.md': `### {{#if ok}}✅ grantops: this pull request is valid{{else}}❌ grantops: {{errorCount}} problem(s) to fix{{/if}}
 
-{{#if ruleChanges.length}}
+{{#if codeChanges.length}}
+> [!CAUTION]
+> This pull request changes code that grantops runs for exec targets. Once merged, it runs on the next apply or reap with the targets' credentials, like a policy change but unchecked by any schema: **reviewers must read these changes before approving.**
+{{#each codeChanges}}
+> - {{path}} ({{status}}){{#if targets}}, run by target {{targets}}{{/if}}
+{{/each}}
+
+{{/if}}
+{{#if policyChanges.length}}
 > [!WARNING]
 > This pull request changes the rules themselves. The changes take effect only once merged: it is judged by the policies at **{{policySource}}**.
-{{#each ruleChanges}}
+{{#each policyChanges}}
 > - {{path}} ({{status}})
 {{/each}}
 
