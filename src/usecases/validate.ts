@@ -121,9 +121,12 @@ export async function validateAccessRepo(
         a.path < b.path ? -1 : 1,
       );
     }
+    // A command argument may name a folder (a script's library): everything below it counts.
+    const runners = (path: string) =>
+      [...runBy].filter(([p]) => path === p || path.startsWith(`${p}/`)).flatMap(([, t]) => [...t]);
     codeChanges = ruleChanges
-      .filter((c) => c.path.startsWith(`${SCRIPTS_DIR}/`) || runBy.has(c.path))
-      .map((c) => ({ ...c, targets: [...(runBy.get(c.path) ?? [])].sort() }));
+      .filter((c) => c.path.startsWith(`${SCRIPTS_DIR}/`) || runners(c.path).length > 0)
+      .map((c) => ({ ...c, targets: [...new Set(runners(c.path))].sort() }));
   }
 
   const grantChanges = new Map(
@@ -205,8 +208,8 @@ function execFiles(
       if (policy.target.type !== 'exec') continue;
       for (const arg of policy.target.command) {
         if (arg === '' || arg.startsWith('-') || posix.isAbsolute(arg) || arg.includes('\\')) continue;
-        const path = posix.normalize(arg);
-        if (path === '.' || path === '..' || path.startsWith('../')) continue;
+        const path = posix.normalize(arg).replace(/\/+$/, '');
+        if (path === '' || path === '.' || path === '..' || path.startsWith('../')) continue;
         const targets = files.get(path) ?? new Set<string>();
         targets.add(policy.target.name);
         files.set(path, targets);

