@@ -15,6 +15,7 @@ import { ApprovalFinder } from '../usecases/find-approvals.js';
 import { syncIssues } from '../usecases/github-threads.js';
 import { fixedClock } from '../ports/clock.js';
 import type { ActionInputs } from './inputs.js';
+import { runnerLog } from './log.js';
 import { annotate, templateSource } from './report.js';
 
 const ZERO_SHA = /^0+$/;
@@ -25,16 +26,16 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
   const octokit = createOctokit({
     token: inputs.token,
     baseUrl: inputs.apiUrl,
-    log: (m) => core.warning(m),
-    debug: (m) => core.debug(m),
+    log: (m) => runnerLog.warning(m),
+    debug: (m) => runnerLog.debug(m),
     writeConcurrency: Math.min(inputs.concurrency, MAX_GITHUB_WRITES),
   });
   const admin = inputs.adminToken
     ? createOctokit({
         token: inputs.adminToken,
         baseUrl: inputs.apiUrl,
-        log: (m) => core.warning(m),
-        debug: (m) => core.debug(m),
+        log: (m) => runnerLog.warning(m),
+        debug: (m) => runnerLog.debug(m),
         writeConcurrency: Math.min(inputs.concurrency, MAX_GITHUB_WRITES),
       })
     : octokit;
@@ -55,7 +56,7 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
   const remote = (await git.hasRemote('origin')) ? 'origin' : undefined;
   if (remote) await git.fetchNotes(remote);
 
-  core.startGroup(inputs.dryRun ? 'Plan (dry run)' : 'Plan and apply');
+  runnerLog.startGroup(inputs.dryRun ? 'Plan (dry run)' : 'Plan and apply');
   const report = await applyGrants(
     {
       now,
@@ -72,15 +73,15 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
     },
   );
   for (const row of applyRows(report)) {
-    core.info(
+    runnerLog.info(
       `${row.kind} ${row.target} ${row.user} ${row.entitlement} (${row.reason}): ${row.result}${row.error ? `: ${row.error}` : ''}`,
     );
   }
-  core.endGroup();
+  runnerLog.endGroup();
 
   if (!inputs.dryRun) {
     const n = await finder.recordEvidence(remote);
-    if (n > 0) core.info(`recorded approval evidence on ${n} commit(s) in refs/notes/grantops`);
+    if (n > 0) runnerLog.info(`recorded approval evidence on ${n} commit(s) in refs/notes/grantops`);
   }
 
   annotate(report.invalid);
@@ -125,9 +126,11 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
     );
     try {
       const c = await syncIssues(repo, 'refused', wanted);
-      core.info(`refusal issues: ${c.created} opened, ${c.updated} updated, ${c.closed} closed`);
+      runnerLog.info(`refusal issues: ${c.created} opened, ${c.updated} updated, ${c.closed} closed`);
     } catch (err) {
-      core.warning(`could not update refusal issues: ${err instanceof Error ? err.message : String(err)}`);
+      runnerLog.warning(
+        `could not update refusal issues: ${err instanceof Error ? err.message : String(err)}`,
+      );
     }
   }
 

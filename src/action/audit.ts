@@ -12,6 +12,7 @@ import { parseTimestamp } from '../model/time.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { loadAuditHistory } from '../usecases/audit.js';
 import type { ActionInputs } from './inputs.js';
+import { runnerLog } from './log.js';
 
 /** `command: audit`: the audit log as Markdown in the job summary, JSON in the `audit` output. */
 export async function runAudit(inputs: ActionInputs, now: Date): Promise<void> {
@@ -22,9 +23,9 @@ export async function runAudit(inputs: ActionInputs, now: Date): Promise<void> {
   if (await git.isShallow()) {
     try {
       await git.unshallow('origin');
-      core.info('fetched the full history: the checkout was shallow');
+      runnerLog.info('fetched the full history: the checkout was shallow');
     } catch (err) {
-      core.warning(
+      runnerLog.warning(
         `the checkout is shallow and its history could not be fetched (${String(err)}): the audit only covers the commits present; use actions/checkout with fetch-depth: 0`,
       );
     }
@@ -67,7 +68,7 @@ export async function runAudit(inputs: ActionInputs, now: Date): Promise<void> {
   if (bytes <= OUTPUT_LIMIT) core.setOutput('audit', readFileSync(file, 'utf8'));
   else {
     core.setOutput('audit', '');
-    core.warning(
+    runnerLog.warning(
       `the audit log is ${(bytes / 1e6).toFixed(1)} MB, more than a step output holds: it is in the file named by the audit-file output (${file}); upload it as an artifact`,
     );
   }

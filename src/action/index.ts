@@ -1,6 +1,6 @@
-import * as core from '@actions/core';
 import { errorMessage, formatFinding, GrantopsError } from '../model/errors.js';
 import { readInputs } from './inputs.js';
+import { runnerLog } from './log.js';
 import { runAction } from './main.js';
 import { annotate } from './report.js';
 
@@ -11,7 +11,7 @@ try {
   if (err instanceof GrantopsError) {
     const findings = (err as GrantopsError & { findings?: Parameters<typeof annotate>[0] }).findings ?? [];
     annotate(findings);
-    for (const f of findings) core.info(formatFinding(f));
+    for (const f of findings) runnerLog.info(formatFinding(f));
   }
-  core.setFailed(errorMessage(err));
+  runnerLog.setFailed(errorMessage(err));
 }

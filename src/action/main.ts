@@ -9,12 +9,14 @@ import { WorkTree } from '../adapters/work-tree.js';
 import { ConfigError, errorMessage, formatFinding } from '../model/errors.js';
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
+import { escapeHtml } from '../render/escape.js';
 import { validationView } from '../render/plan-view.js';
 import { renderTemplate } from '../render/render.js';
 import { reportStatus } from '../usecases/status.js';
 import { validateAccessRepo } from '../usecases/validate.js';
 import { runApply } from './apply.js';
 import { runAudit } from './audit.js';
+import { runnerLog } from './log.js';
 import { runReap } from './reap.js';
 import type { ActionInputs } from './inputs.js';
 import { annotate, templateSource } from './report.js';
@@ -50,10 +52,10 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
   const base = inputs.base ?? inputs.pullRequest?.baseSha;
   if (base && /^[0-9a-f]{40}$/.test(base) && !(await git.hasCommit(base))) {
     // actions/checkout fetches only the merge commit by default; the base is one fetch away.
-    core.info(`fetching base commit ${base}`);
+    runnerLog.info(`fetching base commit ${base}`);
     await git.fetchCommit('origin', base);
   }
-  core.startGroup('Validate grants and policies');
+  runnerLog.startGroup('Validate grants and policies');
   const report = await validateAccessRepo(
     {
       now,
@@ -62,8 +64,8 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
     },
     { work: new WorkTree(git.root), registry: new SchemaRegistry(), history: git },
   );
-  for (const f of report.findings) core.info(formatFinding(f));
-  core.endGroup();
+  for (const f of report.findings) runnerLog.info(formatFinding(f));
+  runnerLog.endGroup();
   annotate(report.findings);
 
   const templates = templateSource(base ? git.treeAt(base) : new WorkTree(git.root));
@@ -73,7 +75,7 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
     const octokit = createOctokit({
       token: inputs.token,
       baseUrl: inputs.apiUrl,
-      debug: (m) => core.debug(m),
+      debug: (m) => runnerLog.debug(m),
     });
     const finder = new ApprovalFinder(
       git,
@@ -92,7 +94,7 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
         (g) => report.policies.get(g.target)?.roles.get(g.role),
       );
     } catch (err) {
-      core.warning(`could not read the reviews: ${errorMessage(err)}`);
+      runnerLog.warning(`could not read the reviews: ${errorMessage(err)}`);
     }
   }
   const markdown = await renderTemplate('pr-comment.md', validationView(report, now, progress), templates);
@@ -103,18 +105,20 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
       createOctokit({
         token: inputs.token,
         baseUrl: inputs.apiUrl,
-        log: (m) => core.warning(m),
-        debug: (m) => core.debug(m),
+        log: (m) => runnerLog.warning(m),
+        debug: (m) => runnerLog.debug(m),
       }),
       inputs.owner,
       inputs.repo,
     );
     try {
       const r = await upsertStickyComment(client, inputs.pullRequest.number, VALIDATE_MARKER, markdown);
-      core.info(`${r.created ? 'created' : 'updated'} plan comment ${r.id} on #${inputs.pullRequest.number}`);
+      runnerLog.info(
+        `${r.created ? 'created' : 'updated'} plan comment ${r.id} on #${inputs.pullRequest.number}`,
+      );
     } catch (err) {
       // A fork's read-only token cannot comment; the annotations and summary still carry the verdict.
-      core.warning(`could not write the plan comment: ${errorMessage(err)}`);
+      runnerLog.warning(`could not write the plan comment: ${errorMessage(err)}`);
     }
   }
 
@@ -145,13 +149,8 @@ async function runStatus(inputs: ActionInputs, now: Date): Promise<void> {
     .addHeading('grantops status', 3)
     .addTable([
       ['Grant', 'User', 'Target', 'Role', 'State', 'Expires'].map((data) => ({ data, header: true })),
-      ...rows.map((r) => r.map(htmlEscape)),
+      ...rows.map((r) => r.map(escapeHtml)),
     ])
     .write();
   core.setOutput('grants', String(report.rows.length));
-}
-
-/** core.summary tables are HTML; grant fields are data, not markup. */
-function htmlEscape(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

@@ -13,12 +13,13 @@ import { upsertPullRequest } from '../usecases/github-threads.js';
 import { reapRepository } from '../usecases/reap.js';
 import { AlertSender } from '../usecases/send-alerts.js';
 import type { ActionInputs } from './inputs.js';
+import { runnerLog } from './log.js';
 import { annotate } from './report.js';
 
 /** `command: reap` on schedule: revoke expired grants, commit and push the cleanup, alert. */
 export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
   const git = await GitRepo.open(resolve(inputs.repoPath));
-  const log = { log: (m: string) => core.warning(m), debug: (m: string) => core.debug(m) };
+  const log = { log: (m: string) => runnerLog.warning(m), debug: (m: string) => runnerLog.debug(m) };
   const repo = new OctokitAccessRepo(
     createOctokit({ token: inputs.token, baseUrl: inputs.apiUrl, ...log }),
     inputs.owner,
@@ -33,7 +34,7 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
   const push = inputs.push && !inputs.dryRun && (await git.hasRemote('origin'));
   const templates = templateSource(new WorkTree(git.root));
 
-  core.startGroup(inputs.dryRun ? 'Reap (dry run)' : 'Revoke expired grants, then commit');
+  runnerLog.startGroup(inputs.dryRun ? 'Reap (dry run)' : 'Revoke expired grants, then commit');
   const report = await reapRepository(
     git,
     { now, dryRun: inputs.dryRun, push, concurrency: inputs.concurrency },
@@ -43,8 +44,8 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
     },
   );
   for (const r of report.revoked)
-    core.info(`revoked ${r.grant.id} (${formatDuration(r.lagMs)} after expiry)`);
-  core.endGroup();
+    runnerLog.info(`revoked ${r.grant.id} (${formatDuration(r.lagMs)} after expiry)`);
+  runnerLog.endGroup();
 
   if (!inputs.dryRun) {
     const { warnings, overdue } = alertsAfterReap(now, report);
@@ -54,10 +55,10 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
       (name, view) => renderTemplate(name, view, templates),
       webhookUrl ? slackWebhook(webhookUrl) : undefined,
     ).send(now, warnings, overdue, report.apply.policies);
-    core.info(
+    runnerLog.info(
       `alerts: ${sent.warningsPosted} expiry warning(s) posted, ${sent.warningsAlreadySent} already sent`,
     );
-    for (const e of sent.errors) core.warning(`alert not sent: ${e}`);
+    for (const e of sent.errors) runnerLog.warning(`alert not sent: ${e}`);
   }
 
   annotate(

@@ -61,22 +61,40 @@ export class GitRepo {
   }
 
   /**
-   * Paths under `dirs` that differ between `base` and the work tree: committed, staged, unstaged
-   * and untracked changes alike, since a PR's check runs on what is checked out.
+   * Paths under `dirs` (folders or files) that differ between `base` and the work tree: committed,
+   * staged, unstaged and untracked changes alike, since a PR's check runs on what is checked out.
+   * Literal pathspecs: a path taken from a policy (an exec command) is a path, never `:(magic)` or a glob.
    */
   async changedPaths(
     base: string,
     dirs: readonly string[],
   ): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
     const out = new Map<string, 'added' | 'modified' | 'deleted'>();
-    const diff = await this.git.raw(['diff', '--name-status', '--no-renames', '-z', base, '--', ...dirs]);
+    const diff = await this.git.raw([
+      '--literal-pathspecs',
+      'diff',
+      '--name-status',
+      '--no-renames',
+      '-z',
+      base,
+      '--',
+      ...dirs,
+    ]);
     const parts = diff.split('\0');
     for (let i = 0; i + 1 < parts.length; i += 2) {
       const code = parts[i]!;
       const path = parts[i + 1]!;
       out.set(path, code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified');
     }
-    const untracked = await this.git.raw(['ls-files', '-z', '--others', '--exclude-standard', '--', ...dirs]);
+    const untracked = await this.git.raw([
+      '--literal-pathspecs',
+      'ls-files',
+      '-z',
+      '--others',
+      '--exclude-standard',
+      '--',
+      ...dirs,
+    ]);
     for (const path of untracked.split('\0')) if (path) out.set(path, 'added');
     return [...out].map(([path, status]) => ({ path, status })).sort((a, b) => (a.path < b.path ? -1 : 1));
   }

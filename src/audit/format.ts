@@ -1,4 +1,5 @@
 import { formatTimestamp } from '../model/time.js';
+import { escapeJsonText, escapeTerminal } from '../render/escape.js';
 import { escapeMarkdown } from '../render/markdown.js';
 import { alignedLines } from '../render/table.js';
 import { describeEvent, type AuditEvent, type HistoryEvent } from './lifecycle.js';
@@ -155,7 +156,7 @@ function sections(out: AuditOutput): Section[] {
 export function* auditChunks(
   out: AuditOutput,
   format: AuditFormat,
-  cell: (text: string) => string = (t) => t,
+  cell: (text: string) => string = (t) => escapeTerminal(t),
 ): Generator<string> {
   if (format === 'json') {
     // The same bytes as JSON.stringify(document, null, 2), one element at a time.
@@ -163,7 +164,7 @@ export function* auditChunks(
       yield `  ${JSON.stringify(key)}: [`;
       let first = true;
       for (const v of values) {
-        yield `${first ? '' : ','}\n    ${JSON.stringify(v, null, 2).replace(/\n/g, '\n    ')}`;
+        yield `${first ? '' : ','}\n    ${escapeJsonText(JSON.stringify(v, null, 2)).replace(/\n/g, '\n    ')}`;
         first = false;
       }
       yield `${first ? ']' : '\n  ]'}${last ? '' : ','}\n`;
@@ -221,8 +222,13 @@ export function formatAudit(out: AuditOutput, format: AuditFormat, cell?: (text:
   return text;
 }
 
-/** RFC 4180 quoting; a leading =, +, - or @ is prefixed so spreadsheets never run it as a formula. */
-function csvCell(value: string): string {
+/**
+ * RFC 4180 quoting; a leading =, +, - or @ is prefixed so spreadsheets never run it as a formula.
+ * Control characters but line feed and tab (data inside a quoted cell) are shown escaped, as on a
+ * terminal: CSV is printed to one as often as it is opened in a spreadsheet.
+ */
+function csvCell(text: string): string {
+  const value = escapeTerminal(text, { keepLineFeedAndTab: true });
   const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }

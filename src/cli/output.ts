@@ -1,3 +1,4 @@
+import { escapeJsonText, escapeTerminal } from '../render/escape.js';
 import { alignedLines } from '../render/table.js';
 
 /** Where the CLI writes; injected so tests can run commands in-process. */
@@ -17,18 +18,14 @@ export function paint(io: CliIo, colour: Colour, text: string): string {
   return io.color ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text;
 }
 
-// Matching control characters is the point: they are what a hostile grant would use on a terminal.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
-
-/** Strips control characters so hostile file content cannot drive the terminal. */
-export function safeText(text: string): string {
-  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+/** One JSON document for stdout, with the characters a terminal would act on escaped. */
+export function jsonDocument(value: unknown): string {
+  return `${escapeJsonText(JSON.stringify(value, null, 2))}\n`;
 }
 
 /** A table cell: sanitised, and clipped to `max` characters. */
 export function clipCell(text: string, max: number): string {
-  const t = safeText(text);
+  const t = escapeTerminal(text);
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 

@@ -15,7 +15,8 @@ import type { ApplyReport } from '../usecases/apply.js';
 import { reportStatus } from '../usecases/status.js';
 import { requestGrant, type RequestOptions } from '../usecases/request.js';
 import { validateAccessRepo } from '../usecases/validate.js';
-import { clipCell, paint, safeText, table, type CliIo } from './output.js';
+import { escapeJsonText, escapeTerminal } from '../render/escape.js';
+import { clipCell, jsonDocument, paint, table, type CliIo } from './output.js';
 
 interface GlobalOptions {
   repo?: string;
@@ -41,16 +42,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const findings = (err as GrantopsError & { findings?: readonly Finding[] }).findings ?? [];
       const json = argv.includes('--json');
       if (json) {
-        io.stdout(
-          `${JSON.stringify({ ok: false, error: err.message, errors: findings.map(jsonFinding) }, null, 2)}\n`,
-        );
+        io.stdout(jsonDocument({ ok: false, error: err.message, errors: findings.map(jsonFinding) }));
       }
-      for (const f of findings) io.stderr(`${safeText(formatFinding(f))}\n`);
-      io.stderr(`${paint(io, 'red', 'grantops:')} ${safeText(err.message)}\n`);
+      for (const f of findings) io.stderr(`${escapeTerminal(formatFinding(f))}\n`);
+      io.stderr(`${paint(io, 'red', 'grantops:')} ${escapeTerminal(err.message)}\n`);
       return err.exitCode;
     }
-    io.stderr(`grantops: internal error: ${errorMessage(err)}\n`);
-    if (err instanceof Error && err.stack && io.env.GRANTOPS_DEBUG) io.stderr(`${err.stack}\n`);
+    io.stderr(`grantops: internal error: ${escapeTerminal(errorMessage(err))}\n`);
+    if (err instanceof Error && err.stack && io.env.GRANTOPS_DEBUG)
+      io.stderr(`${escapeTerminal(err.stack, { keepLineFeedAndTab: true })}\n`);
     return 1;
   }
 }
@@ -100,31 +100,32 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       const errors = report.findings.filter((f) => f.severity === 'error');
       const warnings = report.findings.filter((f) => f.severity === 'warning');
       for (const f of report.findings) {
-        const line = safeText(formatFinding(f));
+        const line = escapeTerminal(formatFinding(f));
         io.stderr(`${f.severity === 'error' ? paint(io, 'red', line) : paint(io, 'yellow', line)}\n`);
       }
       if (ctx.json) {
         io.stdout(
-          `${JSON.stringify(
-            {
-              ok: report.ok,
-              grants: report.grantsChecked,
-              errors: errors.map(jsonFinding),
-              warnings: warnings.map(jsonFinding),
-              policySource: report.policySource,
-              ...(report.base ? { base: report.base } : {}),
-              ruleChanges: report.ruleChanges,
-              plan: report.plan.map((r) => ({ id: r.id, file: r.file, ...planRowView(r) })),
-              removed: report.removed,
-            },
-            null,
-            2,
-          )}\n`,
+          jsonDocument({
+            ok: report.ok,
+            grants: report.grantsChecked,
+            errors: errors.map(jsonFinding),
+            warnings: warnings.map(jsonFinding),
+            policySource: report.policySource,
+            ...(report.base ? { base: report.base } : {}),
+            ruleChanges: report.ruleChanges,
+            codeChanges: report.codeChanges,
+            plan: report.plan.map((r) => ({ id: r.id, file: r.file, ...planRowView(r) })),
+            removed: report.removed,
+          }),
         );
       } else {
+        const code = new Map(report.codeChanges.map((c) => [c.path, c]));
         for (const c of report.ruleChanges) {
+          const run = code.get(c.path);
           io.stderr(
-            `${paint(io, 'yellow', 'note:')} this change touches ${c.path} (${c.status}); it is judged by the rules at ${report.policySource}\n`,
+            run
+              ? `${paint(io, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}), code an exec target runs${run.targets.length ? ` (${escapeTerminal(run.targets.join(', '))})` : ''} with its credentials once merged; reviewers must read it\n`
+              : `${paint(io, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}); it is judged by the rules at ${escapeTerminal(report.policySource)}\n`,
           );
         }
         if (report.plan.length > 0 && report.base) {
@@ -138,7 +139,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
             )}\n`,
           );
         }
-        const summary = `${report.grantsChecked} grant file(s) checked against ${report.policies.size} polic${report.policies.size === 1 ? 'y' : 'ies'} at ${report.policySource}`;
+        const summary = `${report.grantsChecked} grant file(s) checked against ${report.policies.size} polic${report.policies.size === 1 ? 'y' : 'ies'} at ${escapeTerminal(report.policySource)}`;
         io.stderr(
           report.ok
             ? `${paint(io, 'green', '✓')} ${summary}${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`
@@ -169,7 +170,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         { work: new WorkTree(ctx.repo), registry: new SchemaRegistry() },
       );
       for (const f of report.problems)
-        io.stderr(`${paint(io, 'yellow', safeText(formatFinding(f)))} (not listed)\n`);
+        io.stderr(`${paint(io, 'yellow', escapeTerminal(formatFinding(f)))} (not listed)\n`);
       // Exposure: access that outlives its grant, found by planning the reaper's revocations.
       const outlives = new Map<string, number>();
       if (opts.observe) {
@@ -198,7 +199,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           },
         );
         for (const u of planned.plan.unobserved)
-          io.stderr(`${paint(io, 'yellow', 'unreadable:')} ${u.target}: ${safeText(u.error)}\n`);
+          io.stderr(
+            `${paint(io, 'yellow', 'unreadable:')} ${escapeTerminal(u.target)}: ${escapeTerminal(u.error)}\n`,
+          );
         const byId = new Map(report.rows.map((r) => [r.grant.id, r.grant]));
         for (const a of planned.plan.actions) {
           for (const id of a.grantIds) {
@@ -209,28 +212,24 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       }
       if (ctx.json) {
         io.stdout(
-          `${JSON.stringify(
-            {
-              now: formatTimestamp(report.now),
-              grants: report.rows.map((r) => ({
-                id: r.grant.id,
-                user: r.grant.user,
-                target: r.grant.target,
-                role: r.grant.role,
-                ...(r.grant.startsAt ? { startsAt: formatTimestamp(r.grant.startsAt) } : {}),
-                expiresAt: formatTimestamp(r.grant.expiresAt),
-                state: r.state,
-                ...(outlives.has(r.grant.id)
-                  ? {
-                      accessOutlives: true,
-                      overdueSeconds: Math.round((outlives.get(r.grant.id) ?? 0) / 1000),
-                    }
-                  : {}),
-              })),
-            },
-            null,
-            2,
-          )}\n`,
+          jsonDocument({
+            now: formatTimestamp(report.now),
+            grants: report.rows.map((r) => ({
+              id: r.grant.id,
+              user: r.grant.user,
+              target: r.grant.target,
+              role: r.grant.role,
+              ...(r.grant.startsAt ? { startsAt: formatTimestamp(r.grant.startsAt) } : {}),
+              expiresAt: formatTimestamp(r.grant.expiresAt),
+              state: r.state,
+              ...(outlives.has(r.grant.id)
+                ? {
+                    accessOutlives: true,
+                    overdueSeconds: Math.round((outlives.get(r.grant.id) ?? 0) / 1000),
+                  }
+                : {}),
+            })),
+          }),
         );
         return;
       }
@@ -279,12 +278,12 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
       );
       if (ctx.json) {
         io.stdout(
-          `${JSON.stringify({ path: result.path, id: result.grant.id, expiresAt: formatTimestamp(result.grant.expiresAt) })}\n`,
+          `${escapeJsonText(JSON.stringify({ path: result.path, id: result.grant.id, expiresAt: formatTimestamp(result.grant.expiresAt) }))}\n`,
         );
       } else {
-        io.stdout(`${result.path}\n`);
+        io.stdout(`${escapeTerminal(result.path)}\n`);
         io.stderr(
-          `wrote ${result.path}: ${result.grant.user} → ${result.grant.target}/${result.grant.role} until ${formatTimestamp(result.grant.expiresAt)}; commit it and open a pull request\n`,
+          `wrote ${escapeTerminal(result.path)}: ${escapeTerminal(`${result.grant.user} → ${result.grant.target}/${result.grant.role}`)} until ${formatTimestamp(result.grant.expiresAt)}; commit it and open a pull request\n`,
         );
       }
     });
@@ -417,7 +416,8 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           (name, view) => renderTemplate(name, view, templateSource(work)),
           io.env.GRANTOPS_WEBHOOK_URL ? slackWebhook(io.env.GRANTOPS_WEBHOOK_URL) : undefined,
         ).send(ctx.now, warnings, overdue, report.apply.policies);
-        for (const e of sent.errors) io.stderr(`${paint(io, 'yellow', 'alert not sent:')} ${safeText(e)}\n`);
+        for (const e of sent.errors)
+          io.stderr(`${paint(io, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
         if (sent.warningsPosted) io.stderr(`posted ${sent.warningsPosted} expiry warning(s)\n`);
       }
       printReap(io, report, opts.dryRun === true, ctx.json);
@@ -593,7 +593,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           }),
       });
       if (ctx.json) io.stdout(`${JSON.stringify({ ok: report.problems.length === 0, ...report })}\n`);
-      else for (const p of report.problems) io.stdout(`${p.target}: ${safeText(p.problem)}\n`);
+      else for (const p of report.problems) io.stdout(`${p.target}: ${escapeTerminal(p.problem)}\n`);
       io.stderr(
         report.problems.length
           ? `${paint(io, 'red', '✗')} ${report.problems.length} problem(s) on ${report.targets.length} target(s)\n`
@@ -607,31 +607,29 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
 
 function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean): void {
   for (const f of report.failed) {
-    io.stderr(`${paint(io, 'red', 'not revoked:')} ${f.grant.id}: ${safeText(f.reason)} (file kept)\n`);
+    io.stderr(
+      `${paint(io, 'red', 'not revoked:')} ${escapeTerminal(f.grant.id)}: ${escapeTerminal(f.reason)} (file kept)\n`,
+    );
   }
   if (json) {
     io.stdout(
-      `${JSON.stringify(
-        {
-          ok: report.failed.length === 0,
-          dryRun,
-          revoked: report.revoked.map((r) => ({
-            grant: r.grant.id,
-            user: r.grant.user,
-            target: r.grant.target,
-            role: r.grant.role,
-            expiresAt: formatTimestamp(r.grant.expiresAt),
-            lagSeconds: Math.round(r.lagMs / 1000),
-          })),
-          failed: report.failed.map((f) => ({ grant: f.grant.id, reason: f.reason })),
-          ...(report.commit ? { commit: report.commit } : {}),
-          pushed: report.pushed,
-          ...(report.pullRequest ? { pullRequest: report.pullRequest.number } : {}),
-          removedElsewhere: report.removedElsewhere,
-        },
-        null,
-        2,
-      )}\n`,
+      jsonDocument({
+        ok: report.failed.length === 0,
+        dryRun,
+        revoked: report.revoked.map((r) => ({
+          grant: r.grant.id,
+          user: r.grant.user,
+          target: r.grant.target,
+          role: r.grant.role,
+          expiresAt: formatTimestamp(r.grant.expiresAt),
+          lagSeconds: Math.round(r.lagMs / 1000),
+        })),
+        failed: report.failed.map((f) => ({ grant: f.grant.id, reason: f.reason })),
+        ...(report.commit ? { commit: report.commit } : {}),
+        pushed: report.pushed,
+        ...(report.pullRequest ? { pullRequest: report.pullRequest.number } : {}),
+        removedElsewhere: report.removedElsewhere,
+      }),
     );
     return;
   }
@@ -669,25 +667,29 @@ function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean
 async function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json: boolean): Promise<void> {
   const { applyJson, applyRows } = await import('../render/apply-view.js');
   for (const f of report.invalid)
-    io.stderr(`${paint(io, 'red', safeText(formatFinding(f)))} (not applied)\n`);
+    io.stderr(`${paint(io, 'red', escapeTerminal(formatFinding(f)))} (not applied)\n`);
   for (const r of report.refused) {
-    io.stderr(`${paint(io, 'red', 'refused:')} ${safeText(r.grant.file)}: ${safeText(r.reason)}\n`);
+    io.stderr(
+      `${paint(io, 'red', 'refused:')} ${escapeTerminal(r.grant.file)}: ${escapeTerminal(r.reason)}\n`,
+    );
   }
   for (const u of report.plan.unobserved)
-    io.stderr(`${paint(io, 'red', 'unreachable:')} ${u.target}: ${safeText(u.error)}\n`);
+    io.stderr(
+      `${paint(io, 'red', 'unreachable:')} ${escapeTerminal(u.target)}: ${escapeTerminal(u.error)}\n`,
+    );
   for (const d of report.plan.drift) {
     io.stderr(
-      `${paint(io, 'yellow', 'drift:')} ${d.target}: ${safeText(d.user)} holds ${safeText(d.entitlement)} with no grant${d.heldByGuard ? ' (enforcement held by the guard)' : d.enforced ? ' (revoking: enforce)' : ''}\n`,
+      `${paint(io, 'yellow', 'drift:')} ${escapeTerminal(d.target)}: ${escapeTerminal(d.user)} holds ${escapeTerminal(d.entitlement)} with no grant${d.heldByGuard ? ' (enforcement held by the guard)' : d.enforced ? ' (revoking: enforce)' : ''}\n`,
     );
   }
   for (const g of report.plan.guards) {
     io.stderr(
-      `${paint(io, 'yellow', 'guard:')} ${g.target}: would revoke ${g.wouldRevoke} of ${g.scope} users (max ${g.maxFraction * 100}%); rerun with --override-guard if intended\n`,
+      `${paint(io, 'yellow', 'guard:')} ${escapeTerminal(g.target)}: would revoke ${g.wouldRevoke} of ${g.scope} users (max ${g.maxFraction * 100}%); rerun with --override-guard if intended\n`,
     );
   }
   const rows = applyRows(report);
   if (json) {
-    io.stdout(`${JSON.stringify(applyJson(report, dryRun), null, 2)}\n`);
+    io.stdout(jsonDocument(applyJson(report, dryRun)));
     return;
   }
   io.stdout(

@@ -19,6 +19,8 @@ export const GRANTS_DIR = 'grants';
 export const POLICIES_DIR = 'policies';
 export const SCHEMAS_DIR = 'schemas';
 export const TEMPLATES_DIR = 'templates';
+/** Where an access repo keeps the programs its exec targets run (and whatever they load). */
+export const SCRIPTS_DIR = 'scripts';
 
 const ID_SEGMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 

@@ -63,11 +63,16 @@ export interface LoadedGrants {
   checked: number;
 }
 
-/** Reads and checks the grant files of a tree; `include` narrows to some paths (e.g. changed ones). */
+/**
+ * Reads and checks the grant files of a tree; `include` narrows to some paths (e.g. changed ones).
+ * `taken` holds ids already in use elsewhere (lower-cased id -> where, for the message): a grant whose
+ * id equals one of them ignoring case is refused, as if it clashed with a file of this tree.
+ */
 export async function loadGrants(
   tree: FileTree,
   ctx: GrantCheckContext,
   include?: (path: string) => boolean,
+  taken?: ReadonlyMap<string, string>,
 ): Promise<LoadedGrants> {
   // Symlinks are always reported, whatever their name: a linked folder could hide grants elsewhere.
   const entries = (await tree.list(GRANTS_DIR)).filter(
@@ -75,7 +80,7 @@ export async function loadGrants(
   );
   const findings: Finding[] = [];
   const grants: Grant[] = [];
-  const idsSeen = new Map<string, string>();
+  const idsSeen = new Map<string, string>(taken);
   const results: (Grant | undefined)[] = [];
 
   for (let i = 0; i < entries.length; i += READ_CONCURRENCY) {

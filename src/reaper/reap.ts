@@ -4,6 +4,7 @@ import type { Grant } from '../model/grant.js';
 import { formatTimestamp } from '../model/time.js';
 import type { Clock } from '../ports/clock.js';
 import type { ReaperRepo } from '../ports/git.js';
+import { escapeMarkdown } from '../render/markdown.js';
 import type { ApplyReport } from '../usecases/apply.js';
 
 /** Opens (or updates) the pull request that carries the cleanup when main refuses direct pushes. */
@@ -161,7 +162,7 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
         opts.cleanupBranch,
         opts.branch,
         `grantops: revoke ${pending.length} expired grant(s)`,
-        `Access of these grants has been revoked on their targets; merging removes their files.\n\n${pending.map((r) => `- ${r.grant.id}`).join('\n')}`,
+        `Access of these grants has been revoked on their targets; merging removes their files.\n\n${pending.map((r) => `- ${escapeMarkdown(r.grant.id)}`).join('\n')}`,
       );
       return result;
     }

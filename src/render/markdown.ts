@@ -1,3 +1,5 @@
+import { escapeInvisible } from './escape.js';
+
 const ZWSP = '&#8203;';
 
 /**
@@ -5,11 +7,11 @@ const ZWSP = '&#8203;';
  * as the literal text: no HTML, no links or autolinks, no @mentions, no #references, no table breaks.
  * GitHub links mentions and URLs after Markdown has been parsed, so backslashes alone cannot stop
  * them; a zero-width space (as an entity) breaks the pattern without changing what people read.
+ * Control, bidi and invisible characters are shown as `\uXXXX`, as on a terminal.
  */
 export function escapeMarkdown(text: string): string {
   return (
-    text
-      .replace(/\r\n?|\n/g, ' ')
+    escapeInvisible(text.replace(/\r\n?|\n/g, ' '))
       .replace(/&/g, '&amp;')
       .replace(/</g, '&lt;')
       .replace(/>/g, '&gt;')
@@ -44,12 +46,24 @@ export function mention(login: string): TrustedMarkdown | string {
 
 /** Deep copy of `value` with every string escaped: templates then cannot output raw user text. */
 export function escapeView<T>(value: T): T {
-  if (typeof value === 'string') return escapeMarkdown(value) as T;
-  if (value instanceof TrustedMarkdown) return value.text as T;
-  if (Array.isArray(value)) return value.map((v: unknown) => escapeView(v)) as T;
+  return escapeStrings(value, escapeMarkdown, (trusted) => trusted.text);
+}
+
+/**
+ * Deep copy of `value` with every string passed through `escape` (a sink's escaping function);
+ * TrustedMarkdown becomes `trusted(it)`, by default its text escaped like any string.
+ */
+export function escapeStrings<T>(
+  value: T,
+  escape: (text: string) => string,
+  trusted: (t: TrustedMarkdown) => string = (t) => escape(t.text),
+): T {
+  if (typeof value === 'string') return escape(value) as T;
+  if (value instanceof TrustedMarkdown) return trusted(value) as T;
+  if (Array.isArray(value)) return value.map((v: unknown) => escapeStrings(v, escape, trusted)) as T;
   if (value && typeof value === 'object' && !(value instanceof Date)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = escapeView(v);
+    for (const [k, v] of Object.entries(value)) out[k] = escapeStrings(v, escape, trusted);
     return out as T;
   }
   return value;

@@ -50,6 +50,7 @@ export function validationView(
 ) {
   const errors = report.findings.filter((f) => f.severity === 'error');
   const warnings = report.findings.filter((f) => f.severity === 'warning');
+  const code = new Set(report.codeChanges.map((c) => c.path));
   return {
     ok: report.ok,
     errorCount: errors.length,
@@ -61,7 +62,10 @@ export function validationView(
     removed: report.removed,
     errors,
     warnings,
+    // All of them, as before (overrides iterate it); the default template splits code from rules.
     ruleChanges: report.ruleChanges,
+    policyChanges: report.ruleChanges.filter((c) => !code.has(c.path)),
+    codeChanges: report.codeChanges.map((c) => ({ ...c, targets: c.targets.join(', ') })),
     policySource: report.base
       ? `${report.base.ref} (${report.base.commit.slice(0, 7)})`
       : report.policySource,

@@ -6,10 +6,18 @@
 export const DEFAULT_TEMPLATES = {
   'pr-comment.md': `### {{#if ok}}✅ grantops: this pull request is valid{{else}}❌ grantops: {{errorCount}} problem(s) to fix{{/if}}
 
-{{#if ruleChanges.length}}
+{{#if codeChanges.length}}
+> [!CAUTION]
+> This pull request changes code that grantops runs for exec targets. Once merged, it runs on the next apply or reap with the targets' credentials, like a policy change but unchecked by any schema: **reviewers must read these changes before approving.**
+{{#each codeChanges}}
+> - {{path}} ({{status}}){{#if targets}}, run by target {{targets}}{{/if}}
+{{/each}}
+
+{{/if}}
+{{#if policyChanges.length}}
 > [!WARNING]
 > This pull request changes the rules themselves. The changes take effect only once merged: it is judged by the policies at **{{policySource}}**.
-{{#each ruleChanges}}
+{{#each policyChanges}}
 > - {{path}} ({{status}})
 {{/each}}
 
@@ -137,3 +145,15 @@ No expired grants.
 } as const;
 
 export type TemplateName = keyof typeof DEFAULT_TEMPLATES;
+
+/** Where each template's text ends up, which decides how the strings of its view are escaped. */
+export const TEMPLATE_SINKS: Record<TemplateName, 'markdown' | 'slack' | 'line'> = {
+  'pr-comment.md': 'markdown',
+  'apply-summary.md': 'markdown',
+  'refused-issue.md': 'markdown',
+  'expiry-warning.md': 'markdown',
+  'overdue-issue.md': 'markdown',
+  'reap-summary.md': 'markdown',
+  'webhook.txt': 'slack',
+  'cleanup-commit.txt': 'line',
+};

@@ -1,10 +1,20 @@
+import { posix } from 'node:path';
 import type { Finding } from '../model/errors.js';
 import type { FileTree } from '../model/file-tree.js';
 import type { PathChange, RepoHistory } from '../ports/git.js';
-import { GRANTS_DIR, POLICIES_DIR, SCHEMAS_DIR, TEMPLATES_DIR, type Grant } from '../model/grant.js';
+import {
+  GRANTS_DIR,
+  grantIdFromPath,
+  POLICIES_DIR,
+  SCHEMAS_DIR,
+  SCRIPTS_DIR,
+  TEMPLATES_DIR,
+  type Grant,
+} from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
 import { describeGrantChange, type GrantChangeRow } from '../plan/grant-change.js';
 import { loadGrants, loadPolicies, sortFindings } from '../policy/load.js';
+import type { ParsedPolicy } from '../policy/parse-policy.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
 
 export interface ValidateOptions {
@@ -22,6 +32,11 @@ export interface ValidateDeps {
   history?: RepoHistory;
 }
 
+export interface CodeChange extends PathChange {
+  /** The exec targets whose `command` names this file (none: it is under scripts/). */
+  targets: string[];
+}
+
 export interface ValidationReport {
   ok: boolean;
   /** A policy (or the policies the PR proposes) is itself invalid: a configuration error, exit 2. */
@@ -35,8 +50,17 @@ export interface ValidationReport {
   /** Rows for the plan: grants added or changed since base (empty without a base). */
   plan: GrantChangeRow[];
   removed: PathChange[];
-  /** Changes to policies/, schemas/ or templates/ since base: reviewers must look at these. */
+  /**
+   * Changes to policies/, schemas/, templates/ and to code grantops runs (`codeChanges`) since base:
+   * reviewers must look at these.
+   */
   ruleChanges: PathChange[];
+  /**
+   * The part of `ruleChanges` that is code an exec target runs: anything under scripts/, and any file
+   * an exec policy's `command` names (at the base or as the PR proposes it). Once merged it runs
+   * with the target's credentials on the next apply: reviewers must read it.
+   */
+  codeChanges: CodeChange[];
   policies: ReadonlyMap<string, Policy>;
 }
 
@@ -65,6 +89,7 @@ export async function validateAccessRepo(
       POLICIES_DIR,
       SCHEMAS_DIR,
       TEMPLATES_DIR,
+      SCRIPTS_DIR,
     ]);
   }
 
@@ -72,19 +97,44 @@ export async function validateAccessRepo(
   const findings: Finding[] = [...policies.findings];
   let policyInvalid = policies.findings.length > 0;
 
-  const ruleChanges = (changes ?? []).filter((c) => !c.path.startsWith(`${GRANTS_DIR}/`));
-  if (base && ruleChanges.some((c) => c.path.startsWith(`${POLICIES_DIR}/`) && c.status !== 'deleted')) {
-    // The PR's own policy files must be valid too, though they do not judge it.
-    const proposed = await loadPolicies(deps.work, deps.registry);
-    const changed = new Set(ruleChanges.map((c) => c.path));
-    const own = proposed.findings.filter((f) => changed.has(f.file));
-    if (own.length > 0) policyInvalid = true;
-    findings.push(...own.map((f) => ({ ...f, message: `${f.message} (proposed policy)` })));
+  let ruleChanges = (changes ?? []).filter((c) => !c.path.startsWith(`${GRANTS_DIR}/`));
+  let codeChanges: CodeChange[] = [];
+  if (base && changes && deps.history) {
+    let proposed: Map<string, ParsedPolicy> | undefined;
+    if (ruleChanges.some((c) => c.path.startsWith(`${POLICIES_DIR}/`) && c.status !== 'deleted')) {
+      // The PR's own policy files must be valid too, though they do not judge it.
+      const loadedProposed = await loadPolicies(deps.work, deps.registry);
+      proposed = loadedProposed.byTarget;
+      const changed = new Set(ruleChanges.map((c) => c.path));
+      const own = loadedProposed.findings.filter((f) => changed.has(f.file));
+      if (own.length > 0) policyInvalid = true;
+      findings.push(...own.map((f) => ({ ...f, message: `${f.message} (proposed policy)` })));
+    }
+    // Exec targets run files of this repository with their credentials, after the merge: a change
+    // to one is a change to what grantops does, whichever folder it lives in.
+    const runBy = execFiles([policies.byTarget, proposed]);
+    const outside = [...runBy.keys()].filter((p) => !p.startsWith(`${SCRIPTS_DIR}/`));
+    if (outside.length > 0) {
+      const seen = new Set(ruleChanges.map((c) => c.path));
+      const more = await deps.history.changedPaths(base.diffFrom, outside);
+      ruleChanges = [...ruleChanges, ...more.filter((c) => !seen.has(c.path))].sort((a, b) =>
+        a.path < b.path ? -1 : 1,
+      );
+    }
+    // A command argument may name a folder (a script's library): everything below it counts.
+    const runners = (path: string) =>
+      [...runBy].filter(([p]) => path === p || path.startsWith(`${p}/`)).flatMap(([, t]) => [...t]);
+    codeChanges = ruleChanges
+      .filter((c) => c.path.startsWith(`${SCRIPTS_DIR}/`) || runners(c.path).length > 0)
+      .map((c) => ({ ...c, targets: [...new Set(runners(c.path))].sort() }));
   }
 
   const grantChanges = new Map(
     (changes ?? []).filter((c) => c.path.startsWith(`${GRANTS_DIR}/`)).map((c) => [c.path, c.status]),
   );
+  // After the merge, a new grants/vpn/BOB.yaml sits next to the live grants/vpn/bob.yaml and one of the
+  // two is refused as a duplicate id: the PR must be refused now, against every grant of the base.
+  const taken = base ? await idsAtBase(policyTree, grantChanges) : undefined;
   const loaded = await loadGrants(
     deps.work,
     {
@@ -95,6 +145,7 @@ export async function validateAccessRepo(
       policySource: policyTree.label,
     },
     changes ? (path) => grantChanges.has(path) && grantChanges.get(path) !== 'deleted' : undefined,
+    taken,
   );
   findings.push(...loaded.findings);
 
@@ -121,6 +172,49 @@ export async function validateAccessRepo(
     plan,
     removed,
     ruleChanges,
+    codeChanges,
     policies: byTarget,
   };
+}
+
+/**
+ * The grant ids in use at the base (lower-cased id -> `path at base`), except the files the change
+ * itself adds, modifies or deletes: a modification keeps its id, a deletion frees it.
+ */
+async function idsAtBase(
+  baseTree: FileTree,
+  changed: ReadonlyMap<string, PathChange['status']>,
+): Promise<Map<string, string>> {
+  const taken = new Map<string, string>();
+  for (const entry of await baseTree.list(GRANTS_DIR)) {
+    if (entry.kind !== 'file' || !entry.path.endsWith('.yaml') || changed.has(entry.path)) continue;
+    const id = grantIdFromPath(entry.path);
+    const folded = id.ok ? id.id.toLowerCase() : undefined;
+    if (folded !== undefined && !taken.has(folded)) taken.set(folded, `${entry.path} at ${baseTree.label}`);
+  }
+  return taken;
+}
+
+/**
+ * The repository files exec policies run (path -> target names): every argument of `command` that is
+ * a relative path inside the repository, the program and any script it is given alike.
+ */
+function execFiles(
+  sets: readonly (ReadonlyMap<string, ParsedPolicy> | undefined)[],
+): Map<string, Set<string>> {
+  const files = new Map<string, Set<string>>();
+  for (const set of sets) {
+    for (const { policy } of set?.values() ?? []) {
+      if (policy.target.type !== 'exec') continue;
+      for (const arg of policy.target.command) {
+        if (arg === '' || arg.startsWith('-') || posix.isAbsolute(arg) || arg.includes('\\')) continue;
+        const path = posix.normalize(arg).replace(/\/+$/, '');
+        if (path === '' || path === '.' || path === '..' || path.startsWith('../')) continue;
+        const targets = files.get(path) ?? new Set<string>();
+        targets.add(policy.target.name);
+        files.set(path, targets);
+      }
+    }
+  }
+  return files;
 }

@@ -1,0 +1,155 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+
+/**
+ * The workflows this repository ships: examples/workflows/ (what users copy into their access repo)
+ * and .github/workflows/ (the project's own CI and self-test). None may run a pull request's code
+ * with secrets or write access, and every action they use is pinned by commit.
+ */
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const SELF_TEST = '.github/workflows/self-test.yml';
+const FOLDERS = ['examples/workflows', '.github/workflows'];
+const PINNED = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+(?:\/[^@\s]+)?@([0-9a-f]{40})$/;
+const PR_EVENTS = ['pull_request', 'pull_request_review', 'pull_request_review_comment'];
+
+interface Step {
+  uses?: string;
+  comment?: string;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  name: string;
+  permissions: unknown;
+  steps: Step[];
+  text: string;
+}
+interface Workflow {
+  file: string;
+  events: string[];
+  permissions: unknown;
+  jobs: Job[];
+}
+
+const files = FOLDERS.flatMap((dir) =>
+  readdirSync(join(ROOT, dir))
+    .filter((f) => /\.ya?ml$/.test(f))
+    .map((f) => `${dir}/${f}`),
+);
+const workflows: Workflow[] = files.map((file) => read(file));
+
+function read(file: string): Workflow {
+  const doc: Document = parseDocument(readFileSync(join(ROOT, file), 'utf8'));
+  expect(doc.errors, file).toEqual([]);
+  const top = (doc.toJS() ?? {}) as { on?: unknown; permissions?: unknown };
+  const on = top.on;
+  const events = typeof on === 'string' ? [on] : Array.isArray(on) ? on.map(String) : Object.keys(on ?? {});
+  const jobsNode = doc.get('jobs');
+  const jobs: Job[] = [];
+  if (isMap(jobsNode)) {
+    for (const pair of jobsNode.items) {
+      const name = String(isScalar(pair.key) ? pair.key.value : pair.key);
+      const job = pair.value;
+      if (!isMap(job)) continue;
+      const stepsNode = job.get('steps');
+      const steps: Step[] = [];
+      if (isSeq(stepsNode)) {
+        for (const s of stepsNode.items) {
+          if (!isMap(s)) continue;
+          const uses = s.get('uses', true);
+          const withNode = s.get('with');
+          steps.push({
+            ...(isScalar(uses) ? { uses: String(uses.value), comment: uses.comment ?? '' } : {}),
+            ...(isMap(withNode) ? { with: withNode.toJSON() as Record<string, unknown> } : {}),
+          });
+        }
+      }
+      const js = job.toJSON() as { permissions?: unknown };
+      jobs.push({ name, permissions: js.permissions, steps, text: JSON.stringify(js) });
+    }
+  }
+  return { file, events, permissions: top.permissions, jobs };
+}
+
+const contentsWrite = (p: unknown) =>
+  p === 'write-all' ||
+  (typeof p === 'object' && p !== null && (p as Record<string, unknown>).contents === 'write');
+
+describe('shipped workflows', () => {
+  it('include the examples users copy and the self-test', () => {
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'examples/workflows/validate.yml',
+        'examples/workflows/apply.yml',
+        'examples/workflows/reap.yml',
+        'examples/workflows/audit.yml',
+        SELF_TEST,
+      ]),
+    );
+  });
+
+  describe.each(workflows.map((w) => [w.file, w] as const))('%s', (file, wf) => {
+    it('never runs on pull_request_target', () => {
+      expect(wf.events).not.toContain('pull_request_target');
+    });
+
+    it('grants nothing at the top and least privilege per job', () => {
+      expect(wf.permissions).toEqual({});
+      for (const job of wf.jobs) {
+        expect(job.permissions, `${file} job ${job.name} has no permissions:`).toBeTypeOf('object');
+        expect(job.permissions).not.toBe('write-all');
+      }
+    });
+
+    it('uses actions pinned by full commit sha with a # vX.Y.Z comment, ./ only in the self-test', () => {
+      for (const job of wf.jobs) {
+        for (const step of job.steps) {
+          if (step.uses === undefined) continue;
+          if (step.uses.startsWith('./') || step.uses === '.') {
+            expect(file, `uses: ${step.uses} outside the self-test`).toBe(SELF_TEST);
+            continue;
+          }
+          expect(step.uses, `${file}: ${step.uses}`).toMatch(PINNED);
+          expect(step.comment, `${file}: ${step.uses} needs a # vX.Y.Z comment`).toMatch(
+            /^\s*v\d+\.\d+\.\d+\s*$/,
+          );
+        }
+      }
+    });
+
+    it('leaves no credentials in the checkout of a job that does not push', () => {
+      for (const job of wf.jobs) {
+        if (contentsWrite(job.permissions)) continue;
+        for (const step of job.steps.filter((s) => s.uses?.startsWith('actions/checkout@'))) {
+          expect(step.with?.['persist-credentials'], `${file} job ${job.name}`).toBe(false);
+        }
+      }
+    });
+
+    it('gives pull request code no secret and no write access to the repository', () => {
+      if (!wf.events.some((e) => PR_EVENTS.includes(e))) return;
+      for (const job of wf.jobs) {
+        expect(job.text, `${file} job ${job.name}`).not.toMatch(/secrets\./);
+        expect(contentsWrite(job.permissions), `${file} job ${job.name}`).toBe(false);
+      }
+    });
+  });
+
+  it('pin grantops in the examples to one commit of this repository', () => {
+    const shas = new Set<string>();
+    for (const wf of workflows.filter((w) => w.file.startsWith('examples/'))) {
+      const uses = wf.jobs.flatMap((j) => j.steps).filter((s) => s.uses?.startsWith('grantops/grantops@'));
+      expect(uses.length, wf.file).toBeGreaterThan(0);
+      for (const s of uses) shas.add(PINNED.exec(s.uses ?? '')?.[1] ?? '');
+    }
+    expect(shas.size).toBe(1);
+    const [sha] = [...shas];
+    // A real commit, not a placeholder: git knows it (CI checks out the whole history).
+    expect(() =>
+      execFileSync('git', ['cat-file', '-e', `${sha}^{commit}`], { cwd: ROOT, stdio: 'ignore' }),
+    ).not.toThrow();
+  });
+});
