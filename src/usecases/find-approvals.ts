@@ -61,8 +61,7 @@ export class ApprovalFinder implements ApprovalVerifier {
   private readonly trees = new Map<string, Promise<Map<string, string> | undefined>>();
   private readonly members = new Map<string, Promise<boolean>>();
   private readonly accounts = new Map<string, Promise<number | undefined>>();
-  private readonly bases = new Map<string, Promise<LoadedPolicies | undefined>>();
-  private readonly atCommit = new Map<string, Promise<LoadedPolicies | undefined>>();
+  private readonly policies = new Map<string, Promise<LoadedPolicies | undefined>>();
   private readonly concurrency: number;
   /** Evidence found in this run, by commit, to be written as notes. */
   readonly newEvidence = new Map<string, Record<string, ApprovalEvidence>>();
@@ -97,7 +96,7 @@ export class ApprovalFinder implements ApprovalVerifier {
         out.set(grant.id, refused('the grant file is not committed on this branch'));
         continue;
       }
-      const base = await this.policiesAtBase(commit);
+      const base = await this.policiesAt(`${commit}^1`);
       const role = base?.byTarget.get(grant.target)?.policy.roles.get(grant.role);
       if (!role) {
         out.set(
@@ -173,22 +172,17 @@ export class ApprovalFinder implements ApprovalVerifier {
     return this.options.trustNotes && r && r.approvers.length >= item.role.approvals ? r : undefined;
   }
 
-  /** The policies at the commit's first parent: what the pull request was judged by. */
-  private policiesAtBase(commit: string): Promise<LoadedPolicies | undefined> {
-    return cached(this.bases, commit, async () => {
+  /**
+   * The policies at a revision: `<sha>^1` is what a pull request was judged by (its base), `<sha>`
+   * what it left behind. Undefined when the revision does not exist (a root commit has no parent).
+   */
+  private policiesAt(rev: string): Promise<LoadedPolicies | undefined> {
+    return cached(this.policies, rev, async () => {
       try {
-        return await loadPolicies(this.git.treeAt(`${commit}^1`, `${commit.slice(0, 7)}^1`), this.registry);
-      } catch {
-        return undefined; // a root commit: nothing came before it
-      }
-    });
-  }
-
-  /** The policies as the commit itself left them. */
-  private policiesAt(commit: string): Promise<LoadedPolicies | undefined> {
-    return cached(this.atCommit, commit, async () => {
-      try {
-        return await loadPolicies(this.git.treeAt(commit, commit.slice(0, 7)), this.registry);
+        return await loadPolicies(
+          this.git.treeAt(rev, rev.replace(/^([0-9a-f]{7})[0-9a-f]*/, '$1')),
+          this.registry,
+        );
       } catch {
         return undefined;
       }

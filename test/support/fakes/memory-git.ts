@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { FileTree, TreeEntry } from '../../../src/model/file-tree.js';
+import type { FileTree } from '../../../src/model/file-tree.js';
 import type { EvidenceRepo, ReaperRepo } from '../../../src/ports/git.js';
+import { memoryTree } from '../memory-tree.js';
 
 /** One commit of the in-memory history: the whole tree, as git stores it. */
 export interface MemoryCommit {
@@ -209,20 +210,5 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo {
 }
 
 function treeOf(files: ReadonlyMap<string, string>, label: string): FileTree {
-  return {
-    label,
-    list(dir) {
-      const entries: TreeEntry[] = [...files.keys()]
-        .filter((p) => p.startsWith(`${dir}/`))
-        .sort()
-        .map((path) => ({ path, kind: 'file' as const }));
-      return Promise.resolve(entries);
-    },
-    read(path, maxBytes) {
-      const c = files.get(path);
-      if (c === undefined) return Promise.reject(new Error(`no file ${path}`));
-      const bytes = new TextEncoder().encode(c);
-      return Promise.resolve(bytes.byteLength > maxBytes ? { tooLarge: bytes.byteLength } : bytes);
-    },
-  };
+  return memoryTree(Object.fromEntries(files), label);
 }

@@ -153,9 +153,13 @@ export class Scenario {
     opts: Partial<ApplyOptions> & { github?: boolean; signer?: EvidenceSigner } = {},
   ): Promise<ApplyReport & { recorded: number }> {
     this.clock.at = new Date(now);
-    const finder = this.finder(opts);
+    const { github, signer, ...options } = opts;
+    const finder = this.finder({
+      ...(github !== undefined ? { github } : {}),
+      ...(signer ? { signer } : {}),
+    });
     const report = await applyGrants(
-      { now: this.clock.now(), dryRun: false, concurrency: 4, ...opts },
+      { now: this.clock.now(), dryRun: false, concurrency: 4, ...options },
       { work: this.git.work, registry, approvals: finder, createTarget: this.createTarget },
     );
     const recorded = opts.dryRun ? 0 : await finder.recordEvidence('origin');
