@@ -1,5 +1,6 @@
 import type { Grant } from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
+import type { GrantFileHistory } from '../ports/git.js';
 import type { Access, EntitlementModel } from '../targets/target.js';
 
 export type ActionReason =
@@ -7,7 +8,8 @@ export type ActionReason =
   | 'change-role' // single-valued target: the user holds another entitlement
   | 'update-expiry' // native expiry (VALID UNTIL) differs from the grant's expiresAt
   | 'expired' // every grant behind it has expired
-  | 'removed' // its grant file was removed from main
+  | 'removed' // grantops granted it, and that grant (or that version of it) is no longer on main
+  | 'invalid' // its grant file is on main but no longer a valid grant
   | 'enforce'; // no grant behind it, and the policy enforces
 
 export interface PlannedAction {
@@ -40,18 +42,34 @@ export interface Guard {
   maxFraction: number;
 }
 
+/**
+ * Access an ended grant explains that is left in place this run: a live grant on main whose approval
+ * could not be decided may justify it, or the target could not be set up to know its entitlements.
+ */
+export interface Held {
+  target: string;
+  user: string;
+  /** Empty when the target's entitlements are unknown. */
+  entitlement: string;
+  /** The ended grants whose revocation waits. */
+  grantIds: string[];
+  reason: string;
+}
+
 export interface Plan {
   at: Date;
   actions: PlannedAction[];
   drift: Drift[];
   guards: Guard[];
+  held: Held[];
   /** Targets whose state could not be observed: nothing is planned for them. */
   unobserved: { target: string; error: string }[];
 }
 
 export interface TargetState {
   policy: Policy;
-  model: EntitlementModel;
+  /** Undefined when the target's adapter could not be built (missing credentials): why, in `observed`. */
+  model: EntitlementModel | undefined;
   nativeExpiry: boolean;
   /** What exists, or why it could not be read. */
   observed: { ok: true; access: Access[] } | { ok: false; error: string };
@@ -63,8 +81,17 @@ export interface PlanInput {
   grants: readonly Grant[];
   /** Grants allowed to take effect (approval verified). */
   approved: ReadonlySet<string>;
-  /** Grants that were on main and have been removed since (early revocation). */
-  retired?: readonly Grant[];
+  /**
+   * Live grants whose approval could not be decided this run (GitHub unreachable, no token): not
+   * applied, and the access they would give is not revoked either.
+   */
+  undecided?: ReadonlySet<string>;
+  /**
+   * Every grant file main's history has held (state-based revocation): versions no longer on main
+   * explain access as `removed`, files on main that are no longer valid as `invalid` (and, once their
+   * expiresAt has passed, as `expired`, with an explicit revoke).
+   */
+  history?: readonly GrantFileHistory[];
   targets: ReadonlyMap<string, TargetState>;
   /** Lift the enforcement guard for this run. */
   overrideGuard?: boolean;
@@ -81,31 +108,60 @@ interface Want {
 // GitHub logins are case-insensitive: `Alice` observed is `alice` granted.
 const key = (user: string, entitlement: string) => `${user.toLowerCase()}\u0000${entitlement}`;
 
+/** What an ended grant (or version) says was granted: who, which role, on which target. */
+interface Ended {
+  id: string;
+  user: string;
+  target: string;
+  role: string;
+  reason: 'expired' | 'removed' | 'invalid';
+  /** Revoke whether or not the target shows the access (an expired grant on main). */
+  explicit: boolean;
+}
+
 /**
  * The pure heart of apply: what to grant and revoke on each target at `now` so that it holds exactly
- * the access the approved, active grants describe. Deterministic: sorted output, no I/O, no clock.
+ * the access the approved, active grants describe. Revocation is state-based: an expired grant gets an
+ * explicit revoke whatever the target lists; access that an earlier grant (or version) explains is
+ * revoked once that grant is no longer on main; anything else is drift. Deterministic: sorted output,
+ * no I/O, no clock.
  */
 export function planChanges(input: PlanInput): Plan {
   const t = input.now.getTime();
   const actions: PlannedAction[] = [];
   const drift: Drift[] = [];
   const guards: Guard[] = [];
+  const held: Held[] = [];
   const unobserved: Plan['unobserved'] = [];
+  const ended = endedGrants(input);
 
   for (const [name, state] of [...input.targets].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    if (!state.observed.ok) {
-      unobserved.push({ target: name, error: state.observed.error });
-      continue;
-    }
     const exempt = new Set(state.policy.target.exempt.map((u) => u.toLowerCase()));
     const grants = input.grants.filter((g) => g.target === name && !exempt.has(g.user.toLowerCase()));
+    const endedHere = (ended.get(name) ?? []).filter((e) => !exempt.has(e.user.toLowerCase()));
+    const model = state.model;
+    if (!model) {
+      // Without the adapter, the entitlements an ended grant conferred are unknown: nothing is
+      // revoked, and the grants whose revocation this blocks say so.
+      const ids = [...new Set(endedHere.filter((e) => e.explicit).map((e) => e.id))].sort();
+      if (ids.length > 0)
+        held.push({
+          target: name,
+          user: '',
+          entitlement: '',
+          grantIds: ids,
+          reason: `target ${name} could not be set up: ${state.observed.ok ? 'no adapter' : state.observed.error}`,
+        });
+      if (!state.observed.ok) unobserved.push({ target: name, error: state.observed.error });
+      continue;
+    }
     const isActive = (g: Grant) => t < g.expiresAt.getTime() && (!g.startsAt || t >= g.startsAt.getTime());
 
     // Desired access: approved, active grants, merged per (user, entitlement).
     const wanted = new Map<string, Want>();
     for (const g of grants) {
       if (!isActive(g) || !input.approved.has(g.id) || !state.policy.roles.has(g.role)) continue;
-      for (const entitlement of state.model.entitlements(g.role)) {
+      for (const entitlement of model.entitlements(g.role)) {
         const k = key(g.user, entitlement);
         const w = wanted.get(k);
         if (!w)
@@ -122,7 +178,7 @@ export function planChanges(input: PlanInput): Plan {
         }
       }
     }
-    const ranking = state.model.ranking;
+    const ranking = model.ranking;
     if (ranking) {
       // One entitlement per user on a team or repo: the highest one wanted.
       const best = new Map<string, Want>();
@@ -147,6 +203,42 @@ export function planChanges(input: PlanInput): Plan {
       wanted.clear();
       for (const w of best.values()) wanted.set(key(w.user, w.entitlement), w);
     }
+    const wantedUsers = new Set([...wanted.values()].map((w) => w.user.toLowerCase()));
+
+    // Access a live grant whose approval is undecided may justify: neither granted nor taken away.
+    const pending = new Map<string, string[]>();
+    for (const g of grants) {
+      if (!isActive(g) || !input.undecided?.has(g.id) || !state.policy.roles.has(g.role)) continue;
+      for (const e of model.entitlements(g.role)) {
+        const k = key(g.user, e);
+        pending.set(k, [...(pending.get(k) ?? []), g.id]);
+      }
+    }
+
+    // What ended grants explain, per (user, entitlement): expired first, then invalid, then removed.
+    const explained = new Map<
+      string,
+      { reason: ActionReason; ids: string[]; explicit: boolean; user: string; entitlement: string }
+    >();
+    for (const e of endedHere) {
+      if (!state.policy.roles.has(e.role)) continue;
+      for (const entitlement of model.entitlements(e.role)) {
+        const k = key(e.user, entitlement);
+        const cur = explained.get(k);
+        if (!cur)
+          explained.set(k, {
+            reason: e.reason,
+            ids: [e.id],
+            explicit: e.explicit,
+            user: e.user,
+            entitlement,
+          });
+        else {
+          if (!cur.ids.includes(e.id)) cur.ids.push(e.id);
+          cur.explicit ||= e.explicit;
+        }
+      }
+    }
 
     if (state.nativeExpiry) {
       // Native expiry (VALID UNTIL) is per account: it must last as long as the user's longest grant.
@@ -156,8 +248,50 @@ export function planChanges(input: PlanInput): Plan {
       for (const w of wanted.values()) w.expiresAt = latest.get(w.user) ?? w.expiresAt;
     }
 
-    const observed = state.observed.access.filter((a) => !exempt.has(a.user.toLowerCase()));
+    const heldHere = new Map<string, Held>();
+    const hold = (k: string, user: string, entitlement: string, ids: string[]) => {
+      if (heldHere.has(k)) return;
+      heldHere.set(k, {
+        target: name,
+        user,
+        entitlement,
+        grantIds: [...ids].sort(),
+        reason: `a live grant on main for the same access (${(pending.get(k) ?? []).join(', ')}) awaits its approval check`,
+      });
+    };
+    const observedOk = state.observed.ok;
+    const observed = state.observed.ok
+      ? state.observed.access.filter((a) => !exempt.has(a.user.toLowerCase()))
+      : [];
     const have = new Map(observed.map((a) => [key(a.user, a.entitlement), a]));
+
+    // An expired grant on main is revoked with an explicit call whatever the target lists (a list can
+    // be wrong once), unless other grants justify that access or grantops does not manage the holder.
+    const revokedHere = new Set<string>();
+    for (const [k, e] of [...explained].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      if (!e.explicit || wanted.has(k)) continue;
+      if (ranking && wantedUsers.has(e.user.toLowerCase())) continue;
+      if (have.get(k)?.unmanaged) continue;
+      if (pending.has(k)) {
+        hold(k, e.user, e.entitlement, e.ids);
+        continue;
+      }
+      revokedHere.add(k);
+      actions.push({
+        kind: 'revoke',
+        target: name,
+        user: have.get(k)?.user ?? e.user,
+        entitlement: e.entitlement,
+        reason: 'expired',
+        grantIds: [...e.ids].sort(),
+      });
+    }
+    if (!observedOk) {
+      unobserved.push({ target: name, error: state.observed.error });
+      held.push(...heldHere.values());
+      continue;
+    }
+
     const haveByUser = new Map<string, Access[]>();
     for (const a of observed)
       haveByUser.set(a.user.toLowerCase(), [...(haveByUser.get(a.user.toLowerCase()) ?? []), a]);
@@ -187,30 +321,19 @@ export function planChanges(input: PlanInput): Plan {
     }
 
     // What exists but is not wanted: ended grants explain it; otherwise it is drift.
-    const ended = new Map<string, { reason: ActionReason; ids: string[] }>();
-    const explain = (g: Grant, reason: ActionReason) => {
-      if (!state.policy.roles.has(g.role)) return;
-      for (const e of state.model.entitlements(g.role)) {
-        const k = key(g.user, e);
-        const cur = ended.get(k);
-        if (cur) cur.ids.push(g.id);
-        else ended.set(k, { reason, ids: [g.id] });
-      }
-    };
-    for (const g of grants) if (t >= g.expiresAt.getTime()) explain(g, 'expired');
-    for (const g of input.retired ?? [])
-      if (g.target === name && !exempt.has(g.user.toLowerCase())) explain(g, 'removed');
-
     const enforceRevokes: PlannedAction[] = [];
     const driftHere: Drift[] = [];
     for (const a of [...observed].sort(byUserEntitlement)) {
       const k = key(a.user, a.entitlement);
-      if (wanted.has(k)) continue;
+      if (wanted.has(k) || revokedHere.has(k)) continue;
       // A single-valued target changes role with one grant call: no revoke of the old entitlement.
-      if (ranking && [...wanted.values()].some((w) => w.user.toLowerCase() === a.user.toLowerCase()))
-        continue;
+      if (ranking && wantedUsers.has(a.user.toLowerCase())) continue;
       // grantops never gave an unmanaged account its access, so no ended grant explains it.
-      const why = a.unmanaged ? undefined : ended.get(k);
+      const why = a.unmanaged ? undefined : explained.get(k);
+      if (why && pending.has(k)) {
+        hold(k, a.user, a.entitlement, why.ids);
+        continue;
+      }
       const revoke: PlannedAction = {
         kind: 'revoke',
         target: name,
@@ -220,6 +343,8 @@ export function planChanges(input: PlanInput): Plan {
         grantIds: (why?.ids ?? []).sort(),
       };
       if (why) actions.push(revoke);
+      else if (pending.has(k))
+        continue; // an undecided grant may be what justifies it: not drift yet
       else {
         const d: Drift = {
           target: name,
@@ -243,8 +368,52 @@ export function planChanges(input: PlanInput): Plan {
       } else actions.push(...enforceRevokes);
     }
     drift.push(...driftHere);
+    held.push(...heldHere.values());
   }
-  return { at: input.now, actions, drift, guards, unobserved };
+  return { at: input.now, actions, drift, guards, held, unobserved };
+}
+
+/**
+ * Every ended grant by target: expired grants on main (explicit revoke), and from history the files
+ * on main that are no longer valid (explicit once expired) and the versions no longer on main.
+ */
+function endedGrants(input: PlanInput): Map<string, Ended[]> {
+  const t = input.now.getTime();
+  const out = new Map<string, Ended[]>();
+  const add = (e: Ended) => out.set(e.target, [...(out.get(e.target) ?? []), e]);
+  const valid = new Set(input.grants.map((g) => g.id));
+  for (const g of input.grants)
+    if (t >= g.expiresAt.getTime())
+      add({ id: g.id, user: g.user, target: g.target, role: g.role, reason: 'expired', explicit: true });
+  for (const h of input.history ?? []) {
+    const current = h.onMain && valid.has(h.id);
+    // The versions before the current one of a valid grant; every version of anything else.
+    const versions = current ? h.versions.slice(0, -1) : h.versions;
+    const invalidExpired = h.onMain && !current && invalidFileExpired(h, t);
+    for (const v of versions) {
+      if (!v.user || !v.target || !v.role) continue;
+      add({
+        id: h.id,
+        user: v.user,
+        target: v.target,
+        role: v.role,
+        reason: !h.onMain || current ? 'removed' : invalidExpired ? 'expired' : 'invalid',
+        explicit: invalidExpired,
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * Whether a grant file on main that is no longer valid has expired: by its own expiresAt when that can
+ * be read, otherwise once every earlier version's has passed.
+ */
+export function invalidFileExpired(h: GrantFileHistory, t: number): boolean {
+  const last = h.versions[h.versions.length - 1]?.expiresAt;
+  if (last !== undefined) return last <= t;
+  const known = h.versions.map((v) => v.expiresAt).filter((x): x is number => x !== undefined);
+  return known.length > 0 && known.every((x) => x <= t);
 }
 
 function maxDate(a: Date, b: Date): Date {

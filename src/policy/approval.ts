@@ -31,7 +31,17 @@ export interface ApprovalEvidence {
 
 export type ApprovalVerdict =
   | { approved: true; evidence: ApprovalEvidence; source: 'github' | 'notes' }
-  | { approved: false; reason: string; approvers: string[]; pr?: number };
+  | {
+      approved: false;
+      reason: string;
+      approvers: string[];
+      pr?: number;
+      /**
+       * Not a refusal but a question left open: GitHub could not be asked (no token, an error), so
+       * the grant is neither applied nor is the access it may justify taken away in this run.
+       */
+      undecided?: true;
+    };
 
 export interface ApprovalFacts {
   grant: Grant;

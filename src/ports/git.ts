@@ -42,3 +42,32 @@ export interface ReaperRepo {
   ): Promise<{ ok: true } | { ok: false; reason: 'behind' | 'protected' | 'other'; message: string }>;
   exists(path: string): boolean;
 }
+
+/** What one version of a grant file asked for, read leniently from history (even if never valid). */
+export interface PastVersion {
+  user: string;
+  target: string;
+  role: string;
+  /** ms; undefined when the version had no readable expiresAt. */
+  expiresAt: number | undefined;
+}
+
+/** A grant file as main's first-parent history knows it: every version that landed, oldest first. */
+export interface GrantFileHistory {
+  /** The id it had last. */
+  id: string;
+  /** Where it was last. */
+  file: string;
+  versions: PastVersion[];
+  /** The file is on main now, and its last version is what it says. */
+  onMain: boolean;
+}
+
+/**
+ * What state-based revocation needs from git: every grant file that was ever on main, so access
+ * grantops granted is known whatever runs were skipped. Fails (never answers partially) when the
+ * history is incomplete, e.g. in a shallow clone.
+ */
+export interface GrantHistory {
+  grantFiles(): Promise<GrantFileHistory[]>;
+}

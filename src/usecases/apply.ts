@@ -2,14 +2,13 @@ import { applyPlan, type ActionResult } from '../apply/apply-plan.js';
 import { mapLimited } from '../apply/run-limited.js';
 import { ConfigError, errorMessage, type Finding } from '../model/errors.js';
 import type { FileTree } from '../model/file-tree.js';
-import { GRANTS_DIR, grantIdFromPath, type Grant } from '../model/grant.js';
+import type { Grant } from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
-import { loadYamlSource } from '../model/yaml-source.js';
 import type { ApprovalVerdict, ApprovalVerifier } from '../policy/approval.js';
-import { checkGrant } from '../policy/check-grant.js';
-import { loadGrants, loadPolicies, MAX_GRANT_BYTES } from '../policy/load.js';
+import { loadGrants, loadPolicies } from '../policy/load.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
-import { planChanges, type Plan, type TargetState } from '../plan/plan.js';
+import { invalidFileExpired, planChanges, type Plan, type TargetState } from '../plan/plan.js';
+import type { GrantFileHistory, GrantHistory } from '../ports/git.js';
 import type { Target } from '../targets/target.js';
 
 export interface ApplyOptions {
@@ -34,8 +33,12 @@ export interface ApplyDeps {
   approvals: ApprovalVerifier;
   /** Builds a target's adapter; may throw (missing credentials): the target is then unobserved. */
   createTarget(policy: Policy): Target;
-  /** Grant files removed from main since the last apply (their last content), for early revocation. */
-  retiredFiles?: () => Promise<{ path: string; content: Uint8Array }[]>;
+  /**
+   * Every grant file main's history has held: access grantops granted whose grant is no longer on main
+   * (or no longer valid) is revoked whatever runs were skipped. Without it only expired grants on main
+   * are revoked, and the run says so.
+   */
+  history?: GrantHistory;
 }
 
 export interface Refusal {
@@ -58,6 +61,13 @@ export interface ApplyReport {
   invalid: Finding[];
   /** Every valid grant in scope, as loaded. */
   grants: Grant[];
+  /**
+   * Grant files on main that are not valid now but whose expiresAt (or, unreadable, every earlier
+   * version's) has passed: their access is revoked from what history says they granted.
+   */
+  expiredInvalid: { id: string; file: string }[];
+  /** Why main's history could not be read (state-based revocation of removed grants did not run). */
+  historyError?: string;
   policies: ReadonlyMap<string, Policy>;
   /** True when anything failed, a target could not be read, a grant was refused, or the guard held. */
   failed: boolean;
@@ -87,10 +97,12 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   const approved = await deps.approvals.verify(live);
   const refused: Refusal[] = [];
   const approvedIds = new Set<string>();
+  const undecided = new Set<string>();
   for (const g of live) {
     const v = approved.get(g.id);
     if (v?.approved) approvedIds.add(g.id);
     else if (v) {
+      if (v.undecided) undecided.add(g.id);
       const role = policies.byTarget.get(g.target)?.policy.roles.get(g.role);
       refused.push({
         grant: g,
@@ -103,14 +115,25 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
     }
   }
 
-  const retired: Grant[] = [];
-  for (const f of (await deps.retiredFiles?.()) ?? []) {
-    const doc = loadYamlSource(f.path, f.content, { maxBytes: MAX_GRANT_BYTES });
-    const id = grantIdFromPath(f.path);
-    if (!doc.ok || !id.ok || !f.path.startsWith(`${GRANTS_DIR}/`)) continue;
-    const r = checkGrant(id.id, doc.doc, ctx);
-    if (r.grant && inScope(r.grant.target)) retired.push(r.grant);
+  let history: GrantFileHistory[] | undefined;
+  let historyError: string | undefined;
+  if (deps.history) {
+    try {
+      history = await deps.history.grantFiles();
+    } catch (err) {
+      historyError = errorMessage(err);
+    }
   }
+  const validIds = new Set(loaded.grants.map((g) => g.id));
+  const expiredInvalid = (history ?? [])
+    .filter(
+      (h) =>
+        h.onMain &&
+        !validIds.has(h.id) &&
+        invalidFileExpired(h, opts.now.getTime()) &&
+        h.versions.some((v) => inScope(v.target)),
+    )
+    .map((h) => ({ id: h.id, file: h.file }));
 
   const targets = new Map<string, Target>();
   const states = new Map<string, TargetState>();
@@ -125,7 +148,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
     const target = r.ok ? r.value.target : targets.get(policy.target.name);
     states.set(policy.target.name, {
       policy,
-      model: target?.model ?? { entitlements: () => [] },
+      model: target?.model,
       nativeExpiry: target?.nativeExpiry ?? false,
       observed: r.ok ? { ok: true, access: r.value.access } : { ok: false, error: errorMessage(r.error) },
     });
@@ -136,15 +159,17 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       now: opts.now,
       grants,
       approved: approvedIds,
-      retired,
+      undecided,
+      ...(history ? { history: history.filter((h) => h.versions.some((v) => inScope(v.target))) } : {}),
       targets: states,
       ...(opts.overrideGuard ? { overrideGuard: true } : {}),
     });
     const reaping = opts.mode === 'reap';
+    // The reaper takes away what ended grants explain; granting and enforcement are apply's.
     const plan = reaping
       ? {
           ...full,
-          actions: full.actions.filter((a) => a.kind === 'revoke' && a.reason === 'expired'),
+          actions: full.actions.filter((a) => a.kind === 'revoke' && a.reason !== 'enforce'),
           drift: [],
           guards: [],
         }
@@ -161,6 +186,8 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       results.some((r) => !r.ok) ||
       (!reaping && refused.length > 0) ||
       plan.unobserved.length > 0 ||
+      plan.held.length > 0 ||
+      historyError !== undefined ||
       loaded.findings.some((f) => f.severity === 'error');
     return {
       plan,
@@ -169,6 +196,8 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       approved,
       invalid: loaded.findings.filter((f) => f.severity === 'error'),
       grants,
+      expiredInvalid,
+      ...(historyError !== undefined ? { historyError } : {}),
       policies: new Map([...policies.byTarget].map(([k, v]) => [k, v.policy])),
       failed,
     };

@@ -17,7 +17,8 @@ import {
 import { GRANTS_DIR, POLICIES_DIR } from '../model/grant.js';
 import { loadYamlSource } from '../model/yaml-source.js';
 import { parsePolicy } from '../policy/parse-policy.js';
-import type { SchemaRegistry } from '../policy/schema-registry.js';
+import { SchemaRegistry } from '../policy/schema-registry.js';
+import type { GrantHistory } from '../ports/git.js';
 
 export interface LoadedAudit extends AuditHistory {
   /** maxDuration (ms) of a role under the policies in force at some point, for verify. */
@@ -104,6 +105,40 @@ export async function loadAuditHistory(
         if (ms !== undefined) return ms;
       }
       return undefined;
+    },
+  };
+}
+
+/**
+ * Every grant file main's first-parent history has held, from the audit's own reader: what
+ * state-based revocation needs to know about access grantops granted. Refuses a shallow clone,
+ * whose history would silently miss grants.
+ */
+export function gitGrantHistory(
+  git: { root: string; isShallow(): Promise<boolean> },
+  ref = 'HEAD',
+): GrantHistory {
+  return {
+    async grantFiles() {
+      if (await git.isShallow())
+        throw new Error(
+          'this clone is shallow: main\'s full history is needed to know what grantops granted (fetch-depth: 0, or git fetch --unshallow)',
+        );
+      const history = await loadAuditHistory(git.root, new SchemaRegistry(), ref);
+      return history.lifecycles.map((life) => {
+        const last = life.versions[life.versions.length - 1]!;
+        return {
+          id: last.id,
+          file: last.file,
+          versions: life.versions.map((v) => ({
+            user: v.user,
+            target: v.target,
+            role: v.role,
+            expiresAt: v.expiresAt,
+          })),
+          onMain: life.ended === undefined,
+        };
+      });
     },
   };
 }

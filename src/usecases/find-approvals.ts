@@ -160,7 +160,7 @@ export class ApprovalFinder implements ApprovalVerifier {
       const item = items[i]!;
       out.set(
         item.grant.id,
-        r.ok ? r.value : refused(`approval could not be checked: ${errorMessage(r.error)}`),
+        r.ok ? r.value : undecided(`approval could not be checked: ${errorMessage(r.error)}`),
       );
     });
     return out;
@@ -193,7 +193,7 @@ export class ApprovalFinder implements ApprovalVerifier {
     const trusted = this.trusted(item);
     if (trusted) return { approved: true, evidence: trusted, source: 'notes' };
     if (!this.github) {
-      return refused(
+      return undecided(
         'approval is verified with GitHub and no token was given (a note in refs/notes/grantops is a record anyone who can push could write, not proof)',
       );
     }
@@ -354,6 +354,11 @@ function cached<K, V>(cache: Map<K, Promise<V>>, key: K, load: () => Promise<V>)
     cache.set(key, p);
   }
   return p;
+}
+
+/** GitHub could not be asked: the grant is not applied, and what it may justify is not taken away. */
+function undecided(reason: string): ApprovalVerdict {
+  return { approved: false, reason, approvers: [], undecided: true };
 }
 
 function refused(reason: string, pr?: number): ApprovalVerdict {

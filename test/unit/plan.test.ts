@@ -72,7 +72,14 @@ describe('planChanges', () => {
       now: NOW,
       grants: [expired],
       approved: new Set([expired.id]),
-      retired: [removed],
+      history: [
+        {
+          id: removed.id,
+          file: removed.file,
+          versions: [{ user: 'bob', target: 'team', role: 'member', expiresAt: removed.expiresAt.getTime() }],
+          onMain: false,
+        },
+      ],
       targets: new Map([
         [
           'team',
@@ -88,6 +95,193 @@ describe('planChanges', () => {
     expect(plan.drift).toEqual([
       { target: 'team', user: 'dan', entitlement: 'maintainer', enforced: false, heldByGuard: false },
     ]);
+  });
+
+  describe('state-based revocation (issue 11)', () => {
+    const past = (id: string, onMain: boolean, ...versions: [string, string, string, string?][]) => ({
+      id,
+      file: `grants/${id}.yaml`,
+      onMain,
+      versions: versions.map(([user, target, r, exp]) => ({
+        user,
+        target,
+        role: r,
+        expiresAt: exp ? at(exp).getTime() : undefined,
+      })),
+    });
+
+    it('gives an expired grant an explicit revoke even when the target lists nothing', () => {
+      const expired = grant('alice', 'team', 'member', '2026-11-28T11:00:00Z');
+      const plan = planChanges({
+        now: NOW,
+        grants: [expired],
+        approved: new Set([expired.id]),
+        targets: new Map([['team', state(teamPolicy, teamModel, [])]]),
+      });
+      expect(brief(plan)).toEqual(['revoke team alice member expired']);
+      expect(plan.actions[0]!.grantIds).toEqual([expired.id]);
+    });
+
+    it('revokes an expired grant on a target whose list failed, and still reports it unobserved', () => {
+      const expired = grant('alice', 'db', 'rw', '2026-11-28T11:00:00Z');
+      const plan = planChanges({
+        now: NOW,
+        grants: [expired],
+        approved: new Set(),
+        targets: new Map([
+          [
+            'db',
+            { policy: dbPolicy, model: dbModel, nativeExpiry: true, observed: { ok: false, error: 'down' } },
+          ],
+        ]),
+      });
+      expect(brief(plan)).toEqual(['revoke db alice read expired', 'revoke db alice write expired']);
+      expect(plan.unobserved).toEqual([{ target: 'db', error: 'down' }]);
+    });
+
+    it('holds the expired grants of a target it could not set up, instead of planning nothing', () => {
+      const expired = grant('alice', 'team', 'member', '2026-11-28T11:00:00Z');
+      const plan = planChanges({
+        now: NOW,
+        grants: [expired],
+        approved: new Set(),
+        targets: new Map([
+          [
+            'team',
+            {
+              policy: teamPolicy,
+              model: undefined,
+              nativeExpiry: false,
+              observed: { ok: false, error: 'no token' },
+            },
+          ],
+        ]),
+      });
+      expect(plan.actions).toEqual([]);
+      expect(plan.held).toEqual([
+        expect.objectContaining({
+          target: 'team',
+          grantIds: [expired.id],
+          reason: expect.stringContaining('no token'),
+        }),
+      ]);
+    });
+
+    it('neither revokes nor reports as drift access an undecided live grant may justify', () => {
+      const expired = grant('alice', 'team', 'member', '2026-11-28T11:00:00Z');
+      const live = grant('alice', 'team', 'member', '2026-11-28T18:00:00Z');
+      const other = grant('bob', 'team', 'member', '2026-11-28T18:00:00Z');
+      const plan = planChanges({
+        now: NOW,
+        grants: [expired, live, other],
+        approved: new Set(),
+        undecided: new Set([live.id, other.id]),
+        targets: new Map([
+          [
+            'team',
+            state(teamPolicy, teamModel, [
+              { user: 'alice', entitlement: 'member' },
+              { user: 'bob', entitlement: 'member' },
+            ]),
+          ],
+        ]),
+      });
+      expect(plan.actions).toEqual([]);
+      expect(plan.drift).toEqual([]);
+      expect(plan.held).toEqual([
+        expect.objectContaining({ user: 'alice', entitlement: 'member', grantIds: [expired.id] }),
+      ]);
+    });
+
+    it('revokes access of a grant removed from main only where the target shows it', () => {
+      const plan = planChanges({
+        now: NOW,
+        grants: [],
+        approved: new Set(),
+        history: [
+          past('gone', false, ['bob', 'team', 'member', '2026-11-28T18:00:00Z']),
+          past('gone-too', false, ['carol', 'team', 'member', '2026-11-28T18:00:00Z']),
+        ],
+        targets: new Map([['team', state(teamPolicy, teamModel, [{ user: 'bob', entitlement: 'member' }])]]),
+      });
+      expect(brief(plan)).toEqual(['revoke team bob member removed']);
+      expect(plan.actions[0]!.grantIds).toEqual(['gone']);
+    });
+
+    it('revokes what an earlier version granted when the version on main is refused (an unreviewed edit)', () => {
+      const edited = grant('alice', 'team', 'maintainer', '2026-11-29T12:00:00Z');
+      const plan = planChanges({
+        now: NOW,
+        grants: [edited],
+        approved: new Set(),
+        history: [
+          past(
+            edited.id,
+            true,
+            ['alice', 'team', 'maintainer', '2026-11-28T18:00:00Z'],
+            ['alice', 'team', 'maintainer', '2026-11-29T12:00:00Z'],
+          ),
+        ],
+        targets: new Map([
+          ['team', state(teamPolicy, teamModel, [{ user: 'alice', entitlement: 'maintainer' }])],
+        ]),
+      });
+      expect(brief(plan)).toEqual(['revoke team alice maintainer removed']);
+    });
+
+    it('revokes an invalid expired file from every version history knows, explicitly', () => {
+      const plan = planChanges({
+        now: NOW,
+        grants: [],
+        approved: new Set(),
+        history: [
+          // Last version unreadable (a typo): the earlier ones say what was granted, and when it ended.
+          past(
+            'broken',
+            true,
+            ['alice', 'db', 'ro', '2026-11-28T10:00:00Z'],
+            ['alice', 'db', 'rw', '2026-11-28T11:00:00Z'],
+            ['', '', '', undefined],
+          ),
+        ],
+        targets: new Map([['db', state(dbPolicy, dbModel, [])]]),
+      });
+      expect(brief(plan)).toEqual(['revoke db alice read expired', 'revoke db alice write expired']);
+      expect(plan.actions.every((a) => a.grantIds.join() === 'broken')).toBe(true);
+    });
+
+    it('revokes observed access of an invalid file that has not expired, without an explicit call', () => {
+      const plan = planChanges({
+        now: NOW,
+        grants: [],
+        approved: new Set(),
+        history: [past('typo', true, ['alice', 'db', 'rw', '2026-11-29T11:00:00Z'])],
+        targets: new Map([['db', state(dbPolicy, dbModel, [{ user: 'alice', entitlement: 'write' }])]]),
+      });
+      expect(brief(plan)).toEqual(['revoke db alice write invalid']);
+    });
+
+    it('leaves unmanaged holders and users kept by another grant alone', () => {
+      const expiredMaint = grant('alice', 'team', 'maintainer', '2026-11-28T11:00:00Z');
+      const liveMember = grant('alice', 'team', 'member', '2026-11-28T18:00:00Z');
+      const expiredDb = grant('dba', 'db', 'ro', '2026-11-28T11:00:00Z');
+      const plan = planChanges({
+        now: NOW,
+        grants: [expiredMaint, liveMember, expiredDb],
+        approved: new Set([liveMember.id]),
+        targets: new Map([
+          ['team', state(teamPolicy, teamModel, [{ user: 'alice', entitlement: 'maintainer' }])],
+          [
+            'db',
+            state(dbPolicy, dbModel, [
+              { user: 'dba', entitlement: 'read', unmanaged: 'not created by grantops' },
+            ]),
+          ],
+        ]),
+      });
+      // alice changes role with one grant call; dba's access is not grantops' to take.
+      expect(brief(plan)).toEqual(['grant team alice member change-role']);
+    });
   });
 
   it('changes a role on a single-valued target with one grant, never grant-then-revoke', () => {
@@ -243,7 +437,7 @@ describe('planChanges properties', () => {
     const out = new Map([...observed].map(([k, v]) => [k, v.map((a) => ({ ...a }))]));
     for (const a of plan.actions) {
       const list = out.get(a.target)!;
-      const single = !!states.get(a.target)!.model.ranking;
+      const single = !!states.get(a.target)!.model!.ranking;
       const keep = list.filter((x) => !(x.user === a.user && (single || x.entitlement === a.entitlement)));
       if (a.kind === 'grant')
         keep.push({
@@ -317,7 +511,15 @@ describe('planChanges properties', () => {
             targets: states(after),
             overrideGuard: true,
           });
-          expect(second.actions).toEqual([]);
+          // Nothing changes on the second run: an expired grant still gets its explicit revoke (the
+          // target's list is never trusted to say it is gone), but of access that no longer exists.
+          for (const a of second.actions) {
+            expect(a.kind).toBe('revoke');
+            expect(a.reason).toBe('expired');
+            expect(
+              after.get(a.target)!.some((x) => x.user === a.user && x.entitlement === a.entitlement),
+            ).toBe(false);
+          }
           // And what remains is exactly what approved, active grants (plus unenforced drift) explain.
           for (const g of grants) {
             const active = approved.has(g.id) && g.expiresAt > NOW && (!g.startsAt || g.startsAt <= NOW);
