@@ -1,24 +1,21 @@
 import * as core from '@actions/core';
-import * as github from '@actions/github';
 import { resolve } from 'node:path';
 import { GitRepo } from '../adapters/git.js';
 import { createOctokit, MAX_GITHUB_WRITES, OctokitAccessRepo } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
-import { GRANTS_DIR } from '../model/grant.js';
 import { evidenceSignerFromEnv, loadEvidenceVerifier } from '../policy/evidence-signature.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { applyJson, applyRows } from '../render/apply-view.js';
 import { renderTemplate } from '../render/render.js';
 import { createTarget } from '../targets/registry.js';
 import { applyGrants } from '../usecases/apply.js';
+import { gitGrantHistory } from '../usecases/audit.js';
 import { ApprovalFinder } from '../usecases/find-approvals.js';
 import { syncIssues } from '../usecases/github-threads.js';
 import { fixedClock } from '../ports/clock.js';
 import type { ActionInputs } from './inputs.js';
 import { runnerLog } from './log.js';
 import { annotate, templateSource } from './report.js';
-
-const ZERO_SHA = /^0+$/;
 
 /** `command: apply` on push to main: verify approvals, reconcile targets, record evidence, report. */
 export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
@@ -46,12 +43,6 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
     ...evidenceSignerFromEnv(process.env),
     ...(verifyEvidence ? { verifyEvidence } : {}),
   });
-  const payload = github.context.payload as { before?: string; after?: string };
-  const before =
-    payload.before && !ZERO_SHA.test(payload.before) && (await git.hasCommit(payload.before))
-      ? payload.before
-      : undefined;
-
   // Evidence recorded by earlier runs lives in refs/notes/grantops, which a checkout does not fetch.
   const remote = (await git.hasRemote('origin')) ? 'origin' : undefined;
   if (remote) await git.fetchNotes(remote);
@@ -69,7 +60,8 @@ export async function runApply(inputs: ActionInputs, now: Date): Promise<void> {
       registry: new SchemaRegistry(),
       approvals: finder,
       createTarget: (policy) => createTarget(policy, { repoRoot: git.root, octokit: admin }),
-      ...(before ? { retiredFiles: () => git.deletedFiles(before, 'HEAD', GRANTS_DIR) } : {}),
+      // State-based: what grants no longer on main gave is found from history, not from this push.
+      history: gitGrantHistory(git),
     },
   );
   for (const row of applyRows(report)) {

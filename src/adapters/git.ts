@@ -309,25 +309,6 @@ export class GitRepo {
     await this.git.raw(['push', remote, `refs/notes/${NOTES_REF}`]);
   }
 
-  /** Grant files deleted between two commits, with their content before deletion. */
-  async deletedFiles(
-    from: string,
-    to: string,
-    dir: string,
-  ): Promise<{ path: string; content: Uint8Array }[]> {
-    const diff = await this.git.raw(['diff', '--name-status', '--no-renames', '-z', from, to, '--', dir]);
-    const parts = diff.split('\0');
-    const out: { path: string; content: Uint8Array }[] = [];
-    for (let i = 0; i + 1 < parts.length; i += 2) {
-      if (!parts[i]!.startsWith('D')) continue;
-      const path = parts[i + 1]!;
-      const blob = await this.blobAt(from, path);
-      if (blob)
-        out.push({ path, content: new Uint8Array((await this.git.binaryCatFile(['blob', blob])) as Buffer) });
-    }
-    return out;
-  }
-
   /** Whether `path` exists in the work tree (a symlink counts, and is not followed). */
   exists(path: string): boolean {
     try {
@@ -364,6 +345,44 @@ export class GitRepo {
         const [sha = '', message = ''] = r.split('\0');
         return { sha, message };
       });
+  }
+
+  /**
+   * The branch HEAD is on (undefined when detached) and the tracked paths with uncommitted changes,
+   * staged or not (untracked files are nobody's commit, so they do not count).
+   */
+  async workTreeState(): Promise<{ branch: string | undefined; dirty: string[] }> {
+    const out = await this.git.raw(['status', '--porcelain=v1', '-z', '--untracked-files=no']);
+    const dirty: string[] = [];
+    const parts = out.split('\0');
+    for (let i = 0; i < parts.length; i++) {
+      const entry = parts[i]!;
+      if (entry.length < 4) continue;
+      dirty.push(entry.slice(3));
+      if (entry[0] === 'R' || entry[0] === 'C') i++; // the rename's source follows
+    }
+    return { branch: await this.currentBranch(), dirty };
+  }
+
+  /**
+   * The remote's default branch: from refs/remotes/<remote>/HEAD when a clone set it, otherwise asked
+   * of the remote. Never assumed to be `main`.
+   */
+  async defaultBranch(remote: string): Promise<string> {
+    try {
+      const local = (await this.git.raw(['symbolic-ref', '--quiet', `refs/remotes/${remote}/HEAD`])).trim();
+      const prefix = `refs/remotes/${remote}/`;
+      if (local.startsWith(prefix)) return local.slice(prefix.length);
+    } catch {
+      // Not set (a fetch-only checkout, as actions/checkout makes): ask the remote.
+    }
+    const answer = await this.git.raw(['ls-remote', '--symref', remote, 'HEAD']);
+    const m = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(answer);
+    if (!m)
+      throw new Error(
+        `${remote} did not say which branch is its default (git ls-remote --symref ${remote} HEAD)`,
+      );
+    return m[1]!;
   }
 
   /** Moves the current branch, index and work tree to `ref` (discarding local commits). */

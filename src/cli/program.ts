@@ -296,7 +296,6 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--dry-run', 'plan only: print what would be granted and revoked')
     .option('--target <name...>', 'only these targets')
     .option('--concurrency <n>', 'calls in flight at once', '16')
-    .option('--since <ref>', 'also revoke grants whose files were removed since <ref> (early revocation)')
     .option('--override-guard', 'let enforce revoke more than enforceMaxFraction of a scope in this run')
     .option('--push-notes', 'push recorded approval evidence (refs/notes/grantops) to origin')
     .action(
@@ -305,7 +304,6 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           dryRun?: boolean;
           target?: string[];
           concurrency: string;
-          since?: string;
           overrideGuard?: boolean;
           pushNotes?: boolean;
         },
@@ -317,11 +315,13 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           throw new ConfigError('--concurrency must be a whole number from 1 to 64');
         }
         // Loaded on demand: validate and status should not pay for pg and Octokit at startup.
-        const [{ ApprovalFinder }, { createTarget }, { applyGrants }] = await Promise.all([
-          import('../usecases/find-approvals.js'),
-          import('../targets/registry.js'),
-          import('../usecases/apply.js'),
-        ]);
+        const [{ ApprovalFinder }, { createTarget }, { applyGrants }, { gitGrantHistory }] =
+          await Promise.all([
+            import('../usecases/find-approvals.js'),
+            import('../targets/registry.js'),
+            import('../usecases/apply.js'),
+            import('../usecases/audit.js'),
+          ]);
         const git = await GitRepo.open(ctx.repo);
         if (opts.pushNotes && (await git.hasRemote('origin'))) await git.fetchNotes('origin');
         const github = await githubFromEnv(io.env, concurrency);
@@ -330,7 +330,6 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           ...evidenceSignerFromEnv(io.env),
           ...(await evidenceVerifierOf(git.root)),
         });
-        const since = opts.since;
         const report = await applyGrants(
           {
             now: ctx.now,
@@ -349,12 +348,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
                 env: io.env,
                 ...(github?.admin ? { octokit: github.admin } : {}),
               }),
-            ...(since
-              ? {
-                  retiredFiles: async () =>
-                    git.deletedFiles(await git.resolveCommit(since), 'HEAD', 'grants'),
-                }
-              : {}),
+            history: gitGrantHistory(git),
           },
         );
         if (!opts.dryRun) {
@@ -377,52 +371,64 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     )
     .option('--dry-run', 'print what would be revoked and removed; change nothing')
     .option('--push', 'push the cleanup commit to origin (fetch and redo when main moved)')
+    .option('--branch <name>', "the branch the cleanup belongs on (default: origin's default branch)")
     .option('--concurrency <n>', 'calls in flight at once', '16')
-    .action(async (opts: { dryRun?: boolean; push?: boolean; concurrency: string }, cmd: Command) => {
-      const ctx = context(cmd);
-      const concurrency = Number(opts.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-        throw new ConfigError('--concurrency must be a whole number from 1 to 64');
-      }
-      const [{ reapRepository }, { renderTemplate }, { templateSource }] = await Promise.all([
-        import('../usecases/reap.js'),
-        import('../render/render.js'),
-        import('../render/template-source.js'),
-      ]);
-      const git = await GitRepo.open(ctx.repo);
-      const push = opts.push === true && !opts.dryRun;
-      if (push && !(await git.hasRemote('origin')))
-        throw new ConfigError('--push needs a remote named origin');
-      const github = await githubFromEnv(io.env, concurrency);
-      const work = new WorkTree(git.root);
-      const report = await reapRepository(
-        git,
-        { now: ctx.now, dryRun: opts.dryRun === true, push, concurrency },
-        {
-          env: io.env,
-          ...(github.admin ? { admin: github.admin } : {}),
-          ...(github.pulls ? { pulls: github.pulls } : {}),
-        },
-      );
-      if (!opts.dryRun) {
-        const [{ alertsAfterReap }, { AlertSender }, { slackWebhook }] = await Promise.all([
-          import('../reaper/alerts.js'),
-          import('../usecases/send-alerts.js'),
-          import('../adapters/webhook.js'),
+    .action(
+      async (
+        opts: { dryRun?: boolean; push?: boolean; branch?: string; concurrency: string },
+        cmd: Command,
+      ) => {
+        const ctx = context(cmd);
+        const concurrency = Number(opts.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+          throw new ConfigError('--concurrency must be a whole number from 1 to 64');
+        }
+        const [{ reapRepository }, { renderTemplate }, { templateSource }] = await Promise.all([
+          import('../usecases/reap.js'),
+          import('../render/render.js'),
+          import('../render/template-source.js'),
         ]);
-        const { warnings, overdue } = alertsAfterReap(ctx.now, report);
-        const sent = await new AlertSender(
-          github.repo,
-          (name, view) => renderTemplate(name, view, templateSource(work)),
-          io.env.GRANTOPS_WEBHOOK_URL ? slackWebhook(io.env.GRANTOPS_WEBHOOK_URL) : undefined,
-        ).send(ctx.now, warnings, overdue, report.apply.policies);
-        for (const e of sent.errors)
-          io.stderr(`${paint(io, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
-        if (sent.warningsPosted) io.stderr(`posted ${sent.warningsPosted} expiry warning(s)\n`);
-      }
-      printReap(io, report, opts.dryRun === true, ctx.json);
-      setExit(report.failed.length > 0 ? 1 : 0);
-    });
+        const git = await GitRepo.open(ctx.repo);
+        const push = opts.push === true && !opts.dryRun;
+        if (push && !(await git.hasRemote('origin')))
+          throw new ConfigError('--push needs a remote named origin');
+        const github = await githubFromEnv(io.env, concurrency);
+        const work = new WorkTree(git.root);
+        const report = await reapRepository(
+          git,
+          {
+            now: ctx.now,
+            dryRun: opts.dryRun === true,
+            push,
+            concurrency,
+            ...(opts.branch ? { branch: opts.branch } : {}),
+          },
+          {
+            env: io.env,
+            ...(github.admin ? { admin: github.admin } : {}),
+            ...(github.pulls ? { pulls: github.pulls } : {}),
+          },
+        );
+        if (!opts.dryRun) {
+          const [{ alertsAfterReap }, { AlertSender }, { slackWebhook }] = await Promise.all([
+            import('../reaper/alerts.js'),
+            import('../usecases/send-alerts.js'),
+            import('../adapters/webhook.js'),
+          ]);
+          const { warnings, overdue } = alertsAfterReap(ctx.now, report);
+          const sent = await new AlertSender(
+            github.repo,
+            (name, view) => renderTemplate(name, view, templateSource(work)),
+            io.env.GRANTOPS_WEBHOOK_URL ? slackWebhook(io.env.GRANTOPS_WEBHOOK_URL) : undefined,
+          ).send(ctx.now, warnings, overdue, report.apply.policies);
+          for (const e of sent.errors)
+            io.stderr(`${paint(io, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
+          if (sent.warningsPosted) io.stderr(`posted ${sent.warningsPosted} expiry warning(s)\n`);
+        }
+        printReap(io, report, opts.dryRun === true, ctx.json);
+        setExit(report.failed.length > 0 || report.problems.length > 0 ? 1 : 0);
+      },
+    );
 
   program
     .command('audit')
@@ -611,10 +617,15 @@ function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean
       `${paint(io, 'red', 'not revoked:')} ${escapeTerminal(f.grant.id)}: ${escapeTerminal(f.reason)} (file kept)\n`,
     );
   }
+  for (const p of report.problems) io.stderr(`${paint(io, 'red', 'problem:')} ${escapeTerminal(p)}\n`);
+  for (const id of report.changedElsewhere)
+    io.stderr(
+      `${paint(io, 'yellow', 'changed on main meanwhile:')} ${escapeTerminal(id)} (revoked here; its file stays for the next run)\n`,
+    );
   if (json) {
     io.stdout(
       jsonDocument({
-        ok: report.failed.length === 0,
+        ok: report.failed.length === 0 && report.problems.length === 0,
         dryRun,
         revoked: report.revoked.map((r) => ({
           grant: r.grant.id,
@@ -625,10 +636,12 @@ function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean
           lagSeconds: Math.round(r.lagMs / 1000),
         })),
         failed: report.failed.map((f) => ({ grant: f.grant.id, reason: f.reason })),
+        problems: report.problems,
         ...(report.commit ? { commit: report.commit } : {}),
         pushed: report.pushed,
         ...(report.pullRequest ? { pullRequest: report.pullRequest.number } : {}),
         removedElsewhere: report.removedElsewhere,
+        changedElsewhere: report.changedElsewhere,
       }),
     );
     return;
@@ -657,7 +670,7 @@ function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean
     dryRun
       ? `dry run: ${report.revoked.length} grant(s) would be revoked and removed\n`
       : report.commit
-        ? `cleanup commit ${report.commit.slice(0, 7)} removes ${report.revoked.length - report.removedElsewhere.length} file(s)${where}\n`
+        ? `cleanup commit ${report.commit.slice(0, 7)} removes ${report.revoked.length - report.removedElsewhere.length - report.changedElsewhere.length} file(s)${where}\n`
         : report.removedElsewhere.length
           ? `another run already removed ${report.removedElsewhere.length} of these; nothing left to commit\n`
           : '',
@@ -676,6 +689,14 @@ async function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json:
   for (const u of report.plan.unobserved)
     io.stderr(
       `${paint(io, 'red', 'unreachable:')} ${escapeTerminal(u.target)}: ${escapeTerminal(u.error)}\n`,
+    );
+  for (const h of report.plan.held)
+    io.stderr(
+      `${paint(io, 'yellow', 'held:')} ${escapeTerminal(h.target)}: ${escapeTerminal([h.user, h.entitlement].filter(Boolean).join(' '))} (${escapeTerminal(h.grantIds.join(', '))}) not revoked: ${escapeTerminal(h.reason)}\n`,
+    );
+  if (report.historyError)
+    io.stderr(
+      `${paint(io, 'red', 'history:')} access of grants removed from main was not checked: ${escapeTerminal(report.historyError)}\n`,
     );
   for (const d of report.plan.drift) {
     io.stderr(

@@ -1,4 +1,4 @@
-import { ConfigError } from '../model/errors.js';
+import { errorMessage } from '../model/errors.js';
 import { formatDuration } from '../model/duration.js';
 import type { Grant } from '../model/grant.js';
 import { formatTimestamp } from '../model/time.js';
@@ -22,8 +22,10 @@ export interface ReapOptions {
   dryRun: boolean;
   /** Push the cleanup commit to `remote`/`branch`; otherwise it stays a local commit. */
   push: boolean;
-  remote: string;
-  branch: string;
+  /** The remote to fetch notes and main from (undefined: a repo without one). */
+  remote: string | undefined;
+  /** The branch the cleanup belongs on (the remote's default, or --branch), or why it is not known. */
+  branch: string | { error: string };
   /** Where the cleanup goes when `branch` is protected. */
   cleanupBranch: string;
   maxPushAttempts: number;
@@ -35,7 +37,7 @@ export interface ReapDeps {
   clock: Pick<Clock, 'sleep'>;
   /** Jitter in [0, 1): two racing reapers must not collide again (default Math.random). */
   random?: () => number;
-  /** Revokes the access of expired grants on their targets (applyGrants in `reap` mode). */
+  /** Revokes the access of ended grants on their targets (applyGrants in `reap` mode). */
   revokeExpired(): Promise<ApplyReport>;
   /** Renders the body of the cleanup commit (template `cleanup-commit.txt`). */
   renderBody(view: { grants: RevokedView[] }): Promise<string>;
@@ -73,66 +75,156 @@ export interface Revoked {
 
 export interface ReapReport {
   apply: ApplyReport;
+  /** Expired grants on main, valid or not. */
   expired: Grant[];
+  /** Expired grants whose access is gone (revoked, or kept only by other live grants): files removed. */
   revoked: Revoked[];
-  /** Expired grants whose revocation failed or could not be confirmed: their files stay. */
+  /** Expired grants whose revocation failed or waits: their files stay. */
   failed: { grant: Grant; reason: string }[];
+  /**
+   * What kept this run from finishing, one line each, reported together with the revocations already
+   * done: git failures (unreachable origin, lock file, detached HEAD, dirty work tree, shallow clone),
+   * unreadable targets, failed revocations of removed grants' access. Any makes the run exit 1.
+   */
+  problems: string[];
   commit?: string;
   pushed: boolean;
   pullRequest?: { number: number; created: boolean };
   /** Grant ids removed by a concurrent reaper before this one could push. */
   removedElsewhere: string[];
+  /** Grant files changed on main meanwhile (an extension): revoked here, but their files stay. */
+  changedElsewhere: string[];
 }
 
 const SUBJECT = /^grantops: revoke \d+ expired grant\(s\)$/;
-const TRAILER = /^Revoked-Grant: (.+)$/gm;
 
 /**
- * Revoke, then record: every expired grant is revoked on its target; the files of those whose
- * revocation succeeded are removed in one cleanup commit, which is pushed. Crash-safe by order:
- * a file is never removed before its revocation, and revocation is idempotent, so any interrupted run
- * converges on the next. Race-safe: a rejected push is redone from the new tip, never merged, so each
- * grant is removed by exactly one commit.
+ * Revoke first, then record. Every expired grant gets an explicit revoke on its target before git is
+ * asked for anything that can fail; the files of those whose revocation succeeded are then removed in
+ * one cleanup commit of their own, which is pushed. Crash-safe by order: a file is never removed
+ * before its revocation, and revocation is idempotent and state-based, so any interrupted run
+ * converges on the next. Race-safe: a rejected push is redone from the new tip, never merged, and
+ * only files whose content is still what was judged are removed, so each grant leaves in one commit.
  */
 export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<ReapReport> {
-  const upstream = `${opts.remote}/${opts.branch}`;
-  // Cleanup commits a crashed run made but never pushed: their revocations happened; redo them on top.
-  const carried = new Set<string>();
-  if (opts.push && !opts.dryRun) {
-    await deps.git.fetchBranch(opts.remote, opts.branch);
-    const local = await deps.git.commitsBetween(upstream, 'HEAD');
-    for (const c of local) {
-      if (!SUBJECT.test(c.message.split('\n')[0] ?? '')) {
-        throw new ConfigError(
-          `HEAD has commits that are not on ${upstream} (${c.sha.slice(0, 7)}): reap --push needs a clean checkout of ${opts.branch}`,
-        );
+  const problems: string[] = [];
+  const problem = (what: string, err?: unknown) =>
+    problems.push(err === undefined ? what : `${what}: ${errorMessage(err)}`);
+  const branch = typeof opts.branch === 'string' ? opts.branch : undefined;
+  if (typeof opts.branch !== 'string')
+    problem('the branch to commit the cleanup on is not known', opts.branch.error);
+
+  // 1. Catch up with the remote where that is safe; nothing here is a condition for revoking.
+  let canRecord = !opts.dryRun && branch !== undefined;
+  if (!opts.dryRun) {
+    try {
+      const st = await deps.git.workTreeState();
+      if (st.branch === undefined) {
+        problem(`HEAD is detached: check out ${branch ?? 'the default branch'} for the cleanup commit`);
+        canRecord = false;
+      } else if (branch !== undefined && st.branch !== branch) {
+        problem(`the checkout is on ${st.branch}, but the cleanup belongs on ${branch}`);
+        canRecord = false;
       }
-      for (const m of c.message.matchAll(TRAILER)) carried.add(m[1]!.trim());
+      if (st.dirty.length > 0) {
+        problem(
+          `the work tree has uncommitted changes (${st.dirty.slice(0, 5).join(', ')}${st.dirty.length > 5 ? ', …' : ''}): grantops neither commits nor discards them; commit or stash them and run again`,
+        );
+        canRecord = false;
+      }
+    } catch (err) {
+      problem('could not read the work tree state', err);
+      canRecord = false;
     }
-    await deps.git.resetHard(upstream);
+  }
+  if (opts.remote) {
+    // Evidence of live grants' approval lives in notes, which a checkout does not fetch.
+    try {
+      await deps.git.fetchNotes(opts.remote);
+    } catch (err) {
+      problem(
+        `could not fetch approval notes from ${opts.remote} (live grants without a local note stay undecided)`,
+        err,
+      );
+    }
+  }
+  if (canRecord && opts.push && opts.remote && branch) {
+    try {
+      await syncTo(deps.git, opts.remote, branch);
+    } catch (err) {
+      problem(`could not bring the checkout to ${opts.remote}/${branch}`, err);
+      canRecord = false;
+    }
   }
 
+  // 2. Revoke.
   const report = await deps.revokeExpired();
   const t = opts.now.getTime();
-  const expired = report.grants.filter((g) => g.expiresAt.getTime() <= t);
-  const unobserved = new Map(report.plan.unobserved.map((u) => [u.target, u.error]));
+  const expired = [...report.grants.filter((g) => g.expiresAt.getTime() <= t), ...report.expiredInvalid];
   const failures = new Map<string, string>();
   for (const r of report.results) {
     if (r.ok) continue;
-    for (const id of r.action.grantIds) failures.set(id, r.error ?? 'revocation failed');
+    const why = `${r.action.kind} of ${r.action.entitlement} for ${r.action.user} on ${r.action.target} failed: ${r.error ?? 'unknown error'}`;
+    for (const id of r.action.grantIds) if (!failures.has(id)) failures.set(id, why);
+    if (r.action.reason !== 'expired') problem(why);
   }
+  for (const h of report.plan.held)
+    for (const id of h.grantIds) if (!failures.has(id)) failures.set(id, h.reason);
+  for (const u of report.plan.unobserved)
+    problem(
+      `target ${u.target} could not be read (expired grants were still revoked explicitly; access of removed grants there is unchecked)`,
+      u.error,
+    );
+  if (report.historyError) problem('access of grants removed from main was not checked', report.historyError);
+  for (const f of report.invalid) problem(`${f.file}:${f.line}:${f.column}: ${f.message}`);
+
   const revoked: Revoked[] = [];
   const failed: ReapReport['failed'] = [];
   for (const g of expired) {
-    const why = unobserved.has(g.target)
-      ? `target ${g.target} could not be read: ${unobserved.get(g.target)}`
-      : failures.get(g.id);
-    if (why && !carried.has(g.id)) failed.push({ grant: g, reason: why });
+    const why = failures.get(g.id);
+    if (why) failed.push({ grant: g, reason: why });
     else revoked.push({ grant: g, lagMs: Math.max(0, t - g.expiresAt.getTime()) });
   }
-  const result: ReapReport = { apply: report, expired, revoked, failed, pushed: false, removedElsewhere: [] };
+  const result: ReapReport = {
+    apply: report,
+    expired,
+    revoked,
+    failed,
+    problems,
+    pushed: false,
+    removedElsewhere: [],
+    changedElsewhere: [],
+  };
   if (opts.dryRun || revoked.length === 0) return result;
+  if (!canRecord || !branch) {
+    problem(`${revoked.length} revoked grant file(s) stay until a run can commit their removal`);
+    return result;
+  }
 
+  // 3. Record: one commit of grantops' own deletions, pushed; each step can fail and is reported.
+  try {
+    await record(result, opts, deps, branch);
+  } catch (err) {
+    problem('the cleanup commit was not recorded (the next run redoes it)', err);
+  }
+  return result;
+}
+
+/** Brings a clean checkout to the remote's tip, dropping only unpushed cleanup commits of grantops. */
+async function syncTo(git: ReaperRepo, remote: string, branch: string): Promise<void> {
+  const upstream = `${remote}/${branch}`;
+  await git.fetchBranch(remote, branch);
+  for (const c of await git.commitsBetween(upstream, 'HEAD')) {
+    // A crashed run's unpushed cleanup is redone from the tip (its revocations are repeated first).
+    if (!SUBJECT.test(c.message.split('\n')[0] ?? ''))
+      throw new Error(
+        `HEAD has commits that are not on ${upstream} (${c.sha.slice(0, 7)}): push or drop them; grantops will not`,
+      );
+  }
+  await git.resetHard(upstream);
+}
+
+async function record(result: ReapReport, opts: ReapOptions, deps: ReapDeps, branch: string): Promise<void> {
   const commitFor = async (items: Revoked[]) => {
     const views = items.map((r) => revokedView(r, opts.now));
     // Subject and trailers are the contract; only the body comes from the (overridable) template.
@@ -145,43 +237,54 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
       opts.now,
     );
   };
-
-  let pending = revoked;
+  const blobsAt = async (rev: string, items: Revoked[]) => {
+    const blobs = await deps.git.resolveMany(items.map((r) => `${rev}:${r.grant.file}`));
+    return new Map(items.map((r) => [r.grant.id, blobs.get(`${rev}:${r.grant.file}`)]));
+  };
+  // What was judged: a redo removes a file only if main still has exactly this content.
+  const judged = await blobsAt('HEAD', result.revoked);
+  let pending = result.revoked.filter((r) => judged.get(r.grant.id) !== undefined);
+  if (pending.length === 0) return;
   result.commit = await commitFor(pending);
-  if (!opts.push) return result;
+  if (!opts.push || !opts.remote) return;
 
   for (let attempt = 1; ; attempt++) {
-    const pushed = await deps.git.push(opts.remote, opts.branch);
+    const pushed = await deps.git.push(opts.remote, branch);
     if (pushed.ok) {
       result.pushed = true;
-      return result;
+      return;
     }
     if (pushed.reason === 'protected' && deps.pulls) {
-      await deps.git.push(opts.remote, opts.cleanupBranch, true);
+      const forced = await deps.git.push(opts.remote, opts.cleanupBranch, true);
+      if (!forced.ok)
+        throw new Error(`push to ${opts.remote}/${opts.cleanupBranch} failed: ${forced.message}`);
       result.pullRequest = await deps.pulls.upsert(
         opts.cleanupBranch,
-        opts.branch,
+        branch,
         `grantops: revoke ${pending.length} expired grant(s)`,
         `Access of these grants has been revoked on their targets; merging removes their files.\n\n${pending.map((r) => `- ${escapeMarkdown(r.grant.id)}`).join('\n')}`,
       );
-      return result;
+      return;
     }
     if (pushed.reason !== 'behind' || attempt >= opts.maxPushAttempts) {
-      throw new Error(
-        `push of the cleanup commit to ${opts.remote}/${opts.branch} failed: ${pushed.message}`,
-      );
+      throw new Error(`push of the cleanup commit to ${opts.remote}/${branch} failed: ${pushed.message}`);
     }
-    // Main moved (perhaps another reaper): start again from its new tip with what is still there,
-    // after a short random pause so two racing reapers do not collide again.
+    // Main moved (perhaps another reaper): start again from its new tip with what is still there
+    // unchanged, after a short random pause so two racing reapers do not collide again.
     await deps.clock.sleep(50 + Math.floor((deps.random ?? Math.random)() * 200 * attempt));
-    await deps.git.fetchBranch(opts.remote, opts.branch);
-    await deps.git.resetHard(upstream);
-    const still = pending.filter((r) => deps.git.exists(r.grant.file));
-    result.removedElsewhere.push(...pending.filter((r) => !still.includes(r)).map((r) => r.grant.id));
+    await syncTo(deps.git, opts.remote, branch);
+    const now = await blobsAt('HEAD', pending);
+    const still: Revoked[] = [];
+    for (const r of pending) {
+      const blob = now.get(r.grant.id);
+      if (blob === undefined) result.removedElsewhere.push(r.grant.id);
+      else if (blob !== judged.get(r.grant.id)) result.changedElsewhere.push(r.grant.id);
+      else still.push(r);
+    }
     pending = still;
     if (pending.length === 0) {
       delete result.commit;
-      return result;
+      return;
     }
     result.commit = await commitFor(pending);
   }

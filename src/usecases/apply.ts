@@ -44,6 +44,8 @@ export interface ApplyDeps {
 export interface Refusal {
   grant: Grant;
   reason: string;
+  /** Approval could not be checked (GitHub unreachable, no token): not a verdict on the grant. */
+  undecided?: true;
   /** Approvers found so far. */
   approvers: string[];
   pr?: number;
@@ -65,7 +67,7 @@ export interface ApplyReport {
    * Grant files on main that are not valid now but whose expiresAt (or, unreadable, every earlier
    * version's) has passed: their access is revoked from what history says they granted.
    */
-  expiredInvalid: { id: string; file: string }[];
+  expiredInvalid: Grant[];
   /** Why main's history could not be read (state-based revocation of removed grants did not run). */
   historyError?: string;
   policies: ReadonlyMap<string, Policy>;
@@ -107,6 +109,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       refused.push({
         grant: g,
         reason: v.reason,
+        ...(v.undecided ? { undecided: true as const } : {}),
         approvers: v.approvers,
         ...(v.pr ? { pr: v.pr } : {}),
         required: role?.approvals ?? 0,
@@ -125,15 +128,24 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
     }
   }
   const validIds = new Set(loaded.grants.map((g) => g.id));
-  const expiredInvalid = (history ?? [])
-    .filter(
-      (h) =>
-        h.onMain &&
-        !validIds.has(h.id) &&
-        invalidFileExpired(h, opts.now.getTime()) &&
-        h.versions.some((v) => inScope(v.target)),
-    )
-    .map((h) => ({ id: h.id, file: h.file }));
+  const expiredInvalid: Grant[] = [];
+  for (const h of history ?? []) {
+    if (!h.onMain || validIds.has(h.id) || !invalidFileExpired(h, opts.now.getTime())) continue;
+    // Shown as what history last said it granted; revoked (by the planner) from every version.
+    const known = h.versions.filter((v) => v.user && v.target && v.role);
+    const last = known[known.length - 1];
+    if (!last || !known.some((v) => inScope(v.target))) continue;
+    const ends = h.versions.map((v) => v.expiresAt).filter((x): x is number => x !== undefined);
+    expiredInvalid.push({
+      id: h.id,
+      file: h.file,
+      user: last.user,
+      target: last.target,
+      role: last.role,
+      reason: '(grant file no longer valid)',
+      expiresAt: new Date(h.versions[h.versions.length - 1]?.expiresAt ?? Math.max(...ends)),
+    });
+  }
 
   const targets = new Map<string, Target>();
   const states = new Map<string, TargetState>();

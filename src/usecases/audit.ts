@@ -122,7 +122,7 @@ export function gitGrantHistory(
     async grantFiles() {
       if (await git.isShallow())
         throw new Error(
-          'this clone is shallow: main\'s full history is needed to know what grantops granted (fetch-depth: 0, or git fetch --unshallow)',
+          "this clone is shallow: main's full history is needed to know what grantops granted (fetch-depth: 0, or git fetch --unshallow)",
         );
       const history = await loadAuditHistory(git.root, new SchemaRegistry(), ref);
       return history.lifecycles.map((life) => {

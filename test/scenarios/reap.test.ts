@@ -61,16 +61,6 @@ describe('reap', () => {
     expect(s.target('vpn').holds('bob', 'ops')).toBe(true);
   });
 
-  it('removes nothing when the target cannot be read', async () => {
-    const s = repo();
-    s.target('vpn').observeError = 'connection refused';
-    const r = await s.reap('2026-11-28T12:00:00Z');
-    expect(r.revoked).toEqual([]);
-    expect(r.failed.map((f) => f.grant.id)).toEqual(['alice', 'bob']);
-    expect(originFiles(s)).toHaveLength(3);
-    expect(s.remote.pushes).toBe(0);
-  });
-
   it('after a rejected push, waits a jittered moment, redoes the commit on the new tip, and never removes a file twice', async () => {
     const s = repo();
     s.randoms = [0.25];

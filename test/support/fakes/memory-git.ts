@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { FileTree } from '../../../src/model/file-tree.js';
-import type { EvidenceRepo, ReaperRepo } from '../../../src/ports/git.js';
+import { readGrantFields } from '../../../src/audit/lifecycle.js';
+import { GRANTS_DIR, grantIdFromPath } from '../../../src/model/grant.js';
+import type { EvidenceRepo, GrantFileHistory, GrantHistory, ReaperRepo } from '../../../src/ports/git.js';
 import { memoryTree } from '../memory-tree.js';
 
 /** One commit of the in-memory history: the whole tree, as git stores it. */
@@ -40,9 +42,14 @@ export class MemoryRemote {
  * the ports the approval finder and the reaper use, so their rules run in milliseconds; the real
  * GitRepo is tested against real repositories in the integration layer.
  */
-export class MemoryGit implements EvidenceRepo, ReaperRepo {
+export class MemoryGit implements EvidenceRepo, ReaperRepo, GrantHistory {
   head: MemoryCommit;
   notes = new Map<string, string>();
+  /** Uncommitted changes in the work tree (paths), as `git status` would list them. */
+  dirty: string[] = [];
+  detached = false;
+  /** Verbs that fail, as git does when the origin is unreachable or a lock file is stale. */
+  readonly faults = new Set<'fetch' | 'fetchNotes' | 'commit' | 'push' | 'history'>();
   private readonly upstreams = new Map<string, MemoryCommit>();
   constructor(
     readonly remote: MemoryRemote = new MemoryRemote(),
@@ -144,6 +151,7 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo {
 
   fetchNotes(): Promise<void> {
     this.calls.push('fetchNotes');
+    if (this.faults.has('fetchNotes')) return Promise.reject(new Error('fatal: unable to access origin'));
     for (const [k, v] of this.remote.notes) if (!this.notes.has(k)) this.notes.set(k, v);
     return Promise.resolve();
   }
@@ -156,8 +164,13 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo {
 
   // ReaperRepo
 
+  workTreeState(): Promise<{ branch: string | undefined; dirty: string[] }> {
+    return Promise.resolve({ branch: this.detached ? undefined : 'main', dirty: [...this.dirty] });
+  }
+
   fetchBranch(remote: string, branch: string): Promise<void> {
     this.calls.push(`fetch ${branch}`);
+    if (this.faults.has('fetch')) return Promise.reject(new Error('fatal: unable to access origin'));
     const tip = this.remote.branches.get(branch);
     if (!tip) return Promise.reject(new Error(`no branch ${branch} on ${remote}`));
     this.upstreams.set(`${remote}/${branch}`, tip);
@@ -165,9 +178,12 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo {
   }
 
   commitsBetween(base: string, head: string): Promise<{ sha: string; message: string }[]> {
-    const stop = this.find(base);
+    // As `git log base..head`: commits reachable from head and not from base.
+    const reachable = new Set<MemoryCommit>();
+    for (let c = this.find(base); c; c = c.parent) reachable.add(c);
     const out: { sha: string; message: string }[] = [];
-    for (let c = this.find(head); c && c !== stop; c = c.parent) out.push({ sha: c.sha, message: c.message });
+    for (let c = this.find(head); c && !reachable.has(c); c = c.parent)
+      out.push({ sha: c.sha, message: c.message });
     return Promise.resolve(out);
   }
 
@@ -181,6 +197,8 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo {
 
   commitRemoval(paths: readonly string[], message: string): Promise<string> {
     this.calls.push(`commit ${paths.join(',')}`);
+    if (this.faults.has('commit'))
+      return Promise.reject(new Error("fatal: Unable to create '.git/index.lock': File exists."));
     for (const p of paths) if (!this.head.files.has(p)) return Promise.reject(new Error(`pathspec ${p}`));
     return Promise.resolve(this.commit(message, Object.fromEntries(paths.map((p) => [p, null]))).sha);
   }
@@ -191,6 +209,8 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo {
     force = false,
   ): Promise<{ ok: true } | { ok: false; reason: 'behind' | 'protected' | 'other'; message: string }> {
     this.calls.push(`push ${branch}`);
+    if (this.faults.has('push'))
+      return Promise.resolve({ ok: false, reason: 'other', message: 'fatal: unable to access origin' });
     this.remote.beforePush?.(branch);
     this.remote.pushes++;
     if (this.remote.protectedBranches.has(branch))
@@ -206,6 +226,37 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo {
 
   exists(path: string): boolean {
     return this.head.files.has(path);
+  }
+
+  // GrantHistory
+
+  grantFiles(): Promise<GrantFileHistory[]> {
+    if (this.faults.has('history')) return Promise.reject(new Error('this clone is shallow'));
+    const line: MemoryCommit[] = [];
+    for (let c: MemoryCommit | undefined = this.head; c; c = c.parent) line.unshift(c);
+    const open = new Map<string, GrantFileHistory>();
+    const done: GrantFileHistory[] = [];
+    let before = new Map<string, string>();
+    for (const c of line) {
+      for (const [path, content] of c.files) {
+        if (!path.startsWith(`${GRANTS_DIR}/`) || before.get(path) === content) continue;
+        const id = grantIdFromPath(path);
+        let h = open.get(path);
+        if (!h) {
+          h = { id: id.ok ? id.id : path, file: path, versions: [], onMain: true };
+          open.set(path, h);
+        }
+        const f = readGrantFields(new TextEncoder().encode(content));
+        h.versions.push({ user: f.user, target: f.target, role: f.role, expiresAt: f.expiresAt });
+      }
+      for (const path of before.keys()) {
+        if (c.files.has(path) || !open.has(path)) continue;
+        done.push({ ...open.get(path)!, onMain: false });
+        open.delete(path);
+      }
+      before = new Map(c.files);
+    }
+    return Promise.resolve([...done, ...open.values()]);
   }
 }
 

@@ -13,6 +13,8 @@ export class MemoryTarget implements Target {
   failRevokeFor = new Set<string>();
   failGrantFor = new Set<string>();
   observeError: string | undefined;
+  /** The next list answers [] whatever is held (a flaky API, a paging bug), once. */
+  listsNothingOnce = false;
 
   constructor(
     readonly config: TargetConfig,
@@ -41,6 +43,10 @@ export class MemoryTarget implements Target {
   observe(): Promise<Access[]> {
     this.calls.push('observe');
     if (this.observeError) return Promise.reject(new Error(this.observeError));
+    if (this.listsNothingOnce) {
+      this.listsNothingOnce = false;
+      return Promise.resolve([]);
+    }
     const out: Access[] = [];
     for (const [user, set] of this.access) for (const entitlement of set) out.push({ user, entitlement });
     return Promise.resolve(out);

@@ -160,7 +160,13 @@ export class Scenario {
     });
     const report = await applyGrants(
       { now: this.clock.now(), dryRun: false, concurrency: 4, ...options },
-      { work: this.git.work, registry, approvals: finder, createTarget: this.createTarget },
+      {
+        work: this.git.work,
+        registry,
+        approvals: finder,
+        createTarget: this.createTarget,
+        history: this.git,
+      },
     );
     const recorded = opts.dryRun ? 0 : await finder.recordEvidence('origin');
     return { ...report, recorded };
@@ -199,6 +205,7 @@ export class Scenario {
                 trustNotes: true,
               }),
               createTarget: this.createTarget,
+              history: git,
             },
           ),
         renderBody: (view) => Promise.resolve(view.grants.map((g) => `- ${g.id}`).join('\n')),
