@@ -45,6 +45,7 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
   );
   for (const r of report.revoked)
     runnerLog.info(`revoked ${r.grant.id} (${formatDuration(r.lagMs)} after expiry)`);
+  for (const p of report.problems) runnerLog.error(p);
   runnerLog.endGroup();
 
   if (!inputs.dryRun) {
@@ -79,6 +80,7 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
           dryRun: inputs.dryRun,
           revoked: report.revoked.map((r) => revokedView(r, now)),
           failed: report.failed.map((f) => ({ grant: f.grant.id, reason: f.reason })),
+          problems: report.problems,
           ...(report.commit ? { commit: report.commit.slice(0, 7) } : {}),
           pushed: report.pushed,
           ...(report.pullRequest ? { pullRequest: String(report.pullRequest.number) } : {}),
@@ -89,6 +91,8 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
     )
     .write();
   core.setOutput('revoked', String(report.revoked.length));
-  if (report.failed.length > 0)
-    throw new Error(`${report.failed.length} expired grant(s) could not be revoked`);
+  if (report.failed.length > 0 || report.problems.length > 0)
+    throw new Error(
+      `${report.failed.length} expired grant(s) could not be revoked; ${report.problems.length} problem(s) (see the summary)`,
+    );
 }

@@ -173,6 +173,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         io.stderr(`${paint(io, 'yellow', escapeTerminal(formatFinding(f)))} (not listed)\n`);
       // Exposure: access that outlives its grant, found by planning the reaper's revocations.
       const outlives = new Map<string, number>();
+      const notApplied = new Set<string>();
       if (opts.observe) {
         const [{ ApprovalFinder }, { createTarget }, { applyGrants }] = await Promise.all([
           import('../usecases/find-approvals.js'),
@@ -181,8 +182,9 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         ]);
         const git = await GitRepo.open(ctx.repo);
         const github = await githubFromEnv(io.env, 16);
+        // A dry-run apply with recorded evidence: what the targets lack and hold against the grants.
         const planned = await applyGrants(
-          { now: ctx.now, dryRun: true, concurrency: 16, mode: 'reap' },
+          { now: ctx.now, dryRun: true, concurrency: 16 },
           {
             work: new WorkTree(git.root),
             registry: new SchemaRegistry(),
@@ -206,9 +208,17 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
         for (const a of planned.plan.actions) {
           for (const id of a.grantIds) {
             const g = byId.get(id);
-            if (g) outlives.set(id, ctx.now.getTime() - g.expiresAt.getTime());
+            if (!g) continue;
+            if (a.kind === 'revoke' && a.present && a.reason !== 'enforce')
+              outlives.set(id, ctx.now.getTime() - g.expiresAt.getTime());
+            // Approved and started, yet the target lacks it: the apply that should have run did not.
+            if (a.kind === 'grant' && a.reason !== 'update-expiry') notApplied.add(id);
           }
         }
+        for (const id of [...notApplied].sort())
+          io.stderr(
+            `${paint(io, 'red', 'not applied:')} ${escapeTerminal(id)}: approved and started, but its target does not hold the access (an apply run was skipped or failed)\n`,
+          );
       }
       if (ctx.json) {
         io.stdout(
@@ -228,6 +238,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
                     overdueSeconds: Math.round((outlives.get(r.grant.id) ?? 0) / 1000),
                   }
                 : {}),
+              ...(notApplied.has(r.grant.id) ? { notApplied: true } : {}),
             })),
           }),
         );
@@ -244,7 +255,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           r.state,
           formatTimestamp(r.grant.expiresAt),
           r.remainingMs > 0
-            ? formatDuration(r.remainingMs)
+            ? `${formatDuration(r.remainingMs)}${notApplied.has(r.grant.id) ? ', NOT APPLIED' : ''}`
             : `${formatDuration(-r.remainingMs)} ago${outlives.has(r.grant.id) ? ', ACCESS STILL PRESENT' : ''}`,
         ]),
       );

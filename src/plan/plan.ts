@@ -22,6 +22,8 @@ export interface PlannedAction {
   grantIds: string[];
   role?: string;
   expiresAt?: Date;
+  /** The target listed this access when the plan was made (an explicit revoke may find none). */
+  present?: boolean;
 }
 
 /** Access found in a managed scope that no grant explains. */
@@ -284,6 +286,7 @@ export function planChanges(input: PlanInput): Plan {
         entitlement: e.entitlement,
         reason: 'expired',
         grantIds: [...e.ids].sort(),
+        present: have.has(k),
       });
     }
     if (!observedOk) {
@@ -341,6 +344,7 @@ export function planChanges(input: PlanInput): Plan {
         entitlement: a.entitlement,
         reason: why?.reason ?? 'enforce',
         grantIds: (why?.ids ?? []).sort(),
+        present: true,
       };
       if (why) actions.push(revoke);
       else if (pending.has(k))

@@ -136,6 +136,13 @@ No expired grants.
 {{/each}}
 
 {{/if}}
+{{#if problems.length}}
+**Problems (the run fails; the revocations above are done)**
+{{#each problems}}
+- {{this}}
+{{/each}}
+
+{{/if}}
 {{#if commit}}Cleanup commit {{commit}}{{#if pushed}}, pushed{{/if}}{{#if pullRequest}}; main is protected: cleanup pull request #{{pullRequest}}{{/if}}.{{/if}}
 `,
   'cleanup-commit.txt': `{{#each grants}}

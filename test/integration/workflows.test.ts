@@ -153,3 +153,18 @@ describe('shipped workflows', () => {
     ).not.toThrow();
   });
 });
+
+describe('the shipped schedule (issue 11)', () => {
+  it('runs apply before reap, and reaps even when apply fails', () => {
+    const doc = parseDocument(readFileSync(join(ROOT, 'examples/workflows/reap.yml'), 'utf8')).toJS() as {
+      on: Record<string, unknown>;
+      jobs: Record<string, { steps: { uses?: string; if?: string; with?: { command?: string } }[] }>;
+    };
+    expect(Object.keys(doc.on)).toContain('schedule');
+    const steps = Object.values(doc.jobs).flatMap((j) => j.steps);
+    const commands = steps.filter((s) => s.with?.command).map((s) => s.with!.command);
+    expect(commands).toEqual(['apply', 'reap']);
+    const reap = steps.find((s) => s.with?.command === 'reap')!;
+    expect(reap.if).toMatch(/!cancelled\(\)|always\(\)/);
+  });
+});
