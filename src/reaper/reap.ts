@@ -164,9 +164,13 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
   const failures = new Map<string, string>();
   for (const r of report.results) {
     if (r.ok) continue;
-    const why = `${r.action.kind} of ${r.action.entitlement} for ${r.action.user} on ${r.action.target} failed: ${r.error ?? 'unknown error'}`;
-    for (const id of r.action.grantIds) if (!failures.has(id)) failures.set(id, why);
-    if (r.action.reason !== 'expired') problem(why);
+    const error = r.error ?? 'unknown error';
+    for (const id of r.action.grantIds) if (!failures.has(id)) failures.set(id, error);
+    if (r.action.reason !== 'expired')
+      problem(
+        `revoke of ${r.action.entitlement} for ${r.action.user} on ${r.action.target} (${r.action.reason}: ${r.action.grantIds.join(', ')}) failed`,
+        error,
+      );
   }
   for (const h of report.plan.held)
     for (const id of h.grantIds) if (!failures.has(id)) failures.set(id, h.reason);

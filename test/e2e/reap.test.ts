@@ -277,3 +277,102 @@ describe('grantops reap', () => {
     }
   });
 });
+
+/**
+ * Issue 11 on real repositories: revocation never waits on git. Each git failure is met after the
+ * revocations, reported next to them in the JSON document, and the run exits 1; a later run converges.
+ */
+describe('grantops reap when git fails', () => {
+  interface Doc {
+    ok: boolean;
+    revoked: { grant: string }[];
+    problems: string[];
+    pushed: boolean;
+  }
+  const reapJson = async (dir: string, extra: string[] = []) => {
+    const r = await grantops(dir, ['reap', '--push', '--now', NOW, '--json', ...extra]);
+    return { ...r, doc: JSON.parse(r.stdout) as Doc };
+  };
+
+  it('revokes with a stale index.lock, reports it with the revocations, and converges once it is gone', async () => {
+    setup(GRANTS);
+    const dir = clone();
+    writeFileSync(join(dir, '.git', 'index.lock'), '');
+    const r = await reapJson(dir);
+    expect(r.code).toBe(1);
+    expect(vpn()).toEqual(['carol']);
+    expect(r.doc.revoked.map((x) => x.grant)).toEqual(['alice', 'bob']);
+    expect(r.doc.problems.join('\n')).toMatch(/index\.lock/);
+    expect(originFiles()).toHaveLength(3);
+    rmSync(join(dir, '.git', 'index.lock'));
+    const again = await reapJson(dir);
+    expect([again.code, again.doc.pushed]).toEqual([0, true]);
+    expect(originFiles()).toEqual(['grants/carol.yaml']);
+    expect(cleanupCommits()).toHaveLength(1);
+  });
+
+  it('revokes when the origin is unreachable and says so in its JSON', async () => {
+    setup(GRANTS);
+    const dir = clone();
+    seed.git('-C', dir, 'remote', 'set-url', 'origin', join(scratch, 'gone.git'));
+    const r = await reapJson(dir);
+    expect(r.code).toBe(1);
+    expect(vpn()).toEqual(['carol']);
+    expect(r.doc.ok).toBe(false);
+    expect(r.doc.revoked.map((x) => x.grant)).toEqual(['alice', 'bob']);
+    expect(r.doc.problems.join('\n')).toMatch(/gone\.git/);
+  });
+
+  it("commits to the remote's default branch, whatever it is called, and refuses another checked-out branch", async () => {
+    setup(GRANTS);
+    // The access repo's default branch is trunk.
+    seed.git('--git-dir', origin, 'branch', '-m', 'main', 'trunk');
+    seed.git('--git-dir', origin, 'symbolic-ref', 'HEAD', 'refs/heads/trunk');
+    const dir = clone();
+    seed.git('-C', dir, 'checkout', '-q', '-b', 'feature');
+    const wrong = await reapJson(dir);
+    expect(wrong.code).toBe(1);
+    expect(wrong.doc.problems.join('\n')).toMatch(/on feature, but the cleanup belongs on trunk/);
+    expect(vpn()).toEqual(['carol']);
+    seed.git('-C', dir, 'checkout', '-q', 'trunk');
+    const r = await reapJson(dir);
+    expect([r.code, r.doc.pushed]).toEqual([0, true]);
+    expect(seed.git('--git-dir', origin, 'log', '-1', '--format=%s', 'trunk')).toBe(
+      'grantops: revoke 2 expired grant(s)',
+    );
+  });
+
+  it('refuses a dirty work tree after revoking, and keeps the staged change staged', async () => {
+    setup(GRANTS);
+    const dir = clone();
+    writeFileSync(join(dir, 'policies/vpn.yaml'), `${POLICY}# a local edit\n`);
+    seed.git('-C', dir, 'add', 'policies/vpn.yaml');
+    const r = await reapJson(dir);
+    expect(r.code).toBe(1);
+    expect(vpn()).toEqual(['carol']);
+    expect(r.doc.problems.join('\n')).toMatch(/uncommitted changes \(policies\/vpn\.yaml\)/);
+    expect(seed.git('-C', dir, 'diff', '--cached', '--name-only')).toBe('policies/vpn.yaml');
+    expect(cleanupCommits()).toHaveLength(0);
+  });
+
+  it('revokes expired grants in a shallow clone and reports that removed grants were not checked', async () => {
+    setup(GRANTS);
+    const dir = join(scratch, 'shallow');
+    seed.git('clone', '-q', '--depth', '1', `file://${origin}`, dir);
+    const r = await reapJson(dir);
+    expect(r.code).toBe(1);
+    expect(vpn()).toEqual(['carol']);
+    expect(r.doc.problems.join('\n')).toMatch(/shallow/);
+  });
+
+  it('revokes the access of a grant removed from main whose apply run never happened', async () => {
+    setup(GRANTS);
+    const dir = clone();
+    seed.git('-C', dir, 'rm', '-q', 'grants/carol.yaml');
+    seed.git('-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'withdraw carol');
+    seed.git('-C', dir, 'push', '-q', 'origin', 'main');
+    const r = await reapJson(dir);
+    expect(r.code).toBe(0);
+    expect(vpn()).toEqual([]);
+  });
+});
