@@ -165,6 +165,31 @@ describe('grantops reap', () => {
     expect(after.stdout).not.toContain('ACCESS STILL PRESENT');
   });
 
+  it('status --observe reports an approved, started grant that its target lacks (a skipped apply)', async () => {
+    setup(GRANTS);
+    writeFileSync(state, JSON.stringify([{ user: 'carol', role: 'ops' }]));
+    const dir = clone();
+    writeFileSync(
+      join(dir, 'grants/dave.yaml'),
+      aGrant().for('dave').on('vpn', 'ops').expiresAt('2026-11-28T18:00:00Z').yaml(),
+    );
+    seed.git('-C', dir, 'add', 'grants/dave.yaml');
+    seed.git('-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'dave');
+    // The apply run for dave's merge recorded its evidence, then died before granting.
+    const commit = seed.git('-C', dir, 'rev-parse', 'HEAD');
+    const blob = seed.git('-C', dir, 'rev-parse', 'HEAD:grants/dave.yaml');
+    const note = {
+      grantops: 1,
+      grants: { dave: { pr: 7, headSha: commit, approvers: [], commit, blob, verifiedAt: NOW } },
+    };
+    seed.git('-C', dir, 'notes', '--ref', 'grantops', 'add', '-m', JSON.stringify(note), commit);
+    const r = await grantops(dir, ['status', '--observe', '--json', '--now', NOW]);
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { grants: { id: string; notApplied?: boolean }[] };
+    expect(doc.grants.filter((g) => g.notApplied).map((g) => g.id)).toEqual(['dave']);
+    expect(r.stderr).toContain('not applied: dave: approved and started');
+  });
+
   it('keeps the file of a grant whose revocation failed, and exits 1', async () => {
     setup({
       ...GRANTS,

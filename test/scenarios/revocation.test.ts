@@ -218,3 +218,28 @@ describe('git failures come after the revocations, and are reported with them', 
     expect(r.commit).toBeUndefined();
   });
 });
+
+describe('a grant that starts later', () => {
+  it('is applied by the first scheduled apply after its startsAt, not by the merge run', async () => {
+    const s = new Scenario({ 'policies/vpn.yaml': POLICY });
+    s.mergePullRequest({
+      number: 1,
+      author: 'dave',
+      files: {
+        'grants/dave.yaml': aGrant()
+          .for('dave')
+          .on('vpn', 'ops')
+          .startsAt('2026-11-28T14:00:00Z')
+          .expiresAt('2026-11-28T18:00:00Z')
+          .without('ticket')
+          .yaml(),
+      },
+      approvedBy: ['lead'],
+    });
+    const atMerge = await s.apply('2026-11-28T12:00:00Z');
+    expect(atMerge.plan.actions).toEqual([]);
+    const scheduled = await s.apply('2026-11-28T14:10:00Z');
+    expect(scheduled.plan.actions.map((a) => `${a.kind} ${a.user} ${a.reason}`)).toEqual(['grant dave new']);
+    expect(s.target('vpn').holds('dave', 'ops')).toBe(true);
+  });
+});
