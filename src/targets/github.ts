@@ -8,7 +8,9 @@ const isStatus = (err: unknown, status: number) => err instanceof RequestError &
 
 function wrap(target: string, what: string, err: unknown): TargetError {
   if (err instanceof TargetError) return err;
-  const status = err instanceof RequestError ? ` (HTTP ${err.status})` : '';
+  // Octokit gives status 500 to a request that got no response at all (a timeout, a reset): only
+  // an answer from GitHub has an HTTP status worth naming.
+  const status = err instanceof RequestError && err.response ? ` (HTTP ${err.status})` : '';
   return new TargetError(`${what}${status}: ${err instanceof Error ? err.message : String(err)}`, target);
 }
 

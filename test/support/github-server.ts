@@ -27,10 +27,19 @@ export interface Fault extends Reply {
   times: number;
 }
 
+export interface Hang {
+  /** Only requests of this operation (e.g. `teams/remove-membership-for-user-in-org`) hang. */
+  operationId: string;
+  times: number;
+  /** `request` (default): nothing is ever answered; `body`: status and headers, then the body stalls. */
+  stall?: 'request' | 'body';
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
   operationId: string;
+  /** 0: the server never finished answering (a hang). */
   status: number;
   body: unknown;
 }
@@ -98,6 +107,7 @@ export class FakeGitHub {
   /** Account ids by login (lower case), where a test renames and re-registers a login. */
   readonly accountIds = new Map<string, number>();
   private readonly faults: Fault[] = [];
+  private readonly hangs: Hang[] = [];
   /** Requests in flight now, the most seen at once, and how many were refused for it. */
   inFlight = 0;
   peakInFlight = 0;
@@ -138,6 +148,14 @@ export class FakeGitHub {
   /** The next `times` requests to `operationId` get this reply instead of the real one. */
   failNext(fault: Fault): void {
     this.faults.push({ ...fault });
+  }
+
+  /**
+   * The next `times` requests to `operationId` are never answered (until the client gives up or the
+   * server stops), like a GitHub call that hangs.
+   */
+  hangNext(hang: Hang): void {
+    this.hangs.push({ ...hang });
   }
 
   team(slug: string): Map<string, { login: string; role: 'member' | 'maintainer' }> {
@@ -241,6 +259,16 @@ export class FakeGitHub {
         },
         op.operationId,
       );
+    }
+    const hang = this.hangs.find((h) => h.operationId === op.operationId && h.times > 0);
+    if (hang) {
+      hang.times--;
+      this.requests.push({ method, path: url.pathname, operationId: op.operationId, status: 0, body });
+      if (hang.stall === 'body') {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.write('[');
+      }
+      return;
     }
     const faultIndex = this.faults.findIndex((f) => f.operationId === op.operationId && f.times > 0);
     if (faultIndex >= 0) {
