@@ -11,6 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => gh.stop());
 afterEach(() => {
+  gh.clearFaults();
   expect(gh.violations).toEqual([]);
 });
 
