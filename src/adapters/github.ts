@@ -22,7 +22,15 @@ export interface GitHubClientOptions {
   writeConcurrency?: number;
   /** Pause between mutating requests, in ms (default 0; GitHub's most conservative advice is 1000). */
   writeSpacingMs?: number;
+  /**
+   * Longest one attempt of a request may take, response body included, in ms (default 30 s). Each
+   * retry gets a fresh timeout; a timed-out attempt counts as a 5xx, so it is retried like one.
+   */
+  requestTimeoutMs?: number;
 }
+
+/** A hung DELETE once kept a reap running past 400 s with nothing reported: no request waits forever. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 const MyOctokit = Octokit.plugin(retry, throttling);
 
@@ -41,6 +49,40 @@ function limiters(concurrency: number, spacingMs: number) {
 }
 export type GitHubOctokit = InstanceType<typeof MyOctokit>;
 
+/** Statuses a Response may not carry a body with (the constructor throws). */
+const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
+
+/**
+ * fetch with a deadline per call. Octokit calls fetch once per attempt (plugin-retry re-enters the
+ * request), so each attempt gets its own timer; a single `request.signal` would stay aborted and fail
+ * every retry at once. The body is read inside the deadline too: octokit reads it after fetch
+ * resolves and turns a failed read into an empty body, so a stalled body would surface as nonsense.
+ */
+function fetchWithTimeout(timeoutMs: number): typeof fetch {
+  return async (input, init) => {
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline;
+    try {
+      const res = await globalThis.fetch(input, { ...init, signal });
+      const body = await res.arrayBuffer();
+      const copy = new Response(NULL_BODY_STATUS.has(res.status) ? null : body, {
+        status: res.status,
+        statusText: res.statusText,
+        headers: res.headers,
+      });
+      // octokit reports the response's URL; a constructed Response has none.
+      Object.defineProperty(copy, 'url', { value: res.url });
+      return copy;
+    } catch (err) {
+      if (deadline.aborted && !init?.signal?.aborted) {
+        const url = input instanceof Request ? input.url : String(input);
+        throw new Error(`${init?.method ?? 'GET'} ${url} timed out after ${timeoutMs} ms`, { cause: err });
+      }
+      throw err;
+    }
+  };
+}
+
 /** Octokit with GitHub's recommended retry and throttling behaviour, pointed at `baseUrl`. */
 export function createOctokit(opts: GitHubClientOptions): GitHubOctokit {
   const log = opts.log ?? (() => undefined);
@@ -49,6 +91,7 @@ export function createOctokit(opts: GitHubClientOptions): GitHubOctokit {
     auth: opts.token,
     baseUrl: (opts.baseUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
     userAgent: 'grantops',
+    request: { fetch: fetchWithTimeout(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) },
     // Per-request `request.retries` would make plugin-retry retry every status, 403 included.
     retry: { retries: maxRetries },
     throttle: {

@@ -12,27 +12,38 @@ export interface ActionResult {
 }
 
 export interface ApplyOptions {
-  /** Calls in flight at once across all targets. */
+  /**
+   * Calls in flight at once on each target (an exec target's own `concurrency` caps it further).
+   * Each target has its own slots, so one whose calls hang cannot hold the slots of the others.
+   */
   concurrency: number;
   /** Most mutations one run may make; the rest wait for the next run. */
   budget?: number;
   onResult?: (r: ActionResult) => void;
 }
 
+/** Calls a target takes at once: an exec script says how many it can stand; others take the run's. */
+export function targetConcurrency(target: Target | undefined, runConcurrency: number): number {
+  const own = target?.config.type === 'exec' ? target.config.concurrency : runConcurrency;
+  return Math.max(1, Math.min(own, runConcurrency));
+}
+
 /**
  * Executes a plan. Actions on the same (target, user) run in order, one at a time; different users
- * and targets run concurrently up to `concurrency`. A failure is recorded for its action and never
- * stops the others.
+ * run concurrently up to each target's own limit (see targetConcurrency), and targets independently
+ * of each other. A failure is recorded for its action and never stops the others. Results come back
+ * in plan order.
  */
 export async function applyPlan(
   plan: Plan,
   targets: ReadonlyMap<string, Target>,
   options: ApplyOptions,
 ): Promise<ActionResult[]> {
-  const groups = new Map<string, PlannedAction[]>();
+  const byTarget = new Map<string, Map<string, PlannedAction[]>>();
   for (const a of plan.actions) {
-    const k = `${a.target}\u0000${a.user}`;
-    groups.set(k, [...(groups.get(k) ?? []), a]);
+    let users = byTarget.get(a.target);
+    if (!users) byTarget.set(a.target, (users = new Map<string, PlannedAction[]>()));
+    users.set(a.user, [...(users.get(a.user) ?? []), a]);
   }
   let budget = options.budget ?? Number.POSITIVE_INFINITY;
   const results: ActionResult[] = [];
@@ -40,7 +51,7 @@ export async function applyPlan(
     results.push(r);
     options.onResult?.(r);
   };
-  await mapLimited([...groups.values()], options.concurrency, async (group) => {
+  const runGroup = async (group: PlannedAction[]) => {
     for (const action of group) {
       if (budget <= 0) {
         record({
@@ -69,7 +80,12 @@ export async function applyPlan(
         record({ action, ok: false, error: errorMessage(err) });
       }
     }
-  });
+  };
+  await Promise.all(
+    [...byTarget].map(([name, users]) =>
+      mapLimited([...users.values()], targetConcurrency(targets.get(name), options.concurrency), runGroup),
+    ),
+  );
   const order = new Map(plan.actions.map((a, i) => [a, i]));
   return results.sort((a, b) => (order.get(a.action) ?? 0) - (order.get(b.action) ?? 0));
 }

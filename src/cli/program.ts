@@ -306,7 +306,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     )
     .option('--dry-run', 'plan only: print what would be granted and revoked')
     .option('--target <name...>', 'only these targets')
-    .option('--concurrency <n>', 'calls in flight at once', '16')
+    .option('--concurrency <n>', 'calls in flight at once on each target', '16')
     .option('--override-guard', 'let enforce revoke more than enforceMaxFraction of a scope in this run')
     .option('--push-notes', 'push recorded approval evidence (refs/notes/grantops) to origin')
     .action(
@@ -383,7 +383,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .option('--dry-run', 'print what would be revoked and removed; change nothing')
     .option('--push', 'push the cleanup commit to origin (fetch and redo when main moved)')
     .option('--branch <name>', "the branch the cleanup belongs on (default: origin's default branch)")
-    .option('--concurrency <n>', 'calls in flight at once', '16')
+    .option('--concurrency <n>', 'calls in flight at once on each target', '16')
     .action(
       async (
         opts: { dryRun?: boolean; push?: boolean; branch?: string; concurrency: string },

@@ -26,7 +26,7 @@ export function parseTimestamp(text: string): TimestampResult {
   const hour = Number(h);
   const minute = Number(mi);
   const second = Number(s);
-  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const daysInMonth = new Date(utc(year, month, 0)).getUTCDate();
   if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 60) {
     return { ok: false, reason: `"${text}" is not a real calendar date-time` };
   }
@@ -39,11 +39,30 @@ export function parseTimestamp(text: string): TimestampResult {
   }
   const ms = frac ? Math.floor(Number(`0${frac}`) * 1000) : 0;
   // A leap second is folded into the next second: JavaScript time has no 60th second.
-  const utc =
-    Date.UTC(year, month - 1, day, hour, minute, Math.min(second, 59), ms) +
+  const instant =
+    utc(year, month - 1, day, hour, minute, Math.min(second, 59), ms) +
     (second === 60 ? 1000 : 0) -
     offsetMinutes * 60_000;
-  return { ok: true, date: new Date(utc) };
+  return { ok: true, date: new Date(instant) };
+}
+
+/**
+ * `Date.UTC` with the year taken as written: `Date.UTC` itself reads years 0-99 as 1900-1999, so
+ * `0050-01-01` would become 1950 (and `0000-02-29` be refused, 1900 being no leap year).
+ */
+function utc(
+  year: number,
+  monthIndex: number,
+  day: number,
+  hour = 0,
+  minute = 0,
+  second = 0,
+  ms = 0,
+): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, monthIndex, day);
+  d.setUTCHours(hour, minute, second, ms);
+  return d.getTime();
 }
 
 function withZ(text: string): string {

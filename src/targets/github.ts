@@ -1,6 +1,6 @@
 import { RequestError } from '@octokit/request-error';
 import type { GitHubOctokit } from '../adapters/github.js';
-import { TargetError } from '../model/errors.js';
+import { errorMessage, TargetError } from '../model/errors.js';
 import { FIXED_ROLES, type GithubRepoTarget, type GithubTeamTarget } from '../model/policy.js';
 import { identityModel, type Access, type AccessChange, type Target } from './target.js';
 
@@ -8,8 +8,39 @@ const isStatus = (err: unknown, status: number) => err instanceof RequestError &
 
 function wrap(target: string, what: string, err: unknown): TargetError {
   if (err instanceof TargetError) return err;
-  const status = err instanceof RequestError ? ` (HTTP ${err.status})` : '';
+  // Octokit gives status 500 to a request that got no response at all (a timeout, a reset): only
+  // an answer from GitHub has an HTTP status worth naming.
+  const status = err instanceof RequestError && err.response ? ` (HTTP ${err.status})` : '';
   return new TargetError(`${what}${status}: ${err instanceof Error ? err.message : String(err)}`, target);
+}
+
+/**
+ * A 404 on a revoking call is success only once a read shows the user holds nothing: GitHub also
+ * answers 404 when the token may not see the team or repository, and then nothing was removed.
+ * `heldBy` describes what the user still holds (undefined: nothing) and throws when it cannot tell.
+ */
+async function confirmRevoked(
+  target: string,
+  what: string,
+  user: string,
+  notFound: unknown,
+  heldBy: () => Promise<string | undefined>,
+): Promise<void> {
+  const request = notFound instanceof RequestError ? notFound.request : undefined;
+  const call = request ? `${request.method} ${new URL(request.url).pathname}` : 'the call';
+  let held: string | undefined;
+  try {
+    held = await heldBy();
+  } catch (err) {
+    const status = err instanceof RequestError && err.response ? `HTTP ${err.status}: ` : '';
+    throw new TargetError(
+      `${what}: ${call} answered 404 and the read to confirm it failed: ${status}${errorMessage(err)}`,
+      target,
+    );
+  }
+  if (held !== undefined) {
+    throw new TargetError(`${what}: ${call} answered 404 but ${user} still holds access (${held})`, target);
+  }
 }
 
 /** Membership of one org team: `member` or `maintainer`. */
@@ -65,6 +96,7 @@ export class GithubTeamTargetAdapter implements Target {
   }
 
   async revoke(change: AccessChange): Promise<void> {
+    const what = `remove ${change.user} from ${this.config.org}/${this.config.team}`;
     try {
       await this.octokit.rest.teams.removeMembershipForUserInOrg({
         org: this.config.org,
@@ -72,9 +104,33 @@ export class GithubTeamTargetAdapter implements Target {
         username: change.user,
       });
     } catch (err) {
-      if (isStatus(err, 404)) return; // not a member: already revoked
-      throw wrap(this.config.name, `remove ${change.user} from ${this.config.org}/${this.config.team}`, err);
+      if (!isStatus(err, 404)) throw wrap(this.config.name, what, err);
+      await confirmRevoked(this.config.name, what, change.user, err, () => this.membership(change.user));
     }
+  }
+
+  /** The user's role in the team (`pending` when the org invitation is unaccepted), if any. */
+  private async membership(user: string): Promise<string | undefined> {
+    const { org, team } = this.config;
+    try {
+      const { data } = await this.octokit.rest.teams.getMembershipForUserInOrg({
+        org,
+        team_slug: team,
+        username: user,
+      });
+      return data.state === 'active' ? data.role : `${data.state} ${data.role}`;
+    } catch (err) {
+      if (!isStatus(err, 404)) throw err;
+    }
+    // "Not a member" and "no such team for this token" are the same 404: only a team the token can
+    // see makes the first answer true.
+    try {
+      await this.octokit.rest.teams.getByName({ org, team_slug: team });
+    } catch (err) {
+      if (isStatus(err, 404)) throw new Error(`the token cannot see the team ${org}/${team}`);
+      throw err;
+    }
+    return undefined;
   }
 }
 
@@ -157,6 +213,7 @@ export class GithubRepoTargetAdapter implements Target {
   }
 
   async revoke(change: AccessChange): Promise<void> {
+    const what = `remove ${change.user} from ${this.config.repo}`;
     try {
       // An unaccepted invitation is access waiting to happen: cancel it too.
       for (const inv of await this.invitations()) {
@@ -174,9 +231,16 @@ export class GithubRepoTargetAdapter implements Target {
         username: change.user,
       });
     } catch (err) {
-      if (isStatus(err, 404)) return;
-      throw wrap(this.config.name, `remove ${change.user} from ${this.config.repo}`, err);
+      if (!isStatus(err, 404)) throw wrap(this.config.name, what, err);
+      await confirmRevoked(this.config.name, what, change.user, err, () => this.heldBy(change.user));
     }
+  }
+
+  /** What the user holds on the repository by observe's reading: a permission or an invitation. */
+  private async heldBy(user: string): Promise<string | undefined> {
+    const held = (await this.observe()).find((a) => a.user.toLowerCase() === user.toLowerCase());
+    if (!held) return undefined;
+    return held.pending ? `an invitation for ${held.entitlement}` : held.entitlement;
   }
 
   private async invitations(): Promise<{ id: number; login: string; permission: string }[]> {

@@ -11,6 +11,7 @@ beforeAll(async () => {
 });
 afterAll(async () => gh.stop());
 afterEach(() => {
+  gh.clearFaults();
   expect(gh.violations).toEqual([]);
 });
 
@@ -110,7 +111,6 @@ describe('github-team target', () => {
     await expect(t.revoke({ user: 'carol', entitlement: 'member', grantIds: [] })).rejects.toThrow(
       /HTTP 500/,
     );
-    gh.failNext({ operationId: 'teams/remove-membership-for-user-in-org', status: 500, times: 0 });
   }, 20_000);
 });
 
@@ -135,7 +135,7 @@ describe('github-repo target', () => {
     expect(await t.observe()).toEqual([]);
   });
 
-  it('treats 404 on revoke as already revoked, and reports a plain 403', async () => {
+  it('takes a 404 on revoke as done once a read shows nothing left, and reports a plain 403', async () => {
     const t = new GithubRepoTargetAdapter(repoConfig, octokit());
     gh.failNext({
       operationId: 'repos/remove-collaborator',
@@ -143,7 +143,14 @@ describe('github-repo target', () => {
       body: { message: 'Not Found' },
       times: 1,
     });
+    const before = gh.requests.length;
     await t.revoke({ user: 'nobody', entitlement: 'push', grantIds: [] });
+    expect(gh.requests.slice(before).map((r) => `${r.operationId} ${r.status}`)).toEqual([
+      'repos/list-invitations 200',
+      'repos/remove-collaborator 404',
+      'repos/list-collaborators 200',
+      'repos/list-invitations 200',
+    ]);
     gh.failNext({
       operationId: 'repos/add-collaborator',
       status: 403,
@@ -176,5 +183,93 @@ describe('github-repo target', () => {
         grantIds: [],
       }),
     ).rejects.toThrow(/add fay to acme\/payments \(HTTP 422\): Validation Failed/);
+  });
+});
+
+// GitHub answers 404 both for "not there" and for "not yours to see": a revoke that took every 404 as
+// done reported access removed that was still there.
+describe('a 404 on revoke', () => {
+  const notFound = (operationId: string, times = 1) =>
+    gh.failNext({ operationId, status: 404, body: { message: 'Not Found' }, times });
+  const REMOVE_MEMBER = 'teams/remove-membership-for-user-in-org';
+
+  it('fails the team revoke when the membership read still shows the user', async () => {
+    gh.team('acme/oncall').set('hank', { login: 'hank', role: 'maintainer' });
+    notFound(REMOVE_MEMBER);
+    await expect(
+      new GithubTeamTargetAdapter(teamConfig, octokit()).revoke({
+        user: 'hank',
+        entitlement: 'maintainer',
+        grantIds: [],
+      }),
+    ).rejects.toThrow(
+      /^remove hank from acme\/oncall: DELETE \/orgs\/acme\/teams\/oncall\/memberships\/hank answered 404 but hank still holds access \(maintainer\)$/,
+    );
+    expect(gh.team('acme/oncall').get('hank')?.role).toBe('maintainer');
+  });
+
+  it('takes the team 404 as done once the membership and team reads show the user gone', async () => {
+    notFound(REMOVE_MEMBER);
+    const before = gh.requests.length;
+    await new GithubTeamTargetAdapter(teamConfig, octokit()).revoke({
+      user: 'ivan',
+      entitlement: 'member',
+      grantIds: [],
+    });
+    expect(gh.requests.slice(before).map((r) => `${r.operationId} ${r.status}`)).toEqual([
+      `${REMOVE_MEMBER} 404`,
+      'teams/get-membership-for-user-in-org 404',
+      'teams/get-by-name 200',
+    ]);
+  });
+
+  it('fails the team revoke when the token cannot see the team: its 404 proves nothing', async () => {
+    notFound(REMOVE_MEMBER);
+    await expect(
+      new GithubTeamTargetAdapter({ ...teamConfig, team: 'hidden' }, octokit()).revoke({
+        user: 'hank',
+        entitlement: 'member',
+        grantIds: [],
+      }),
+    ).rejects.toThrow(
+      /^remove hank from acme\/hidden: DELETE \/orgs\/acme\/teams\/hidden\/memberships\/hank answered 404 and the read to confirm it failed: the token cannot see the team acme\/hidden$/,
+    );
+  });
+
+  it('fails the repo revoke when the collaborator is still listed', async () => {
+    gh.repoCollaborators('acme/payments').set('jill', { login: 'jill', permission: 'push' });
+    notFound('repos/remove-collaborator');
+    const t = new GithubRepoTargetAdapter(repoConfig, octokit());
+    await expect(t.revoke({ user: 'jill', entitlement: 'push', grantIds: [] })).rejects.toThrow(
+      /^remove jill from acme\/payments: DELETE \/repos\/acme\/payments\/collaborators\/jill answered 404 but jill still holds access \(push\)$/,
+    );
+    expect(gh.repoCollaborators('acme/payments').has('jill')).toBe(true);
+    await t.revoke({ user: 'jill', entitlement: 'push', grantIds: [] });
+    expect(gh.repoCollaborators('acme/payments').has('jill')).toBe(false);
+  });
+
+  it('fails the repo revoke when the invitation it could not cancel is still pending', async () => {
+    const t = new GithubRepoTargetAdapter(repoConfig, octokit());
+    await t.grant({ user: 'kim', entitlement: 'triage', grantIds: [] });
+    notFound('repos/delete-invitation');
+    await expect(t.revoke({ user: 'kim', entitlement: 'triage', grantIds: [] })).rejects.toThrow(
+      /^remove kim from acme\/payments: DELETE \/repos\/acme\/payments\/invitations\/\d+ answered 404 but kim still holds access \(an invitation for triage\)$/,
+    );
+    expect(gh.repoInvitations('acme/payments').map((i) => i.login)).toEqual(['kim']);
+    await t.revoke({ user: 'kim', entitlement: 'triage', grantIds: [] });
+    expect(gh.repoInvitations('acme/payments')).toEqual([]);
+  });
+
+  it('fails the repo revoke when the read to confirm it fails too (a token without admin)', async () => {
+    notFound('repos/list-invitations', 2);
+    await expect(
+      new GithubRepoTargetAdapter(repoConfig, octokit()).revoke({
+        user: 'lou',
+        entitlement: 'push',
+        grantIds: [],
+      }),
+    ).rejects.toThrow(
+      /^remove lou from acme\/payments: GET \/repos\/acme\/payments\/invitations answered 404 and the read to confirm it failed: list collaborators of acme\/payments \(HTTP 404\): Not Found$/,
+    );
   });
 });

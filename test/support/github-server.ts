@@ -27,10 +27,19 @@ export interface Fault extends Reply {
   times: number;
 }
 
+export interface Hang {
+  /** Only requests of this operation (e.g. `teams/remove-membership-for-user-in-org`) hang. */
+  operationId: string;
+  times: number;
+  /** `request` (default): nothing is ever answered; `body`: status and headers, then the body stalls. */
+  stall?: 'request' | 'body';
+}
+
 export interface RecordedRequest {
   method: string;
   path: string;
   operationId: string;
+  /** 0: the server never finished answering (a hang). */
   status: number;
   body: unknown;
 }
@@ -98,6 +107,7 @@ export class FakeGitHub {
   /** Account ids by login (lower case), where a test renames and re-registers a login. */
   readonly accountIds = new Map<string, number>();
   private readonly faults: Fault[] = [];
+  private readonly hangs: Hang[] = [];
   /** Requests in flight now, the most seen at once, and how many were refused for it. */
   inFlight = 0;
   peakInFlight = 0;
@@ -138,6 +148,20 @@ export class FakeGitHub {
   /** The next `times` requests to `operationId` get this reply instead of the real one. */
   failNext(fault: Fault): void {
     this.faults.push({ ...fault });
+  }
+
+  /** Forgets the faults and hangs not yet spent, so one test's leftovers do not reach the next. */
+  clearFaults(): void {
+    this.faults.length = 0;
+    this.hangs.length = 0;
+  }
+
+  /**
+   * The next `times` requests to `operationId` are never answered (until the client gives up or the
+   * server stops), like a GitHub call that hangs.
+   */
+  hangNext(hang: Hang): void {
+    this.hangs.push({ ...hang });
   }
 
   team(slug: string): Map<string, { login: string; role: 'member' | 'maintainer' }> {
@@ -241,6 +265,16 @@ export class FakeGitHub {
         },
         op.operationId,
       );
+    }
+    const hang = this.hangs.find((h) => h.operationId === op.operationId && h.times > 0);
+    if (hang) {
+      hang.times--;
+      this.requests.push({ method, path: url.pathname, operationId: op.operationId, status: 0, body });
+      if (hang.stall === 'body') {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.write('[');
+      }
+      return;
     }
     const faultIndex = this.faults.findIndex((f) => f.operationId === op.operationId && f.times > 0);
     if (faultIndex >= 0) {
@@ -592,6 +626,55 @@ function issueJson(i: FakeIssue, full: string, baseUrl: string) {
   };
 }
 
+function teamJson(org: string, slug: string, members: number, baseUrl: string) {
+  const id = [...`${org}/${slug}`].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 1_000_000, 11);
+  const o = `${baseUrl}/orgs/${org}`;
+  const t = `${baseUrl}/organizations/1/team/${id}`;
+  return {
+    id,
+    node_id: `T_${id}`,
+    url: t,
+    members_url: `${t}/members{/member}`,
+    name: slug,
+    slug,
+    description: null,
+    privacy: 'closed',
+    permission: 'pull',
+    html_url: `https://github.example/orgs/${org}/teams/${slug}`,
+    repositories_url: `${t}/repos`,
+    type: 'organization',
+    created_at: '2020-01-01T00:00:00Z',
+    updated_at: '2020-01-01T00:00:00Z',
+    members_count: members,
+    repos_count: 0,
+    organization: {
+      login: org,
+      id: 1,
+      node_id: 'O_1',
+      url: o,
+      repos_url: `${o}/repos`,
+      events_url: `${o}/events`,
+      hooks_url: `${o}/hooks`,
+      issues_url: `${o}/issues`,
+      members_url: `${o}/members{/member}`,
+      public_members_url: `${o}/public_members{/member}`,
+      avatar_url: 'https://avatars.example/o/1',
+      description: null,
+      html_url: `https://github.example/${org}`,
+      has_organization_projects: true,
+      has_repository_projects: true,
+      public_repos: 0,
+      public_gists: 0,
+      followers: 0,
+      following: 0,
+      type: 'Organization',
+      created_at: '2020-01-01T00:00:00Z',
+      updated_at: '2020-01-01T00:00:00Z',
+      archived_at: null,
+    },
+  };
+}
+
 function defaultHandlers(): Record<string, Handler> {
   const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
   const repoOf = (ctx: HandlerContext) => `${ctx.op.params.owner}/${ctx.op.params.repo}`;
@@ -629,10 +712,16 @@ function defaultHandlers(): Record<string, Handler> {
         },
       };
     },
+    'teams/get-by-name': (ctx) => {
+      const { org = '', team_slug: slug = '' } = ctx.op.params;
+      const members = ctx.server.teams.get(`${org}/${slug}`);
+      return members ? { status: 200, body: teamJson(org, slug, members.size, ctx.baseUrl) } : notFound;
+    },
     'teams/get-membership-for-user-in-org': (ctx) => {
-      const m = ctx.server
-        .team(`${ctx.op.params.org}/${ctx.op.params.team_slug}`)
-        .get(ctx.op.params.username!.toLowerCase());
+      // Reading does not create the team: a team no test made is one the token cannot see.
+      const m = ctx.server.teams
+        .get(`${ctx.op.params.org}/${ctx.op.params.team_slug}`)
+        ?.get(ctx.op.params.username!.toLowerCase());
       return m ? { status: 200, body: { url: `${ctx.baseUrl}/x`, role: m.role, state: 'active' } } : notFound;
     },
     'teams/add-or-update-membership-for-user-in-org': (ctx) => {

@@ -38,6 +38,29 @@ describe('parseTimestamp', () => {
   it('formats in UTC at second precision', () => {
     expect(formatTimestamp(new Date('2026-11-28T18:00:00.000Z'))).toBe('2026-11-28T18:00:00Z');
   });
+
+  // Date.UTC reads years 0-99 as 1900-1999: these came back 1950, 1999 and "not a real date".
+  it.each([
+    ['0050-01-01T00:00:00Z', 50],
+    ['0099-12-31T23:59:59Z', 99],
+    ['0000-02-29T00:00:00Z', 0],
+    ['0001-01-01T00:30:00+00:30', 1],
+    ['9999-12-31T23:59:59Z', 9999],
+  ])('reads %s in year %d and formats it back as written', (text, year) => {
+    const r = parseTimestamp(text);
+    if (!r.ok) throw new Error(r.reason);
+    expect(r.date.getUTCFullYear()).toBe(year);
+    const utcText = text.replace('T00:30:00+00:30', 'T00:00:00Z');
+    expect(formatTimestamp(r.date)).toBe(utcText);
+    expect(parseTimestamp(formatTimestamp(r.date))).toEqual(r);
+  });
+
+  it('judges February by the year as written: 0000 and 0004 have a 29th, 0100 and 0001 do not', () => {
+    expect(parseTimestamp('0000-02-29T00:00:00Z').ok).toBe(true);
+    expect(parseTimestamp('0100-02-29T00:00:00Z').ok).toBe(false);
+    expect(parseTimestamp('0001-02-29T00:00:00Z').ok).toBe(false);
+    expect(parseTimestamp('0004-02-29T00:00:00Z').ok).toBe(true);
+  });
 });
 
 describe('grantStateAt', () => {
