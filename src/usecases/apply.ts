@@ -150,7 +150,9 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   const targets = new Map<string, Target>();
   const states = new Map<string, TargetState>();
   const selected = [...policies.byTarget.values()].filter((p) => inScope(p.policy.target.name));
-  const observed = await mapLimited(selected, opts.concurrency, async ({ policy }) => {
+  // Every target is read at once (one list each, bounded inside its adapter): a target whose list
+  // hangs until its timeout must not hold a slot another target's read is waiting for.
+  const observed = await mapLimited(selected, selected.length, async ({ policy }) => {
     const target = deps.createTarget(policy);
     targets.set(policy.target.name, target);
     return { target, access: await target.observe() };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aGrant } from '../support/builders.js';
-import { Scenario } from '../support/fakes/scenario.js';
+import { execTarget as execTargetOf, Scenario } from '../support/fakes/scenario.js';
 
 /**
  * Issue 11, in memory: revocation that cannot be lost. The reaper revokes first and never assumes
@@ -241,5 +241,24 @@ describe('a grant that starts later', () => {
     const scheduled = await s.apply('2026-11-28T14:10:00Z');
     expect(scheduled.plan.actions.map((a) => `${a.kind} ${a.user} ${a.reason}`)).toEqual(['grant dave new']);
     expect(s.target('vpn').holds('dave', 'ops')).toBe(true);
+  });
+});
+
+describe('one slow target', () => {
+  it('does not keep another target from being read, even with one call in flight', async () => {
+    const s = new Scenario({
+      'policies/vpn.yaml': POLICY,
+      'policies/wiki.yaml': POLICY.replace('name: vpn', 'name: wiki'),
+    });
+    s.holding({ ...execTargetOf('vpn') }, 'zed', 'ops').holding({ ...execTargetOf('wiki') }, 'zed', 'ops');
+    let release!: () => void;
+    s.target('vpn').observeGate = new Promise<void>((r) => (release = r));
+    const run = s.apply('2026-11-28T12:00:00Z', { concurrency: 1 });
+    // Let the run reach the reads: wiki is read while vpn's list still hangs.
+    const reads = () => s.log.filter((c) => c === 'observe').length;
+    for (let i = 0; i < 200 && reads() < 2; i++) await new Promise((r) => setImmediate(r));
+    expect(reads()).toBe(2);
+    release();
+    await run;
   });
 });

@@ -13,6 +13,8 @@ export class MemoryTarget implements Target {
   failRevokeFor = new Set<string>();
   failGrantFor = new Set<string>();
   observeError: string | undefined;
+  /** While set, a list waits for it (a hung API), as long as the test pleases. */
+  observeGate: Promise<void> | undefined;
   /** The next list answers [] whatever is held (a flaky API, a paging bug), once. */
   listsNothingOnce = false;
 
@@ -40,8 +42,13 @@ export class MemoryTarget implements Target {
     return Promise.resolve([...this.problems]);
   }
 
-  observe(): Promise<Access[]> {
+  async observe(): Promise<Access[]> {
     this.calls.push('observe');
+    if (this.observeGate) await this.observeGate;
+    return this.listNow();
+  }
+
+  private listNow(): Promise<Access[]> {
     if (this.observeError) return Promise.reject(new Error(this.observeError));
     if (this.listsNothingOnce) {
       this.listsNothingOnce = false;
