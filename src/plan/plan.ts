@@ -24,6 +24,20 @@ export interface PlannedAction {
   expiresAt?: Date;
   /** The target listed this access when the plan was made (an explicit revoke may find none). */
   present?: boolean;
+  /**
+   * A grant that moves a single-valued target down (a team maintainer back to member): the expired
+   * grants whose higher role it takes away. The reaper carries these out.
+   */
+  ends?: string[];
+}
+
+/** Expired grants whose access needs no revoke call: another live grant justifies it, or it was never grantops'. */
+export interface Settled {
+  target: string;
+  user: string;
+  entitlement: string;
+  grantIds: string[];
+  why: string;
 }
 
 /** Access found in a managed scope that no grant explains. */
@@ -64,6 +78,7 @@ export interface Plan {
   drift: Drift[];
   guards: Guard[];
   held: Held[];
+  settled: Settled[];
   /** Targets whose state could not be observed: nothing is planned for them. */
   unobserved: { target: string; error: string }[];
 }
@@ -119,7 +134,16 @@ interface Ended {
   reason: 'expired' | 'removed' | 'invalid';
   /** Revoke whether or not the target shows the access (an expired grant on main). */
   explicit: boolean;
+  /** What the role conferred when the grant landed (history), beside what it confers now. */
+  entitlements?: readonly string[];
 }
+
+/**
+ * How long after its expiresAt a grant that left main (or a replaced version) still explains access:
+ * long enough to outlast skipped runs and outages, short enough that access someone restores by hand
+ * months later is drift, not "the old grant's".
+ */
+export const ENDED_GRANT_MEMORY_MS = 7 * 86_400_000;
 
 /**
  * The pure heart of apply: what to grant and revoke on each target at `now` so that it holds exactly
@@ -134,12 +158,14 @@ export function planChanges(input: PlanInput): Plan {
   const drift: Drift[] = [];
   const guards: Guard[] = [];
   const held: Held[] = [];
+  const settled: Settled[] = [];
   const unobserved: Plan['unobserved'] = [];
   const ended = endedGrants(input);
 
   for (const [name, state] of [...input.targets].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const exempt = new Set(state.policy.target.exempt.map((u) => u.toLowerCase()));
     const grants = input.grants.filter((g) => g.target === name && !exempt.has(g.user.toLowerCase()));
+    // An exempt login is never touched: its expired grants get no revoke, and so keep their files.
     const endedHere = (ended.get(name) ?? []).filter((e) => !exempt.has(e.user.toLowerCase()));
     const model = state.model;
     if (!model) {
@@ -217,14 +243,16 @@ export function planChanges(input: PlanInput): Plan {
       }
     }
 
-    // What ended grants explain, per (user, entitlement): expired first, then invalid, then removed.
+    // What ended grants explain, per (user, entitlement): the first reason found stays.
     const explained = new Map<
       string,
       { reason: ActionReason; ids: string[]; explicit: boolean; user: string; entitlement: string }
     >();
     for (const e of endedHere) {
-      if (!state.policy.roles.has(e.role)) continue;
-      for (const entitlement of model.entitlements(e.role)) {
+      // What the role confers now and what it conferred when the grant landed: a policy change
+      // (a renamed role, other dbRoles) must not hide what the grant gave.
+      const now = state.policy.roles.has(e.role) ? model.entitlements(e.role) : [];
+      for (const entitlement of new Set([...now, ...(e.entitlements ?? [])])) {
         const k = key(e.user, entitlement);
         const cur = explained.get(k);
         if (!cur)
@@ -266,14 +294,42 @@ export function planChanges(input: PlanInput): Plan {
       ? state.observed.access.filter((a) => !exempt.has(a.user.toLowerCase()))
       : [];
     const have = new Map(observed.map((a) => [key(a.user, a.entitlement), a]));
+    const haveByUser = new Map<string, Access[]>();
+    for (const a of observed)
+      haveByUser.set(a.user.toLowerCase(), [...(haveByUser.get(a.user.toLowerCase()) ?? []), a]);
+    const settle = (user: string, entitlement: string, ids: string[], why: string) =>
+      settled.push({ target: name, user, entitlement, grantIds: [...ids].sort(), why });
+    /** Expired grants a downgrade grant ends, by user (single-valued targets). */
+    const downgrades = new Map<string, string[]>();
 
     // An expired grant on main is revoked with an explicit call whatever the target lists (a list can
     // be wrong once), unless other grants justify that access or grantops does not manage the holder.
     const revokedHere = new Set<string>();
     for (const [k, e] of [...explained].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      if (!e.explicit || wanted.has(k)) continue;
-      if (ranking && wantedUsers.has(e.user.toLowerCase())) continue;
-      if (have.get(k)?.unmanaged) continue;
+      if (!e.explicit) continue;
+      if (wanted.has(k)) {
+        settle(e.user, e.entitlement, e.ids, 'a live approved grant gives the same access');
+        continue;
+      }
+      if (ranking && wantedUsers.has(e.user.toLowerCase())) {
+        // One entitlement per user: the live grant's role replaces this one with a single grant call.
+        const holds = haveByUser.get(e.user.toLowerCase()) ?? [];
+        if (holds.some((a) => a.entitlement === e.entitlement)) {
+          const u = e.user.toLowerCase();
+          downgrades.set(u, [...(downgrades.get(u) ?? []), ...e.ids]);
+        } else if (observedOk)
+          settle(e.user, e.entitlement, e.ids, 'the user holds only the role a live approved grant gives');
+        continue;
+      }
+      if (have.get(k)?.unmanaged) {
+        settle(
+          e.user,
+          e.entitlement,
+          e.ids,
+          `held by an account grantops does not manage (${have.get(k)?.unmanaged})`,
+        );
+        continue;
+      }
       if (pending.has(k)) {
         hold(k, e.user, e.entitlement, e.ids);
         continue;
@@ -284,7 +340,7 @@ export function planChanges(input: PlanInput): Plan {
         target: name,
         user: have.get(k)?.user ?? e.user,
         entitlement: e.entitlement,
-        reason: 'expired',
+        reason: e.reason,
         grantIds: [...e.ids].sort(),
         present: have.has(k),
       });
@@ -294,10 +350,6 @@ export function planChanges(input: PlanInput): Plan {
       held.push(...heldHere.values());
       continue;
     }
-
-    const haveByUser = new Map<string, Access[]>();
-    for (const a of observed)
-      haveByUser.set(a.user.toLowerCase(), [...(haveByUser.get(a.user.toLowerCase()) ?? []), a]);
 
     for (const w of [...wanted.values()].sort(byUserEntitlement)) {
       const a = have.get(key(w.user, w.entitlement));
@@ -313,7 +365,12 @@ export function planChanges(input: PlanInput): Plan {
       // Access an unmanaged account holds is not the grant's: the grant call is made, and refused.
       if (!a || a.unmanaged) {
         const other = ranking ? haveByUser.get(w.user.toLowerCase())?.length : 0;
-        actions.push({ ...base, reason: other ? 'change-role' : 'new' });
+        const ends = downgrades.get(w.user.toLowerCase());
+        actions.push({
+          ...base,
+          reason: other ? 'change-role' : 'new',
+          ...(other && ends ? { ends: [...new Set(ends)].sort() } : {}),
+        });
       } else if (
         state.nativeExpiry &&
         !a.noNativeExpiry &&
@@ -374,7 +431,7 @@ export function planChanges(input: PlanInput): Plan {
     drift.push(...driftHere);
     held.push(...heldHere.values());
   }
-  return { at: input.now, actions, drift, guards, held, unobserved };
+  return { at: input.now, actions, drift, guards, held, settled, unobserved };
 }
 
 /**
@@ -386,23 +443,43 @@ function endedGrants(input: PlanInput): Map<string, Ended[]> {
   const out = new Map<string, Ended[]>();
   const add = (e: Ended) => out.set(e.target, [...(out.get(e.target) ?? []), e]);
   const valid = new Set(input.grants.map((g) => g.id));
-  for (const g of input.grants)
-    if (t >= g.expiresAt.getTime())
-      add({ id: g.id, user: g.user, target: g.target, role: g.role, reason: 'expired', explicit: true });
+  const landed = new Map<string, readonly string[] | undefined>();
+  for (const h of input.history ?? [])
+    if (h.onMain && valid.has(h.id)) landed.set(h.id, h.versions[h.versions.length - 1]?.entitlements);
+  for (const g of input.grants) {
+    if (t < g.expiresAt.getTime()) continue;
+    const entitlements = landed.get(g.id);
+    add({
+      id: g.id,
+      user: g.user,
+      target: g.target,
+      role: g.role,
+      reason: 'expired',
+      explicit: true,
+      ...(entitlements ? { entitlements } : {}),
+    });
+  }
   for (const h of input.history ?? []) {
     const current = h.onMain && valid.has(h.id);
     // The versions before the current one of a valid grant; every version of anything else.
     const versions = current ? h.versions.slice(0, -1) : h.versions;
-    const invalidExpired = h.onMain && !current && invalidFileExpired(h, t);
+    const invalidOnMain = h.onMain && !current;
+    const invalidExpired = invalidOnMain && invalidFileExpired(h, t);
     for (const v of versions) {
       if (!v.user || !v.target || !v.role) continue;
+      // A version that left main is remembered for a while after its expiresAt (a version that
+      // never had one was never valid, so never granted); a file on main that is invalid, always.
+      if (!invalidOnMain && (v.expiresAt === undefined || t >= v.expiresAt + ENDED_GRANT_MEMORY_MS)) continue;
       add({
         id: h.id,
         user: v.user,
         target: v.target,
         role: v.role,
-        reason: !h.onMain || current ? 'removed' : invalidExpired ? 'expired' : 'invalid',
-        explicit: invalidExpired,
+        reason: invalidOnMain ? (invalidExpired ? 'expired' : 'invalid') : 'removed',
+        // Explicit: an expired invalid file, and a version that left main other than through a
+        // cleanup commit (that one's revoke already succeeded); the rest only as the target shows it.
+        explicit: invalidExpired || (!invalidOnMain && h.endedBy !== 'cleanup'),
+        ...(v.entitlements ? { entitlements: v.entitlements } : {}),
       });
     }
   }

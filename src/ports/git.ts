@@ -54,6 +54,8 @@ export interface PastVersion {
   role: string;
   /** ms; undefined when the version had no readable expiresAt. */
   expiresAt: number | undefined;
+  /** What its role conferred under the policy in force when it landed (postgres: dbRoles). */
+  entitlements?: readonly string[];
 }
 
 /** A grant file as main's first-parent history knows it: every version that landed, oldest first. */
@@ -65,6 +67,8 @@ export interface GrantFileHistory {
   versions: PastVersion[];
   /** The file is on main now, and its last version is what it says. */
   onMain: boolean;
+  /** How it left main: a reaper's cleanup commit (its revoke succeeded) or any other removal. */
+  endedBy?: 'cleanup' | 'removal';
 }
 
 /**

@@ -5,6 +5,7 @@ import { formatTimestamp } from '../model/time.js';
 import type { Clock } from '../ports/clock.js';
 import type { ReaperRepo } from '../ports/git.js';
 import { escapeMarkdown } from '../render/markdown.js';
+import type { PlannedAction } from '../plan/plan.js';
 import type { ApplyReport } from '../usecases/apply.js';
 
 /** Opens (or updates) the pull request that carries the cleanup when main refuses direct pushes. */
@@ -161,19 +162,36 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
   const report = await deps.revokeExpired();
   const t = opts.now.getTime();
   const expired = [...report.grants.filter((g) => g.expiresAt.getTime() <= t), ...report.expiredInvalid];
+  // A file goes only after an explicit revoke (or a downgrade) for its grant succeeded, or when
+  // another live grant justifies the access; never because nothing was planned.
+  const endedBy = (a: PlannedAction) => (a.kind === 'revoke' ? a.grantIds : (a.ends ?? []));
+  const acted = new Set<string>();
   const failures = new Map<string, string>();
+  if (opts.dryRun) for (const a of report.plan.actions) for (const id of endedBy(a)) acted.add(id);
   for (const r of report.results) {
-    if (r.ok) continue;
+    if (r.ok) {
+      for (const id of endedBy(r.action)) acted.add(id);
+      continue;
+    }
     const error = r.error ?? 'unknown error';
-    for (const id of r.action.grantIds) if (!failures.has(id)) failures.set(id, error);
-    if (r.action.reason !== 'expired')
+    for (const id of endedBy(r.action)) if (!failures.has(id)) failures.set(id, error);
+    if (r.action.kind === 'revoke' && r.action.reason !== 'expired')
       problem(
         `revoke of ${r.action.entitlement} for ${r.action.user} on ${r.action.target} (${r.action.reason}: ${r.action.grantIds.join(', ')}) failed`,
         error,
       );
   }
-  for (const h of report.plan.held)
+  const expiredIds = new Set(expired.map((g) => g.id));
+  for (const h of report.plan.held) {
     for (const id of h.grantIds) if (!failures.has(id)) failures.set(id, h.reason);
+    // Held access of grants that are not expired (a replaced version behind an undecided edit).
+    if (!h.grantIds.some((id) => expiredIds.has(id)))
+      problem(
+        `not revoked: ${[h.user, h.entitlement].filter(Boolean).join(' ')} on ${h.target} (${h.grantIds.join(', ')})`,
+        h.reason,
+      );
+  }
+  const settled = new Set(report.plan.settled.flatMap((x) => x.grantIds));
   for (const u of report.plan.unobserved)
     problem(
       `target ${u.target} could not be read (expired grants were still revoked explicitly; access of removed grants there is unchecked)`,
@@ -185,7 +203,11 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
   const revoked: Revoked[] = [];
   const failed: ReapReport['failed'] = [];
   for (const g of expired) {
-    const why = failures.get(g.id);
+    const why =
+      failures.get(g.id) ??
+      (acted.has(g.id) || settled.has(g.id)
+        ? undefined
+        : 'no revoke call could be made for it (its user is exempt, its role or target is gone from the policy, or its target could not be read): the file stays until one succeeds');
     if (why) failed.push({ grant: g, reason: why });
     else revoked.push({ grant: g, lagMs: Math.max(0, t - g.expiresAt.getTime()) });
   }

@@ -183,7 +183,9 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
     const plan = reaping
       ? {
           ...full,
-          actions: full.actions.filter((a) => a.kind === 'revoke' && a.reason !== 'enforce'),
+          actions: full.actions.filter(
+            (a) => (a.kind === 'revoke' && a.reason !== 'enforce') || (a.kind === 'grant' && a.ends),
+          ),
           drift: [],
           guards: [],
         }

@@ -23,6 +23,13 @@ import type { GrantHistory } from '../ports/git.js';
 export interface LoadedAudit extends AuditHistory {
   /** maxDuration (ms) of a role under the policies in force at some point, for verify. */
   maxDurationAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
+  /** What a role conferred under the policies in force at some point (postgres: its dbRoles). */
+  entitlementsAt(policies: PolicySnapshot, target: string, role: string): readonly string[] | undefined;
+}
+
+interface RoleFacts {
+  maxDurationMs: number;
+  entitlements: readonly string[];
 }
 
 type Sink =
@@ -78,8 +85,8 @@ export async function loadAuditHistory(
   }
   const history = folder.finish();
 
-  const policyCache = new Map<string, Map<string, number>>();
-  const roleLimits = (blob: string): Map<string, number> => {
+  const policyCache = new Map<string, Map<string, RoleFacts>>();
+  const roleFacts = (blob: string): Map<string, RoleFacts> => {
     let limits = policyCache.get(blob);
     if (!limits) {
       limits = new Map();
@@ -89,8 +96,13 @@ export async function loadAuditHistory(
       if (doc.ok) {
         const parsed = parsePolicy(doc.doc, registry);
         if (parsed.ok) {
+          const target = parsed.value.policy.target;
           for (const [name, role] of parsed.value.policy.roles)
-            limits.set(`${parsed.value.policy.target.name}\u0000${name}`, role.maxDurationMs);
+            limits.set(`${target.name}\u0000${name}`, {
+              maxDurationMs: role.maxDurationMs,
+              // What the role conferred then: a database role list, or the same-named entitlement.
+              entitlements: target.type === 'postgres' ? role.dbRoles : [name],
+            });
         }
       }
       policyCache.set(blob, limits);
@@ -101,8 +113,15 @@ export async function loadAuditHistory(
     ...history,
     maxDurationAt(policies, target, role) {
       for (const blob of policies.values()) {
-        const ms = roleLimits(blob).get(`${target}\u0000${role}`);
-        if (ms !== undefined) return ms;
+        const facts = roleFacts(blob).get(`${target}\u0000${role}`);
+        if (facts) return facts.maxDurationMs;
+      }
+      return undefined;
+    },
+    entitlementsAt(policies, target, role) {
+      for (const blob of policies.values()) {
+        const facts = roleFacts(blob).get(`${target}\u0000${role}`);
+        if (facts) return facts.entitlements;
       }
       return undefined;
     },
@@ -130,13 +149,20 @@ export function gitGrantHistory(
         return {
           id: last.id,
           file: last.file,
-          versions: life.versions.map((v) => ({
-            user: v.user,
-            target: v.target,
-            role: v.role,
-            expiresAt: v.expiresAt,
-          })),
+          versions: life.versions.map((v) => {
+            const entitlements = history.entitlementsAt(v.policies, v.target, v.role);
+            return {
+              user: v.user,
+              target: v.target,
+              role: v.role,
+              expiresAt: v.expiresAt,
+              ...(entitlements ? { entitlements } : {}),
+            };
+          }),
           onMain: life.ended === undefined,
+          ...(life.ended
+            ? { endedBy: life.ended.type === 'revoked' ? ('cleanup' as const) : ('removal' as const) }
+            : {}),
         };
       });
     },

@@ -401,3 +401,40 @@ describe('grantops reap when git fails', () => {
     expect(vpn()).toEqual([]);
   });
 });
+
+describe('grantops reap after a policy change', () => {
+  it('revokes what the role conferred when the grant landed, though the policy no longer offers it', async () => {
+    setup({
+      ...GRANTS,
+      'policies/vpn.yaml': POLICY.replace(
+        'roles:\n',
+        'roles:\n  admin: { maxDuration: 12h, approvals: 0 }\n',
+      ),
+    });
+    const dir = clone();
+    writeFileSync(
+      join(dir, 'grants/dave.yaml'),
+      aGrant().for('dave').on('vpn', 'admin').expiresAt('2026-11-28T11:00:00Z').yaml(),
+    );
+    seed.git('-C', dir, 'add', 'grants/dave.yaml');
+    seed.git('-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '-m', 'dave');
+    // Reviewed later: the admin role goes away. dave's file is now invalid, and his access real.
+    writeFileSync(join(dir, 'policies/vpn.yaml'), POLICY);
+    seed.git('-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-qam', 'drop admin');
+    seed.git('-C', dir, 'push', '-q', 'origin', 'main');
+    writeFileSync(
+      state,
+      JSON.stringify([
+        { user: 'carol', role: 'ops' },
+        { user: 'dave', role: 'admin' },
+      ]),
+    );
+    const r = await grantops(dir, ['reap', '--push', '--now', NOW, '--json']);
+    const doc = JSON.parse(r.stdout) as { revoked: { grant: string }[]; problems: string[] };
+    expect(vpn()).toEqual(['carol']);
+    expect(doc.revoked.map((x) => x.grant)).toContain('dave');
+    // Reported all the same: the file was invalid.
+    expect(doc.problems.join('\n')).toMatch(/grants\/dave\.yaml/);
+    expect(originFiles()).toEqual(['grants/carol.yaml']);
+  });
+});

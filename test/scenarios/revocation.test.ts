@@ -262,3 +262,39 @@ describe('one slow target', () => {
     await run;
   });
 });
+
+describe('red-team findings (issue 11 review)', () => {
+  it('keeps the file of an expired grant whose user became exempt: no revoke, so no removal', async () => {
+    const s = await applied();
+    s.pushToMain({
+      'policies/vpn.yaml': POLICY.replace(
+        'command: [./scripts/vpn.sh]',
+        'command: [./scripts/vpn.sh], exempt: [alice]',
+      ),
+    });
+    const r = await s.reap('2026-11-28T12:00:00Z');
+    expect(r.revoked).toEqual([]);
+    expect(r.failed.map((f) => [f.grant.id, f.reason])).toEqual([
+      ['alice', expect.stringContaining('no revoke call')],
+    ]);
+    expect(originFiles(s)).toContain('grants/alice.yaml');
+  });
+
+  it('revokes a grant removed by hand whatever the list says', async () => {
+    const s = await applied();
+    s.mergePullRequest({ number: 3, author: 'lead', files: { 'grants/carol.yaml': null } });
+    s.target('vpn').listsNothingOnce = true;
+    await s.reap('2026-11-28T12:00:00Z');
+    expect(s.target('vpn').holds('carol', 'ops')).toBe(false);
+  });
+
+  it('leaves alone access restored by hand long after a grant was reaped', async () => {
+    const s = await applied();
+    await s.reap('2026-11-28T12:00:00Z');
+    expect(s.target('vpn').holds('alice', 'ops')).toBe(false);
+    s.target('vpn').give('alice', 'ops');
+    const r = await s.apply('2027-03-01T12:00:00Z');
+    expect(s.target('vpn').holds('alice', 'ops')).toBe(true);
+    expect(r.plan.drift.map((d) => d.user)).toEqual(['alice']);
+  });
+});

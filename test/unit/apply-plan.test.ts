@@ -69,6 +69,7 @@ const planOf = (actions: PlannedAction[]): Plan => ({
   drift: [],
   guards: [],
   held: [],
+  settled: [],
   unobserved: [],
 });
 const summary = (results: ActionResult[]) =>

@@ -188,19 +188,97 @@ describe('planChanges', () => {
       ]);
     });
 
-    it('revokes access of a grant removed from main only where the target shows it', () => {
+    it('revokes a removed grant explicitly for a while after its expiry, a reaped one only where it shows', () => {
+      const plan = (now: string) =>
+        planChanges({
+          now: at(now),
+          grants: [],
+          approved: new Set(),
+          history: [
+            // Removed by hand: revoked whatever the list says. Reaped: its revoke already succeeded.
+            {
+              ...past('gone', false, ['bob', 'team', 'member', '2026-11-28T18:00:00Z']),
+              endedBy: 'removal' as const,
+            },
+            {
+              ...past('reaped', false, ['carol', 'team', 'member', '2026-11-28T11:00:00Z']),
+              endedBy: 'cleanup' as const,
+            },
+            {
+              ...past('reaped-2', false, ['dan', 'team', 'member', '2026-11-28T11:00:00Z']),
+              endedBy: 'cleanup' as const,
+            },
+          ],
+          targets: new Map([
+            ['team', state(teamPolicy, teamModel, [{ user: 'dan', entitlement: 'member' }])],
+          ]),
+        });
+      expect(brief(plan('2026-11-28T12:00:00Z'))).toEqual([
+        'revoke team bob member removed',
+        'revoke team dan member removed',
+      ]);
+      // A week after its expiresAt, an ended grant explains nothing: access restored by hand is drift.
+      const later = plan('2026-12-06T12:00:00Z');
+      expect(later.actions).toEqual([]);
+      expect(later.drift.map((d) => d.user)).toEqual(['dan']);
+    });
+
+    it('revokes what a role conferred when the grant landed, though the policy has changed since', () => {
+      const expired = grant('alice', 'db', 'ro', '2026-11-28T11:00:00Z');
       const plan = planChanges({
         now: NOW,
-        grants: [],
+        grants: [expired],
         approved: new Set(),
         history: [
-          past('gone', false, ['bob', 'team', 'member', '2026-11-28T18:00:00Z']),
-          past('gone-too', false, ['carol', 'team', 'member', '2026-11-28T18:00:00Z']),
+          {
+            id: expired.id,
+            file: expired.file,
+            onMain: true,
+            versions: [
+              {
+                user: 'alice',
+                target: 'db',
+                role: 'ro',
+                expiresAt: expired.expiresAt.getTime(),
+                entitlements: ['old_read'],
+              },
+            ],
+          },
         ],
-        targets: new Map([['team', state(teamPolicy, teamModel, [{ user: 'bob', entitlement: 'member' }])]]),
+        targets: new Map([['db', state(dbPolicy, dbModel, [])]]),
       });
-      expect(brief(plan)).toEqual(['revoke team bob member removed']);
-      expect(plan.actions[0]!.grantIds).toEqual(['gone']);
+      expect(brief(plan)).toEqual(['revoke db alice old_read expired', 'revoke db alice read expired']);
+    });
+
+    it('gives an exempt user no revoke, and says nothing is settled, so the file stays', () => {
+      const expired = grant('alice', 'team', 'member', '2026-11-28T11:00:00Z');
+      const exemptTeam = policy({ name: 'team', type: 'github-team', exempt: ['alice'] }, [role('member')]);
+      const plan = planChanges({
+        now: NOW,
+        grants: [expired],
+        approved: new Set(),
+        targets: new Map([
+          ['team', state(exemptTeam, teamModel, [{ user: 'alice', entitlement: 'member' }])],
+        ]),
+      });
+      expect(plan.actions).toEqual([]);
+      expect(plan.settled).toEqual([]);
+    });
+
+    it('takes a higher role away on a single-valued target with the downgrade grant, which ends the expired grant', () => {
+      const expiredMaint = grant('alice', 'team', 'maintainer', '2026-11-28T11:00:00Z');
+      const liveMember = grant('alice', 'team', 'member', '2026-11-28T18:00:00Z');
+      const plan = planChanges({
+        now: NOW,
+        grants: [expiredMaint, liveMember],
+        approved: new Set([liveMember.id]),
+        targets: new Map([
+          ['team', state(teamPolicy, teamModel, [{ user: 'alice', entitlement: 'maintainer' }])],
+        ]),
+      });
+      expect(plan.actions.map((a) => [brief({ ...plan, actions: [a] })[0], a.ends])).toEqual([
+        ['grant team alice member change-role', [expiredMaint.id]],
+      ]);
     });
 
     it('revokes what an earlier version granted when the version on main is refused (an unreviewed edit)', () => {
@@ -276,6 +354,7 @@ describe('planChanges', () => {
       });
       // alice changes role with one grant call; dba's access is not grantops' to take.
       expect(brief(plan)).toEqual(['grant team alice member change-role']);
+      expect(plan.settled.map((x) => [x.user, x.grantIds])).toEqual([['dba', [expiredDb.id]]]);
     });
   });
 

@@ -251,7 +251,9 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo, GrantHistory {
       }
       for (const path of before.keys()) {
         if (c.files.has(path) || !open.has(path)) continue;
-        done.push({ ...open.get(path)!, onMain: false });
+        const id = open.get(path)!.id;
+        const cleanup = c.message.split('\n').includes(`Revoked-Grant: ${id}`);
+        done.push({ ...open.get(path)!, onMain: false, endedBy: cleanup ? 'cleanup' : 'removal' });
         open.delete(path);
       }
       before = new Map(c.files);
