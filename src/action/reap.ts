@@ -5,6 +5,7 @@ import { createOctokit, MAX_GITHUB_WRITES, OctokitAccessRepo } from '../adapters
 import { slackWebhook } from '../adapters/webhook.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { formatDuration } from '../model/duration.js';
+import { evidencePublicKeyFromEnv } from '../policy/evidence-signature.js';
 import { alertsAfterReap } from '../reaper/alerts.js';
 import { renderTemplate } from '../render/render.js';
 import { templateSource } from '../render/template-source.js';
@@ -33,6 +34,8 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
   });
   const push = inputs.push && !inputs.dryRun && (await git.hasRemote('origin'));
   const templates = templateSource(new WorkTree(git.root));
+  // Notes are judged with the key the workflow holds, never only with the one main carries.
+  const evidenceKey = evidencePublicKeyFromEnv(process.env);
 
   runnerLog.startGroup(inputs.dryRun ? 'Reap (dry run)' : 'Revoke expired grants, then commit');
   const report = await reapRepository(
@@ -40,6 +43,7 @@ export async function runReap(inputs: ActionInputs, now: Date): Promise<void> {
     { now, dryRun: inputs.dryRun, push, concurrency: inputs.concurrency },
     {
       admin,
+      ...(evidenceKey ? { evidenceKey } : {}),
       pulls: { upsert: (head, base, title, body) => upsertPullRequest(repo, head, base, title, body) },
     },
   );

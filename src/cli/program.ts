@@ -7,7 +7,11 @@ import { parseDuration, formatDuration } from '../model/duration.js';
 import { ConfigError, errorMessage, formatFinding, GrantopsError, type Finding } from '../model/errors.js';
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { fixedClock, systemClock } from '../ports/clock.js';
-import { evidenceSignerFromEnv, loadEvidenceVerifier } from '../policy/evidence-signature.js';
+import {
+  evidencePublicKeyFromEnv,
+  evidenceSignerFromEnv,
+  loadEvidenceVerifier,
+} from '../policy/evidence-signature.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
 import { planRowView } from '../render/plan-view.js';
 import type { ReapReport } from '../reaper/reap.js';
@@ -416,6 +420,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
           },
           {
             env: io.env,
+            ...evidenceKeyOf(io.env),
             ...(github.admin ? { admin: github.admin } : {}),
             ...(github.pulls ? { pulls: github.pulls } : {}),
           },
@@ -791,4 +796,10 @@ function jsonFinding(f: Finding) {
 async function evidenceVerifierOf(root: string) {
   const verifyEvidence = await loadEvidenceVerifier(new WorkTree(root));
   return verifyEvidence ? { verifyEvidence } : {};
+}
+
+/** The evidence key's public half from the environment, to spread into the reaper's deps. */
+function evidenceKeyOf(env: NodeJS.ProcessEnv): { evidenceKey?: string } {
+  const key = evidencePublicKeyFromEnv(env);
+  return key ? { evidenceKey: key } : {};
 }

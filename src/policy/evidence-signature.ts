@@ -64,6 +64,20 @@ export function evidenceSignerFromEnv(env: Record<string, string | undefined>): 
   return pem ? { signer: evidenceSigner(pem) } : {};
 }
 
+/** Environment variable with the evidence key's public half (PEM), given out of band. */
+export const EVIDENCE_PUBLIC_KEY_ENV = 'GRANTOPS_EVIDENCE_PUBLIC_KEY';
+
+/**
+ * The public key the environment gives (its own variable, or derived from the private key), so that
+ * a reaper does not take the key that judges notes from the very tree a writer can push to.
+ */
+export function evidencePublicKeyFromEnv(env: Record<string, string | undefined>): string | undefined {
+  const pub = env[EVIDENCE_PUBLIC_KEY_ENV];
+  if (pub) return pub;
+  const priv = env[EVIDENCE_KEY_ENV];
+  return priv ? createPublicKey(priv).export({ type: 'spki', format: 'pem' }).toString() : undefined;
+}
+
 /**
  * The evidence verifier for an audit: from a PEM given out of band (`--evidence-key`), else from
  * .grantops/evidence-key.pub in `tree` (the audited ref's tip), else none.

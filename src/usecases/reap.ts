@@ -31,7 +31,14 @@ export interface ReapRepositoryOptions {
 export async function reapRepository(
   git: GitRepo,
   opts: ReapRepositoryOptions,
-  deps: { admin?: GitHubOctokit; env?: NodeJS.ProcessEnv; pulls?: CleanupPullRequests },
+  deps: {
+    admin?: GitHubOctokit;
+    /** What exec scripts may be given (their policy's allowlist picks from it). */
+    env?: NodeJS.ProcessEnv;
+    pulls?: CleanupPullRequests;
+    /** The evidence key's public half from the environment; else .grantops/evidence-key.pub on main. */
+    evidenceKey?: string;
+  },
 ): Promise<ReapReport> {
   const remote = (await git.hasRemote('origin')) ? 'origin' : undefined;
   let branch: string | { error: string };
@@ -60,7 +67,7 @@ export async function reapRepository(
       clock: systemClock,
       revokeExpired: async () => {
         // With the evidence key committed, a note that is not signed by it keeps no access.
-        const verifyEvidence = await loadEvidenceVerifier(work);
+        const verifyEvidence = await loadEvidenceVerifier(work, deps.evidenceKey);
         return applyGrants(
           { now: opts.now, dryRun: opts.dryRun, concurrency: opts.concurrency, mode: 'reap' },
           {
