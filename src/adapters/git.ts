@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { lstatSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { simpleGit, type SimpleGit } from 'simple-git';
@@ -266,7 +268,11 @@ export class GitRepo {
           ? resolvePromise(Buffer.concat(chunks))
           : reject(new Error(`git ${args[0]} failed: ${stderr.trim()}`)),
       );
-      child.stdin.end(input);
+      // A git that exits without reading its input (an error, or a verb that reads none) closes the
+      // pipe: EPIPE then belongs to that exit, which the code above reports, never to the process.
+      child.stdin.on('error', () => undefined);
+      if (input) child.stdin.end(input);
+      else child.stdin.end();
     });
   }
 
@@ -391,25 +397,39 @@ export class GitRepo {
   }
 
   /**
-   * Removes files from index and work tree, and commits, as the grantops identity. Paths and message
-   * go through stdin: a thousand trailers exceed what one argv entry may hold (E2BIG).
+   * Commits the removal of `paths` on top of HEAD as the grantops identity, then moves the branch,
+   * index and work tree to it with one `git merge --ff-only`. The commit is built in a private index,
+   * so a run that dies before that last step leaves the checkout exactly as it was (a dangling
+   * object, nothing staged), never half-removed files the next run would take for local edits.
+   * Paths and message go through stdin: a thousand trailers exceed what one argv entry may hold.
    */
   async commitRemoval(paths: readonly string[], message: string, when: Date): Promise<string> {
-    await this.batch(
-      ['rm', '--quiet', '--pathspec-from-file=-', '--pathspec-file-nul'],
-      `${paths.join('\0')}\0`,
-    );
-    const date = when.toISOString();
-    // Identity through the environment: it outranks any user.name a runner or developer configured.
-    await this.batch(['commit', '--quiet', '--no-verify', '-F', '-'], message, {
-      GIT_AUTHOR_NAME: IDENTITY_NAME,
-      GIT_AUTHOR_EMAIL: IDENTITY_EMAIL,
-      GIT_COMMITTER_NAME: IDENTITY_NAME,
-      GIT_COMMITTER_EMAIL: IDENTITY_EMAIL,
-      GIT_AUTHOR_DATE: date,
-      GIT_COMMITTER_DATE: date,
-    });
-    return (await this.git.raw(['rev-parse', 'HEAD'])).trim();
+    const dir = await mkdtemp(join(tmpdir(), 'grantops-index-'));
+    const index = { GIT_INDEX_FILE: join(dir, 'index') };
+    try {
+      const parent = (await this.git.raw(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+      await this.batch(['read-tree', parent], '', index);
+      await this.batch(['update-index', '--force-remove', '-z', '--stdin'], `${paths.join('\0')}\0`, index);
+      const tree = (await this.batch(['write-tree'], '', index)).toString('utf8').trim();
+      const date = when.toISOString();
+      // Identity through the environment: it outranks any user.name a runner or developer configured.
+      const sha = (
+        await this.batch(['commit-tree', tree, '-p', parent, '-F', '-'], message, {
+          GIT_AUTHOR_NAME: IDENTITY_NAME,
+          GIT_AUTHOR_EMAIL: IDENTITY_EMAIL,
+          GIT_COMMITTER_NAME: IDENTITY_NAME,
+          GIT_COMMITTER_EMAIL: IDENTITY_EMAIL,
+          GIT_AUTHOR_DATE: date,
+          GIT_COMMITTER_DATE: date,
+        })
+      )
+        .toString('utf8')
+        .trim();
+      await this.batch(['merge', '--ff-only', '--quiet', '--no-verify', sha], '');
+      return sha;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /**

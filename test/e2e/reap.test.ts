@@ -225,8 +225,9 @@ describe('grantops reap', () => {
     setup(GRANTS);
     const dir = clone();
     const marker = join(scratch, 'hook-fired');
-    const hook = join(dir, '.git', 'hooks', 'post-commit');
-    // git runs post-commit after the commit exists; the hook kills grantops (git's parent).
+    const hook = join(dir, '.git', 'hooks', 'post-merge');
+    // The cleanup commit lands on the branch by a fast-forward; git runs post-merge after it, and the
+    // hook kills grantops (git's parent).
     writeFileSync(
       hook,
       `#!/bin/sh\n[ -e "${marker}" ] && exit 0\ntouch "${marker}"\nkill -9 $(ps -o ppid= -p $PPID)\n`,
