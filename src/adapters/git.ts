@@ -18,8 +18,12 @@ export class GitRepo {
     private readonly git: SimpleGit,
   ) {}
 
-  /** Opens the repository containing `dir`, or fails with a usage error (exit 2). */
-  static async open(dir: string): Promise<GitRepo> {
+  /**
+   * Opens the repository containing `dir`, or fails with a usage error (exit 2). A git that gives no
+   * sign of life for `stallMs` (a remote that accepts the connection and never answers) is killed,
+   * so a fetch cannot hold a run forever. (Without a terminal, as in Actions, git cannot prompt for credentials: it fails at once.)
+   */
+  static async open(dir: string, opts: { stallMs?: number } = {}): Promise<GitRepo> {
     const probe = simpleGit({ baseDir: dir });
     let root: string;
     try {
@@ -27,7 +31,7 @@ export class GitRepo {
     } catch {
       throw new ConfigError(`${dir} is not inside a git repository`);
     }
-    return new GitRepo(root, simpleGit({ baseDir: root }));
+    return new GitRepo(root, simpleGit({ baseDir: root, timeout: { block: opts.stallMs ?? GIT_STALL_MS } }));
   }
 
   /** The commit `ref` names, or a usage error naming the ref. */
@@ -464,5 +468,7 @@ export class GitRepo {
 }
 
 export const NOTES_REF = 'grantops';
+/** How long a git command may go without output before it is taken for hung and killed. */
+export const GIT_STALL_MS = 120_000;
 const IDENTITY_NAME = 'grantops';
 const IDENTITY_EMAIL = 'grantops@users.noreply.github.com';
