@@ -10,6 +10,7 @@ export type ActionReason =
   | 'expired' // every grant behind it has expired
   | 'removed' // grantops granted it, and that grant (or that version of it) is no longer on main
   | 'invalid' // its grant file is on main but no longer a valid grant
+  | 'withdrawn' // its grant is on main, was approved and applied, and is refused now (approval withdrawn)
   | 'enforce'; // no grant behind it, and the policy enforces
 
 export interface PlannedAction {
@@ -104,6 +105,11 @@ export interface PlanInput {
    */
   undecided?: ReadonlySet<string>;
   /**
+   * Live grants that were approved and applied before and are refused now (a review dismissed, an
+   * approver gone): what they gave is revoked as the target shows it.
+   */
+  withdrawn?: ReadonlySet<string>;
+  /**
    * Every grant file main's history has held (state-based revocation): versions no longer on main
    * explain access as `removed`, files on main that are no longer valid as `invalid` (and, once their
    * expiresAt has passed, as `expired`, with an explicit revoke).
@@ -131,7 +137,7 @@ interface Ended {
   user: string;
   target: string;
   role: string;
-  reason: 'expired' | 'removed' | 'invalid';
+  reason: 'expired' | 'removed' | 'invalid' | 'withdrawn';
   /** Revoke whether or not the target shows the access (an expired grant on main). */
   explicit: boolean;
   /** What the role conferred when the grant landed (history), beside what it confers now. */
@@ -144,6 +150,13 @@ interface Ended {
  * months later is drift, not "the old grant's".
  */
 export const ENDED_GRANT_MEMORY_MS = 7 * 86_400_000;
+
+/**
+ * How long after its expiresAt a grant that left main still gets an explicit revoke each run, whatever
+ * the target lists: a day of runs, however it left (a `Revoked-Grant:` trailer is text a writer can
+ * push, so it is no proof that a revoke happened). After that, only access the target shows.
+ */
+export const ENDED_GRANT_EXPLICIT_MS = 86_400_000;
 
 /**
  * The pure heart of apply: what to grant and revoke on each target at `now` so that it holds exactly
@@ -314,9 +327,14 @@ export function planChanges(input: PlanInput): Plan {
       if (ranking && wantedUsers.has(e.user.toLowerCase())) {
         // One entitlement per user: the live grant's role replaces this one with a single grant call.
         const holds = haveByUser.get(e.user.toLowerCase()) ?? [];
+        const target = [...wanted.values()].find((w) => w.user.toLowerCase() === e.user.toLowerCase());
+        const lower = target && ranking.indexOf(target.entitlement) < ranking.indexOf(e.entitlement);
         if (holds.some((a) => a.entitlement === e.entitlement)) {
-          const u = e.user.toLowerCase();
-          downgrades.set(u, [...(downgrades.get(u) ?? []), ...e.ids]);
+          // Only a step down carries the expired grant's end: a step up is a grant, apply's to make.
+          if (lower) {
+            const u = e.user.toLowerCase();
+            downgrades.set(u, [...(downgrades.get(u) ?? []), ...e.ids]);
+          }
         } else if (observedOk)
           settle(e.user, e.entitlement, e.ids, 'the user holds only the role a live approved grant gives');
         continue;
@@ -459,6 +477,10 @@ function endedGrants(input: PlanInput): Map<string, Ended[]> {
       ...(entitlements ? { entitlements } : {}),
     });
   }
+  for (const g of input.grants) {
+    if (t >= g.expiresAt.getTime() || !input.withdrawn?.has(g.id)) continue;
+    add({ id: g.id, user: g.user, target: g.target, role: g.role, reason: 'withdrawn', explicit: false });
+  }
   for (const h of input.history ?? []) {
     const current = h.onMain && valid.has(h.id);
     // The versions before the current one of a valid grant; every version of anything else.
@@ -476,9 +498,8 @@ function endedGrants(input: PlanInput): Map<string, Ended[]> {
         target: v.target,
         role: v.role,
         reason: invalidOnMain ? (invalidExpired ? 'expired' : 'invalid') : 'removed',
-        // Explicit: an expired invalid file, and a version that left main other than through a
-        // cleanup commit (that one's revoke already succeeded); the rest only as the target shows it.
-        explicit: invalidExpired || (!invalidOnMain && h.endedBy !== 'cleanup'),
+        // Explicit: an expired invalid file, and a version that left main, for a day past its expiry.
+        explicit: invalidExpired || (!invalidOnMain && t < v.expiresAt! + ENDED_GRANT_EXPLICIT_MS),
         ...(v.entitlements ? { entitlements: v.entitlements } : {}),
       });
     }

@@ -41,6 +41,8 @@ export type ApprovalVerdict =
        * the grant is neither applied nor is the access it may justify taken away in this run.
        */
       undecided?: true;
+      /** A genuine record says this very file was approved and applied before: approval withdrawn. */
+      wasApproved?: true;
     };
 
 export interface ApprovalFacts {

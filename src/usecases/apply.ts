@@ -100,11 +100,13 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   const refused: Refusal[] = [];
   const approvedIds = new Set<string>();
   const undecided = new Set<string>();
+  const withdrawn = new Set<string>();
   for (const g of live) {
     const v = approved.get(g.id);
     if (v?.approved) approvedIds.add(g.id);
     else if (v) {
       if (v.undecided) undecided.add(g.id);
+      if (v.wasApproved) withdrawn.add(g.id);
       const role = policies.byTarget.get(g.target)?.policy.roles.get(g.role);
       refused.push({
         grant: g,
@@ -174,6 +176,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       grants,
       approved: approvedIds,
       undecided,
+      withdrawn,
       ...(history ? { history: history.filter((h) => h.versions.some((v) => inScope(v.target))) } : {}),
       targets: states,
       ...(opts.overrideGuard ? { overrideGuard: true } : {}),

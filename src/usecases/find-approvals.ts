@@ -158,10 +158,10 @@ export class ApprovalFinder implements ApprovalVerifier {
     const results = await mapLimited(items, this.concurrency, (item) => this.verifyOne(item));
     results.forEach((r, i) => {
       const item = items[i]!;
-      out.set(
-        item.grant.id,
-        r.ok ? r.value : undecided(`approval could not be checked: ${errorMessage(r.error)}`),
-      );
+      const v = r.ok ? r.value : undecided(`approval could not be checked: ${errorMessage(r.error)}`);
+      // Refused now, approved (and so applied) before: what it gave is to be taken back.
+      const withdrawn = !v.approved && !v.undecided && item.recorded !== undefined;
+      out.set(item.grant.id, withdrawn ? { ...v, wasApproved: true } : v);
     });
     return out;
   }

@@ -298,3 +298,25 @@ describe('red-team findings (issue 11 review)', () => {
     expect(r.plan.drift.map((d) => d.user)).toEqual(['alice']);
   });
 });
+
+describe('red-team findings, round 2', () => {
+  it('revokes explicitly a grant whose file a writer removed with a forged Revoked-Grant trailer', async () => {
+    const s = await applied();
+    s.pushToMain({ 'grants/alice.yaml': null }); // the message below is what matters
+    s.git.head = { ...s.git.head, message: 'tidy\n\nRevoked-Grant: alice\n' };
+    s.git.publish();
+    s.target('vpn').listsNothingOnce = true;
+    await s.reap('2026-11-28T12:00:00Z');
+    expect(revokes(s)).toContain('revoke alice ops');
+    expect(s.target('vpn').holds('alice', 'ops')).toBe(false);
+  });
+
+  it('takes back what a grant gave once its approval is withdrawn', async () => {
+    const s = await applied();
+    s.github.pulls.find((p) => p.number === 2)!.reviews = [];
+    const r = await s.apply('2026-11-28T10:30:00Z');
+    expect(r.refused.map((x) => x.grant.id)).toEqual(['carol']);
+    expect(r.plan.actions.map((a) => `${a.kind} ${a.user} ${a.reason}`)).toContain('revoke carol withdrawn');
+    expect(s.target('vpn').holds('carol', 'ops')).toBe(false);
+  });
+});

@@ -188,14 +188,14 @@ describe('planChanges', () => {
       ]);
     });
 
-    it('revokes a removed grant explicitly for a while after its expiry, a reaped one only where it shows', () => {
+    it('revokes an ended grant explicitly for a day past its expiry however it left, then as shown, then not', () => {
       const plan = (now: string) =>
         planChanges({
           now: at(now),
           grants: [],
           approved: new Set(),
           history: [
-            // Removed by hand: revoked whatever the list says. Reaped: its revoke already succeeded.
+            // Removed by hand, or by a commit whose `Revoked-Grant:` trailer anyone could have written.
             {
               ...past('gone', false, ['bob', 'team', 'member', '2026-11-28T18:00:00Z']),
               endedBy: 'removal' as const,
@@ -215,12 +215,46 @@ describe('planChanges', () => {
         });
       expect(brief(plan('2026-11-28T12:00:00Z'))).toEqual([
         'revoke team bob member removed',
+        'revoke team carol member removed',
         'revoke team dan member removed',
       ]);
+      // Past the explicit day: only what the target shows.
+      expect(brief(plan('2026-11-30T12:00:00Z'))).toEqual(['revoke team dan member removed']);
       // A week after its expiresAt, an ended grant explains nothing: access restored by hand is drift.
       const later = plan('2026-12-06T12:00:00Z');
       expect(later.actions).toEqual([]);
       expect(later.drift.map((d) => d.user)).toEqual(['dan']);
+    });
+
+    it('never lets an expired lower role carry a step up: the upgrade is a grant for apply to make', () => {
+      const expiredMember = grant('mallory', 'team', 'member', '2026-11-28T11:00:00Z');
+      const liveMaint = grant('mallory', 'team', 'maintainer', '2026-11-28T18:00:00Z');
+      const plan = planChanges({
+        now: NOW,
+        grants: [expiredMember, liveMaint],
+        approved: new Set([liveMaint.id]),
+        targets: new Map([
+          ['team', state(teamPolicy, teamModel, [{ user: 'mallory', entitlement: 'member' }])],
+        ]),
+      });
+      expect(plan.actions.map((a) => [a.kind, a.entitlement, a.ends])).toEqual([
+        ['grant', 'maintainer', undefined],
+      ]);
+      expect(plan.settled).toEqual([]);
+    });
+
+    it('takes back what a grant gave once its approval is withdrawn', () => {
+      const g = grant('alice', 'team', 'member', '2026-11-28T18:00:00Z');
+      const plan = planChanges({
+        now: NOW,
+        grants: [g],
+        approved: new Set(),
+        withdrawn: new Set([g.id]),
+        targets: new Map([
+          ['team', state(teamPolicy, teamModel, [{ user: 'alice', entitlement: 'member' }])],
+        ]),
+      });
+      expect(brief(plan)).toEqual(['revoke team alice member withdrawn']);
     });
 
     it('revokes what a role conferred when the grant landed, though the policy has changed since', () => {
