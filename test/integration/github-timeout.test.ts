@@ -28,7 +28,7 @@ const REMOVE = 'teams/remove-membership-for-user-in-org';
 const target = (maxRetries: number) =>
   new GithubTeamTargetAdapter(
     config,
-    createOctokit({ token: 'admin-token', baseUrl: gh.url, maxRetries, requestTimeoutMs: 200 }),
+    createOctokit({ token: 'admin-token', baseUrl: gh.url, maxRetries, requestTimeoutMs: 1000 }),
   );
 const attempts = (operationId: string, user: string) =>
   gh.requests
@@ -41,7 +41,7 @@ describe('GitHub request timeout', () => {
     gh.team('acme/oncall').set('alice', { login: 'alice', role: 'member' });
     gh.hangNext({ operationId: REMOVE, times: 2 });
     await expect(target(1).revoke({ user: 'alice', entitlement: 'member', grantIds: [] })).rejects.toThrow(
-      /^remove alice from acme\/oncall: DELETE http:\/\/127\.0\.0\.1:\d+\/orgs\/acme\/teams\/oncall\/memberships\/alice timed out after 200 ms$/,
+      /^remove alice from acme\/oncall: DELETE http:\/\/127\.0\.0\.1:\d+\/orgs\/acme\/teams\/oncall\/memberships\/alice timed out after 1000 ms$/,
     );
     // The retry was sent, not failed at once on a deadline already spent.
     expect(attempts(REMOVE, 'alice')).toEqual([0, 0]);
@@ -59,7 +59,7 @@ describe('GitHub request timeout', () => {
   it('times out a response whose body stalls after the headers', async () => {
     gh.hangNext({ operationId: 'teams/list-members-in-org', times: 1, stall: 'body' });
     await expect(target(0).observe()).rejects.toThrow(
-      /^list members of acme\/oncall: GET http:\/\/127\.0\.0\.1:\d+\/orgs\/acme\/teams\/oncall\/members\?role=maintainer&per_page=100 timed out after 200 ms$/,
+      /^list members of acme\/oncall: GET http:\/\/127\.0\.0\.1:\d+\/orgs\/acme\/teams\/oncall\/members\?role=maintainer&per_page=100 timed out after 1000 ms$/,
     );
   }, 10_000);
 });

@@ -1,0 +1,149 @@
+import { type Command } from 'commander';
+import { GitRepo } from '../../adapters/git.js';
+import { WorkTree } from '../../adapters/work-tree.js';
+import { ConfigError, formatFinding } from '../../model/errors.js';
+import { evidenceSignerFromEnv } from '../../policy/evidence-signature.js';
+import { SchemaRegistry } from '../../policy/schema-registry.js';
+import type { ApplyReport } from '../../usecases/apply.js';
+import { escapeTerminal } from '../../render/escape.js';
+import { jsonDocument, paint, table, type CliIo } from '../output.js';
+import { githubFromEnv, evidenceVerifierOf } from '../shared.js';
+import type { CliCommand } from '../shared.js';
+
+/** `grantops apply`. */
+export const applyCommand: CliCommand = (program, { io, setExit, context }) => {
+  program
+    .command('apply')
+    .description(
+      'reconcile targets to the unexpired, approved grants (1 if any action failed or a grant was refused)',
+    )
+    .option('--dry-run', 'plan only: print what would be granted and revoked')
+    .option('--target <name...>', 'only these targets')
+    .option('--concurrency <n>', 'calls in flight at once on each target', '16')
+    .option('--override-guard', 'let enforce revoke more than enforceMaxFraction of a scope in this run')
+    .option('--push-notes', 'push recorded approval evidence (refs/notes/grantops) to origin')
+    .action(
+      async (
+        opts: {
+          dryRun?: boolean;
+          target?: string[];
+          concurrency: string;
+          overrideGuard?: boolean;
+          pushNotes?: boolean;
+        },
+        cmd: Command,
+      ) => {
+        const ctx = context(cmd);
+        const concurrency = Number(opts.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+          throw new ConfigError('--concurrency must be a whole number from 1 to 64');
+        }
+        // Loaded on demand: validate and status should not pay for pg and Octokit at startup.
+        const [{ ApprovalFinder }, { createTarget }, { applyGrants }, { gitGrantHistory }] =
+          await Promise.all([
+            import('../../usecases/find-approvals.js'),
+            import('../../targets/registry.js'),
+            import('../../usecases/apply.js'),
+            import('../../usecases/audit.js'),
+          ]);
+        const git = await GitRepo.open(ctx.repo);
+        if (opts.pushNotes && (await git.hasRemote('origin'))) await git.fetchNotes('origin');
+        const github = await githubFromEnv(io.env, concurrency);
+        const finder = new ApprovalFinder(git, github.repo, ctx.clock, new SchemaRegistry(), {
+          concurrency,
+          ...evidenceSignerFromEnv(io.env),
+          ...(await evidenceVerifierOf(git.root)),
+        });
+        const report = await applyGrants(
+          {
+            now: ctx.now,
+            dryRun: opts.dryRun === true,
+            concurrency,
+            ...(opts.target ? { only: opts.target } : {}),
+            ...(opts.overrideGuard ? { overrideGuard: true } : {}),
+          },
+          {
+            work: new WorkTree(git.root),
+            registry: new SchemaRegistry(),
+            approvals: finder,
+            createTarget: (policy) =>
+              createTarget(policy, {
+                repoRoot: git.root,
+                env: io.env,
+                ...(github?.admin ? { octokit: github.admin } : {}),
+              }),
+            history: gitGrantHistory(git),
+          },
+        );
+        if (!opts.dryRun) {
+          const remote = opts.pushNotes && (await git.hasRemote('origin')) ? 'origin' : undefined;
+          const n = await finder.recordEvidence(remote);
+          if (n > 0)
+            io.stderr(
+              `recorded approval evidence on ${n} commit(s) in refs/notes/grantops${remote ? ', pushed' : ''}\n`,
+            );
+        }
+        await printApply(io, report, opts.dryRun === true, ctx.json);
+        setExit(report.failed ? 1 : 0);
+      },
+    );
+};
+
+async function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json: boolean): Promise<void> {
+  const { applyJson, applyRows } = await import('../../render/apply-view.js');
+  for (const f of report.invalid)
+    io.stderr(`${paint(io, 'red', escapeTerminal(formatFinding(f)))} (not applied)\n`);
+  for (const r of report.refused) {
+    io.stderr(
+      `${paint(io, 'red', 'refused:')} ${escapeTerminal(r.grant.file)}: ${escapeTerminal(r.reason)}\n`,
+    );
+  }
+  for (const u of report.plan.unobserved)
+    io.stderr(
+      `${paint(io, 'red', 'unreachable:')} ${escapeTerminal(u.target)}: ${escapeTerminal(u.error)}\n`,
+    );
+  for (const h of report.plan.held)
+    io.stderr(
+      `${paint(io, 'yellow', 'held:')} ${escapeTerminal(h.target)}: ${escapeTerminal([h.user, h.entitlement].filter(Boolean).join(' '))} (${escapeTerminal(h.grantIds.join(', '))}) not revoked: ${escapeTerminal(h.reason)}\n`,
+    );
+  if (report.historyError)
+    io.stderr(
+      `${paint(io, 'red', 'history:')} access of grants removed from main was not checked: ${escapeTerminal(report.historyError)}\n`,
+    );
+  for (const d of report.plan.drift) {
+    io.stderr(
+      `${paint(io, 'yellow', 'drift:')} ${escapeTerminal(d.target)}: ${escapeTerminal(d.user)} holds ${escapeTerminal(d.entitlement)} with no grant${d.heldByGuard ? ' (enforcement held by the guard)' : d.enforced ? ' (revoking: enforce)' : ''}\n`,
+    );
+  }
+  for (const g of report.plan.guards) {
+    io.stderr(
+      `${paint(io, 'yellow', 'guard:')} ${escapeTerminal(g.target)}: would revoke ${g.wouldRevoke} of ${g.scope} users (max ${g.maxFraction * 100}%); rerun with --override-guard if intended\n`,
+    );
+  }
+  const rows = applyRows(report);
+  if (json) {
+    io.stdout(jsonDocument(applyJson(report, dryRun)));
+    return;
+  }
+  io.stdout(
+    rows.length === 0
+      ? `nothing to do: every target${report.plan.unobserved.length ? ' that could be read' : ''} matches the grants\n`
+      : `${table(
+          ['ACTION', 'TARGET', 'USER', 'ACCESS', 'WHY', 'UNTIL', 'RESULT'],
+          rows.map((r) => [
+            r.kind,
+            r.target,
+            r.user,
+            r.entitlement,
+            r.reason,
+            r.expiresAt ?? '',
+            r.error ? `failed: ${r.error}` : r.result,
+          ]),
+          80,
+        )}\n`,
+  );
+  const failed = rows.filter((r) => r.result === 'failed').length;
+  io.stderr(
+    `${dryRun ? 'dry run: ' : ''}${rows.length} action(s)${dryRun ? ' planned' : `, ${failed} failed`}; ${report.refused.length} grant(s) refused for approval; ${report.plan.drift.length} drift\n`,
+  );
+}

@@ -1,0 +1,159 @@
+import { type Command, Option } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { GitRepo } from '../../adapters/git.js';
+import { parseDuration } from '../../model/duration.js';
+import { ConfigError } from '../../model/errors.js';
+import { parseTimestamp } from '../../model/time.js';
+import { SchemaRegistry } from '../../policy/schema-registry.js';
+import { clipCell, paint } from '../output.js';
+import type { CliCommand } from '../shared.js';
+
+/** `grantops audit`. */
+export const auditCommand: CliCommand = (program, { io, setExit, context }) => {
+  program
+    .command('audit')
+    .description('lifecycle of every grant from git history: who had what, when, why, approved by whom')
+    .option('--at <rfc3339>', 'who had access at this instant, and under which grant')
+    .option('--user <login>', 'only this user')
+    .option('--target <name>', 'only this target')
+    .option('--role <role>', 'only this role')
+    .option('--since <rfc3339>', 'events at or after')
+    .option('--until <rfc3339>', 'events at or before')
+    .addOption(
+      new Option('--format <format>', 'output format')
+        .choices(['table', 'json', 'csv', 'markdown'])
+        .default('table'),
+    )
+    .option(
+      '--verify',
+      'compliance check: unapproved grants, access past expiry, grants over maxDuration (exit 1 if any)',
+    )
+    .option('--tolerance <duration>', 'with --verify: how long access may outlive expiresAt', '1h')
+    .option(
+      '--evidence-key <file>',
+      'with --verify: the public key approval evidence is signed with (default: .grantops/evidence-key.pub at the ref)',
+    )
+    .option('--ref <ref>', 'history to read (default HEAD)', 'HEAD')
+    .option(
+      '--jobs <n>',
+      "git log processes sharing main's line (default: one per core, up to 4; 1: one git log)",
+    )
+    .action(
+      async (
+        opts: {
+          at?: string;
+          user?: string;
+          target?: string;
+          role?: string;
+          since?: string;
+          until?: string;
+          format: string;
+          verify?: boolean;
+          tolerance: string;
+          evidenceKey?: string;
+          ref: string;
+          jobs?: string;
+        },
+        cmd: Command,
+      ) => {
+        const ctx = context(cmd);
+        const time = (flag: string, v?: string) => {
+          if (v === undefined) return undefined;
+          const p = parseTimestamp(v);
+          if (!p.ok) throw new ConfigError(`--${flag}: ${p.reason}`);
+          return p.date;
+        };
+        const tolerance = parseDuration(opts.tolerance);
+        if (!tolerance.ok) throw new ConfigError(`--tolerance: ${tolerance.reason}`);
+        const at = time('at', opts.at);
+        const since = time('since', opts.since);
+        const until = time('until', opts.until);
+        const [
+          { loadAuditHistory },
+          { filterEvents, activeAt, verifyHistory },
+          { auditChunks },
+          { auditEvents },
+        ] = await Promise.all([
+          import('../../usecases/audit.js'),
+          import('../../audit/query.js'),
+          import('../../audit/format.js'),
+          import('../../audit/lifecycle.js'),
+        ]);
+        const git = await GitRepo.open(ctx.repo);
+        await git.resolveCommit(opts.ref);
+        if (await git.isShallow()) {
+          io.stderr(
+            `${paint(io, 'yellow', 'warning:')} this clone is shallow: what happened before its oldest commit is not in the audit, and grants present there look requested by it (git fetch --unshallow)\n`,
+          );
+        }
+        const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
+        if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 8))
+          throw new ConfigError(`--jobs: "${opts.jobs}" is not a whole number from 1 to 8`);
+        const history = await loadAuditHistory(
+          git.root,
+          new SchemaRegistry(),
+          opts.ref,
+          jobs === undefined ? {} : { jobs },
+        );
+        const filter = {
+          ...(opts.user ? { user: opts.user } : {}),
+          ...(opts.target ? { target: opts.target } : {}),
+          ...(opts.role ? { role: opts.role } : {}),
+          ...(since ? { since } : {}),
+          ...(until ? { until } : {}),
+        };
+        const { loadEvidenceVerifier } = await import('../../policy/evidence-signature.js');
+        const verifyEvidence = opts.verify
+          ? await loadEvidenceVerifier(
+              git.treeAt(opts.ref),
+              opts.evidenceKey === undefined
+                ? undefined
+                : await readFile(resolve(io.cwd, opts.evidenceKey), 'utf8'),
+            )
+          : undefined;
+        const violations = opts.verify
+          ? verifyHistory(
+              history,
+              {
+                now: ctx.now,
+                toleranceMs: tolerance.ms,
+                maxDurationAt: (n, t, r) => history.maxDurationAt(n, t, r),
+                ...(verifyEvidence ? { verifyEvidence } : {}),
+              },
+              filter,
+            )
+          : undefined;
+        const format = ctx.json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'markdown');
+        // Written piece by piece: a long history never becomes one string.
+        let pending: string[] = [];
+        let size = 0;
+        for (const chunk of auditChunks(
+          {
+            events: filterEvents(auditEvents(history), filter),
+            ...(at ? { activeAt: { at, rows: activeAt(history, at, filter) } } : {}),
+            ...(violations ? { violations } : {}),
+          },
+          format,
+          (text) => clipCell(text, 60),
+        )) {
+          pending.push(chunk);
+          size += chunk.length;
+          if (size >= 1 << 16) {
+            io.stdout(pending.join(''));
+            pending = [];
+            size = 0;
+          }
+        }
+        if (pending.length) io.stdout(pending.join(''));
+        if (violations) {
+          io.stderr(
+            violations.length
+              ? `${paint(io, 'red', '✗')} ${violations.length} compliance finding(s)\n`
+              : `${paint(io, 'green', '✓')} no compliance findings\n`,
+          );
+        }
+        setExit(violations && violations.length > 0 ? 1 : 0);
+      },
+    );
+};

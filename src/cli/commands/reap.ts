@@ -1,0 +1,147 @@
+import { type Command } from 'commander';
+import { GitRepo } from '../../adapters/git.js';
+import { WorkTree } from '../../adapters/work-tree.js';
+import { formatDuration } from '../../model/duration.js';
+import { ConfigError } from '../../model/errors.js';
+import { formatTimestamp } from '../../model/time.js';
+import type { ReapReport } from '../../reaper/reap.js';
+import { escapeTerminal } from '../../render/escape.js';
+import { jsonDocument, paint, table, type CliIo } from '../output.js';
+import { evidenceKeyOf, githubFromEnv } from '../shared.js';
+import type { CliCommand } from '../shared.js';
+
+/** `grantops reap`. */
+export const reapCommand: CliCommand = (program, { io, setExit, context }) => {
+  program
+    .command('reap')
+    .description(
+      'revoke expired grants, then remove their files in one cleanup commit (1 if any revoke failed)',
+    )
+    .option('--dry-run', 'print what would be revoked and removed; change nothing')
+    .option('--push', 'push the cleanup commit to origin (fetch and redo when main moved)')
+    .option('--branch <name>', "the branch the cleanup belongs on (default: origin's default branch)")
+    .option('--concurrency <n>', 'calls in flight at once on each target', '16')
+    .action(
+      async (
+        opts: { dryRun?: boolean; push?: boolean; branch?: string; concurrency: string },
+        cmd: Command,
+      ) => {
+        const ctx = context(cmd);
+        const concurrency = Number(opts.concurrency);
+        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
+          throw new ConfigError('--concurrency must be a whole number from 1 to 64');
+        }
+        const [{ reapRepository }, { renderTemplate }, { templateSource }] = await Promise.all([
+          import('../../usecases/reap.js'),
+          import('../../render/render.js'),
+          import('../../render/template-source.js'),
+        ]);
+        const git = await GitRepo.open(ctx.repo);
+        const push = opts.push === true && !opts.dryRun;
+        if (push && !(await git.hasRemote('origin')))
+          throw new ConfigError('--push needs a remote named origin');
+        const github = await githubFromEnv(io.env, concurrency);
+        const work = new WorkTree(git.root);
+        const report = await reapRepository(
+          git,
+          {
+            now: ctx.now,
+            dryRun: opts.dryRun === true,
+            push,
+            concurrency,
+            ...(opts.branch ? { branch: opts.branch } : {}),
+          },
+          {
+            env: io.env,
+            ...evidenceKeyOf(io.env),
+            ...(github.admin ? { admin: github.admin } : {}),
+            ...(github.pulls ? { pulls: github.pulls } : {}),
+          },
+        );
+        if (!opts.dryRun) {
+          const [{ alertsAfterReap }, { AlertSender }, { slackWebhook }] = await Promise.all([
+            import('../../reaper/alerts.js'),
+            import('../../usecases/send-alerts.js'),
+            import('../../adapters/webhook.js'),
+          ]);
+          const { warnings, overdue } = alertsAfterReap(ctx.now, report);
+          const sent = await new AlertSender(
+            github.repo,
+            (name, view) => renderTemplate(name, view, templateSource(work)),
+            io.env.GRANTOPS_WEBHOOK_URL ? slackWebhook(io.env.GRANTOPS_WEBHOOK_URL) : undefined,
+          ).send(ctx.now, warnings, overdue, report.apply.policies);
+          for (const e of sent.errors)
+            io.stderr(`${paint(io, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
+          if (sent.warningsPosted) io.stderr(`posted ${sent.warningsPosted} expiry warning(s)\n`);
+        }
+        printReap(io, report, opts.dryRun === true, ctx.json);
+        setExit(report.failed.length > 0 || report.problems.length > 0 ? 1 : 0);
+      },
+    );
+};
+
+function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean): void {
+  for (const f of report.failed) {
+    io.stderr(
+      `${paint(io, 'red', 'not revoked:')} ${escapeTerminal(f.grant.id)}: ${escapeTerminal(f.reason)} (file kept)\n`,
+    );
+  }
+  for (const p of report.problems) io.stderr(`${paint(io, 'red', 'problem:')} ${escapeTerminal(p)}\n`);
+  for (const id of report.changedElsewhere)
+    io.stderr(
+      `${paint(io, 'yellow', 'changed on main meanwhile:')} ${escapeTerminal(id)} (revoked here; its file stays for the next run)\n`,
+    );
+  if (json) {
+    io.stdout(
+      jsonDocument({
+        ok: report.failed.length === 0 && report.problems.length === 0,
+        dryRun,
+        revoked: report.revoked.map((r) => ({
+          grant: r.grant.id,
+          user: r.grant.user,
+          target: r.grant.target,
+          role: r.grant.role,
+          expiresAt: formatTimestamp(r.grant.expiresAt),
+          lagSeconds: Math.round(r.lagMs / 1000),
+        })),
+        failed: report.failed.map((f) => ({ grant: f.grant.id, reason: f.reason })),
+        problems: report.problems,
+        ...(report.commit ? { commit: report.commit } : {}),
+        pushed: report.pushed,
+        ...(report.pullRequest ? { pullRequest: report.pullRequest.number } : {}),
+        removedElsewhere: report.removedElsewhere,
+        changedElsewhere: report.changedElsewhere,
+      }),
+    );
+    return;
+  }
+  io.stdout(
+    report.revoked.length === 0
+      ? 'no expired grants to remove\n'
+      : `${table(
+          ['GRANT', 'USER', 'TARGET', 'ROLE', 'EXPIRED', 'LAG'],
+          report.revoked.map((r) => [
+            r.grant.id,
+            r.grant.user,
+            r.grant.target,
+            r.grant.role,
+            formatTimestamp(r.grant.expiresAt),
+            formatDuration(r.lagMs),
+          ]),
+        )}\n`,
+  );
+  const where = report.pullRequest
+    ? `; main is protected: cleanup pull request #${report.pullRequest.number} ${report.pullRequest.created ? 'opened' : 'updated'}`
+    : report.pushed
+      ? ', pushed'
+      : '';
+  io.stderr(
+    dryRun
+      ? `dry run: ${report.revoked.length} grant(s) would be revoked and removed\n`
+      : report.commit
+        ? `cleanup commit ${report.commit.slice(0, 7)} removes ${report.revoked.length - report.removedElsewhere.length - report.changedElsewhere.length} file(s)${where}\n`
+        : report.removedElsewhere.length
+          ? `another run already removed ${report.removedElsewhere.length} of these; nothing left to commit\n`
+          : '',
+  );
+}

@@ -1,0 +1,81 @@
+import { type Command } from 'commander';
+import { GitRepo } from '../../adapters/git.js';
+import { WorkTree } from '../../adapters/work-tree.js';
+import { formatFinding } from '../../model/errors.js';
+import { SchemaRegistry } from '../../policy/schema-registry.js';
+import { planRowView } from '../../render/plan-view.js';
+import { validateAccessRepo } from '../../usecases/validate.js';
+import { escapeTerminal } from '../../render/escape.js';
+import { jsonDocument, paint, table } from '../output.js';
+import { jsonFinding } from '../shared.js';
+import type { CliCommand } from '../shared.js';
+
+/** `grantops validate`. */
+export const validateCommand: CliCommand = (program, { io, setExit, context }) => {
+  program
+    .command('validate')
+    .description('validate grants and policies (0 valid, 1 violations, 2 invalid policy or usage)')
+    .option('--base <ref>', 'judge the grants changed since <ref> by the policies at <ref>')
+    .action(async (opts: { base?: string }, cmd: Command) => {
+      const ctx = context(cmd);
+      const git = opts.base !== undefined ? await GitRepo.open(ctx.repo) : undefined;
+      const report = await validateAccessRepo(
+        { now: ctx.now, ...(opts.base !== undefined ? { base: opts.base } : {}) },
+        {
+          work: new WorkTree(git?.root ?? ctx.repo),
+          registry: new SchemaRegistry(),
+          ...(git ? { history: git } : {}),
+        },
+      );
+      const errors = report.findings.filter((f) => f.severity === 'error');
+      const warnings = report.findings.filter((f) => f.severity === 'warning');
+      for (const f of report.findings) {
+        const line = escapeTerminal(formatFinding(f));
+        io.stderr(`${f.severity === 'error' ? paint(io, 'red', line) : paint(io, 'yellow', line)}\n`);
+      }
+      if (ctx.json) {
+        io.stdout(
+          jsonDocument({
+            ok: report.ok,
+            grants: report.grantsChecked,
+            errors: errors.map(jsonFinding),
+            warnings: warnings.map(jsonFinding),
+            policySource: report.policySource,
+            ...(report.base ? { base: report.base } : {}),
+            ruleChanges: report.ruleChanges,
+            codeChanges: report.codeChanges,
+            plan: report.plan.map((r) => ({ id: r.id, file: r.file, ...planRowView(r) })),
+            removed: report.removed,
+          }),
+        );
+      } else {
+        const code = new Map(report.codeChanges.map((c) => [c.path, c]));
+        for (const c of report.ruleChanges) {
+          const run = code.get(c.path);
+          io.stderr(
+            run
+              ? `${paint(io, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}), code an exec target runs${run.targets.length ? ` (${escapeTerminal(run.targets.join(', '))})` : ''} with its credentials once merged; reviewers must read it\n`
+              : `${paint(io, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}); it is judged by the rules at ${escapeTerminal(report.policySource)}\n`,
+          );
+        }
+        if (report.plan.length > 0 && report.base) {
+          io.stdout(
+            `${table(
+              ['CHANGE', 'USER', 'TARGET', 'ROLE', 'FROM', 'UNTIL', 'DURATION', 'APPROVALS'],
+              report.plan.map((r) => {
+                const v = planRowView(r);
+                return [v.change, v.user, v.target, v.role, v.from, v.until, v.duration, v.approvalsText];
+              }),
+            )}\n`,
+          );
+        }
+        const summary = `${report.grantsChecked} grant file(s) checked against ${report.policies.size} polic${report.policies.size === 1 ? 'y' : 'ies'} at ${escapeTerminal(report.policySource)}`;
+        io.stderr(
+          report.ok
+            ? `${paint(io, 'green', '✓')} ${summary}${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`
+            : `${paint(io, 'red', '✗')} ${errors.length} error(s), ${warnings.length} warning(s); ${summary}\n`,
+        );
+      }
+      setExit(report.policyInvalid ? 2 : report.ok ? 0 : 1);
+    });
+};
