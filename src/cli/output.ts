@@ -29,13 +29,22 @@ export function clipCell(text: string, max: number): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
-/** An aligned plain-text table; cells are sanitised and clipped. */
-export function table(headers: string[], rows: string[][], maxCell = 48): string {
+/**
+ * An aligned plain-text table; cells are sanitised and clipped, then coloured one by one by `style`
+ * (row -1 is the header), after their widths are measured: never by rewriting rendered lines.
+ */
+export function table(
+  headers: string[],
+  rows: string[][],
+  maxCell = 48,
+  style?: (text: string, row: number, column: number) => string,
+): string {
   return [
     ...alignedLines(
       headers,
       () => rows,
       (s) => clipCell(s, maxCell),
+      style,
     ),
   ].join('\n');
 }

@@ -25,6 +25,20 @@ describe('grantops CLI', () => {
     expect(r.stderr).toContain('--now: "2026-11-28T12:00:00" has no time-zone offset');
   });
 
+  it.each([
+    ['apply', '--concurrency', '0'],
+    ['reap', '--concurrency', '65'],
+    ['audit', '--jobs', 'four'],
+    ['audit', '--tolerance', '5x'],
+    ['status', '--expiring-within', 'soon'],
+  ])('checks %s %s %s before running, as a usage error naming the flag', async (command, flag, value) => {
+    repo = tempRepo(POLICIES, { git: true });
+    const r = await cli(repo.dir, command, flag, value, '--now', NOW);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(flag);
+    expect(r.stderr).toContain(value);
+  });
+
   it('validate --json prints exactly one JSON document in the contract shape', async () => {
     repo = tempRepo({
       ...POLICIES,

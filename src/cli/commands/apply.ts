@@ -1,13 +1,14 @@
-import { type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { GitRepo } from '../../adapters/git.js';
 import { WorkTree } from '../../adapters/work-tree.js';
-import { ConfigError, formatFinding } from '../../model/errors.js';
+import { formatFinding } from '../../model/errors.js';
 import { evidenceSignerFromEnv } from '../../policy/evidence-signature.js';
 import { SchemaRegistry } from '../../policy/schema-registry.js';
 import type { ApplyReport } from '../../usecases/apply.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
 import { githubFromEnv, evidenceVerifierOf } from '../shared.js';
+import { wholeNumber } from '../flags.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops apply`. */
@@ -19,7 +20,11 @@ export const applyCommand: CliCommand = (program, { io, setExit, context }) => {
     )
     .option('--dry-run', 'plan only: print what would be granted and revoked')
     .option('--target <name...>', 'only these targets')
-    .option('--concurrency <n>', 'calls in flight at once on each target', '16')
+    .addOption(
+      new Option('--concurrency <n>', 'calls in flight at once on each target')
+        .argParser(wholeNumber(1, 64))
+        .default(16),
+    )
     .option('--override-guard', 'let enforce revoke more than enforceMaxFraction of a scope in this run')
     .option('--push-notes', 'push recorded approval evidence (refs/notes/grantops) to origin')
     .action(
@@ -27,17 +32,14 @@ export const applyCommand: CliCommand = (program, { io, setExit, context }) => {
         opts: {
           dryRun?: boolean;
           target?: string[];
-          concurrency: string;
+          concurrency: number;
           overrideGuard?: boolean;
           pushNotes?: boolean;
         },
         cmd: Command,
       ) => {
         const ctx = context(cmd);
-        const concurrency = Number(opts.concurrency);
-        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-          throw new ConfigError('--concurrency must be a whole number from 1 to 64');
-        }
+        const concurrency = opts.concurrency;
         // Loaded on demand: validate and status should not pay for pg and Octokit at startup.
         const [{ ApprovalFinder }, { createTarget }, { applyGrants }, { gitGrantHistory }] =
           await Promise.all([

@@ -2,11 +2,11 @@ import { type Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { GitRepo } from '../../adapters/git.js';
-import { parseDuration } from '../../model/duration.js';
 import { ConfigError } from '../../model/errors.js';
 import { parseTimestamp } from '../../model/time.js';
 import { SchemaRegistry } from '../../policy/schema-registry.js';
 import { clipCell, paint } from '../output.js';
+import { wholeNumber, duration } from '../flags.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops audit`. */
@@ -29,15 +29,21 @@ export const auditCommand: CliCommand = (program, { io, setExit, context }) => {
       '--verify',
       'compliance check: unapproved grants, access past expiry, grants over maxDuration (exit 1 if any)',
     )
-    .option('--tolerance <duration>', 'with --verify: how long access may outlive expiresAt', '1h')
+    .addOption(
+      new Option('--tolerance <duration>', 'with --verify: how long access may outlive expiresAt')
+        .argParser(duration)
+        .default(3_600_000, '1h'),
+    )
     .option(
       '--evidence-key <file>',
       'with --verify: the public key approval evidence is signed with (default: .grantops/evidence-key.pub at the ref)',
     )
     .option('--ref <ref>', 'history to read (default HEAD)', 'HEAD')
-    .option(
-      '--jobs <n>',
-      "git log processes sharing main's line (default: one per core, up to 4; 1: one git log)",
+    .addOption(
+      new Option(
+        '--jobs <n>',
+        "git log processes sharing main's line (default: one per core, up to 4; 1: one git log)",
+      ).argParser(wholeNumber(1, 8)),
     )
     .action(
       async (
@@ -50,10 +56,10 @@ export const auditCommand: CliCommand = (program, { io, setExit, context }) => {
           until?: string;
           format: string;
           verify?: boolean;
-          tolerance: string;
+          tolerance: number;
           evidenceKey?: string;
           ref: string;
-          jobs?: string;
+          jobs?: number;
         },
         cmd: Command,
       ) => {
@@ -64,8 +70,6 @@ export const auditCommand: CliCommand = (program, { io, setExit, context }) => {
           if (!p.ok) throw new ConfigError(`--${flag}: ${p.reason}`);
           return p.date;
         };
-        const tolerance = parseDuration(opts.tolerance);
-        if (!tolerance.ok) throw new ConfigError(`--tolerance: ${tolerance.reason}`);
         const at = time('at', opts.at);
         const since = time('since', opts.since);
         const until = time('until', opts.until);
@@ -87,9 +91,7 @@ export const auditCommand: CliCommand = (program, { io, setExit, context }) => {
             `${paint(io, 'yellow', 'warning:')} this clone is shallow: what happened before its oldest commit is not in the audit, and grants present there look requested by it (git fetch --unshallow)\n`,
           );
         }
-        const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
-        if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1 && jobs <= 8))
-          throw new ConfigError(`--jobs: "${opts.jobs}" is not a whole number from 1 to 8`);
+        const jobs = opts.jobs;
         const history = await loadAuditHistory(
           git.root,
           new SchemaRegistry(),
@@ -117,7 +119,7 @@ export const auditCommand: CliCommand = (program, { io, setExit, context }) => {
               history,
               {
                 now: ctx.now,
-                toleranceMs: tolerance.ms,
+                toleranceMs: opts.tolerance,
                 maxDurationAt: (n, t, r) => history.maxDurationAt(n, t, r),
                 ...(verifyEvidence ? { verifyEvidence } : {}),
               },

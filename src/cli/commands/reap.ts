@@ -1,4 +1,4 @@
-import { type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { GitRepo } from '../../adapters/git.js';
 import { WorkTree } from '../../adapters/work-tree.js';
 import { formatDuration } from '../../model/duration.js';
@@ -8,6 +8,7 @@ import type { ReapReport } from '../../reaper/reap.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
 import { evidenceKeyOf, githubFromEnv } from '../shared.js';
+import { wholeNumber } from '../flags.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops reap`. */
@@ -20,17 +21,18 @@ export const reapCommand: CliCommand = (program, { io, setExit, context }) => {
     .option('--dry-run', 'print what would be revoked and removed; change nothing')
     .option('--push', 'push the cleanup commit to origin (fetch and redo when main moved)')
     .option('--branch <name>', "the branch the cleanup belongs on (default: origin's default branch)")
-    .option('--concurrency <n>', 'calls in flight at once on each target', '16')
+    .addOption(
+      new Option('--concurrency <n>', 'calls in flight at once on each target')
+        .argParser(wholeNumber(1, 64))
+        .default(16),
+    )
     .action(
       async (
-        opts: { dryRun?: boolean; push?: boolean; branch?: string; concurrency: string },
+        opts: { dryRun?: boolean; push?: boolean; branch?: string; concurrency: number },
         cmd: Command,
       ) => {
         const ctx = context(cmd);
-        const concurrency = Number(opts.concurrency);
-        if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-          throw new ConfigError('--concurrency must be a whole number from 1 to 64');
-        }
+        const concurrency = opts.concurrency;
         const [{ reapRepository }, { renderTemplate }, { templateSource }] = await Promise.all([
           import('../../usecases/reap.js'),
           import('../../render/render.js'),

@@ -1,14 +1,15 @@
-import { type Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { GitRepo } from '../../adapters/git.js';
 import { WorkTree } from '../../adapters/work-tree.js';
-import { parseDuration, formatDuration } from '../../model/duration.js';
-import { ConfigError, formatFinding } from '../../model/errors.js';
+import { formatDuration } from '../../model/duration.js';
+import { formatFinding } from '../../model/errors.js';
 import { formatTimestamp } from '../../model/time.js';
 import { SchemaRegistry } from '../../policy/schema-registry.js';
 import { reportStatus } from '../../usecases/status.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table } from '../output.js';
 import { githubFromEnv, evidenceVerifierOf } from '../shared.js';
+import { duration } from '../flags.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops status`. */
@@ -16,19 +17,19 @@ export const statusCommand: CliCommand = (program, { io, context }) => {
   program
     .command('status')
     .description('each grant: active, pending, expiring (within the alert window) or expired')
-    .option('--expiring-within <duration>', 'window for "expiring" (default: the policy\'s first alert, 24h)')
+    .addOption(
+      new Option(
+        '--expiring-within <duration>',
+        'window for "expiring" (default: the policy\'s first alert, 24h)',
+      ).argParser(duration),
+    )
     .option(
       '--observe',
       'also read the targets: show expired grants whose access still exists, and for how long',
     )
-    .action(async (opts: { expiringWithin?: string; observe?: boolean }, cmd: Command) => {
+    .action(async (opts: { expiringWithin?: number; observe?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
-      let window: number | undefined;
-      if (opts.expiringWithin !== undefined) {
-        const d = parseDuration(opts.expiringWithin);
-        if (!d.ok) throw new ConfigError(`--expiring-within: ${d.reason}`);
-        window = d.ms;
-      }
+      const window = opts.expiringWithin;
       const report = await reportStatus(
         { now: ctx.now, ...(window !== undefined ? { expiringWithinMs: window } : {}) },
         { work: new WorkTree(ctx.repo), registry: new SchemaRegistry() },
@@ -122,15 +123,14 @@ export const statusCommand: CliCommand = (program, { io, context }) => {
             ? `${formatDuration(r.remainingMs)}${notApplied.has(r.grant.id) ? ', NOT APPLIED' : ''}`
             : `${formatDuration(-r.remainingMs)} ago${outlives.has(r.grant.id) ? ', ACCESS STILL PRESENT' : ''}`,
         ]),
+        48,
+        (text, row, column) => {
+          if (row < 0) return paint(io, 'bold', text);
+          const r = report.rows[row]!;
+          return column === 4 ? paint(io, colour[r.state], text) : text;
+        },
       );
-      const lines = body.split('\n');
-      const painted = lines.map((l, i) => {
-        const row = report.rows[i - 1];
-        return row
-          ? l.replace(` ${row.state} `, ` ${paint(io, colour[row.state], row.state)} `)
-          : paint(io, 'bold', l);
-      });
-      io.stdout(`${report.rows.length ? painted.join('\n') : 'no grants'}\n`);
+      io.stdout(`${report.rows.length ? body : 'no grants'}\n`);
       io.stderr(`${report.rows.length} grant(s) at ${formatTimestamp(report.now)}\n`);
     });
 };
