@@ -9,7 +9,7 @@ try {
   await runAction(readInputs());
 } catch (err) {
   if (err instanceof GrantopsError) {
-    const findings = (err as GrantopsError & { findings?: Parameters<typeof annotate>[0] }).findings ?? [];
+    const findings = err.findings;
     annotate(findings);
     for (const f of findings) runnerLog.info(formatFinding(f));
   }

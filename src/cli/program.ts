@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { errorMessage, formatFinding, GrantopsError, type Finding } from '../model/errors.js';
+import { errorMessage, formatFinding, GrantopsError } from '../model/errors.js';
 import { escapeTerminal } from '../render/escape.js';
 import { validateCommand } from './commands/validate.js';
 import { statusCommand } from './commands/status.js';
@@ -36,7 +36,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof GrantopsError) {
-      const findings = (err as GrantopsError & { findings?: readonly Finding[] }).findings ?? [];
+      const findings = err.findings;
       const json = argv.includes('--json');
       if (json) {
         io.stdout(jsonDocument({ ok: false, error: err.message, errors: findings.map(jsonFinding) }));
@@ -45,7 +45,12 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       io.stderr(`${paint(io, 'red', 'grantops:')} ${escapeTerminal(err.message)}\n`);
       return err.exitCode;
     }
-    io.stderr(`grantops: internal error: ${escapeTerminal(errorMessage(err))}\n`);
+    // A failure from outside (git, a network, a file) is reported as what it is; only a defect of
+    // grantops itself (a TypeError and the like) is an internal error.
+    const defect = err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
+    io.stderr(
+      `${paint(io, 'red', 'grantops:')} ${defect ? 'internal error: ' : ''}${escapeTerminal(errorMessage(err))}\n`,
+    );
     if (err instanceof Error && err.stack && io.env.GRANTOPS_DEBUG)
       io.stderr(`${escapeTerminal(err.stack, { keepLineFeedAndTab: true })}\n`);
     return 1;

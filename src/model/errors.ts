@@ -19,11 +19,15 @@ export interface Finding extends SourcePosition {
   rule: string;
 }
 
-/** Base class: every error grantops raises on purpose carries an exit code. */
+/**
+ * Base class: every error grantops raises on purpose carries an exit code and the findings (file,
+ * line, column) that explain it, so the CLI and the Action report any of them without casts.
+ */
 export class GrantopsError extends Error {
   constructor(
     message: string,
     readonly exitCode: 1 | 2,
+    readonly findings: readonly Finding[] = [],
   ) {
     super(message);
     this.name = new.target.name;
@@ -32,21 +36,15 @@ export class GrantopsError extends Error {
 
 /** Usage and configuration errors: bad flag, not a repo, invalid policy. Exit 2. */
 export class ConfigError extends GrantopsError {
-  constructor(
-    message: string,
-    readonly findings: readonly Finding[] = [],
-  ) {
-    super(message, 2);
+  constructor(message: string, findings: readonly Finding[] = []) {
+    super(message, 2, findings);
   }
 }
 
 /** A request the policy refuses (e.g. `grantops request` over maxDuration). Exit 1. */
 export class PolicyViolationError extends GrantopsError {
-  constructor(
-    message: string,
-    readonly findings: readonly Finding[] = [],
-  ) {
-    super(message, 1);
+  constructor(message: string, findings: readonly Finding[] = []) {
+    super(message, 1, findings);
   }
 }
 

@@ -39,6 +39,21 @@ describe('grantops CLI', () => {
     expect(r.stderr).toContain(value);
   });
 
+  it.each([
+    [['apply', '--dry-run'], 'no-git'],
+    [['reap'], 'no-git'],
+    [['audit'], 'no-git'],
+    [['audit', '--ref', 'nope'], 'git'],
+    [['validate', '--base', 'nope'], 'git'],
+    [['reap', '--push'], 'git'],
+  ])('%j fails with a cause, never an internal error (%s)', async (args, kind) => {
+    repo = tempRepo(POLICIES, { git: kind === 'git' });
+    const r = await cli(repo.dir, ...args, '--now', NOW);
+    expect(r.code).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/grantops: \S/);
+    expect(r.stderr).not.toContain('internal error');
+  });
+
   it('validate --json prints exactly one JSON document in the contract shape', async () => {
     repo = tempRepo({
       ...POLICIES,
