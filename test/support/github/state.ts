@@ -78,7 +78,7 @@ export class GitHubState {
   readonly openPulls = new Map<string, FakeOpenPull[]>();
   /** Issues by `owner/repo`. */
   readonly issues = new Map<string, FakeIssue[]>();
-  /** Logins that do not exist on this GitHub (adding them answers 404). */
+  /** Logins that do not exist on this GitHub (looking them up answers 404, adding them 422). */
   readonly unknownUsers = new Set<string>();
   /** Account ids by login (lower case), where a test renames and re-registers a login. */
   readonly accountIds = new Map<string, number>();

@@ -1,6 +1,6 @@
 import { commentJson } from '../json/pulls.js';
 import { nextId, type StoredComment } from '../state.js';
-import { now, page, type Handler } from './context.js';
+import { notFound, now, page, type Handler } from './context.js';
 
 /** Issue comments. */
 export const commentHandlers: Record<string, Handler> = {
@@ -40,9 +40,6 @@ export const commentHandlers: Record<string, Handler> = {
         return { status: 200, body: commentJson(c, full, Number(key.split('#')[1]), ctx.baseUrl) };
       }
     }
-    return {
-      status: 404,
-      body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
-    };
+    return notFound;
   },
 };
