@@ -10,11 +10,18 @@ interface Operation {
   operationId: string;
   parameters?: { $ref?: string; name?: string; in?: string }[];
   requestBody?: { content?: Record<string, { schema?: unknown }> };
-  responses: Record<string, { content?: Record<string, { schema?: unknown }> } | { $ref: string }>;
+  responses: Record<string, Response | { $ref: string }>;
+}
+interface Response {
+  content?: Record<string, { schema?: unknown }>;
 }
 interface Spec {
   paths: Record<string, Record<string, Operation>>;
-  components: { parameters: Record<string, { name: string; in: string }> };
+  components: {
+    parameters: Record<string, { name: string; in: string }>;
+    /** Responses operations share by `$ref` (`not_found`, `validation_failed`, ...). */
+    responses: Record<string, Response>;
+  };
 }
 
 export interface MatchedOperation {
@@ -107,17 +114,42 @@ export class OpenApi {
     return problems;
   }
 
+  /**
+   * A response is checked against what its operation documents for its status, directly or through
+   * a shared `$ref` response (`#/components/responses/not_found`). Error answers (4xx, 5xx) are
+   * held to GitHub's error shape even where the description leaves the body out or loose
+   * (`basic-error` requires nothing): an object with a string `message`, which Octokit reports.
+   * A documented success without a body must not have one.
+   */
   private checkResponse(op: Operation, pointer: string, status: number, body: unknown): string[] {
-    const response = op.responses[String(status)];
-    if (!response) return [`status ${status} is not a documented response of ${op.operationId}`];
-    if ('$ref' in response) return []; // shared error responses (basic-error etc.): shape checked loosely
-    const content = response.content?.['application/json'];
-    if (!content?.schema) return body === undefined || body === '' ? [] : [];
-    return this.check(
-      `${pointer}/responses/${status}/content/application~1json/schema`,
-      body,
-      `response ${status}`,
-    );
+    const documented = op.responses[String(status)];
+    if (!documented) return [`status ${status} is not a documented response of ${op.operationId}`];
+    let response: Response | undefined;
+    let at: string;
+    if ('$ref' in documented) {
+      const name = /^#\/components\/responses\/([^/]+)$/.exec(documented.$ref)?.[1];
+      response = name === undefined ? undefined : this.spec.components.responses[name];
+      if (!response || name === undefined) return [`response ${status}: cannot resolve ${documented.$ref}`];
+      at = `#/components/responses/${escapePointer(name)}`;
+    } else {
+      response = documented;
+      at = `${pointer}/responses/${status}`;
+    }
+    const what = `response ${status}`;
+    const empty = body === undefined || body === '';
+    const problems: string[] = [];
+    if (response.content?.['application/json']?.schema !== undefined) {
+      problems.push(...this.check(`${at}/content/application~1json/schema`, body, what));
+    } else if (status >= 400) {
+      if (!empty) problems.push(...this.check('#/components/schemas/basic-error', body, what));
+    } else if (!empty) {
+      problems.push(`${what} has a body but the operation documents none`);
+    }
+    if (status >= 400) {
+      const message = body && typeof body === 'object' ? (body as { message?: unknown }).message : undefined;
+      if (typeof message !== 'string') problems.push(`${what} is an error without a string "message"`);
+    }
+    return problems;
   }
 
   private check(pointer: string, value: unknown, what: string): string[] {
