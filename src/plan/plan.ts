@@ -1,7 +1,7 @@
 import type { Grant } from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
 import type { GrantFileHistory } from '../ports/git.js';
-import type { Access, EntitlementModel } from '../targets/target.js';
+import type { Access, EntitlementModel } from '../ports/target.js';
 
 export type ActionReason =
   | 'new' // a grant is active and its access is missing

@@ -1,17 +1,8 @@
 import type { Grant } from '../model/grant.js';
 import type { Role } from '../model/policy.js';
+import type { PullRequestFacts, Review } from '../ports/github.js';
 
-export interface Review {
-  user: string;
-  state: string; // APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING
-  commitId: string;
-}
-
-export interface PullRequestFacts {
-  number: number;
-  author: string;
-  headSha: string;
-}
+export type { PullRequestFacts, Review } from '../ports/github.js';
 
 /** Evidence recorded in refs/notes/grantops and shown to auditors. */
 export interface ApprovalEvidence {

@@ -1,4 +1,15 @@
-import type { PullRequestFacts, Review } from '../policy/approval.js';
+/** A review on a pull request, as GitHub reports it. */
+export interface Review {
+  user: string;
+  state: string; // APPROVED | CHANGES_REQUESTED | COMMENTED | DISMISSED | PENDING
+  commitId: string;
+}
+
+export interface PullRequestFacts {
+  number: number;
+  author: string;
+  headSha: string;
+}
 
 /** A comment on an issue or pull request, as grantops needs to see it. */
 export interface IssueComment {
