@@ -60,6 +60,27 @@ export class TargetError extends GrantopsError {
   }
 }
 
+/**
+ * A git command that failed: exited non-zero, was killed (a stall), or could not start. Carries the
+ * command line and git's stderr. Not a GrantopsError: a failing git is reported as it always was.
+ */
+export class GitError extends Error {
+  constructor(
+    /** The command line, e.g. `git fetch origin`. */
+    readonly command: string,
+    /** The exit code, or undefined when git was killed or never ran. */
+    readonly exitCode: number | undefined,
+    readonly stderr: string,
+    /** Why it failed, when not an exit code: `killed by SIGTERM`, `spawn git ENOENT`, a stall. */
+    reason?: string,
+  ) {
+    const why = reason ?? `exit ${exitCode ?? '?'}`;
+    const detail = stderr.trim();
+    super(`${command} failed (${why})${detail ? `: ${detail}` : ''}`);
+    this.name = 'GitError';
+  }
+}
+
 /** Renders a finding the way compilers do, so editors and terminals can jump to it. */
 export function formatFinding(f: Finding): string {
   return `${f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message}`;
