@@ -1,7 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { GitRepo } from '../adapters/git.js';
+import { GitRepo } from '../adapters/git/repo.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { parseDuration, formatDuration } from '../model/duration.js';
 import { ConfigError, errorMessage, formatFinding, GrantopsError, type Finding } from '../model/errors.js';
