@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
-import { GitRepo } from '../adapters/git.js';
+import { GitRepo } from '../adapters/git/repo.js';
 import { createOctokit, MAX_GITHUB_WRITES, OctokitAccessRepo } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { evidenceSignerFromEnv, loadEvidenceVerifier } from '../policy/evidence-signature.js';

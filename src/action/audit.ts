@@ -6,7 +6,7 @@ import { auditChunks, boundedMarkdown } from '../audit/format.js';
 import { auditEvents } from '../audit/lifecycle.js';
 import { activeAt, verifyHistory } from '../audit/query.js';
 import { loadEvidenceVerifier } from '../policy/evidence-signature.js';
-import { GitRepo } from '../adapters/git.js';
+import { GitRepo } from '../adapters/git/repo.js';
 import { ConfigError } from '../model/errors.js';
 import { parseTimestamp } from '../model/time.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';

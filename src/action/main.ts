@@ -4,7 +4,7 @@ import { createOctokit, OctokitAccessRepo } from '../adapters/github.js';
 import { fixedClock, systemClock } from '../ports/clock.js';
 import { ApprovalFinder } from '../usecases/find-approvals.js';
 import { upsertStickyComment } from '../usecases/github-threads.js';
-import { GitRepo } from '../adapters/git.js';
+import { GitRepo } from '../adapters/git/repo.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { ConfigError, errorMessage, formatFinding } from '../model/errors.js';
 import { formatTimestamp, parseTimestamp } from '../model/time.js';

@@ -2,7 +2,7 @@ import { GRANTS_DIR, POLICIES_DIR, grantIdFromPath } from '../model/grant.js';
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
 import { loadYamlSource } from '../model/yaml-source.js';
 import { parseApprovalNote, type ApprovalEvidence, type ApprovalNote } from '../policy/approval.js';
-import type { HistoryCommit } from './git-history.js';
+import type { HistoryCommit } from './history-commit.js';
 
 export type AuditEventType = 'requested' | 'modified' | 'approved' | 'revoked' | 'removed';
 

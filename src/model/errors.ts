@@ -58,6 +58,27 @@ export class TargetError extends GrantopsError {
   }
 }
 
+/**
+ * A git command that failed: exited non-zero, was killed (a stall), or could not start. Carries the
+ * command line and git's stderr. Not a GrantopsError: a failing git is reported as it always was.
+ */
+export class GitError extends GrantopsError {
+  constructor(
+    /** The command line, e.g. `git fetch origin`. */
+    readonly command: string,
+    /** git's exit code, or undefined when git was killed or never ran. */
+    readonly gitExitCode: number | undefined,
+    readonly stderr: string,
+    /** Why it failed, when not an exit code: `killed by SIGTERM`, `spawn git ENOENT`, a stall. */
+    reason?: string,
+  ) {
+    const why = reason ?? `exit ${gitExitCode ?? '?'}`;
+    const detail = stderr.trim();
+    // A failure of git (a lock file, an unreachable origin) fails the run (exit 1) and says why.
+    super(`${command} failed (${why})${detail ? `: ${detail}` : ''}`, 1);
+  }
+}
+
 /** Renders a finding the way compilers do, so editors and terminals can jump to it. */
 export function formatFinding(f: Finding): string {
   return `${f.file}:${f.line}:${f.column}: ${f.severity}: ${f.message}`;

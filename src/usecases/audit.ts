@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import {
-  ObjectReader,
   type HistoryReadOptions,
-  readAllNotes,
   readFirstParentHistory,
-  readTreeBlobs,
-} from '../audit/git-history.js';
+  resolveHistoryTip,
+} from '../adapters/git/history.js';
+import { readAllNotes } from '../adapters/git/notes.js';
+import { ObjectReader, readTreeBlobs } from '../adapters/git/objects.js';
 import {
   HistoryFolder,
   readGrantFields,
@@ -49,9 +49,11 @@ export async function loadAuditHistory(
   ref = 'HEAD',
   options: HistoryReadOptions = {},
 ): Promise<LoadedAudit> {
+  // Resolved first: a ref that names no commit is reported as such, not as a failed ls-tree.
+  const tip = await resolveHistoryTip(root, ref);
   const [notes, tipPolicies] = await Promise.all([
     readAllNotes(root),
-    readTreeBlobs(root, ref, POLICIES_DIR),
+    readTreeBlobs(root, tip, POLICIES_DIR),
   ]);
   const policyTexts = new Map<string, string>();
   const askPolicy = (blob: string) => {
@@ -76,7 +78,7 @@ export async function loadAuditHistory(
   });
   for (const blob of tipPolicies.values()) askPolicy(blob);
   try {
-    await readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], ref, (c) => folder.add(c), {
+    await readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], tip, (c) => folder.add(c), {
       jobs: Math.min(availableParallelism(), 4),
       ...options,
     });

@@ -1,7 +1,7 @@
 import { ApprovalFinder } from './find-approvals.js';
 import { fixedClock, systemClock } from '../ports/clock.js';
 import { errorMessage } from '../model/errors.js';
-import type { GitRepo } from '../adapters/git.js';
+import type { GitRepo } from '../adapters/git/repo.js';
 import type { GitHubOctokit } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { loadEvidenceVerifier } from '../policy/evidence-signature.js';

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFirstParentHistory } from '../../src/audit/git-history.js';
+import { readFirstParentHistory } from '../../src/adapters/git/history.js';
 import { auditEvents, describeEvent } from '../../src/audit/lifecycle.js';
 import type { ApprovalEvidence } from '../../src/policy/approval.js';
 import { evidenceSigner } from '../../src/policy/evidence-signature.js';

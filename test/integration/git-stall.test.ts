@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GitRepo } from '../../src/adapters/git.js';
+import { GitRepo } from '../../src/adapters/git/repo.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';
 
 /**

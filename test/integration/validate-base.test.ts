@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { GitRepo } from '../../src/adapters/git.js';
+import { GitRepo } from '../../src/adapters/git/repo.js';
 import { WorkTree } from '../../src/adapters/work-tree.js';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
 import { validationView } from '../../src/render/plan-view.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { FileChange, HistoryCommit } from '../../src/audit/git-history.js';
+import type { FileChange, HistoryCommit } from '../../src/audit/history-commit.js';
 import { HistoryFolder, type GrantVersion } from '../../src/audit/lifecycle.js';
 
 /**

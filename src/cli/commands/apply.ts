@@ -1,5 +1,5 @@
 import { type Command, Option } from 'commander';
-import { GitRepo } from '../../adapters/git.js';
+import { GitRepo } from '../../adapters/git/repo.js';
 import { WorkTree } from '../../adapters/work-tree.js';
 import { formatFinding } from '../../model/errors.js';
 import { evidenceSignerFromEnv } from '../../policy/evidence-signature.js';

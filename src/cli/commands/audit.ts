@@ -1,7 +1,7 @@
 import { type Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { GitRepo } from '../../adapters/git.js';
+import { GitRepo } from '../../adapters/git/repo.js';
 import { ConfigError } from '../../model/errors.js';
 import { parseTimestamp } from '../../model/time.js';
 import { SchemaRegistry } from '../../policy/schema-registry.js';

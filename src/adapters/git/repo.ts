@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { simpleGit, type SimpleGit } from 'simple-git';
-import { ConfigError } from '../model/errors.js';
-import type { FileTree, TreeEntry } from '../model/file-tree.js';
+import { ConfigError, GitError } from '../../model/errors.js';
+import type { FileTree, TreeEntry } from '../../model/file-tree.js';
+import { NOTES_REF } from './notes.js';
+import { GIT_STALL_MS, GitRunner } from './runner.js';
 
 /**
  * The git CLI behind one typed method per verb. Identity is passed per command (`-c user.name=…`),
@@ -15,7 +14,7 @@ import type { FileTree, TreeEntry } from '../model/file-tree.js';
 export class GitRepo {
   private constructor(
     readonly root: string,
-    private readonly git: SimpleGit,
+    private readonly git: GitRunner,
   ) {}
 
   /**
@@ -24,20 +23,20 @@ export class GitRepo {
    * so a fetch cannot hold a run forever. (Without a terminal, as in Actions, git cannot prompt for credentials: it fails at once.)
    */
   static async open(dir: string, opts: { stallMs?: number } = {}): Promise<GitRepo> {
-    const probe = simpleGit({ baseDir: dir });
+    const stallMs = opts.stallMs ?? GIT_STALL_MS;
     let root: string;
     try {
-      root = (await probe.revparse(['--show-toplevel'])).trim();
+      root = (await new GitRunner(dir, stallMs).text(['rev-parse', '--show-toplevel'])).trim();
     } catch {
       throw new ConfigError(`${dir} is not inside a git repository`);
     }
-    return new GitRepo(root, simpleGit({ baseDir: root, timeout: { block: opts.stallMs ?? GIT_STALL_MS } }));
+    return new GitRepo(root, new GitRunner(root, stallMs));
   }
 
   /** The commit `ref` names, or a usage error naming the ref. */
   async resolveCommit(ref: string): Promise<string> {
     try {
-      return (await this.git.raw(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
+      return (await this.git.text(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
     } catch {
       throw new ConfigError(`git ref "${ref}" does not name a commit in ${this.root} (fetch it first?)`);
     }
@@ -46,7 +45,7 @@ export class GitRepo {
   /** The best common ancestor of two commits, or undefined (unrelated or shallow history). */
   async mergeBase(a: string, b: string): Promise<string | undefined> {
     try {
-      return (await this.git.raw(['merge-base', a, b])).trim() || undefined;
+      return (await this.git.text(['merge-base', a, b])).trim() || undefined;
     } catch {
       return undefined;
     }
@@ -54,7 +53,7 @@ export class GitRepo {
 
   async hasCommit(sha: string): Promise<boolean> {
     try {
-      await this.git.raw(['cat-file', '-e', `${sha}^{commit}`]);
+      await this.git.text(['cat-file', '-e', `${sha}^{commit}`]);
       return true;
     } catch {
       return false;
@@ -63,7 +62,7 @@ export class GitRepo {
 
   /** Fetches one commit from `remote` (used when a shallow checkout lacks the PR's base). */
   async fetchCommit(remote: string, sha: string): Promise<void> {
-    await this.git.raw(['fetch', '--no-tags', '--depth=1', remote, sha]);
+    await this.git.text(['fetch', '--no-tags', '--depth=1', remote, sha]);
   }
 
   /**
@@ -76,7 +75,7 @@ export class GitRepo {
     dirs: readonly string[],
   ): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
     const out = new Map<string, 'added' | 'modified' | 'deleted'>();
-    const diff = await this.git.raw([
+    const diff = await this.git.text([
       '--literal-pathspecs',
       'diff',
       '--name-status',
@@ -92,7 +91,7 @@ export class GitRepo {
       const path = parts[i + 1]!;
       out.set(path, code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified');
     }
-    const untracked = await this.git.raw([
+    const untracked = await this.git.text([
       '--literal-pathspecs',
       'ls-files',
       '-z',
@@ -112,7 +111,7 @@ export class GitRepo {
     return {
       label,
       async list(dir) {
-        const raw = await git.raw(['ls-tree', '-r', '-l', '-z', '--full-tree', ref, '--', dir]);
+        const raw = await git.text(['ls-tree', '-r', '-l', '-z', '--full-tree', ref, '--', dir]);
         const entries: TreeEntry[] = [];
         for (const record of raw.split('\0')) {
           if (!record) continue;
@@ -125,7 +124,7 @@ export class GitRepo {
           }
           sizes.set(path, { oid, size: Number(size) });
           if (mode === '120000') {
-            const target = ((await git.binaryCatFile(['blob', oid])) as Buffer).toString('utf8');
+            const target = (await git.run(['cat-file', 'blob', oid])).toString('utf8');
             entries.push({ path, kind: 'symlink', linkTarget: target });
           } else entries.push({ path, kind: 'file' });
         }
@@ -134,13 +133,13 @@ export class GitRepo {
       async read(path, maxBytes) {
         let info = sizes.get(path);
         if (!info) {
-          const raw = await git.raw(['ls-tree', '-l', '--full-tree', ref, '--', path]);
+          const raw = await git.text(['ls-tree', '-l', '--full-tree', ref, '--', path]);
           const [, , oid, size] = raw.split('\t')[0]?.split(/\s+/) ?? [];
           if (!oid) throw new Error(`${path} does not exist at ${label}`);
           info = { oid, size: Number(size) };
         }
         if (info.size > maxBytes) return { tooLarge: info.size };
-        return new Uint8Array((await git.binaryCatFile(['blob', info.oid])) as Buffer);
+        return new Uint8Array(await git.run(['cat-file', 'blob', info.oid]));
       },
     };
   }
@@ -154,8 +153,8 @@ export class GitRepo {
     const wanted = new Set(paths);
     const found = new Map<string, string>();
     if (wanted.size === 0) return found;
-    const child = spawn(
-      'git',
+    let commit = '';
+    await this.git.lines(
       [
         'log',
         '--first-parent',
@@ -168,21 +167,15 @@ export class GitRepo {
         '--',
         ...dirs,
       ],
-      {
-        cwd: this.root,
-        stdio: ['ignore', 'pipe', 'ignore'],
+      (line) => {
+        if (line.startsWith('\0')) commit = line.slice(1);
+        else if (line && wanted.has(line) && !found.has(line)) {
+          found.set(line, commit);
+          if (found.size === wanted.size) return false;
+        }
+        return true;
       },
     );
-    const lines = createInterface({ input: child.stdout });
-    let commit = '';
-    for await (const line of lines) {
-      if (line.startsWith('\0')) commit = line.slice(1);
-      else if (line && wanted.has(line) && !found.has(line)) {
-        found.set(line, commit);
-        if (found.size === wanted.size) break;
-      }
-    }
-    child.kill();
     return found;
   }
 
@@ -207,7 +200,7 @@ export class GitRepo {
     const out = new Map<string, string>();
     let list: string;
     try {
-      list = await this.git.raw(['notes', `--ref=${NOTES_REF}`, 'list']);
+      list = await this.git.text(['notes', `--ref=${NOTES_REF}`, 'list']);
     } catch {
       return out; // no notes yet
     }
@@ -237,10 +230,10 @@ export class GitRepo {
    */
   async writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void> {
     if (notes.size === 0) return;
-    const ref = `refs/notes/${NOTES_REF}`;
+    const ref = NOTES_REF;
     let parent: string | undefined;
     try {
-      parent = (await this.git.raw(['rev-parse', '--verify', '--quiet', ref])).trim() || undefined;
+      parent = (await this.git.text(['rev-parse', '--verify', '--quiet', ref])).trim() || undefined;
     } catch {
       parent = undefined;
     }
@@ -256,35 +249,14 @@ export class GitRepo {
 
   /** Runs one git process with `input` on stdin and returns its whole stdout. */
   private batch(args: string[], input: string, env?: Record<string, string>): Promise<Buffer> {
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn('git', args, {
-        cwd: this.root,
-        stdio: ['pipe', 'pipe', 'pipe'],
-        ...(env ? { env: { ...process.env, ...env } } : {}),
-      });
-      const chunks: Buffer[] = [];
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => chunks.push(d));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('close', (code) =>
-        code === 0
-          ? resolvePromise(Buffer.concat(chunks))
-          : reject(new Error(`git ${args[0]} failed: ${stderr.trim()}`)),
-      );
-      // A git that exits without reading its input (an error, or a verb that reads none) closes the
-      // pipe: EPIPE then belongs to that exit, which the code above reports, never to the process.
-      child.stdin.on('error', () => undefined);
-      if (input) child.stdin.end(input);
-      else child.stdin.end();
-    });
+    return this.git.run(args, { input, ...(env ? { env } : {}) });
   }
 
   /** The blob id of `path` at `commit`, or undefined when absent. */
   async blobAt(commit: string, path: string): Promise<string | undefined> {
     try {
       return (
-        (await this.git.raw(['rev-parse', '--verify', '--quiet', `${commit}:${path}`])).trim() || undefined
+        (await this.git.text(['rev-parse', '--verify', '--quiet', `${commit}:${path}`])).trim() || undefined
       );
     } catch {
       return undefined;
@@ -292,31 +264,31 @@ export class GitRepo {
   }
 
   async hasRemote(name: string): Promise<boolean> {
-    return (await this.git.getRemotes()).some((r) => r.name === name);
+    return (await this.git.text(['remote'])).split('\n').some((r) => r.trim() === name);
   }
 
   /** Whether this clone lacks older history (a `fetch-depth: 1` checkout). */
   async isShallow(): Promise<boolean> {
-    return (await this.git.raw(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
+    return (await this.git.text(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
   }
 
   /** Fetches the history a shallow clone lacks. */
   async unshallow(remote: string): Promise<void> {
-    await this.git.raw(['fetch', '--no-tags', '--unshallow', remote]);
+    await this.git.text(['fetch', '--no-tags', '--unshallow', remote]);
   }
 
   /** Brings the remote's notes in, replacing ours: call before adding notes, then push. */
   async fetchNotes(remote: string): Promise<void> {
     try {
-      await this.git.raw(['fetch', '--no-tags', remote, `+refs/notes/${NOTES_REF}:refs/notes/${NOTES_REF}`]);
+      await this.git.text(['fetch', '--no-tags', remote, `+${NOTES_REF}:${NOTES_REF}`]);
     } catch (err) {
       // A remote without notes yet is fine; any other failure is real.
-      if (!/couldn't find remote ref/i.test(String(err))) throw err;
+      if (!(err instanceof GitError && /couldn't find remote ref/i.test(err.stderr))) throw err;
     }
   }
 
   async pushNotes(remote: string): Promise<void> {
-    await this.git.raw(['push', remote, `refs/notes/${NOTES_REF}`]);
+    await this.git.text(['push', remote, NOTES_REF]);
   }
 
   /** Whether `path` exists in the work tree (a symlink counts, and is not followed). */
@@ -331,7 +303,7 @@ export class GitRepo {
 
   /** Fetches `branch` from `remote` (updating refs/remotes/<remote>/<branch>). */
   async fetchBranch(remote: string, branch: string): Promise<void> {
-    await this.git.raw([
+    await this.git.text([
       'fetch',
       '--no-tags',
       remote,
@@ -340,13 +312,13 @@ export class GitRepo {
   }
 
   async currentBranch(): Promise<string | undefined> {
-    const name = (await this.git.raw(['rev-parse', '--abbrev-ref', 'HEAD'])).trim();
+    const name = (await this.git.text(['rev-parse', '--abbrev-ref', 'HEAD'])).trim();
     return name === 'HEAD' ? undefined : name;
   }
 
   /** Commits on `head` not on `base`, newest first, with their full messages. */
   async commitsBetween(base: string, head: string): Promise<{ sha: string; message: string }[]> {
-    const raw = await this.git.raw(['log', '--format=%H%x00%B%x1e', `${base}..${head}`]);
+    const raw = await this.git.text(['log', '--format=%H%x00%B%x1e', `${base}..${head}`]);
     return raw
       .split('\x1e')
       .map((r) => r.replace(/^\n/, ''))
@@ -362,7 +334,7 @@ export class GitRepo {
    * staged or not (untracked files are nobody's commit, so they do not count).
    */
   async workTreeState(): Promise<{ branch: string | undefined; dirty: string[] }> {
-    const out = await this.git.raw(['status', '--porcelain=v1', '-z', '--untracked-files=no']);
+    const out = await this.git.text(['status', '--porcelain=v1', '-z', '--untracked-files=no']);
     const dirty: string[] = [];
     const parts = out.split('\0');
     for (let i = 0; i < parts.length; i++) {
@@ -380,13 +352,13 @@ export class GitRepo {
    */
   async defaultBranch(remote: string): Promise<string> {
     try {
-      const local = (await this.git.raw(['symbolic-ref', '--quiet', `refs/remotes/${remote}/HEAD`])).trim();
+      const local = (await this.git.text(['symbolic-ref', '--quiet', `refs/remotes/${remote}/HEAD`])).trim();
       const prefix = `refs/remotes/${remote}/`;
       if (local.startsWith(prefix)) return local.slice(prefix.length);
     } catch {
       // Not set (a fetch-only checkout, as actions/checkout makes): ask the remote.
     }
-    const answer = await this.git.raw(['ls-remote', '--symref', remote, 'HEAD']);
+    const answer = await this.git.text(['ls-remote', '--symref', remote, 'HEAD']);
     const m = /^ref: refs\/heads\/(\S+)\tHEAD$/m.exec(answer);
     if (!m)
       throw new Error(
@@ -397,7 +369,7 @@ export class GitRepo {
 
   /** Moves the current branch, index and work tree to `ref` (discarding local commits). */
   async resetHard(ref: string): Promise<void> {
-    await this.git.raw(['reset', '--hard', '--quiet', ref]);
+    await this.git.text(['reset', '--hard', '--quiet', ref]);
   }
 
   /**
@@ -411,7 +383,7 @@ export class GitRepo {
     const dir = await mkdtemp(join(tmpdir(), 'grantops-index-'));
     const index = { GIT_INDEX_FILE: join(dir, 'index') };
     try {
-      const parent = (await this.git.raw(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
+      const parent = (await this.git.text(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
       await this.batch(['read-tree', parent], '', index);
       await this.batch(['update-index', '--force-remove', '-z', '--stdin'], `${paths.join('\0')}\0`, index);
       const tree = (await this.batch(['write-tree'], '', index)).toString('utf8').trim();
@@ -447,17 +419,19 @@ export class GitRepo {
     force = false,
   ): Promise<{ ok: true } | { ok: false; reason: 'behind' | 'protected' | 'other'; message: string }> {
     try {
-      await this.git.raw(['push', ...(force ? ['--force'] : []), remote, `HEAD:refs/heads/${branch}`]);
+      await this.git.text(['push', ...(force ? ['--force'] : []), remote, `HEAD:refs/heads/${branch}`]);
       return { ok: true };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      if (/GH006|protected branch|refusing to allow|pre-receive hook declined/i.test(message)) {
+      // Classified on what git said, never on the command line (a branch may be named "rejected").
+      const said = err instanceof GitError ? err.stderr : message;
+      if (/GH006|protected branch|refusing to allow|pre-receive hook declined/i.test(said)) {
         return { ok: false, reason: 'protected', message };
       }
       // A concurrent push to the same branch fails on the ref lock: as good as "main moved".
       if (
         /non-fast-forward|fetch first|rejected|stale info|cannot lock ref|failed to (update|lock) ref/i.test(
-          message,
+          said,
         )
       ) {
         return { ok: false, reason: 'behind', message };
@@ -467,8 +441,5 @@ export class GitRepo {
   }
 }
 
-export const NOTES_REF = 'grantops';
-/** How long a git command may go without output before it is taken for hung and killed. */
-export const GIT_STALL_MS = 120_000;
 const IDENTITY_NAME = 'grantops';
 const IDENTITY_EMAIL = 'grantops@users.noreply.github.com';

@@ -1,36 +1,5 @@
-import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
-
-/**
- * One commit of main's first-parent line as `git log` streams it, newest first. Transient: the
- * fold keeps what it needs and drops the record, so a long history is never held in memory.
- */
-export interface HistoryCommit {
-  sha: string;
-  /** The merged branch's tip for a merge commit (its author wrote the change), else undefined. */
-  mergeParent: string | undefined;
-  /** Committer time in ms: when it landed on main. */
-  time: number;
-  author: string;
-  subject: string;
-  /** The ids of the commit's `Revoked-Grant:` trailers. */
-  revoked: readonly string[];
-  changes: FileChange[];
-}
-
-export interface FileChange {
-  status: 'A' | 'M' | 'D' | 'R';
-  path: string;
-  /** For renames, the path before; else undefined. */
-  from: string | undefined;
-  /** Blob before the change (undefined for additions). */
-  oldBlob: string | undefined;
-  /** Blob after the change (undefined for deletions). */
-  blob: string | undefined;
-}
+import { GitRunner, type GitProcess } from './runner.js';
+import type { FileChange, HistoryCommit } from '../../audit/history-commit.js';
 
 const RS = 0x1e; // starts a commit
 const US = 0x1f; // separates header fields
@@ -74,15 +43,15 @@ export async function readFirstParentHistory(
   options: HistoryReadOptions = {},
 ): Promise<{ commits: number; processes: number }> {
   const jobs = Math.max(1, Math.min(options.jobs ?? 1, 8));
-  const tip = (
-    await capture(root, ['rev-parse', '--verify', '-q', '--end-of-options', `${ref}^{commit}`])
-  ).trim();
-  if (!tip) throw new Error(`git log failed: ${ref} is not a commit`);
+  const git = new GitRunner(root);
+  const tip = await resolveHistoryTip(root, ref);
   const parser = new RecordParser(dirs, onCommit);
   const listLine = async () =>
-    (await capture(root, ['rev-list', '--first-parent', tip])).split('\n').filter(Boolean);
+    (await git.text(['rev-list', '--first-parent', tip], { env: { GIT_FLUSH: '0' } }))
+      .split('\n')
+      .filter(Boolean);
   const listed = jobs > 1 && options.exactJobs ? await listLine() : undefined;
-  const segments = [new LogSegment(root, tip, parser, true)];
+  const segments = [new LogSegment(git, tip, parser, true)];
   if (jobs > 1) {
     // The first process is already streaming; list main's line (no diffs: a tenth of the cost),
     // then cut what the first has not reached yet into equal stretches.
@@ -94,7 +63,7 @@ export async function readFirstParentHistory(
         const start = line[done + per * j];
         if (!start) break;
         segments[j - 1]!.stopAt = start;
-        segments.push(new LogSegment(root, start, parser, false));
+        segments.push(new LogSegment(git, start, parser, false));
       }
     }
   }
@@ -106,28 +75,37 @@ export async function readFirstParentHistory(
   return { commits: segments.reduce((n, s) => n + s.seen, 0), processes: segments.length };
 }
 
+/** The commit `ref` names, or an error saying it names none. */
+export async function resolveHistoryTip(root: string, ref: string): Promise<string> {
+  const tip = (
+    await new GitRunner(root)
+      .text(['rev-parse', '--verify', '-q', '--end-of-options', `${ref}^{commit}`])
+      .catch(() => '')
+  ).trim();
+  if (!tip) throw new Error(`git log failed: ${ref} is not a commit`);
+  return tip;
+}
+
 /** One `git log` over a stretch of main's line: from `start` down to `stopAt` (excluded) or the root. */
 class LogSegment {
   stopAt: string | undefined;
   /** Commits parsed so far. */
   seen = 0;
-  private readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  private readonly process: GitProcess;
   private readonly held: Buffer[] = [];
   private pending: Buffer = Buffer.alloc(0);
   private stopped = false;
   private closed = false;
-  private code = 0;
-  private stderr = '';
+  private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
   constructor(
-    root: string,
+    git: GitRunner,
     start: string,
     private readonly parser: RecordParser,
     private live: boolean,
   ) {
-    this.child = spawn(
-      'git',
+    this.process = git.start(
       [
         'log',
         '-z',
@@ -140,19 +118,23 @@ class LogSegment {
         start,
         '--',
       ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GIT_FLUSH: '0' } },
+      { env: { GIT_FLUSH: '0' } },
     );
-    this.child.stderr.on('data', (d: Buffer) => (this.stderr += d.toString()));
-    this.child.stdout.on('data', (chunk: Buffer) => {
+    this.process.stdout?.on('data', (chunk: Buffer) => {
       if (this.stopped) return;
       if (this.live) this.consume(chunk);
       else this.held.push(chunk);
     });
-    this.child.on('close', (code) => {
+    // `done` rejects with a GitError only.
+    const closed = (failure?: Error) => {
       this.closed = true;
-      this.code = code ?? 1;
+      this.failure = failure;
       this.wake?.();
-    });
+    };
+    this.process.done.then(
+      () => closed(),
+      (err: Error) => closed(err),
+    );
   }
 
   /** Parses what was held back, then the rest as it streams, until the stretch ends. */
@@ -168,11 +150,11 @@ class LogSegment {
     if (this.stopped) return;
     if (this.pending.length) this.parse(this.pending, 0, this.pending.length);
     this.pending = Buffer.alloc(0);
-    if (this.code !== 0) throw new Error(`git log failed: ${this.stderr.trim()}`);
+    if (this.failure) throw this.failure;
   }
 
   stop(): void {
-    if (!this.closed) this.child.kill();
+    if (!this.closed) this.process.stop();
     this.stopped = true;
   }
 
@@ -320,166 +302,4 @@ function nextSpace(buf: Buffer, from: number, end: number): number {
 function objectId(buf: Buffer, s: number, e: number): string | undefined {
   for (let i = s; i < e; i++) if (buf[i] !== 0x30) return buf.toString('latin1', s, e);
   return undefined;
-}
-
-/**
- * A `git cat-file --batch` process fed while the history is still streaming: ask for objects as they
- * are discovered (each with what it is for); each comes back through `onObject`, in the order asked,
- * at the latest by `finish`. cat-file writes every blob with syscalls of its own; into a pipe that
- * is a wake-up of the reader per object (160,000 on the benchmark, a second of CPU), so it writes
- * into a temporary file, which is read as it grows, in large pieces, between batches of requests.
- */
-export class ObjectReader<T> {
-  private readonly child: ChildProcess;
-  private readonly stdin: Writable;
-  private readonly sinks: T[] = [];
-  private index = 0;
-  private readonly batch = Buffer.allocUnsafe(1 << 16);
-  private batchLength = 0;
-  private readonly dir: string;
-  private readonly fd: number;
-  private offset = 0;
-  private pending: Buffer = Buffer.alloc(0);
-  private readonly buffer = Buffer.allocUnsafe(1 << 20);
-  private readonly exited: Promise<number>;
-
-  constructor(
-    root: string,
-    private readonly onObject: (sink: T, body: Buffer) => void,
-  ) {
-    this.dir = mkdtempSync(join(tmpdir(), 'grantops-objects-'));
-    const file = join(this.dir, 'objects');
-    const out = openSync(file, 'w', 0o600);
-    try {
-      this.child = spawn('git', ['cat-file', '--batch', '--buffer'], {
-        cwd: root,
-        stdio: ['pipe', out, 'ignore'],
-      });
-    } finally {
-      closeSync(out);
-    }
-    this.fd = openSync(file, 'r');
-    this.stdin = this.child.stdin!;
-    this.stdin.on('error', () => undefined);
-    const child = this.child;
-    this.exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? 1)));
-  }
-
-  ask(id: string, sink: T): void {
-    this.sinks.push(sink);
-    if (this.batchLength + id.length + 1 > this.batch.length) this.flush();
-    this.batchLength += this.batch.write(id, this.batchLength, 'latin1');
-    this.batch[this.batchLength++] = 0x0a;
-  }
-
-  /** Sends the requests asked so far, and takes what has been answered since the last time. */
-  flush(): void {
-    this.poll();
-    if (this.batchLength === 0) return;
-    this.stdin.write(Buffer.from(this.batch.subarray(0, this.batchLength)));
-    this.batchLength = 0;
-  }
-
-  /** Waits for every object asked, and hands each to `onObject`. */
-  async finish(): Promise<void> {
-    try {
-      this.flush();
-      this.stdin.end();
-      const code = await this.exited;
-      if (code !== 0) throw new Error(`git cat-file failed (exit ${code})`);
-      this.poll();
-    } finally {
-      this.child.kill();
-      closeSync(this.fd);
-      rmSync(this.dir, { recursive: true, force: true });
-    }
-  }
-
-  private poll(): void {
-    for (;;) {
-      const n = readSync(this.fd, this.buffer, 0, this.buffer.length, this.offset);
-      if (n <= 0) return;
-      this.offset += n;
-      const chunk = this.buffer.subarray(0, n);
-      const buf = this.pending.length ? Buffer.concat([this.pending, chunk]) : chunk;
-      let pos = 0;
-      for (;;) {
-        const nl = buf.indexOf(0x0a, pos);
-        if (nl < 0) break;
-        if (buf[nl - 1] === 0x67 /* 'g' */ && buf.toString('latin1', nl - 8, nl) === ' missing') {
-          pos = nl + 1;
-          this.sinks[this.index++] = undefined as T;
-          continue;
-        }
-        const size = Number(buf.toString('latin1', buf.lastIndexOf(0x20, nl) + 1, nl));
-        if (buf.length < nl + 1 + size + 1) break;
-        const sink = this.sinks[this.index];
-        this.sinks[this.index++] = undefined as T;
-        this.onObject(sink as T, buf.subarray(nl + 1, nl + 1 + size));
-        pos = nl + 1 + size + 1;
-      }
-      // The read buffer is reused: keep a copy of the unfinished object.
-      this.pending = Buffer.from(buf.subarray(pos));
-    }
-  }
-}
-
-/**
- * Reads many objects (blobs, commits) with one `git cat-file --batch` process, streaming; missing
- * objects are left out.
- */
-export async function readObjects(root: string, ids: readonly string[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const reader = new ObjectReader<string>(root, (id, body) => out.set(id, body.toString('utf8')));
-  for (const id of ids) reader.ask(id, id);
-  await reader.finish();
-  return out;
-}
-
-/** `path -> blob` of the files under `dir` at `ref` (one `git ls-tree`). */
-export async function readTreeBlobs(root: string, ref: string, dir: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  const text = await capture(root, [
-    'ls-tree',
-    '-r',
-    '-z',
-    '--full-tree',
-    '--end-of-options',
-    ref,
-    '--',
-    `${dir}/`,
-  ]);
-  for (const entry of text.split('\0')) {
-    const tab = entry.indexOf('\t');
-    const [, type, blob] = entry.slice(0, tab).split(' ');
-    if (type === 'blob' && blob) out.set(entry.slice(tab + 1), blob);
-  }
-  return out;
-}
-
-/** The grantops notes (commit -> text) of the repository, in two processes. */
-export async function readAllNotes(root: string, ref = 'refs/notes/grantops'): Promise<Map<string, string>> {
-  const list = await capture(root, ['notes', `--ref=${ref}`, 'list']);
-  const byNote = new Map<string, string[]>();
-  for (const line of list.split('\n')) {
-    const [note, commit] = line.trim().split(' ');
-    if (note && commit) byNote.set(note, [...(byNote.get(note) ?? []), commit]);
-  }
-  const texts = await readObjects(root, [...byNote.keys()]);
-  const out = new Map<string, string>();
-  for (const [note, text] of texts) for (const commit of byNote.get(note) ?? []) out.set(commit, text);
-  return out;
-}
-
-function capture(root: string, args: string[]): Promise<string> {
-  return new Promise<string>((resolve) => {
-    const child = spawn('git', args, {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'ignore'],
-      env: { ...process.env, GIT_FLUSH: '0' },
-    });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => chunks.push(d));
-    child.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
 }
