@@ -14,10 +14,10 @@ import { validationView } from '../render/plan-view.js';
 import { renderTemplate } from '../render/render.js';
 import { reportStatus } from '../usecases/status.js';
 import { validateAccessRepo } from '../usecases/validate.js';
-import { runApply } from './apply.js';
-import { runAudit } from './audit.js';
+import { runApply } from './run-apply.js';
+import { runAudit } from './run-audit.js';
 import { runnerLog } from './log.js';
-import { runReap } from './reap.js';
+import { runReap } from './run-reap.js';
 import type { ActionInputs } from './inputs.js';
 import { annotate, templateSource } from './report.js';
 

@@ -11,7 +11,7 @@ export interface ActionResult {
   skipped?: boolean;
 }
 
-export interface ApplyOptions {
+export interface ExecuteOptions {
   /**
    * Calls in flight at once on each target (an exec target's own `concurrency` caps it further).
    * Each target has its own slots, so one whose calls hang cannot hold the slots of the others.
@@ -37,7 +37,7 @@ export function targetConcurrency(target: Target | undefined, runConcurrency: nu
 export async function applyPlan(
   plan: Plan,
   targets: ReadonlyMap<string, Target>,
-  options: ApplyOptions,
+  options: ExecuteOptions,
 ): Promise<ActionResult[]> {
   const byTarget = new Map<string, Map<string, PlannedAction[]>>();
   for (const a of plan.actions) {

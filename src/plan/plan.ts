@@ -1,124 +1,19 @@
 import type { Grant } from '../model/grant.js';
-import type { Policy } from '../model/policy.js';
-import type { GrantFileHistory } from '../ports/git.js';
-import type { Access, EntitlementModel } from '../ports/target.js';
+import { endedGrants } from './ended.js';
+import type { Access } from '../ports/target.js';
+import type { ActionReason, PlannedAction, Settled, Drift, Guard, Held, Plan, PlanInput } from './types.js';
 
-export type ActionReason =
-  | 'new' // a grant is active and its access is missing
-  | 'change-role' // single-valued target: the user holds another entitlement
-  | 'update-expiry' // native expiry (VALID UNTIL) differs from the grant's expiresAt
-  | 'expired' // every grant behind it has expired
-  | 'removed' // grantops granted it, and that grant (or that version of it) is no longer on main
-  | 'invalid' // its grant file is on main but no longer a valid grant
-  | 'withdrawn' // its grant is on main, was approved and applied, and is refused now (approval withdrawn)
-  | 'enforce'; // no grant behind it, and the policy enforces
-
-export interface PlannedAction {
-  kind: 'grant' | 'revoke';
-  target: string;
-  user: string;
-  entitlement: string;
-  reason: ActionReason;
-  /** Grants behind the action (for revokes: the ended ones, if known). */
-  grantIds: string[];
-  role?: string;
-  expiresAt?: Date;
-  /** The target listed this access when the plan was made (an explicit revoke may find none). */
-  present?: boolean;
-  /**
-   * A grant that moves a single-valued target down (a team maintainer back to member): the expired
-   * grants whose higher role it takes away. The reaper carries these out.
-   */
-  ends?: string[];
-}
-
-/** Expired grants whose access needs no revoke call: another live grant justifies it, or it was never grantops'. */
-export interface Settled {
-  target: string;
-  user: string;
-  entitlement: string;
-  grantIds: string[];
-  why: string;
-}
-
-/** Access found in a managed scope that no grant explains. */
-export interface Drift {
-  target: string;
-  user: string;
-  entitlement: string;
-  /** `enforce: true` planned its revocation. */
-  enforced: boolean;
-  /** Enforcement held back by the guard (too large a share of the scope in one run). */
-  heldByGuard: boolean;
-}
-
-export interface Guard {
-  target: string;
-  wouldRevoke: number;
-  scope: number;
-  maxFraction: number;
-}
-
-/**
- * Access an ended grant explains that is left in place this run: a live grant on main whose approval
- * could not be decided may justify it, or the target could not be set up to know its entitlements.
- */
-export interface Held {
-  target: string;
-  user: string;
-  /** Empty when the target's entitlements are unknown. */
-  entitlement: string;
-  /** The ended grants whose revocation waits. */
-  grantIds: string[];
-  reason: string;
-}
-
-export interface Plan {
-  at: Date;
-  actions: PlannedAction[];
-  drift: Drift[];
-  guards: Guard[];
-  held: Held[];
-  settled: Settled[];
-  /** Targets whose state could not be observed: nothing is planned for them. */
-  unobserved: { target: string; error: string }[];
-}
-
-export interface TargetState {
-  policy: Policy;
-  /** Undefined when the target's adapter could not be built (missing credentials): why, in `observed`. */
-  model: EntitlementModel | undefined;
-  nativeExpiry: boolean;
-  /** What exists, or why it could not be read. */
-  observed: { ok: true; access: Access[] } | { ok: false; error: string };
-}
-
-export interface PlanInput {
-  now: Date;
-  /** Every valid grant in the repo. */
-  grants: readonly Grant[];
-  /** Grants allowed to take effect (approval verified). */
-  approved: ReadonlySet<string>;
-  /**
-   * Live grants whose approval could not be decided this run (GitHub unreachable, no token): not
-   * applied, and the access they would give is not revoked either.
-   */
-  undecided?: ReadonlySet<string>;
-  /**
-   * Live grants that were approved and applied before and are refused now (a review dismissed, an
-   * approver gone): what they gave is revoked as the target shows it.
-   */
-  withdrawn?: ReadonlySet<string>;
-  /**
-   * Every grant file main's history has held (state-based revocation): versions no longer on main
-   * explain access as `removed`, files on main that are no longer valid as `invalid` (and, once their
-   * expiresAt has passed, as `expired`, with an explicit revoke).
-   */
-  history?: readonly GrantFileHistory[];
-  targets: ReadonlyMap<string, TargetState>;
-  /** Lift the enforcement guard for this run. */
-  overrideGuard?: boolean;
-}
+export type {
+  ActionReason,
+  PlannedAction,
+  Settled,
+  Drift,
+  Guard,
+  Held,
+  Plan,
+  TargetState,
+  PlanInput,
+} from './types.js';
 
 interface Want {
   user: string;
@@ -130,33 +25,6 @@ interface Want {
 
 // GitHub logins are case-insensitive: `Alice` observed is `alice` granted.
 const key = (user: string, entitlement: string) => `${user.toLowerCase()}\u0000${entitlement}`;
-
-/** What an ended grant (or version) says was granted: who, which role, on which target. */
-interface Ended {
-  id: string;
-  user: string;
-  target: string;
-  role: string;
-  reason: 'expired' | 'removed' | 'invalid' | 'withdrawn';
-  /** Revoke whether or not the target shows the access (an expired grant on main). */
-  explicit: boolean;
-  /** What the role conferred when the grant landed (history), beside what it confers now. */
-  entitlements?: readonly string[];
-}
-
-/**
- * How long after its expiresAt a grant that left main (or a replaced version) still explains access:
- * long enough to outlast skipped runs and outages, short enough that access someone restores by hand
- * months later is drift, not "the old grant's".
- */
-export const ENDED_GRANT_MEMORY_MS = 7 * 86_400_000;
-
-/**
- * How long after its expiresAt a grant that left main still gets an explicit revoke each run, whatever
- * the target lists: a day of runs, however it left (a `Revoked-Grant:` trailer is text a writer can
- * push, so it is no proof that a revoke happened). After that, only access the target shows.
- */
-export const ENDED_GRANT_EXPLICIT_MS = 86_400_000;
 
 /**
  * The pure heart of apply: what to grant and revoke on each target at `now` so that it holds exactly
@@ -450,72 +318,6 @@ export function planChanges(input: PlanInput): Plan {
     held.push(...heldHere.values());
   }
   return { at: input.now, actions, drift, guards, held, settled, unobserved };
-}
-
-/**
- * Every ended grant by target: expired grants on main (explicit revoke), and from history the files
- * on main that are no longer valid (explicit once expired) and the versions no longer on main.
- */
-function endedGrants(input: PlanInput): Map<string, Ended[]> {
-  const t = input.now.getTime();
-  const out = new Map<string, Ended[]>();
-  const add = (e: Ended) => out.set(e.target, [...(out.get(e.target) ?? []), e]);
-  const valid = new Set(input.grants.map((g) => g.id));
-  const landed = new Map<string, readonly string[] | undefined>();
-  for (const h of input.history ?? [])
-    if (h.onMain && valid.has(h.id)) landed.set(h.id, h.versions[h.versions.length - 1]?.entitlements);
-  for (const g of input.grants) {
-    if (t < g.expiresAt.getTime()) continue;
-    const entitlements = landed.get(g.id);
-    add({
-      id: g.id,
-      user: g.user,
-      target: g.target,
-      role: g.role,
-      reason: 'expired',
-      explicit: true,
-      ...(entitlements ? { entitlements } : {}),
-    });
-  }
-  for (const g of input.grants) {
-    if (t >= g.expiresAt.getTime() || !input.withdrawn?.has(g.id)) continue;
-    add({ id: g.id, user: g.user, target: g.target, role: g.role, reason: 'withdrawn', explicit: false });
-  }
-  for (const h of input.history ?? []) {
-    const current = h.onMain && valid.has(h.id);
-    // The versions before the current one of a valid grant; every version of anything else.
-    const versions = current ? h.versions.slice(0, -1) : h.versions;
-    const invalidOnMain = h.onMain && !current;
-    const invalidExpired = invalidOnMain && invalidFileExpired(h, t);
-    for (const v of versions) {
-      if (!v.user || !v.target || !v.role) continue;
-      // A version that left main is remembered for a while after its expiresAt (a version that
-      // never had one was never valid, so never granted); a file on main that is invalid, always.
-      if (!invalidOnMain && (v.expiresAt === undefined || t >= v.expiresAt + ENDED_GRANT_MEMORY_MS)) continue;
-      add({
-        id: h.id,
-        user: v.user,
-        target: v.target,
-        role: v.role,
-        reason: invalidOnMain ? (invalidExpired ? 'expired' : 'invalid') : 'removed',
-        // Explicit: an expired invalid file, and a version that left main, for a day past its expiry.
-        explicit: invalidExpired || (!invalidOnMain && t < v.expiresAt! + ENDED_GRANT_EXPLICIT_MS),
-        ...(v.entitlements ? { entitlements: v.entitlements } : {}),
-      });
-    }
-  }
-  return out;
-}
-
-/**
- * Whether a grant file on main that is no longer valid has expired: by its own expiresAt when that can
- * be read, otherwise once every earlier version's has passed.
- */
-export function invalidFileExpired(h: GrantFileHistory, t: number): boolean {
-  const last = h.versions[h.versions.length - 1]?.expiresAt;
-  if (last !== undefined) return last <= t;
-  const known = h.versions.map((v) => v.expiresAt).filter((x): x is number => x !== undefined);
-  return known.length > 0 && known.every((x) => x <= t);
 }
 
 function maxDate(a: Date, b: Date): Date {

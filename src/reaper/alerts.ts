@@ -1,7 +1,7 @@
 import { formatDuration } from '../model/duration.js';
 import type { Grant } from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
-import type { ReapReport } from './reap.js';
+import type { ReapReport } from './reap-expired.js';
 
 export interface ExpiryWarning {
   grant: Grant;

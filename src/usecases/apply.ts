@@ -7,7 +7,8 @@ import type { Policy } from '../model/policy.js';
 import type { ApprovalVerdict, ApprovalVerifier } from '../policy/approval.js';
 import { loadGrants, loadPolicies } from '../policy/load.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
-import { invalidFileExpired, planChanges, type Plan, type TargetState } from '../plan/plan.js';
+import { invalidFileExpired } from '../plan/ended.js';
+import { planChanges, type Plan, type TargetState } from '../plan/plan.js';
 import type { GrantFileHistory, GrantHistory } from '../ports/git.js';
 import type { Target } from '../targets/target.js';
 

@@ -4,7 +4,7 @@ import { WorkTree } from '../../adapters/work-tree.js';
 import { formatDuration } from '../../model/duration.js';
 import { ConfigError } from '../../model/errors.js';
 import { formatTimestamp } from '../../model/time.js';
-import type { ReapReport } from '../../reaper/reap.js';
+import type { ReapReport } from '../../reaper/reap-expired.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
 import { evidenceKeyOf, githubFromEnv } from '../shared.js';
@@ -34,7 +34,7 @@ export const reapCommand: CliCommand = (program, { io, setExit, context }) => {
         const ctx = context(cmd);
         const concurrency = opts.concurrency;
         const [{ reapRepository }, { renderTemplate }, { templateSource }] = await Promise.all([
-          import('../../usecases/reap.js'),
+          import('../../usecases/reap-repository.js'),
           import('../../render/render.js'),
           import('../../render/template-source.js'),
         ]);

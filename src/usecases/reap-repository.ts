@@ -6,7 +6,7 @@ import type { GitHubOctokit } from '../adapters/github.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { loadEvidenceVerifier } from '../policy/evidence-signature.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
-import { reapExpired, type CleanupPullRequests, type ReapReport } from '../reaper/reap.js';
+import { reapExpired, type CleanupPullRequests, type ReapReport } from '../reaper/reap-expired.js';
 import { renderTemplate } from '../render/render.js';
 import { templateSource } from '../render/template-source.js';
 import { createTarget } from '../targets/registry.js';
