@@ -112,7 +112,8 @@ export function planChanges(input: PlanInput): Plan {
       wanted.clear();
       for (const w of best.values()) wanted.set(key(w.user, w.entitlement), w);
     }
-    const wantedUsers = new Set([...wanted.values()].map((w) => w.user.toLowerCase()));
+    // On a single-valued target a user is wanted at one entitlement at most.
+    const wantedByUser = new Map([...wanted.values()].map((w) => [w.user.toLowerCase(), w]));
 
     // Access a live grant whose approval is undecided may justify: neither granted nor taken away.
     const pending = new Map<string, string[]>();
@@ -192,10 +193,10 @@ export function planChanges(input: PlanInput): Plan {
         settle(e.user, e.entitlement, e.ids, 'a live approved grant gives the same access');
         continue;
       }
-      if (ranking && wantedUsers.has(e.user.toLowerCase())) {
+      if (ranking && wantedByUser.has(e.user.toLowerCase())) {
         // One entitlement per user: the live grant's role replaces this one with a single grant call.
         const holds = haveByUser.get(e.user.toLowerCase()) ?? [];
-        const target = [...wanted.values()].find((w) => w.user.toLowerCase() === e.user.toLowerCase());
+        const target = wantedByUser.get(e.user.toLowerCase());
         const lower = target && ranking.indexOf(target.entitlement) < ranking.indexOf(e.entitlement);
         if (holds.some((a) => a.entitlement === e.entitlement)) {
           // Only a step down carries the expired grant's end: a step up is a grant, apply's to make.
@@ -273,7 +274,7 @@ export function planChanges(input: PlanInput): Plan {
       const k = key(a.user, a.entitlement);
       if (wanted.has(k) || revokedHere.has(k)) continue;
       // A single-valued target changes role with one grant call: no revoke of the old entitlement.
-      if (ranking && wantedUsers.has(a.user.toLowerCase())) continue;
+      if (ranking && wantedByUser.has(a.user.toLowerCase())) continue;
       // grantops never gave an unmanaged account its access, so no ended grant explains it.
       const why = a.unmanaged ? undefined : explained.get(k);
       if (why && pending.has(k)) {

@@ -30,13 +30,10 @@ export interface EvidenceRepo {
 }
 
 /** What the reaper needs from git: one typed method per verb (GitRepo implements it). */
-export interface ReaperRepo {
+export interface ReaperRepo extends Pick<EvidenceRepo, 'fetchNotes' | 'resolveMany'> {
   /** The branch HEAD is on (undefined: detached) and tracked paths with uncommitted changes. */
   workTreeState(): Promise<{ branch: string | undefined; dirty: string[] }>;
   fetchBranch(remote: string, branch: string): Promise<void>;
-  fetchNotes(remote: string): Promise<void>;
-  /** Blob ids of `rev:path` specs (undefined where the path does not exist). */
-  resolveMany(specs: readonly string[]): Promise<Map<string, string | undefined>>;
   commitsBetween(base: string, head: string): Promise<{ sha: string; message: string }[]>;
   resetHard(ref: string): Promise<void>;
   commitRemoval(paths: readonly string[], message: string, when: Date): Promise<string>;
