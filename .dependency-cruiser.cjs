@@ -9,7 +9,8 @@
  *   usecases
  *   targets,         adapters: the ports implemented against real systems
  *   adapters
- *   cli, action      entrypoints: parse input, call a use case, render output
+ *   app              the composition root: one configuration in, the adapters built, a use case run
+ *   cli, action      entrypoints: parse input, call the app, render output
  * `npm run lint` fails on any import that points outward, and on any cycle.
  */
 const layer = (name) => `^src/(${name})/`;
@@ -44,6 +45,26 @@ module.exports = {
         path: layer('apply|reaper|usecases|adapters|targets|cli|action'),
         dependencyTypesNot: ['type-only'],
       },
+    },
+    {
+      name: 'use-cases-see-ports-not-adapters',
+      comment: 'use cases reach git, GitHub and targets through ports; the app wires the adapters in',
+      severity: 'error',
+      from: { path: layer('apply|reaper|usecases') },
+      to: { path: layer('adapters|targets|app') },
+    },
+    {
+      name: 'adapters-below-the-app',
+      severity: 'error',
+      from: { path: layer('adapters|targets') },
+      to: { path: layer('apply|reaper|usecases|app') },
+    },
+    {
+      name: 'entrypoints-go-through-the-app',
+      comment: "cli/ and action/ build nothing: they parse input, call src/app, and render its report",
+      severity: 'error',
+      from: { path: layer('cli|action') },
+      to: { path: layer('adapters|targets|usecases|apply|reaper'), dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'entrypoints-are-outermost',

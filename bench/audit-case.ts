@@ -3,7 +3,7 @@
 import { auditEvents } from '../src/audit/lifecycle.js';
 import { activeAt, verifyHistory } from '../src/audit/query.js';
 import { SchemaRegistry } from '../src/policy/schema-registry.js';
-import { loadAuditHistory } from '../src/usecases/audit.js';
+import { loadAuditHistory } from '../src/adapters/git/audit-log.js';
 
 const dir = process.argv[2] ?? '';
 const jobs = process.argv[3] ? { jobs: Number(process.argv[3]) } : {};

@@ -1,5 +1,8 @@
 import * as core from '@actions/core';
 import * as github from '@actions/github';
+import { resolve } from 'node:path';
+import { configFromEnvironment, type AppConfig } from '../app/config.js';
+import { parseDuration } from '../model/duration.js';
 import { ConfigError } from '../model/errors.js';
 
 export const COMMANDS = ['validate', 'status', 'apply', 'reap', 'audit'] as const;
@@ -24,6 +27,8 @@ export interface ActionInputs {
   verify: boolean;
   /** audit: who had access at this instant. */
   auditAt?: string;
+  /** audit --verify: how long access may outlive expiresAt (ms). */
+  toleranceMs: number;
   /** reap: push the cleanup commit (default true). */
   push: boolean;
   /** reap: name of the environment variable holding the webhook URL. */
@@ -67,6 +72,7 @@ export function readInputs(): ActionInputs {
     verify: booleanInput('verify'),
     ...(core.getInput('at') ? { auditAt: core.getInput('at') } : {}),
     webhookEnv: core.getInput('webhook-url-env') || 'GRANTOPS_WEBHOOK_URL',
+    toleranceMs: durationInput('tolerance', '1h'),
     concurrency,
     overrideGuard: booleanInput('override-guard'),
     token: core.getInput('token'),
@@ -89,6 +95,35 @@ export function readInputs(): ActionInputs {
     ...(base ? { base } : {}),
     ...(now ? { now } : {}),
   };
+}
+
+/**
+ * The run's configuration, as the CLI would build it from the same facts: the composition root turns
+ * it into the same adapters.
+ */
+export function actionConfig(
+  inputs: ActionInputs,
+  env: Readonly<Record<string, string | undefined>>,
+  now: Date,
+): AppConfig {
+  return configFromEnvironment(
+    { ...env, GITHUB_API_URL: inputs.apiUrl, GITHUB_REPOSITORY: `${inputs.owner}/${inputs.repo}` },
+    {
+      repo: resolve(inputs.repoPath),
+      now,
+      concurrency: inputs.concurrency,
+      token: inputs.token,
+      ...(inputs.adminToken ? { adminToken: inputs.adminToken } : {}),
+      webhookEnv: inputs.webhookEnv,
+    },
+  );
+}
+
+function durationInput(name: string, fallback: string): number {
+  const text = core.getInput(name) || fallback;
+  const d = parseDuration(text);
+  if (!d.ok) throw new ConfigError(`input "${name}": ${d.reason}`);
+  return d.ms;
 }
 
 /** Like core.getBooleanInput, but an absent input is false (runners fill defaults; tests may not). */

@@ -1,42 +1,45 @@
 import * as core from '@actions/core';
-import { resolve } from 'node:path';
-import { createOctokit, OctokitAccessRepo } from '../adapters/github.js';
-import { fixedClock, systemClock } from '../ports/clock.js';
-import { ApprovalFinder } from '../usecases/find-approvals.js';
-import { upsertStickyComment } from '../usecases/github-threads.js';
-import { GitRepo } from '../adapters/git/repo.js';
-import { WorkTree } from '../adapters/work-tree.js';
-import { ConfigError, errorMessage, formatFinding } from '../model/errors.js';
+import { statusJob } from '../app/status-job.js';
+import { publishPlanComment, validateJob } from '../app/validate-job.js';
+import { compose, type Wiring } from '../app/wiring.js';
+import { ConfigError, formatFinding } from '../model/errors.js';
 import { formatTimestamp, parseTimestamp } from '../model/time.js';
-import { SchemaRegistry } from '../policy/schema-registry.js';
+import { systemClock } from '../ports/clock.js';
 import { escapeHtml } from '../render/escape.js';
 import { validationView } from '../render/plan-view.js';
 import { renderTemplate } from '../render/render.js';
-import { reportStatus } from '../usecases/status.js';
-import { validateAccessRepo } from '../usecases/validate.js';
+import { templateSource } from '../render/template-source.js';
+import { actionConfig, type ActionInputs } from './inputs.js';
+import { runnerLog } from './log.js';
+import { annotate } from './report.js';
 import { runApply } from './run-apply.js';
 import { runAudit } from './run-audit.js';
-import { runnerLog } from './log.js';
 import { runReap } from './run-reap.js';
-import type { ActionInputs } from './inputs.js';
-import { annotate, templateSource } from './report.js';
 
 export const VALIDATE_MARKER = '<!-- grantops:validate -->';
 
 /** Runs one Action command. Returns normally on success; throws to fail the step. */
-export async function runAction(inputs: ActionInputs): Promise<void> {
+export async function runAction(
+  inputs: ActionInputs,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  root: typeof compose = compose,
+): Promise<void> {
   const now = resolveNow(inputs.now);
+  const w = await root(actionConfig(inputs, env, now), {
+    warning: (m) => runnerLog.warning(m),
+    debug: (m) => runnerLog.debug(m),
+  });
   switch (inputs.command) {
     case 'validate':
-      return runValidate(inputs, now);
+      return runValidate(inputs, w);
     case 'status':
-      return runStatus(inputs, now);
+      return runStatus(w);
     case 'apply':
-      return runApply(inputs, now);
+      return runApply(inputs, w);
     case 'reap':
-      return runReap(inputs, now);
+      return runReap(inputs, w);
     case 'audit':
-      return runAudit(inputs, now);
+      return runAudit(inputs, w);
   }
 }
 
@@ -47,79 +50,36 @@ function resolveNow(text: string | undefined): Date {
   return p.date;
 }
 
-async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
-  const git = await GitRepo.open(resolve(inputs.repoPath));
+async function runValidate(inputs: ActionInputs, w: Wiring): Promise<void> {
   const base = inputs.base ?? inputs.pullRequest?.baseSha;
-  if (base && /^[0-9a-f]{40}$/.test(base) && !(await git.hasCommit(base))) {
-    // actions/checkout fetches only the merge commit by default; the base is one fetch away.
-    runnerLog.info(`fetching base commit ${base}`);
-    await git.fetchCommit('origin', base);
-  }
+  const pr = inputs.pullRequest;
   runnerLog.startGroup('Validate grants and policies');
-  const report = await validateAccessRepo(
-    {
-      now,
-      ...(base ? { base } : {}),
-      ...(!inputs.base && inputs.pullRequest?.baseRef ? { baseLabel: inputs.pullRequest.baseRef } : {}),
-    },
-    { work: new WorkTree(git.root), registry: new SchemaRegistry(), history: git },
-  );
+  const { report, progress, progressError, fetchedBase } = await validateJob(w, {
+    ...(base ? { base } : {}),
+    ...(!inputs.base && pr?.baseRef ? { baseLabel: pr.baseRef } : {}),
+    // "Reviewer approval is the grant": show reviewers how far each grant is from being applied.
+    ...(pr ? { pullRequest: { number: pr.number, author: pr.author ?? '', headSha: pr.headSha } } : {}),
+  });
+  // actions/checkout fetches only the merge commit by default; the base was one fetch away.
+  if (fetchedBase) runnerLog.info(`fetched base commit ${fetchedBase}`);
   for (const f of report.findings) runnerLog.info(formatFinding(f));
   runnerLog.endGroup();
   annotate(report.findings);
+  if (progressError) runnerLog.warning(`could not read the reviews: ${progressError}`);
 
-  const templates = templateSource(base ? git.treeAt(base) : new WorkTree(git.root));
-  let progress: Awaited<ReturnType<ApprovalFinder['progressOnPullRequest']>> | undefined;
-  if (inputs.pullRequest && inputs.token && report.grants.length > 0) {
-    // "Reviewer approval is the grant": show reviewers how far each grant is from being applied.
-    const octokit = createOctokit({
-      token: inputs.token,
-      baseUrl: inputs.apiUrl,
-      debug: (m) => runnerLog.debug(m),
-    });
-    const finder = new ApprovalFinder(
-      git,
-      new OctokitAccessRepo(octokit, inputs.owner, inputs.repo),
-      fixedClock(now),
-      new SchemaRegistry(),
-    );
-    try {
-      progress = await finder.progressOnPullRequest(
-        {
-          number: inputs.pullRequest.number,
-          author: inputs.pullRequest.author ?? '',
-          headSha: inputs.pullRequest.headSha,
-        },
-        report.grants,
-        (g) => report.policies.get(g.target)?.roles.get(g.role),
-      );
-    } catch (err) {
-      runnerLog.warning(`could not read the reviews: ${errorMessage(err)}`);
-    }
-  }
-  const markdown = await renderTemplate('pr-comment.md', validationView(report, now, progress), templates);
+  // The comment's template comes from the base: a PR cannot restyle the verdict on itself.
+  const templates = base ? templateSource(w.requireGit().treeAt(base)) : w.templates;
+  const markdown = await renderTemplate(
+    'pr-comment.md',
+    validationView(report, w.config.now, progress),
+    templates,
+  );
   await core.summary.addRaw(markdown, true).write();
 
-  if (inputs.pullRequest && inputs.token) {
-    const client = new OctokitAccessRepo(
-      createOctokit({
-        token: inputs.token,
-        baseUrl: inputs.apiUrl,
-        log: (m) => runnerLog.warning(m),
-        debug: (m) => runnerLog.debug(m),
-      }),
-      inputs.owner,
-      inputs.repo,
-    );
-    try {
-      const r = await upsertStickyComment(client, inputs.pullRequest.number, VALIDATE_MARKER, markdown);
-      runnerLog.info(
-        `${r.created ? 'created' : 'updated'} plan comment ${r.id} on #${inputs.pullRequest.number}`,
-      );
-    } catch (err) {
-      // A fork's read-only token cannot comment; the annotations and summary still carry the verdict.
-      runnerLog.warning(`could not write the plan comment: ${errorMessage(err)}`);
-    }
+  if (pr) {
+    const r = await publishPlanComment(w, pr.number, VALIDATE_MARKER, markdown);
+    if (r && 'error' in r) runnerLog.warning(`could not write the plan comment: ${r.error}`);
+    else if (r) runnerLog.info(`${r.created ? 'created' : 'updated'} plan comment ${r.id} on #${pr.number}`);
   }
 
   core.setOutput('ok', String(report.ok));
@@ -131,11 +91,8 @@ async function runValidate(inputs: ActionInputs, now: Date): Promise<void> {
   }
 }
 
-async function runStatus(inputs: ActionInputs, now: Date): Promise<void> {
-  const report = await reportStatus(
-    { now },
-    { work: new WorkTree(resolve(inputs.repoPath)), registry: new SchemaRegistry() },
-  );
+async function runStatus(w: Wiring): Promise<void> {
+  const { report } = await statusJob(w, {});
   annotate(report.problems.map((f) => ({ ...f, severity: 'warning' as const })));
   const rows = report.rows.map((r) => [
     r.grant.id,

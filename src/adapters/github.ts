@@ -34,9 +34,6 @@ export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 const MyOctokit = Octokit.plugin(retry, throttling);
 
-/** Mutations in flight against GitHub at once, whatever the apply concurrency: well under its limits. */
-export const MAX_GITHUB_WRITES = 10;
-
 // plugin-throttling's default limiters are module-global and serialise every write one second
 // apart (three for issues and comments); grantops sizes them per client instead.
 function limiters(concurrency: number, spacingMs: number) {

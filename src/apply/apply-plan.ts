@@ -1,6 +1,6 @@
 import { errorMessage } from '../model/errors.js';
 import type { Plan, PlannedAction } from '../plan/plan.js';
-import type { Target } from '../targets/target.js';
+import type { Target } from '../ports/target.js';
 import { mapLimited } from './run-limited.js';
 
 export interface ActionResult {

@@ -9,7 +9,8 @@ import { reapCommand } from './commands/reap.js';
 import { auditCommand } from './commands/audit.js';
 import { doctorCommand } from './commands/doctor.js';
 import { jsonDocument, paint, type CliIo } from './output.js';
-import { commandContext, jsonFinding, type CliCommand } from './shared.js';
+import { compose } from '../app/wiring.js';
+import { cliConfig, commandContext, jsonFinding, type CliCommand, type CommandTools } from './shared.js';
 
 const COMMANDS: readonly CliCommand[] = [
   validateCommand,
@@ -22,9 +23,13 @@ const COMMANDS: readonly CliCommand[] = [
 ];
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */
-export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  io: CliIo,
+  root: typeof compose = compose,
+): Promise<number> {
   let code = 0;
-  const program = buildProgram(io, (c) => {
+  const program = buildProgram(io, root, (c) => {
     code = c;
   });
   try {
@@ -56,7 +61,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return 1;
   }
 }
-function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+function buildProgram(io: CliIo, root: typeof compose, setExit: (code: number) => void): Command {
   const program = new Command('grantops')
     .description(
       'Access-as-code for temporary production access: grants are pull requests, expiry is enforced.',
@@ -67,7 +72,15 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .showHelpAfterError()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  const tools = { io, setExit, context: (cmd: Command) => commandContext(io, cmd) };
+  const tools: CommandTools = {
+    io,
+    setExit,
+    context: (cmd) => commandContext(io, cmd),
+    wire: async (cmd, run) => {
+      const { config, json } = cliConfig(io, cmd, run);
+      return { w: await root(config), json };
+    },
+  };
   for (const register of COMMANDS) register(program, tools);
   return program;
 }

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { WorkTree } from '../adapters/work-tree.js';
+import { configFromEnvironment, type AppConfig } from '../app/config.js';
 import { ConfigError, type Finding } from '../model/errors.js';
 import { parseTimestamp } from '../model/time.js';
 import { fixedClock, systemClock } from '../ports/clock.js';
-import { evidencePublicKeyFromEnv, loadEvidenceVerifier } from '../policy/evidence-signature.js';
+import type { Wiring } from '../app/wiring.js';
 import { type CliIo } from './output.js';
 
 interface GlobalOptions {
@@ -19,13 +19,15 @@ export interface CommandTools {
   setExit: (code: number) => void;
   /** The repo, the one instant of this run, and --json: read once per command. */
   context: (cmd: Command) => ReturnType<typeof commandContext>;
+  /** The run's adapters, built by the composition root from the flags and the environment. */
+  wire: (cmd: Command, run?: { concurrency?: number }) => Promise<{ w: Wiring; json: boolean }>;
 }
 
 /** A command registers itself with commander; its action parses nothing by hand. */
 export type CliCommand = (program: Command, tools: CommandTools) => void;
 
 /** Global options of `cmd`: the repo, the instant (--now, GRANTOPS_NOW or the clock, read once), --json. */
-export function commandContext(io: CliIo, cmd: Command) {
+export function commandContext(io: Pick<CliIo, 'cwd' | 'env'>, cmd: Command) {
   const g = cmd.optsWithGlobals<GlobalOptions>();
   const repo = g.repo ? resolve(io.cwd, g.repo) : io.cwd;
   const nowText = g.now ?? io.env.GRANTOPS_NOW;
@@ -40,54 +42,25 @@ export function commandContext(io: CliIo, cmd: Command) {
   return { repo, now, clock: fixedClock(now), json: g.json === true };
 }
 
-/** GitHub access from the environment, as the Action and CI set it. */
-export async function githubFromEnv(env: CliIo['env'], concurrency: number) {
-  const [{ createOctokit, MAX_GITHUB_WRITES, OctokitAccessRepo }, { upsertPullRequest }] = await Promise.all([
-    import('../adapters/github.js'),
-    import('../usecases/github-threads.js'),
-  ]);
-  const token = env.GITHUB_TOKEN;
-  const admin = env.GRANTOPS_ADMIN_TOKEN ?? token;
-  const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
-  const baseUrl = env.GITHUB_API_URL || 'https://api.github.com';
-  const access =
-    token && owner && repo
-      ? new OctokitAccessRepo(createOctokit({ token, baseUrl }), owner, repo)
-      : undefined;
+/** The run's configuration from the global flags and the environment, as the Action's CI sets it. */
+export function cliConfig(
+  io: Pick<CliIo, 'cwd' | 'env'>,
+  cmd: Command,
+  run: { concurrency?: number } = {},
+): { config: AppConfig; json: boolean } {
+  const ctx = commandContext(io, cmd);
   return {
-    repo: access,
-    ...(access
-      ? {
-          pulls: {
-            upsert: (head: string, base: string, title: string, body: string) =>
-              upsertPullRequest(access, head, base, title, body),
-          },
-        }
-      : {}),
-    ...(admin
-      ? {
-          admin: createOctokit({
-            token: admin,
-            baseUrl,
-            writeConcurrency: Math.min(concurrency, MAX_GITHUB_WRITES),
-          }),
-        }
-      : {}),
+    json: ctx.json,
+    config: configFromEnvironment(io.env, {
+      repo: ctx.repo,
+      now: ctx.now,
+      concurrency: run.concurrency ?? 16,
+      ...(io.env.GITHUB_TOKEN ? { token: io.env.GITHUB_TOKEN } : {}),
+      ...(io.env.GRANTOPS_ADMIN_TOKEN ? { adminToken: io.env.GRANTOPS_ADMIN_TOKEN } : {}),
+    }),
   };
 }
 
 export function jsonFinding(f: Finding) {
   return { file: f.file, line: f.line, column: f.column, message: f.message, rule: f.rule };
-}
-
-/** The evidence key committed in the access repo, as the finder's `verifyEvidence` option. */
-export async function evidenceVerifierOf(root: string) {
-  const verifyEvidence = await loadEvidenceVerifier(new WorkTree(root));
-  return verifyEvidence ? { verifyEvidence } : {};
-}
-
-/** The evidence key's public half from the environment, to spread into the reaper's deps. */
-export function evidenceKeyOf(env: NodeJS.ProcessEnv): { evidenceKey?: string } {
-  const key = evidencePublicKeyFromEnv(env);
-  return key ? { evidenceKey: key } : {};
 }

@@ -1,10 +1,9 @@
 import { errorMessage } from '../model/errors.js';
-import { formatDuration } from '../model/duration.js';
 import type { Grant } from '../model/grant.js';
-import { formatTimestamp } from '../model/time.js';
 import type { Clock } from '../ports/clock.js';
 import type { ReaperRepo } from '../ports/git.js';
 import { escapeMarkdown } from '../render/markdown.js';
+import { revokedView, type RevokedView } from '../render/reap-view.js';
 import type { PlannedAction } from '../plan/plan.js';
 import type { ApplyReport } from '../usecases/apply.js';
 
@@ -43,29 +42,6 @@ export interface ReapDeps {
   /** Renders the body of the cleanup commit (template `cleanup-commit.txt`). */
   renderBody(view: { grants: RevokedView[] }): Promise<string>;
   pulls?: CleanupPullRequests;
-}
-
-export interface RevokedView {
-  id: string;
-  user: string;
-  target: string;
-  role: string;
-  expiresAt: string;
-  revokedAt: string;
-  lag: string;
-}
-
-/** How a revoked grant is shown: the cleanup commit's body and the reap summary. */
-export function revokedView({ grant, lagMs }: Revoked, revokedAt: Date): RevokedView {
-  return {
-    id: grant.id,
-    user: grant.user,
-    target: grant.target,
-    role: grant.role,
-    expiresAt: formatTimestamp(grant.expiresAt),
-    revokedAt: formatTimestamp(revokedAt),
-    lag: formatDuration(lagMs),
-  };
 }
 
 export interface Revoked {

@@ -10,7 +10,7 @@ import type { SchemaRegistry } from '../policy/schema-registry.js';
 import { invalidFileExpired } from '../plan/ended.js';
 import { planChanges, type Plan, type TargetState } from '../plan/plan.js';
 import type { GrantFileHistory, GrantHistory } from '../ports/git.js';
-import type { Target } from '../targets/target.js';
+import type { Target } from '../ports/target.js';
 
 export interface ApplyOptions {
   now: Date;

@@ -4,7 +4,7 @@ import type { FileTree } from '../model/file-tree.js';
 import type { Policy } from '../model/policy.js';
 import { loadPolicies } from '../policy/load.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
-import type { Target } from '../targets/target.js';
+import type { Target } from '../ports/target.js';
 
 export interface DoctorDeps {
   work: FileTree;

@@ -90,7 +90,7 @@ describe('the Action on pull_request', () => {
     expect(first.stdout).toMatch(
       /^::error title=grantops max-duration,file=grants\/bob\.yaml,line=6,col=12::grant lasts 1d, over the 8h maximum of role "readonly" on "prod-db"$/m,
     );
-    expect(first.stdout).toContain('fetching base commit');
+    expect(first.stdout).toContain('fetched base commit');
     expect(first.summary).toContain(
       '| added | alice | prod-db | readonly | on merge | 2026-11-28T18:00:00Z | 6h | ⏳ 0 of 1 from @&#8203;acme/dba, bob |',
     );

@@ -8,7 +8,7 @@ import { auditEvents, describeEvent } from '../../src/audit/lifecycle.js';
 import type { ApprovalEvidence } from '../../src/policy/approval.js';
 import { evidenceSigner } from '../../src/policy/evidence-signature.js';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
-import { loadAuditHistory } from '../../src/usecases/audit.js';
+import { loadAuditHistory } from '../../src/adapters/git/audit-log.js';
 import { aGrant } from '../support/builders.js';
 import { cli } from '../support/cli.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';

@@ -1,18 +1,13 @@
 import { type Command, Option } from 'commander';
-import { GitRepo } from '../../adapters/git/repo.js';
-import { WorkTree } from '../../adapters/work-tree.js';
 import { formatFinding } from '../../model/errors.js';
-import { evidenceSignerFromEnv } from '../../policy/evidence-signature.js';
-import { SchemaRegistry } from '../../policy/schema-registry.js';
 import type { ApplyReport } from '../../usecases/apply.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
-import { githubFromEnv, evidenceVerifierOf } from '../shared.js';
 import { wholeNumber } from '../flags.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops apply`. */
-export const applyCommand: CliCommand = (program, { io, setExit, context }) => {
+export const applyCommand: CliCommand = (program, { io, setExit, wire }) => {
   program
     .command('apply')
     .description(
@@ -38,54 +33,19 @@ export const applyCommand: CliCommand = (program, { io, setExit, context }) => {
         },
         cmd: Command,
       ) => {
-        const ctx = context(cmd);
-        const concurrency = opts.concurrency;
-        // Loaded on demand: validate and status should not pay for pg and Octokit at startup.
-        const [{ ApprovalFinder }, { createTarget }, { applyGrants }, { gitGrantHistory }] =
-          await Promise.all([
-            import('../../usecases/find-approvals.js'),
-            import('../../targets/registry.js'),
-            import('../../usecases/apply.js'),
-            import('../../usecases/audit.js'),
-          ]);
-        const git = await GitRepo.open(ctx.repo);
-        if (opts.pushNotes && (await git.hasRemote('origin'))) await git.fetchNotes('origin');
-        const github = await githubFromEnv(io.env, concurrency);
-        const finder = new ApprovalFinder(git, github.repo, ctx.clock, new SchemaRegistry(), {
-          concurrency,
-          ...evidenceSignerFromEnv(io.env),
-          ...(await evidenceVerifierOf(git.root)),
+        const { w, json } = await wire(cmd, { concurrency: opts.concurrency });
+        const { applyJob } = await import('../../app/apply-job.js');
+        const { report, evidence } = await applyJob(w, {
+          dryRun: opts.dryRun === true,
+          shareNotes: opts.pushNotes === true,
+          ...(opts.target ? { only: opts.target } : {}),
+          ...(opts.overrideGuard ? { overrideGuard: true } : {}),
         });
-        const report = await applyGrants(
-          {
-            now: ctx.now,
-            dryRun: opts.dryRun === true,
-            concurrency,
-            ...(opts.target ? { only: opts.target } : {}),
-            ...(opts.overrideGuard ? { overrideGuard: true } : {}),
-          },
-          {
-            work: new WorkTree(git.root),
-            registry: new SchemaRegistry(),
-            approvals: finder,
-            createTarget: (policy) =>
-              createTarget(policy, {
-                repoRoot: git.root,
-                env: io.env,
-                ...(github?.admin ? { octokit: github.admin } : {}),
-              }),
-            history: gitGrantHistory(git),
-          },
-        );
-        if (!opts.dryRun) {
-          const remote = opts.pushNotes && (await git.hasRemote('origin')) ? 'origin' : undefined;
-          const n = await finder.recordEvidence(remote);
-          if (n > 0)
-            io.stderr(
-              `recorded approval evidence on ${n} commit(s) in refs/notes/grantops${remote ? ', pushed' : ''}\n`,
-            );
-        }
-        await printApply(io, report, opts.dryRun === true, ctx.json);
+        if (evidence.recorded > 0)
+          io.stderr(
+            `recorded approval evidence on ${evidence.recorded} commit(s) in refs/notes/grantops${evidence.pushedTo ? ', pushed' : ''}\n`,
+          );
+        await printApply(io, report, opts.dryRun === true, json);
         setExit(report.failed ? 1 : 0);
       },
     );

@@ -1,16 +1,14 @@
 import { type Command, Option } from 'commander';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { GitRepo } from '../../adapters/git/repo.js';
 import { ConfigError } from '../../model/errors.js';
 import { parseTimestamp } from '../../model/time.js';
-import { SchemaRegistry } from '../../policy/schema-registry.js';
 import { clipCell, paint } from '../output.js';
 import { wholeNumber, duration } from '../flags.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops audit`. */
-export const auditCommand: CliCommand = (program, { io, setExit, context }) => {
+export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
   program
     .command('audit')
     .description('lifecycle of every grant from git history: who had what, when, why, approved by whom')
@@ -63,7 +61,7 @@ export const auditCommand: CliCommand = (program, { io, setExit, context }) => {
         },
         cmd: Command,
       ) => {
-        const ctx = context(cmd);
+        const { w, json } = await wire(cmd);
         const time = (flag: string, v?: string) => {
           if (v === undefined) return undefined;
           const p = parseTimestamp(v);
@@ -73,72 +71,43 @@ export const auditCommand: CliCommand = (program, { io, setExit, context }) => {
         const at = time('at', opts.at);
         const since = time('since', opts.since);
         const until = time('until', opts.until);
-        const [
-          { loadAuditHistory },
-          { filterEvents, activeAt, verifyHistory },
-          { auditChunks },
-          { auditEvents },
-        ] = await Promise.all([
-          import('../../usecases/audit.js'),
-          import('../../audit/query.js'),
+        const [{ auditJob }, { auditChunks }] = await Promise.all([
+          import('../../app/audit-job.js'),
           import('../../audit/format.js'),
-          import('../../audit/lifecycle.js'),
         ]);
-        const git = await GitRepo.open(ctx.repo);
-        await git.resolveCommit(opts.ref);
-        if (await git.isShallow()) {
+        const { output, shallow } = await auditJob(w, {
+          ref: opts.ref,
+          filter: {
+            ...(opts.user ? { user: opts.user } : {}),
+            ...(opts.target ? { target: opts.target } : {}),
+            ...(opts.role ? { role: opts.role } : {}),
+            ...(since ? { since } : {}),
+            ...(until ? { until } : {}),
+          },
+          ...(at ? { at } : {}),
+          ...(opts.verify
+            ? {
+                verify: {
+                  toleranceMs: opts.tolerance,
+                  ...(opts.evidenceKey === undefined
+                    ? {}
+                    : { evidenceKey: await readFile(resolve(io.cwd, opts.evidenceKey), 'utf8') }),
+                },
+              }
+            : {}),
+          ...(opts.jobs === undefined ? {} : { read: { jobs: opts.jobs } }),
+        });
+        if (shallow) {
           io.stderr(
             `${paint(io, 'yellow', 'warning:')} this clone is shallow: what happened before its oldest commit is not in the audit, and grants present there look requested by it (git fetch --unshallow)\n`,
           );
         }
-        const jobs = opts.jobs;
-        const history = await loadAuditHistory(
-          git.root,
-          new SchemaRegistry(),
-          opts.ref,
-          jobs === undefined ? {} : { jobs },
-        );
-        const filter = {
-          ...(opts.user ? { user: opts.user } : {}),
-          ...(opts.target ? { target: opts.target } : {}),
-          ...(opts.role ? { role: opts.role } : {}),
-          ...(since ? { since } : {}),
-          ...(until ? { until } : {}),
-        };
-        const { loadEvidenceVerifier } = await import('../../policy/evidence-signature.js');
-        const verifyEvidence = opts.verify
-          ? await loadEvidenceVerifier(
-              git.treeAt(opts.ref),
-              opts.evidenceKey === undefined
-                ? undefined
-                : await readFile(resolve(io.cwd, opts.evidenceKey), 'utf8'),
-            )
-          : undefined;
-        const violations = opts.verify
-          ? verifyHistory(
-              history,
-              {
-                now: ctx.now,
-                toleranceMs: opts.tolerance,
-                maxDurationAt: (n, t, r) => history.maxDurationAt(n, t, r),
-                ...(verifyEvidence ? { verifyEvidence } : {}),
-              },
-              filter,
-            )
-          : undefined;
-        const format = ctx.json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'markdown');
+        const violations = output.violations;
+        const format = json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'markdown');
         // Written piece by piece: a long history never becomes one string.
         let pending: string[] = [];
         let size = 0;
-        for (const chunk of auditChunks(
-          {
-            events: filterEvents(auditEvents(history), filter),
-            ...(at ? { activeAt: { at, rows: activeAt(history, at, filter) } } : {}),
-            ...(violations ? { violations } : {}),
-          },
-          format,
-          (text) => clipCell(text, 60),
-        )) {
+        for (const chunk of auditChunks(output, format, (text) => clipCell(text, 60))) {
           pending.push(chunk);
           size += chunk.length;
           if (size >= 1 << 16) {

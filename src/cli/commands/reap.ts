@@ -1,18 +1,14 @@
 import { type Command, Option } from 'commander';
-import { GitRepo } from '../../adapters/git/repo.js';
-import { WorkTree } from '../../adapters/work-tree.js';
 import { formatDuration } from '../../model/duration.js';
-import { ConfigError } from '../../model/errors.js';
 import { formatTimestamp } from '../../model/time.js';
 import type { ReapReport } from '../../reaper/reap-expired.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
-import { evidenceKeyOf, githubFromEnv } from '../shared.js';
 import { wholeNumber } from '../flags.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops reap`. */
-export const reapCommand: CliCommand = (program, { io, setExit, context }) => {
+export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
   program
     .command('reap')
     .description(
@@ -31,52 +27,17 @@ export const reapCommand: CliCommand = (program, { io, setExit, context }) => {
         opts: { dryRun?: boolean; push?: boolean; branch?: string; concurrency: number },
         cmd: Command,
       ) => {
-        const ctx = context(cmd);
-        const concurrency = opts.concurrency;
-        const [{ reapRepository }, { renderTemplate }, { templateSource }] = await Promise.all([
-          import('../../usecases/reap-repository.js'),
-          import('../../render/render.js'),
-          import('../../render/template-source.js'),
-        ]);
-        const git = await GitRepo.open(ctx.repo);
-        const push = opts.push === true && !opts.dryRun;
-        if (push && !(await git.hasRemote('origin')))
-          throw new ConfigError('--push needs a remote named origin');
-        const github = await githubFromEnv(io.env, concurrency);
-        const work = new WorkTree(git.root);
-        const report = await reapRepository(
-          git,
-          {
-            now: ctx.now,
-            dryRun: opts.dryRun === true,
-            push,
-            concurrency,
-            ...(opts.branch ? { branch: opts.branch } : {}),
-          },
-          {
-            env: io.env,
-            ...evidenceKeyOf(io.env),
-            ...(github.admin ? { admin: github.admin } : {}),
-            ...(github.pulls ? { pulls: github.pulls } : {}),
-          },
-        );
-        if (!opts.dryRun) {
-          const [{ alertsAfterReap }, { AlertSender }, { slackWebhook }] = await Promise.all([
-            import('../../reaper/alerts.js'),
-            import('../../usecases/send-alerts.js'),
-            import('../../adapters/webhook.js'),
-          ]);
-          const { warnings, overdue } = alertsAfterReap(ctx.now, report);
-          const sent = await new AlertSender(
-            github.repo,
-            (name, view) => renderTemplate(name, view, templateSource(work)),
-            io.env.GRANTOPS_WEBHOOK_URL ? slackWebhook(io.env.GRANTOPS_WEBHOOK_URL) : undefined,
-          ).send(ctx.now, warnings, overdue, report.apply.policies);
-          for (const e of sent.errors)
-            io.stderr(`${paint(io, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
-          if (sent.warningsPosted) io.stderr(`posted ${sent.warningsPosted} expiry warning(s)\n`);
-        }
-        printReap(io, report, opts.dryRun === true, ctx.json);
+        const { w, json } = await wire(cmd, { concurrency: opts.concurrency });
+        const { reapJob } = await import('../../app/reap-job.js');
+        const { report, alerts } = await reapJob(w, {
+          dryRun: opts.dryRun === true,
+          push: opts.push ? 'required' : 'no',
+          ...(opts.branch ? { branch: opts.branch } : {}),
+        });
+        for (const e of alerts?.errors ?? [])
+          io.stderr(`${paint(io, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
+        if (alerts?.warningsPosted) io.stderr(`posted ${alerts.warningsPosted} expiry warning(s)\n`);
+        printReap(io, report, opts.dryRun === true, json);
         setExit(report.failed.length > 0 || report.problems.length > 0 ? 1 : 0);
       },
     );

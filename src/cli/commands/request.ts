@@ -1,13 +1,11 @@
 import { type Command, Option } from 'commander';
-import { WorkTree } from '../../adapters/work-tree.js';
 import { formatTimestamp } from '../../model/time.js';
-import { SchemaRegistry } from '../../policy/schema-registry.js';
-import { requestGrant, type RequestOptions } from '../../usecases/request.js';
+import type { RequestOptions } from '../../usecases/request.js';
 import { escapeJsonText, escapeTerminal } from '../../render/escape.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops request`. */
-export const requestCommand: CliCommand = (program, { io, context }) => {
+export const requestCommand: CliCommand = (program, { io, wire }) => {
   program
     .command('request')
     .description('write a grant file the policies accept, and print its path (1 if the policy forbids it)')
@@ -19,13 +17,10 @@ export const requestCommand: CliCommand = (program, { io, context }) => {
     .option('--ticket <id>', 'incident or change ticket')
     .addOption(new Option('--starts-at <rfc3339>', 'not active before this instant'))
     .action(async (opts: Omit<RequestOptions, 'now'>, cmd: Command) => {
-      const ctx = context(cmd);
-      const work = new WorkTree(ctx.repo);
-      const result = await requestGrant(
-        { ...opts, now: ctx.now },
-        { work, registry: new SchemaRegistry(), createFile: (path, text) => work.createFile(path, text) },
-      );
-      if (ctx.json) {
+      const { w, json } = await wire(cmd);
+      const { requestJob } = await import('../../app/request-job.js');
+      const result = await requestJob(w, opts);
+      if (json) {
         io.stdout(
           `${escapeJsonText(JSON.stringify({ path: result.path, id: result.grant.id, expiresAt: formatTimestamp(result.grant.expiresAt) }))}\n`,
         );

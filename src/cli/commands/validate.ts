@@ -1,39 +1,28 @@
 import { type Command } from 'commander';
-import { GitRepo } from '../../adapters/git/repo.js';
-import { WorkTree } from '../../adapters/work-tree.js';
 import { formatFinding } from '../../model/errors.js';
-import { SchemaRegistry } from '../../policy/schema-registry.js';
 import { planRowView } from '../../render/plan-view.js';
-import { validateAccessRepo } from '../../usecases/validate.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table } from '../output.js';
 import { jsonFinding } from '../shared.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops validate`. */
-export const validateCommand: CliCommand = (program, { io, setExit, context }) => {
+export const validateCommand: CliCommand = (program, { io, setExit, wire }) => {
   program
     .command('validate')
     .description('validate grants and policies (0 valid, 1 violations, 2 invalid policy or usage)')
     .option('--base <ref>', 'judge the grants changed since <ref> by the policies at <ref>')
     .action(async (opts: { base?: string }, cmd: Command) => {
-      const ctx = context(cmd);
-      const git = opts.base !== undefined ? await GitRepo.open(ctx.repo) : undefined;
-      const report = await validateAccessRepo(
-        { now: ctx.now, ...(opts.base !== undefined ? { base: opts.base } : {}) },
-        {
-          work: new WorkTree(git?.root ?? ctx.repo),
-          registry: new SchemaRegistry(),
-          ...(git ? { history: git } : {}),
-        },
-      );
+      const { w, json } = await wire(cmd);
+      const { validateJob } = await import('../../app/validate-job.js');
+      const { report } = await validateJob(w, opts.base !== undefined ? { base: opts.base } : {});
       const errors = report.findings.filter((f) => f.severity === 'error');
       const warnings = report.findings.filter((f) => f.severity === 'warning');
       for (const f of report.findings) {
         const line = escapeTerminal(formatFinding(f));
         io.stderr(`${f.severity === 'error' ? paint(io, 'red', line) : paint(io, 'yellow', line)}\n`);
       }
-      if (ctx.json) {
+      if (json) {
         io.stdout(
           jsonDocument({
             ok: report.ok,

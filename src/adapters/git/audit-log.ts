@@ -1,11 +1,7 @@
 import { availableParallelism } from 'node:os';
-import {
-  type HistoryReadOptions,
-  readFirstParentHistory,
-  resolveHistoryTip,
-} from '../adapters/git/history.js';
-import { readAllNotes } from '../adapters/git/notes.js';
-import { ObjectReader, readTreeBlobs } from '../adapters/git/objects.js';
+import { type HistoryReadOptions, readFirstParentHistory, resolveHistoryTip } from './history.js';
+import { readAllNotes } from './notes.js';
+import { ObjectReader, readTreeBlobs } from './objects.js';
 import {
   HistoryFolder,
   readGrantFields,
@@ -13,12 +9,12 @@ import {
   type GrantVersion,
   type Landing,
   type PolicySnapshot,
-} from '../audit/lifecycle.js';
-import { GRANTS_DIR, POLICIES_DIR } from '../model/grant.js';
-import { loadYamlSource } from '../model/yaml-source.js';
-import { parsePolicy } from '../policy/parse-policy.js';
-import { SchemaRegistry } from '../policy/schema-registry.js';
-import type { GrantHistory } from '../ports/git.js';
+} from '../../audit/lifecycle.js';
+import { GRANTS_DIR, POLICIES_DIR } from '../../model/grant.js';
+import { loadYamlSource } from '../../model/yaml-source.js';
+import { parsePolicy } from '../../policy/parse-policy.js';
+import { SchemaRegistry } from '../../policy/schema-registry.js';
+import type { GrantHistory } from '../../ports/git.js';
 
 export interface LoadedAudit extends AuditHistory {
   /** maxDuration (ms) of a role under the policies in force at some point, for verify. */

@@ -1,0 +1,76 @@
+import type { AuditOutput } from '../audit/format.js';
+import { auditEvents } from '../audit/lifecycle.js';
+import { activeAt, filterEvents, verifyHistory, type AuditFilter } from '../audit/query.js';
+import { loadAuditHistory } from '../adapters/git/audit-log.js';
+import type { HistoryReadOptions } from '../adapters/git/history.js';
+import { errorMessage } from '../model/errors.js';
+import { evidenceVerifier, loadEvidenceVerifier } from '../policy/evidence-signature.js';
+import type { Wiring } from './wiring.js';
+
+export interface AuditJobOptions {
+  /** History to read (default HEAD). */
+  ref?: string;
+  filter?: AuditFilter;
+  /** Who had access at this instant. */
+  at?: Date;
+  /** The compliance check; `evidenceKey`: a public key (PEM) given out of band. */
+  verify?: { toleranceMs: number; evidenceKey?: string };
+  /** Fetch approval evidence from origin first (the Action; the CLI reads what the clone has). */
+  fetchNotes?: boolean;
+  /** A shallow clone: fetch the rest of main's history (the Action), or only say so (the CLI). */
+  unshallow?: boolean;
+  read?: HistoryReadOptions;
+}
+
+export interface AuditJobResult {
+  output: AuditOutput;
+  /** The clone is (still) shallow: what happened before its oldest commit is missing. */
+  shallow?: { unshallowed: boolean; error?: string };
+}
+
+/** `audit`: the lifecycle of every grant from git history, and the compliance check. */
+export async function auditJob(w: Wiring, opts: AuditJobOptions): Promise<AuditJobResult> {
+  const git = w.requireGit();
+  const ref = opts.ref ?? 'HEAD';
+  await git.resolveCommit(ref);
+  const remote = opts.fetchNotes ? await w.notesRemote() : undefined;
+  if (remote) await git.fetchNotes(remote).catch(() => undefined);
+  let shallow: AuditJobResult['shallow'];
+  if (await git.isShallow()) {
+    // Every live grant would look requested by the oldest commit: the audit needs main's whole line.
+    shallow = { unshallowed: false };
+    if (opts.unshallow) {
+      try {
+        await git.unshallow('origin');
+        shallow = { unshallowed: true };
+      } catch (err) {
+        shallow = { unshallowed: false, error: errorMessage(err) };
+      }
+    }
+  }
+  const history = await loadAuditHistory(git.root, w.registry, ref, opts.read ?? {});
+  const filter = opts.filter ?? {};
+  let violations;
+  if (opts.verify) {
+    const key = opts.verify.evidenceKey ?? w.config.evidence.publicKey;
+    const verifyEvidence = key ? evidenceVerifier(key) : await loadEvidenceVerifier(git.treeAt(ref));
+    violations = verifyHistory(
+      history,
+      {
+        now: w.config.now,
+        toleranceMs: opts.verify.toleranceMs,
+        maxDurationAt: (n, t, r) => history.maxDurationAt(n, t, r),
+        ...(verifyEvidence ? { verifyEvidence } : {}),
+      },
+      filter,
+    );
+  }
+  return {
+    output: {
+      events: filterEvents(auditEvents(history), filter),
+      ...(opts.at ? { activeAt: { at: opts.at, rows: activeAt(history, opts.at, filter) } } : {}),
+      ...(violations ? { violations } : {}),
+    },
+    ...(shallow ? { shallow } : {}),
+  };
+}

@@ -1,0 +1,89 @@
+import { EVIDENCE_KEY_ENV, evidencePublicKeyFromEnv } from '../policy/evidence-signature.js';
+
+/** Mutations in flight against GitHub at once, whatever the apply concurrency: well under its limits. */
+export const MAX_GITHUB_WRITES = 10;
+
+/** The access repository on GitHub and the tokens that may act on it. */
+export interface GitHubConfig {
+  /** `GITHUB_API_URL`, exactly as in production (a local server in tests). */
+  apiUrl: string;
+  /** `GITHUB_REPOSITORY`'s two halves; empty when it is not set (targets still work, the repo does not). */
+  owner: string;
+  repo: string;
+  /** Reads reviews and writes comments, issues and cleanup pull requests in the access repo. */
+  token?: string;
+  /** Manages GitHub targets (teams, collaborators); default: `token`. */
+  adminToken?: string;
+}
+
+/**
+ * Everything one run of one command is built from, whichever edge read it: the CLI fills it from
+ * flags and the environment, the Action from its inputs and the event. `compose` turns it into
+ * adapters, so the same configuration always means the same dependencies.
+ */
+export interface AppConfig {
+  /** Where the access repo is (absolute): its top level, or a directory in it. */
+  repo: string;
+  /** The one instant every decision of this run is made at. */
+  now: Date;
+  /** Calls in flight at once on each target (and GitHub writes, up to GitHub's own cap). */
+  concurrency: number;
+  /** Absent: offline. Approvals are then undecided (never granted), and nothing is posted. */
+  github?: GitHubConfig;
+  /**
+   * Where targets take the variables their policy names (`env:`, `urlEnv`); a script sees only
+   * those, never the rest of it.
+   */
+  env: Readonly<Record<string, string | undefined>>;
+  evidence: {
+    /** Private key (PEM) that signs new approval evidence. */
+    signingKey?: string;
+    /** Public key (PEM) recorded evidence must be signed with; else the one committed on main. */
+    publicKey?: string;
+  };
+  /** Incoming webhook alerts are sent to besides GitHub issues. */
+  webhookUrl?: string;
+}
+
+/** The variables both edges read the same way: GitHub's own, and grantops' keys. */
+export function configFromEnvironment(
+  env: Readonly<Record<string, string | undefined>>,
+  run: Pick<AppConfig, 'repo' | 'now' | 'concurrency'> & {
+    /** The Action's `token` input; the CLI reads GITHUB_TOKEN. */
+    token?: string;
+    /** The Action's `admin-token` input; the CLI reads GRANTOPS_ADMIN_TOKEN. */
+    adminToken?: string;
+    /** Name of the variable holding the webhook URL (Action input `webhook-url-env`). */
+    webhookEnv?: string;
+  },
+): AppConfig {
+  const [owner = '', repo = ''] = (env.GITHUB_REPOSITORY ?? '').split('/');
+  const token = run.token || undefined;
+  const adminToken = run.adminToken || undefined;
+  const signingKey = env[EVIDENCE_KEY_ENV] || undefined;
+  // Given out of band, or derived from the signing key: never only the key a writer could commit.
+  const publicKey = evidencePublicKeyFromEnv(env);
+  const webhookUrl = env[run.webhookEnv ?? 'GRANTOPS_WEBHOOK_URL'] || undefined;
+  return {
+    repo: run.repo,
+    now: run.now,
+    concurrency: run.concurrency,
+    ...(token || adminToken
+      ? {
+          github: {
+            apiUrl: env.GITHUB_API_URL || 'https://api.github.com',
+            owner,
+            repo,
+            ...(token ? { token } : {}),
+            ...(adminToken ? { adminToken } : {}),
+          },
+        }
+      : {}),
+    env,
+    evidence: {
+      ...(signingKey ? { signingKey } : {}),
+      ...(publicKey ? { publicKey } : {}),
+    },
+    ...(webhookUrl ? { webhookUrl } : {}),
+  };
+}

@@ -1,0 +1,92 @@
+import { ConfigError, errorMessage } from '../model/errors.js';
+import { alertsAfterReap } from '../reaper/alerts.js';
+import { reapExpired, type ReapReport } from '../reaper/reap-expired.js';
+import { renderTemplate } from '../render/render.js';
+import { applyGrants } from '../usecases/apply.js';
+import { upsertPullRequest } from '../usecases/github-threads.js';
+import { AlertSender, type AlertResult } from '../usecases/send-alerts.js';
+import { systemClock } from '../ports/clock.js';
+import { slackWebhook } from '../adapters/webhook.js';
+import type { Wiring } from './wiring.js';
+
+export interface ReapJobOptions {
+  dryRun: boolean;
+  /**
+   * Push the cleanup commit: `required` (the CLI's --push: no origin is a usage error), `if-origin`
+   * (the Action: push when the checkout has a remote), or `no`.
+   */
+  push: 'required' | 'if-origin' | 'no';
+  /** The branch the cleanup belongs on; default: the remote's default branch. */
+  branch?: string;
+}
+
+export interface ReapJobResult {
+  report: ReapReport;
+  /** Undefined on a dry run. */
+  alerts?: AlertResult;
+}
+
+/**
+ * `reap`: revoke every ended grant on its target, then commit (and push) the removal of the files whose
+ * revocation succeeded, then alert. Which live grants still justify access is decided from recorded
+ * evidence only: taking access away never needs GitHub, and a grant without evidence is undecided
+ * (its access kept), never refused.
+ */
+export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobResult> {
+  const git = w.requireGit();
+  const remote = (await git.hasRemote('origin')) ? 'origin' : undefined;
+  if (opts.push === 'required' && !opts.dryRun && !remote)
+    throw new ConfigError('--push needs a remote named origin');
+  const push = opts.push !== 'no' && !opts.dryRun && remote !== undefined;
+  let branch: string | { error: string };
+  try {
+    branch =
+      opts.branch ??
+      (remote
+        ? await git.defaultBranch(remote)
+        : ((await git.currentBranch()) ?? { error: 'HEAD is detached and there is no remote to ask' }));
+  } catch (err) {
+    branch = { error: `${errorMessage(err)} (name it with --branch)` };
+  }
+  const repo = await w.accessRepo();
+  const report = await reapExpired(
+    {
+      now: w.config.now,
+      dryRun: opts.dryRun,
+      push,
+      remote,
+      branch,
+      cleanupBranch: 'grantops/cleanup',
+      maxPushAttempts: 5,
+    },
+    {
+      git,
+      // Real waits between push attempts, whatever instant the run judges at.
+      clock: systemClock,
+      revokeExpired: async () =>
+        applyGrants(
+          { now: w.config.now, dryRun: opts.dryRun, concurrency: w.config.concurrency, mode: 'reap' },
+          {
+            work: w.work,
+            registry: w.registry,
+            // Keeping access a live grant justifies: recorded evidence is enough (a note never grants).
+            approvals: await w.approvals('keep'),
+            createTarget: await w.targets(),
+            history: w.grantHistory(),
+          },
+        ),
+      renderBody: (view) => renderTemplate('cleanup-commit.txt', view, w.templates),
+      ...(repo
+        ? { pulls: { upsert: (head, base, title, body) => upsertPullRequest(repo, head, base, title, body) } }
+        : {}),
+    },
+  );
+  if (opts.dryRun) return { report };
+  const { warnings, overdue } = alertsAfterReap(w.config.now, report);
+  const alerts = await new AlertSender(
+    repo,
+    (name, view) => renderTemplate(name, view, w.templates),
+    w.config.webhookUrl ? slackWebhook(w.config.webhookUrl) : undefined,
+  ).send(w.config.now, warnings, overdue, report.apply.policies);
+  return { report, alerts };
+}

@@ -1,0 +1,26 @@
+import { formatDuration } from '../model/duration.js';
+import { formatTimestamp } from '../model/time.js';
+import type { Grant } from '../model/grant.js';
+
+export interface RevokedView {
+  id: string;
+  user: string;
+  target: string;
+  role: string;
+  expiresAt: string;
+  revokedAt: string;
+  lag: string;
+}
+
+/** How a revoked grant is shown: the cleanup commit's body and the reap summary. */
+export function revokedView({ grant, lagMs }: { grant: Grant; lagMs: number }, revokedAt: Date): RevokedView {
+  return {
+    id: grant.id,
+    user: grant.user,
+    target: grant.target,
+    role: grant.role,
+    expiresAt: formatTimestamp(grant.expiresAt),
+    revokedAt: formatTimestamp(revokedAt),
+    lag: formatDuration(lagMs),
+  };
+}
