@@ -61,7 +61,7 @@ module.exports = {
     },
     {
       name: 'entrypoints-go-through-the-app',
-      comment: "cli/ and action/ build nothing: they parse input, call src/app, and render its report",
+      comment: 'cli/ and action/ build nothing: they parse input, call src/app, and render its report',
       severity: 'error',
       from: { path: layer('cli|action') },
       to: { path: layer('adapters|targets|usecases|apply|reaper'), dependencyTypesNot: ['type-only'] },
