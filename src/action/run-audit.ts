@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { auditChunks, boundedMarkdown } from '../audit/format.js';
-import { auditEvents } from '../audit/lifecycle.js';
+import { auditEvents } from '../audit/lifecycle-events.js';
 import { activeAt, verifyHistory } from '../audit/query.js';
 import { loadEvidenceVerifier } from '../policy/evidence-signature.js';
 import { GitRepo } from '../adapters/git/repo.js';

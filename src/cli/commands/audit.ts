@@ -82,7 +82,7 @@ export const auditCommand: CliCommand = (program, { io, setExit, context }) => {
           import('../../usecases/audit.js'),
           import('../../audit/query.js'),
           import('../../audit/format.js'),
-          import('../../audit/lifecycle.js'),
+          import('../../audit/lifecycle-events.js'),
         ]);
         const git = await GitRepo.open(ctx.repo);
         await git.resolveCommit(opts.ref);
