@@ -1,6 +1,6 @@
 // One audit measurement in its own process (peak RSS belongs to it). argv: <repo dir> [jobs]
 // bench/audit.ts bundles this file with esbuild, as the CLI is bundled, and runs it with plain node.
-import { auditEvents } from '../src/audit/lifecycle.js';
+import { auditEvents } from '../src/audit/lifecycle-events.js';
 import { activeAt, verifyHistory } from '../src/audit/query.js';
 import { SchemaRegistry } from '../src/policy/schema-registry.js';
 import { loadAuditHistory } from '../src/adapters/git/audit-log.js';

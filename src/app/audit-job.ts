@@ -1,5 +1,5 @@
 import type { AuditOutput } from '../audit/format.js';
-import { auditEvents } from '../audit/lifecycle.js';
+import { auditEvents } from '../audit/lifecycle-events.js';
 import { activeAt, filterEvents, verifyHistory, type AuditFilter } from '../audit/query.js';
 import { loadAuditHistory } from '../adapters/git/audit-log.js';
 import type { HistoryReadOptions } from '../adapters/git/history.js';

@@ -2,7 +2,8 @@ import { formatTimestamp } from '../model/time.js';
 import { escapeJsonText, escapeTerminal } from '../render/escape.js';
 import { escapeMarkdown } from '../render/markdown.js';
 import { alignedLines } from '../render/table.js';
-import { describeEvent, type AuditEvent, type HistoryEvent } from './lifecycle.js';
+import { describeEvent } from './lifecycle-events.js';
+import type { AuditEvent, HistoryEvent } from './lifecycle-model.js';
 import type { ActiveAccess, Violation } from './query.js';
 
 export type AuditFormat = 'table' | 'json' | 'csv' | 'markdown';

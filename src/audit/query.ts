@@ -7,7 +7,7 @@ import type {
   GrantLifecycle,
   GrantVersion,
   PolicySnapshot,
-} from './lifecycle.js';
+} from './lifecycle-model.js';
 
 export interface AuditFilter {
   user?: string;

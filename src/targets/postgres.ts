@@ -1,16 +1,19 @@
 import pg from 'pg';
 import { errorMessage, TargetError } from '../model/errors.js';
 import type { Policy, PostgresTarget } from '../model/policy.js';
+import {
+  endSessions,
+  factsFrom,
+  foreignReason,
+  inTransaction,
+  MANAGED_MARKER,
+  missingPrivileges,
+  readRoleFacts,
+  ROLE_FACTS,
+  type RoleFactRow,
+  type RoleFacts,
+} from './postgres-catalog.js';
 import type { Access, AccessChange, EntitlementModel, Target } from './target.js';
-
-/**
- * The COMMENT grantops puts on every login role it creates. Only roles carrying it are grantops'
- * own: the only ones it ever ALTERs, disables or whose sessions it ends.
- */
-export const MANAGED_MARKER = 'grantops-managed';
-
-/** How long one terminated session may take to end before the revoke fails. */
-const TERMINATE_WAIT_MS = 5_000;
 
 /**
  * What grantops may do to a database role for a grant:
@@ -21,49 +24,6 @@ const TERMINATE_WAIT_MS = 5_000;
  * - `refused`: privileged, or grantops itself: never touched.
  */
 type Mode = { kind: 'create' | 'login' | 'membership' } | { kind: 'foreign' | 'refused'; reason: string };
-
-interface RoleFacts {
-  /** Carries the marker. */
-  managed: boolean;
-  /** Why grantops must never change this role, if so (`is a superuser`). */
-  privileged?: string;
-}
-
-interface RoleFactRow {
-  super: boolean;
-  createrole: boolean;
-  replication: boolean;
-  bypassrls: boolean;
-  connecting: boolean;
-  managed: boolean;
-  admin_of: string[];
-}
-
-/** The columns of RoleFactRow for the pg_roles row aliased `r`; $2 is the marker, $3 the scope. */
-const ROLE_FACTS = `r.rolsuper AS super, r.rolcreaterole AS createrole, r.rolreplication AS replication,
-       r.rolbypassrls AS bypassrls, r.rolname IN (current_user, session_user) AS connecting,
-       COALESCE(shobj_description(r.oid, 'pg_authid') = $2, false) AS managed,
-       ARRAY(SELECT g.rolname::text FROM pg_auth_members a2 JOIN pg_roles g ON g.oid = a2.roleid
-              WHERE a2.member = r.oid AND a2.admin_option AND g.rolname = ANY($3::text[])
-              ORDER BY 1) AS admin_of`;
-
-function factsFrom(row: RoleFactRow): RoleFacts {
-  // The connecting role first: it also holds ADMIN OPTION, but this is the reason that matters.
-  const privileged = row.connecting
-    ? 'is the role grantops connects as'
-    : row.super
-      ? 'is a superuser'
-      : row.createrole
-        ? 'has CREATEROLE'
-        : row.replication
-          ? 'has REPLICATION'
-          : row.bypassrls
-            ? 'has BYPASSRLS'
-            : row.admin_of.length > 0
-              ? `holds ADMIN OPTION on ${row.admin_of.join(', ')}`
-              : undefined;
-  return { managed: row.managed, ...(privileged ? { privileged } : {}) };
-}
 
 /**
  * Membership in database roles. A grantops role confers the `dbRoles` its policy lists; the
@@ -177,7 +137,7 @@ export class PostgresTargetAdapter implements Target {
           );
         }
         // Created and marked in one transaction: a role grantops made is never left unmarked.
-        const created = await this.transaction(client, async () => {
+        const created = await inTransaction(client, async () => {
           await client.query(`CREATE ROLE ${role} LOGIN VALID UNTIL ${until()}`);
           await client.query(`COMMENT ON ROLE ${role} IS ${client.escapeLiteral(MANAGED_MARKER)}`);
         });
@@ -229,7 +189,7 @@ export class PostgresTargetAdapter implements Target {
           // The last grant goes: no new logins, and the sessions already open end before the
           // membership does, so that a failure leaves access the next run sees and revokes again.
           await client.query(`ALTER ROLE ${role} NOLOGIN VALID UNTIL '-infinity'`);
-          await this.endSessions(client, name);
+          await endSessions(client, name, this.config.name);
         }
       }
       // A foreign role reaches here only through enforcement, and loses its membership, nothing more.
@@ -268,38 +228,7 @@ export class PostgresTargetAdapter implements Target {
       return [`cannot connect: ${errorMessage(err)}`];
     }
     try {
-      const problems: string[] = [];
-      const me = (
-        await client.query<{ name: string; super: boolean; createrole: boolean; signal: boolean }>(
-          `SELECT current_user::text AS name, r.rolsuper AS super, r.rolcreaterole AS createrole,
-                  pg_has_role(current_user, 'pg_signal_backend', 'USAGE') AS signal
-             FROM pg_roles r WHERE r.rolname = current_user`,
-        )
-      ).rows[0];
-      if (!me) return ['cannot read the connecting role from pg_roles'];
-      const who = `the connecting role "${me.name}"`;
-      if (this.config.manageLogin && !me.super && !me.createrole)
-        problems.push(`${who} lacks CREATEROLE (manageLogin creates and disables login roles)`);
-      const roles = await client.query<{ name: string; found: boolean; admin: boolean }>(
-        `SELECT s.name, r.oid IS NOT NULL AS found,
-                COALESCE(pg_has_role(current_user, r.oid, 'MEMBER WITH ADMIN OPTION'), false) AS admin
-           FROM unnest($1::text[]) WITH ORDINALITY AS s(name, n) LEFT JOIN pg_roles r ON r.rolname = s.name
-          ORDER BY s.n`,
-        [this.scope],
-      );
-      for (const r of roles.rows) {
-        if (!r.found) problems.push(`database role ${r.name} does not exist`);
-        else if (!r.admin) {
-          problems.push(
-            `${who} lacks ADMIN OPTION on database role ${r.name} (GRANT ${sqlName(client, r.name)} TO ${sqlName(client, me.name)} WITH ADMIN OPTION)`,
-          );
-        }
-      }
-      if (this.config.manageLogin && !me.signal)
-        problems.push(
-          `${who} is not a member of pg_signal_backend (it ends the open sessions of revoked logins)`,
-        );
-      return problems;
+      return await missingPrivileges(client, this.config.manageLogin, this.scope);
     } catch (err) {
       return [`cannot read the connecting role's privileges: ${errorMessage(err)}`];
     } finally {
@@ -328,56 +257,8 @@ export class PostgresTargetAdapter implements Target {
     return { kind: 'foreign', reason: foreignReason(name, login) };
   }
 
-  private async factsOf(client: pg.PoolClient, name: string): Promise<RoleFacts | undefined> {
-    const { rows } = await client.query<RoleFactRow>(
-      `SELECT ${ROLE_FACTS} FROM pg_roles r WHERE r.rolname = $1`,
-      [name, MANAGED_MARKER, this.scope],
-    );
-    return rows[0] ? factsFrom(rows[0]) : undefined;
-  }
-
-  /** Runs `work` in a transaction; false when it failed because the role already exists. */
-  private async transaction(client: pg.PoolClient, work: () => Promise<void>): Promise<boolean> {
-    await client.query('BEGIN');
-    try {
-      await work();
-      await client.query('COMMIT');
-      return true;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      if ((err as { code?: string }).code === '42710') return false; // duplicate_object
-      throw err;
-    }
-  }
-
-  /** Ends every open session of `name`, or fails saying why: a session left open is access left. */
-  private async endSessions(client: pg.PoolClient, name: string): Promise<void> {
-    let rows: { pid: number; ended: boolean }[];
-    try {
-      ({ rows } = await client.query<{ pid: number; ended: boolean }>(
-        `SELECT pid, pg_terminate_backend(pid, ${TERMINATE_WAIT_MS}) AS ended
-           FROM pg_stat_activity WHERE usename = $1 AND pid <> pg_backend_pid()`,
-        [name],
-      ));
-    } catch (err) {
-      throw new TargetError(
-        `revoke: could not end the open sessions of "${name}": ${errorMessage(err)} (the connecting role needs pg_signal_backend)`,
-        this.config.name,
-      );
-    }
-    // false: it did not end in time, or it had ended already (a warning only): look again.
-    const slow = rows.filter((r) => !r.ended).map((r) => r.pid);
-    if (slow.length === 0) return;
-    const still = await client.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE pid = ANY($1::int[])',
-      [slow],
-    );
-    if (still.rows.length > 0) {
-      throw new TargetError(
-        `revoke: session(s) ${still.rows.map((r) => r.pid).join(', ')} of "${name}" did not end within ${TERMINATE_WAIT_MS / 1000}s`,
-        this.config.name,
-      );
-    }
+  private factsOf(client: pg.PoolClient, name: string): Promise<RoleFacts | undefined> {
+    return readRoleFacts(client, name, this.scope);
   }
 
   private checkScope(dbRole: string): void {
@@ -409,13 +290,4 @@ export class PostgresTargetAdapter implements Target {
     if (err instanceof TargetError) return err;
     return new TargetError(`${what}: ${errorMessage(err)}`, this.config.name);
   }
-}
-
-function foreignReason(name: string, login: string): string {
-  return `role "${name}" already exists and was not created by grantops, which will not change it (to grant it membership only, map ${login} to it in the policy's users)`;
-}
-
-/** A role name as it would be typed in SQL: bare when that is unambiguous, quoted otherwise. */
-function sqlName(client: pg.PoolClient, name: string): string {
-  return /^[a-z_][a-z0-9_]*$/.test(name) ? name : client.escapeIdentifier(name);
 }

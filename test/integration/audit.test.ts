@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFirstParentHistory } from '../../src/adapters/git/history.js';
-import { auditEvents, describeEvent } from '../../src/audit/lifecycle.js';
+import { auditEvents, describeEvent } from '../../src/audit/lifecycle-events.js';
 import type { ApprovalEvidence } from '../../src/policy/approval.js';
 import { evidenceSigner } from '../../src/policy/evidence-signature.js';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';

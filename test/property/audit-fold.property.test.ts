@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { FileChange, HistoryCommit } from '../../src/audit/history-commit.js';
-import { HistoryFolder, type GrantVersion } from '../../src/audit/lifecycle.js';
+import { HistoryFolder } from '../../src/audit/lifecycle-fold.js';
+import type { GrantVersion } from '../../src/audit/lifecycle-model.js';
 
 /**
  * The audit folds history backwards (newest first, as git streams it). This checks it against the

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { boundedMarkdown, formatAudit } from '../../src/audit/format.js';
-import { HistoryFolder, auditEvents, type GrantVersion } from '../../src/audit/lifecycle.js';
+import { auditEvents } from '../../src/audit/lifecycle-events.js';
+import { HistoryFolder } from '../../src/audit/lifecycle-fold.js';
+import type { GrantVersion } from '../../src/audit/lifecycle-model.js';
 
 /** A history of `n` grants, one commit each, folded as the audit folds git's stream. */
 function history(n: number) {

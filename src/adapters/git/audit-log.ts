@@ -2,14 +2,8 @@ import { availableParallelism } from 'node:os';
 import { type HistoryReadOptions, readFirstParentHistory, resolveHistoryTip } from './history.js';
 import { readAllNotes } from './notes.js';
 import { ObjectReader, readTreeBlobs } from './objects.js';
-import {
-  HistoryFolder,
-  readGrantFields,
-  type AuditHistory,
-  type GrantVersion,
-  type Landing,
-  type PolicySnapshot,
-} from '../../audit/lifecycle.js';
+import { HistoryFolder, readGrantFields } from '../../audit/lifecycle-fold.js';
+import type { AuditHistory, GrantVersion, Landing, PolicySnapshot } from '../../audit/lifecycle-model.js';
 import { GRANTS_DIR, POLICIES_DIR } from '../../model/grant.js';
 import { loadYamlSource } from '../../model/yaml-source.js';
 import { parsePolicy } from '../../policy/parse-policy.js';

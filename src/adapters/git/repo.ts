@@ -1,10 +1,10 @@
 import { lstatSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, GitError } from '../../model/errors.js';
-import type { FileTree, TreeEntry } from '../../model/file-tree.js';
-import { NOTES_REF } from './notes.js';
+import { ConfigError } from '../../model/errors.js';
+import type { FileTree } from '../../model/file-tree.js';
+import { commitRemoval, pushHead } from './commit-and-push.js';
+import { gitFileTree } from './git-file-tree.js';
+import { fetchNotes, pushNotes, readNotesOf, writeNotes } from './notes.js';
 import { GIT_STALL_MS, GitRunner } from './runner.js';
 
 /**
@@ -106,42 +106,7 @@ export class GitRepo {
 
   /** The files of the repository as of commit `ref`, read with git (never the work tree). */
   treeAt(ref: string, label = ref): FileTree {
-    const git = this.git;
-    const sizes = new Map<string, { oid: string; size: number }>();
-    return {
-      label,
-      async list(dir) {
-        const raw = await git.text(['ls-tree', '-r', '-l', '-z', '--full-tree', ref, '--', dir]);
-        const entries: TreeEntry[] = [];
-        for (const record of raw.split('\0')) {
-          if (!record) continue;
-          const tab = record.indexOf('\t');
-          const [mode, type, oid, size] = record.slice(0, tab).split(/\s+/);
-          const path = record.slice(tab + 1);
-          if (type !== 'blob' || !oid) {
-            entries.push({ path, kind: 'other' });
-            continue;
-          }
-          sizes.set(path, { oid, size: Number(size) });
-          if (mode === '120000') {
-            const target = (await git.run(['cat-file', 'blob', oid])).toString('utf8');
-            entries.push({ path, kind: 'symlink', linkTarget: target });
-          } else entries.push({ path, kind: 'file' });
-        }
-        return entries.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-      },
-      async read(path, maxBytes) {
-        let info = sizes.get(path);
-        if (!info) {
-          const raw = await git.text(['ls-tree', '-l', '--full-tree', ref, '--', path]);
-          const [, , oid, size] = raw.split('\t')[0]?.split(/\s+/) ?? [];
-          if (!oid) throw new Error(`${path} does not exist at ${label}`);
-          info = { oid, size: Number(size) };
-        }
-        if (info.size > maxBytes) return { tooLarge: info.size };
-        return new Uint8Array(await git.run(['cat-file', 'blob', info.oid]));
-      },
-    };
+    return gitFileTree(this.git, ref, label);
   }
 
   /**
@@ -196,55 +161,13 @@ export class GitRepo {
   }
 
   /** The grantops notes of many commits, with two git processes in all. */
-  async readNotes(commits: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
-    let list: string;
-    try {
-      list = await this.git.text(['notes', `--ref=${NOTES_REF}`, 'list']);
-    } catch {
-      return out; // no notes yet
-    }
-    const noteOf = new Map<string, string>();
-    for (const line of list.split('\n')) {
-      const [note, commit] = line.trim().split(' ');
-      if (note && commit) noteOf.set(commit, note);
-    }
-    const wanted = commits.filter((c) => noteOf.has(c));
-    if (wanted.length === 0) return out;
-    const raw = await this.batch(['cat-file', '--batch'], `${wanted.map((c) => noteOf.get(c)).join('\n')}\n`);
-    let pos = 0;
-    for (const commit of wanted) {
-      const nl = raw.indexOf(0x0a, pos);
-      const header = raw.subarray(pos, nl).toString('utf8').split(' ');
-      const size = Number(header[2]);
-      if (header[1] !== 'blob' || !Number.isFinite(size)) break;
-      out.set(commit, raw.subarray(nl + 1, nl + 1 + size).toString('utf8'));
-      pos = nl + 1 + size + 1;
-    }
-    return out;
+  readNotes(commits: readonly string[]): Promise<Map<string, string>> {
+    return readNotesOf(this.git, commits);
   }
 
-  /**
-   * Sets the grantops notes of many commits in one commit on refs/notes/grantops, with one
-   * `git fast-import` process (`git notes add` costs a process per commit).
-   */
-  async writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void> {
-    if (notes.size === 0) return;
-    const ref = NOTES_REF;
-    let parent: string | undefined;
-    try {
-      parent = (await this.git.text(['rev-parse', '--verify', '--quiet', ref])).trim() || undefined;
-    } catch {
-      parent = undefined;
-    }
-    const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
-    const when = `${Math.floor(now.getTime() / 1000)} +0000`;
-    let script = `commit ${ref}\ncommitter grantops <grantops@users.noreply.github.com> ${when}\n`;
-    script += data(`grantops: approval evidence for ${notes.size} commit(s)`);
-    if (parent) script += `from ${parent}\n`;
-    for (const [commit, text] of notes) script += `N inline ${commit}\n${data(text)}`;
-    script += 'done\n';
-    await this.batch(['fast-import', '--quiet', '--done'], script);
+  /** Sets the grantops notes of many commits in one commit on refs/notes/grantops (one fast-import). */
+  writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void> {
+    return writeNotes(this.git, notes, now);
   }
 
   /** Runs one git process with `input` on stdin and returns its whole stdout. */
@@ -278,17 +201,12 @@ export class GitRepo {
   }
 
   /** Brings the remote's notes in, replacing ours: call before adding notes, then push. */
-  async fetchNotes(remote: string): Promise<void> {
-    try {
-      await this.git.text(['fetch', '--no-tags', remote, `+${NOTES_REF}:${NOTES_REF}`]);
-    } catch (err) {
-      // A remote without notes yet is fine; any other failure is real.
-      if (!(err instanceof GitError && /couldn't find remote ref/i.test(err.stderr))) throw err;
-    }
+  fetchNotes(remote: string): Promise<void> {
+    return fetchNotes(this.git, remote);
   }
 
-  async pushNotes(remote: string): Promise<void> {
-    await this.git.text(['push', remote, NOTES_REF]);
+  pushNotes(remote: string): Promise<void> {
+    return pushNotes(this.git, remote);
   }
 
   /** Whether `path` exists in the work tree (a symlink counts, and is not followed). */
@@ -374,38 +292,11 @@ export class GitRepo {
 
   /**
    * Commits the removal of `paths` on top of HEAD as the grantops identity, then moves the branch,
-   * index and work tree to it with one `git merge --ff-only`. The commit is built in a private index,
-   * so a run that dies before that last step leaves the checkout exactly as it was (a dangling
-   * object, nothing staged), never half-removed files the next run would take for local edits.
-   * Paths and message go through stdin: a thousand trailers exceed what one argv entry may hold.
+   * index and work tree to it; built in a private index, so a run that dies midway leaves the
+   * checkout as it was (see commitRemoval in commit-and-push.ts).
    */
-  async commitRemoval(paths: readonly string[], message: string, when: Date): Promise<string> {
-    const dir = await mkdtemp(join(tmpdir(), 'grantops-index-'));
-    const index = { GIT_INDEX_FILE: join(dir, 'index') };
-    try {
-      const parent = (await this.git.text(['rev-parse', '--verify', 'HEAD^{commit}'])).trim();
-      await this.batch(['read-tree', parent], '', index);
-      await this.batch(['update-index', '--force-remove', '-z', '--stdin'], `${paths.join('\0')}\0`, index);
-      const tree = (await this.batch(['write-tree'], '', index)).toString('utf8').trim();
-      const date = when.toISOString();
-      // Identity through the environment: it outranks any user.name a runner or developer configured.
-      const sha = (
-        await this.batch(['commit-tree', tree, '-p', parent, '-F', '-'], message, {
-          GIT_AUTHOR_NAME: IDENTITY_NAME,
-          GIT_AUTHOR_EMAIL: IDENTITY_EMAIL,
-          GIT_COMMITTER_NAME: IDENTITY_NAME,
-          GIT_COMMITTER_EMAIL: IDENTITY_EMAIL,
-          GIT_AUTHOR_DATE: date,
-          GIT_COMMITTER_DATE: date,
-        })
-      )
-        .toString('utf8')
-        .trim();
-      await this.batch(['merge', '--ff-only', '--quiet', '--no-verify', sha], '');
-      return sha;
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+  commitRemoval(paths: readonly string[], message: string, when: Date): Promise<string> {
+    return commitRemoval(this.git, paths, message, when);
   }
 
   /**
@@ -413,33 +304,11 @@ export class GitRepo {
    * `behind` (the branch moved: fetch and redo), `protected` (branch protection refuses direct
    * pushes), or `other`.
    */
-  async push(
+  push(
     remote: string,
     branch: string,
     force = false,
   ): Promise<{ ok: true } | { ok: false; reason: 'behind' | 'protected' | 'other'; message: string }> {
-    try {
-      await this.git.text(['push', ...(force ? ['--force'] : []), remote, `HEAD:refs/heads/${branch}`]);
-      return { ok: true };
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      // Classified on what git said, never on the command line (a branch may be named "rejected").
-      const said = err instanceof GitError ? err.stderr : message;
-      if (/GH006|protected branch|refusing to allow|pre-receive hook declined/i.test(said)) {
-        return { ok: false, reason: 'protected', message };
-      }
-      // A concurrent push to the same branch fails on the ref lock: as good as "main moved".
-      if (
-        /non-fast-forward|fetch first|rejected|stale info|cannot lock ref|failed to (update|lock) ref/i.test(
-          said,
-        )
-      ) {
-        return { ok: false, reason: 'behind', message };
-      }
-      return { ok: false, reason: 'other', message };
-    }
+    return pushHead(this.git, remote, branch, force);
   }
 }
-
-const IDENTITY_NAME = 'grantops';
-const IDENTITY_EMAIL = 'grantops@users.noreply.github.com';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FileTree } from '../../../src/model/file-tree.js';
-import { readGrantFields } from '../../../src/audit/lifecycle.js';
+import { readGrantFields } from '../../../src/audit/lifecycle-fold.js';
 import { GRANTS_DIR, grantIdFromPath } from '../../../src/model/grant.js';
 import type { EvidenceRepo, GrantFileHistory, GrantHistory, ReaperRepo } from '../../../src/ports/git.js';
 import { memoryTree } from '../memory-tree.js';

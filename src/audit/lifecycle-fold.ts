@@ -1,99 +1,17 @@
 import { GRANTS_DIR, POLICIES_DIR, grantIdFromPath } from '../model/grant.js';
-import { formatTimestamp, parseTimestamp } from '../model/time.js';
+import { parseTimestamp } from '../model/time.js';
 import { loadYamlSource } from '../model/yaml-source.js';
-import { parseApprovalNote, type ApprovalEvidence, type ApprovalNote } from '../policy/approval.js';
+import { parseApprovalNote, type ApprovalNote } from '../policy/approval.js';
 import type { HistoryCommit } from './history-commit.js';
-
-export type AuditEventType = 'requested' | 'modified' | 'approved' | 'revoked' | 'removed';
-
-/** One line of the audit log: the contract's event shape plus what helps an auditor. */
-export interface AuditEvent {
-  time: Date;
-  type: AuditEventType;
-  grant: string;
-  user: string;
-  target: string;
-  role: string;
-  commit: string;
-  author: string;
-  pr?: number;
-  reason?: string;
-  ticket?: string;
-  startsAt?: Date;
-  expiresAt?: Date;
-  approvers?: string[];
-  changes?: string[];
-  renamedFrom?: string;
-  /** Requested again under an id that had been revoked or removed before. */
-  regranted?: boolean;
-}
-
-/** Main's first-parent commit that brought a change: shared by every version and end it brought. */
-export interface Landing {
-  /** Position on main's first-parent line: larger is newer. */
-  seq: number;
-  commit: string;
-  /** Committer time (ms): when it landed on main. */
-  time: number;
-  /** Author of the change (for a merge, of the pull request's commits). */
-  author: string;
-  pr: number | undefined;
-}
-
-/** `path -> blob` of the policy files in force after a commit. */
-export type PolicySnapshot = ReadonlyMap<string, string>;
-
-/** What a grant file said, read leniently from history (even if it was never valid). */
-export interface GrantFields {
-  user: string;
-  target: string;
-  role: string;
-  reason: string;
-  ticket: string | undefined;
-  /** ms */
-  startsAt: number | undefined;
-  /** ms */
-  expiresAt: number | undefined;
-}
-
-export interface GrantVersion extends GrantFields {
-  /** The grant id this version had (a rename changes it). */
-  id: string;
-  file: string;
-  landed: Landing;
-  /** The policies in force when this version landed. */
-  policies: PolicySnapshot;
-  approval: ApprovalEvidence | undefined;
-  /** The id before, when this version renamed the file. */
-  renamedFrom: string | undefined;
-}
-
-export interface GrantEnd {
-  landed: Landing;
-  type: 'revoked' | 'removed';
-}
-
-/** A grant from the commit that added its file to the one that removed it. */
-export interface GrantLifecycle {
-  /** The id it had last. */
-  id: string;
-  /** Oldest first. */
-  versions: GrantVersion[];
-  ended: GrantEnd | undefined;
-  /** Requested under an id that an earlier grant had ended under. */
-  regranted: boolean;
-}
-
-export interface AuditHistory {
-  lifecycles: readonly GrantLifecycle[];
-}
-
-/** Where the fold asks for objects it has not seen: a grant's blob, a policy's blob, a merge's author. */
-export interface FoldReads {
-  grantBlob(blob: string, version: GrantVersion): void;
-  policyBlob(blob: string): void;
-  mergeAuthor(commit: string, landed: Landing): void;
-}
+import type {
+  AuditHistory,
+  FoldReads,
+  GrantFields,
+  GrantLifecycle,
+  GrantVersion,
+  Landing,
+  PolicySnapshot,
+} from './lifecycle-model.js';
 
 const PR_MERGE = /^Merge pull request #(\d+)/;
 const PR_SQUASH = /\(#(\d+)\)\s*$/;
@@ -256,93 +174,6 @@ export class HistoryFolder {
   }
 }
 
-/**
- * One event of the audit log, as references into the history (a few words each, however many there
- * are); `describeEvent` spells it out for output.
- */
-export interface HistoryEvent {
-  type: AuditEventType;
-  /** ms */
-  time: number;
-  /** The version the event is about (for an end, the last one). */
-  version: GrantVersion;
-  /** For `modified`: the version before. */
-  previous: GrantVersion | undefined;
-  /** The commit that brought the event. */
-  landed: Landing;
-  regranted: boolean;
-}
-
-/** Every event of the history, oldest first (history order where times tie). */
-export function auditEvents(history: AuditHistory): HistoryEvent[] {
-  const events: HistoryEvent[] = [];
-  for (const life of history.lifecycles) {
-    let previous: GrantVersion | undefined;
-    for (const version of life.versions) {
-      const type = previous ? 'modified' : 'requested';
-      const { landed } = version;
-      const regranted = !previous && life.regranted;
-      events.push({ type, time: landed.time, version, previous, landed, regranted });
-      if (version.approval) {
-        const at = parseTimestamp(version.approval.verifiedAt);
-        const time = at.ok ? at.date.getTime() : landed.time;
-        events.push({ type: 'approved', time, version, previous: undefined, landed, regranted: false });
-      }
-      previous = version;
-    }
-    if (life.ended && previous) {
-      const { landed, type } = life.ended;
-      events.push({
-        type,
-        time: landed.time,
-        version: previous,
-        previous: undefined,
-        landed,
-        regranted: false,
-      });
-    }
-  }
-  const rank = (e: HistoryEvent) => (e.type === 'approved' ? 1 : 0);
-  return events.sort(
-    (a, b) =>
-      a.time - b.time ||
-      a.landed.seq - b.landed.seq ||
-      (a.version.id < b.version.id ? -1 : a.version.id > b.version.id ? 1 : 0) ||
-      rank(a) - rank(b),
-  );
-}
-
-/** An event spelled out: the contract's fields and what helps an auditor. */
-export function describeEvent(e: HistoryEvent): AuditEvent {
-  const v = e.version;
-  const approved = e.type === 'approved';
-  const ended = e.type === 'revoked' || e.type === 'removed';
-  const changes = e.previous ? diffFields(e.previous, v) : [];
-  // One literal with every key: objects of one shape (a spread here made the garbage of a long
-  // audit survive into the old generation and doubled the peak memory).
-  return {
-    time: new Date(e.time),
-    type: e.type,
-    grant: v.id,
-    user: v.user,
-    target: v.target,
-    role: v.role,
-    commit: e.landed.commit,
-    author: e.landed.author,
-    pr: approved ? v.approval?.pr : e.landed.pr,
-    reason: approved || ended ? undefined : v.reason,
-    ticket: approved || ended ? undefined : v.ticket,
-    startsAt: approved || ended ? undefined : date(v.startsAt),
-    expiresAt: approved ? undefined : date(v.expiresAt),
-    approvers: approved ? (v.approval?.approvers ?? []) : undefined,
-    changes: changes.length ? changes : undefined,
-    renamedFrom: approved || ended ? undefined : v.renamedFrom,
-    regranted: e.regranted || undefined,
-  };
-}
-
-const date = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms));
-
 /** Lenient read of a grant file from history: what it said, even if it was never valid. */
 export function readGrantFields(bytes: Uint8Array): GrantFields {
   const doc = loadYamlSource('history.yaml', bytes, { maxBytes: 1 << 20 });
@@ -366,14 +197,4 @@ export function readGrantFields(bytes: Uint8Array): GrantFields {
     startsAt: time('startsAt'),
     expiresAt: time('expiresAt'),
   };
-}
-
-export function diffFields(a: GrantVersion, b: GrantVersion): string[] {
-  const out: string[] = [];
-  const show = (ms?: number) => (ms === undefined ? '(none)' : formatTimestamp(new Date(ms)));
-  for (const k of ['user', 'target', 'role', 'reason', 'ticket'] as const)
-    if ((a[k] ?? '') !== (b[k] ?? '')) out.push(`${k}: ${a[k] ?? '(none)'} -> ${b[k] ?? '(none)'}`);
-  for (const k of ['startsAt', 'expiresAt'] as const)
-    if (a[k] !== b[k]) out.push(`${k}: ${show(a[k])} -> ${show(b[k])}`);
-  return out;
 }
