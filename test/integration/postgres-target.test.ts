@@ -7,7 +7,7 @@ import { startPostgres, type TestPostgres } from '../support/postgres.js';
 
 /**
  * A real PostgreSQL server: roles, GRANT, VALID UNTIL and logins are the database's own. grantops
- * connects as `grantops`, set up with exactly the privileges the README asks for (CREATEROLE, ADMIN
+ * connects as `grantops`, set up with exactly the privileges docs/targets.md asks for (CREATEROLE, ADMIN
  * OPTION on each dbRole, pg_signal_backend), never as a superuser.
  */
 let server: TestPostgres;
@@ -344,7 +344,7 @@ describe('postgres target: only the roles grantops manages', () => {
   });
 
   it('fails the revoke, with the reason, when it cannot end an open session', async () => {
-    // Everything the README asks for except pg_signal_backend.
+    // Everything docs/targets.md asks for except pg_signal_backend.
     await admin.query(`CREATE ROLE nosignal LOGIN CREATEROLE PASSWORD 'pw-nosignal';
       GRANT app_read, app_write TO nosignal WITH ADMIN OPTION`);
     const t = adapter(true, {}, 'nosignal');
@@ -363,7 +363,7 @@ describe('postgres target: only the roles grantops manages', () => {
 });
 
 describe('postgres target check', () => {
-  it('finds nothing missing for a connecting role set up as the README says', async () => {
+  it('finds nothing missing for a connecting role set up as docs/targets.md says', async () => {
     const t = adapter(true);
     expect(await t.check()).toEqual([]);
     await t.close();

@@ -167,4 +167,22 @@ describe('the shipped schedule (issue 11)', () => {
     const reap = steps.find((s) => s.with?.command === 'reap')!;
     expect(reap.if).toMatch(/!cancelled\(\)|always\(\)/);
   });
+
+  it('keeps target credentials in one environment of their own, never one that waits for a person', () => {
+    // apply (push) and reap (every 15 minutes) read the same secrets from the same environment, which
+    // docs/action.md says to limit to main and leave without required reviewers: a scheduled run must
+    // never wait for an approval. Reusing `production` invites an environment that already has them.
+    const environments = new Map<string, unknown>();
+    for (const file of ['examples/workflows/apply.yml', 'examples/workflows/reap.yml']) {
+      const text = readFileSync(join(ROOT, file), 'utf8');
+      const doc = parseDocument(text).toJS() as { jobs: Record<string, { environment?: unknown }> };
+      for (const [name, job] of Object.entries(doc.jobs))
+        environments.set(`${file} ${name}`, job.environment);
+      expect(text, file).not.toMatch(/(give it|environment with) required reviewers/i);
+    }
+    expect(new Set(environments.values()), JSON.stringify([...environments])).toEqual(new Set(['grantops']));
+    const advice = readFileSync(join(ROOT, 'docs/action.md'), 'utf8');
+    expect(advice).toMatch(/Deployment branches: `main` only/);
+    expect(advice).toMatch(/No required reviewers/);
+  });
 });
