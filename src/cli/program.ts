@@ -10,6 +10,7 @@ import { auditCommand } from './commands/audit.js';
 import { doctorCommand } from './commands/doctor.js';
 import { jsonDocument, paint, type CliIo } from './output.js';
 import { commandContext, jsonFinding, type CliCommand } from './shared.js';
+import { VERSION } from './version.js';
 
 const COMMANDS: readonly CliCommand[] = [
   validateCommand,
@@ -61,6 +62,7 @@ function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
     .description(
       'Access-as-code for temporary production access: grants are pull requests, expiry is enforced.',
     )
+    .version(VERSION, '-V, --version', 'print the grantops version')
     .option('--repo <dir>', 'access repository (default: current directory)')
     .option('--now <rfc3339>', 'evaluate at this instant instead of the clock (env GRANTOPS_NOW)')
     .option('--json', 'print exactly one JSON document on stdout; human text goes to stderr')
