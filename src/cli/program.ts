@@ -11,6 +11,7 @@ import { doctorCommand } from './commands/doctor.js';
 import { jsonDocument, paint, type CliIo } from './output.js';
 import { compose } from '../app/wiring.js';
 import { cliConfig, commandContext, jsonFinding, type CliCommand, type CommandTools } from './shared.js';
+import { VERSION } from './version.js';
 
 const COMMANDS: readonly CliCommand[] = [
   validateCommand,
@@ -66,6 +67,7 @@ function buildProgram(io: CliIo, root: typeof compose, setExit: (code: number) =
     .description(
       'Access-as-code for temporary production access: grants are pull requests, expiry is enforced.',
     )
+    .version(VERSION, '-V, --version', 'print the grantops version')
     .option('--repo <dir>', 'access repository (default: current directory)')
     .option('--now <rfc3339>', 'evaluate at this instant instead of the clock (env GRANTOPS_NOW)')
     .option('--json', 'print exactly one JSON document on stdout; human text goes to stderr')

@@ -64,6 +64,22 @@ export const FIXED_ROLES: Partial<Record<TargetType, readonly string[]>> = {
 };
 
 export const DEFAULT_ALERTS_BEFORE = ['24h', '1h'] as const;
+/** The first alert window when a policy sets `alerts.before: []`. */
+const DEFAULT_FIRST_ALERT_MS = 86_400_000;
+
+/**
+ * How close to its end a grant of `roleName` counts as `expiring`: the policy's first alert window
+ * (24h unless `alerts.before` says otherwise), but never more than the last quarter of the role's
+ * `maxDuration`. A window as long as the longest grant a role allows (24h against an 8h role) would
+ * mark every grant `expiring` from the moment it is written, which tells nobody anything; capped at a
+ * quarter, a fresh grant starts `active` and turns `expiring` in its last stretch (2h of an 8h role,
+ * 6h of a 1d role, the full 24h only from a 4d role up).
+ */
+export function expiringWindowMs(policy: Policy, roleName: string): number {
+  const firstAlert = policy.alertsBeforeMs[0] ?? DEFAULT_FIRST_ALERT_MS;
+  const role = policy.roles.get(roleName);
+  return role && role.maxDurationMs > 0 ? Math.min(firstAlert, role.maxDurationMs / 4) : firstAlert;
+}
 export const DEFAULT_ENFORCE_MAX_FRACTION = 0.25;
 export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 

@@ -76,3 +76,8 @@ function withZ(text: string): string {
 export function formatTimestamp(date: Date): string {
   return date.toISOString().replace(/\.000Z$/, 'Z');
 }
+
+/** `date` cut down to its whole minute: times grantops writes carry no seconds or milliseconds. */
+export function floorToMinute(date: Date): Date {
+  return new Date(Math.floor(date.getTime() / 60_000) * 60_000);
+}

@@ -59,13 +59,8 @@ export function parsePolicy(doc: SourceDocument, registry: SchemaRegistry): Poli
     }
     const d = parseDuration(r.maxDuration);
     if (!d.ok) fail(['roles', name, 'maxDuration'], `"roles.${name}.maxDuration": ${d.reason}`, 'duration');
-    if (r.approvals > 0 && (r.approvers ?? []).length === 0) {
-      fail(
-        ['roles', name, 'approvals'],
-        `role "${name}" needs ${r.approvals} approval(s) but lists no approvers`,
-        'approvers',
-      );
-    }
+    const short = unreachableApprovals(r.approvals, r.approvers ?? []);
+    if (short !== undefined) fail(['roles', name, 'approvals'], `role "${name}" ${short}`, 'approvers');
     if (type === 'postgres' && !r.dbRoles) {
       fail(
         ['roles', name],
@@ -118,6 +113,20 @@ export function parsePolicy(doc: SourceDocument, registry: SchemaRegistry): Poli
     ...(raw.grantSchema ? { grantSchema: raw.grantSchema } : {}),
   };
   return { ok: true, value: { policy, ...(extraSchema ? { extraSchema } : {}) } };
+}
+
+/**
+ * Why a role's `approvals` can never be met by its `approvers`, or `undefined` when it can (or might).
+ * A team's size is unknown until GitHub is asked, so a role naming one is never flagged here: only a
+ * list of individual logins is provably short. Logins compare without regard to case, as on GitHub.
+ */
+export function unreachableApprovals(approvals: number, approvers: readonly string[]): string | undefined {
+  if (approvals <= 0) return undefined;
+  if (approvers.length === 0) return `needs ${approvals} approval(s) but lists no approvers`;
+  if (approvers.some((a) => a.startsWith('@'))) return undefined;
+  const people = new Set(approvers.map((a) => a.toLowerCase()));
+  if (people.size >= approvals) return undefined;
+  return `needs ${approvals} approvals but its approvers (${[...people].join(', ')}) can give at most ${people.size}`;
 }
 
 function buildTarget(

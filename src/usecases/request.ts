@@ -4,7 +4,7 @@ import { parseDuration } from '../model/duration.js';
 import { ConfigError, PolicyViolationError, type Finding } from '../model/errors.js';
 import type { FileTree } from '../model/file-tree.js';
 import { GRANTS_DIR, type Grant } from '../model/grant.js';
-import { formatTimestamp, parseTimestamp } from '../model/time.js';
+import { floorToMinute, formatTimestamp, parseTimestamp } from '../model/time.js';
 import { loadYamlSource } from '../model/yaml-source.js';
 import { checkGrant } from '../policy/check-grant.js';
 import { loadPolicies, MAX_GRANT_BYTES } from '../policy/load.js';
@@ -61,7 +61,8 @@ export async function requestGrant(
     reason: opts.reason,
     ...(opts.ticket !== undefined ? { ticket: opts.ticket } : {}),
     ...(opts.startsAt !== undefined ? { startsAt: formatTimestamp(start) } : {}),
-    expiresAt: formatTimestamp(new Date(start.getTime() + duration.ms)),
+    // Down, not to the nearest: a minute rounded up would let the grant outlast maxDuration.
+    expiresAt: formatTimestamp(floorToMinute(new Date(start.getTime() + duration.ms))),
   };
   const stamp = formatTimestamp(opts.now).slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^[^A-Za-z0-9]+/, '') || 'x';

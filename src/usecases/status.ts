@@ -1,6 +1,7 @@
 import type { Finding } from '../model/errors.js';
 import { ConfigError } from '../model/errors.js';
 import type { FileTree } from '../model/file-tree.js';
+import { expiringWindowMs } from '../model/policy.js';
 import { grantStateAt, type Grant, type GrantState } from '../model/grant.js';
 import { loadGrants, loadPolicies } from '../policy/load.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
@@ -20,8 +21,9 @@ export interface StatusReport {
 }
 
 /**
- * The state of every grant at `now`. `expiringWithinMs` overrides the first alert window of each
- * grant's policy (default 24 h).
+ * The state of every grant at `now`. `expiringWithinMs` overrides the window in which a grant counts
+ * as `expiring` (by default its policy's first alert window, at most a quarter of its role's
+ * maxDuration: see `expiringWindowMs`).
  */
 export async function reportStatus(
   opts: { now: Date; expiringWithinMs?: number },
@@ -38,8 +40,9 @@ export async function reportStatus(
   });
   const rows = loaded.grants
     .map((grant) => {
-      const window =
-        opts.expiringWithinMs ?? policies.byTarget.get(grant.target)?.policy.alertsBeforeMs[0] ?? 86_400_000;
+      // loadGrants keeps only grants whose target has a policy.
+      const policy = policies.byTarget.get(grant.target)!.policy;
+      const window = opts.expiringWithinMs ?? expiringWindowMs(policy, grant.role);
       return {
         grant,
         state: grantStateAt(grant, opts.now, window),

@@ -49,9 +49,10 @@ describe('dist/cli.js', () => {
     const doc = JSON.parse(r.stdout) as { grants: { id: string; state: string }[] };
     expect(Object.fromEntries(doc.grants.map((g) => [g.id, g.state]))).toEqual({
       'vpn/erin-ops': 'pending',
-      'prod-db/alice-readonly-inc4211': 'expiring',
-      'payments-repo/dave-push': 'expiring',
-      'platform-team/carol-member': 'expiring',
+      // Each has more than a quarter of its role's maxDuration left: a fresh grant is not "expiring".
+      'prod-db/alice-readonly-inc4211': 'active',
+      'payments-repo/dave-push': 'active',
+      'platform-team/carol-member': 'active',
     });
   });
 

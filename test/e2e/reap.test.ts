@@ -158,7 +158,7 @@ describe('grantops reap', () => {
     expect(doc.grants.map((g) => [g.id, g.state, g.accessOutlives ?? false, g.overdueSeconds ?? 0])).toEqual([
       ['alice', 'expired', true, 7200],
       ['bob', 'expired', true, 1800],
-      ['carol', 'expiring', false, 0],
+      ['carol', 'active', false, 0],
     ]);
     await grantops(dir, ['reap', '--now', NOW]);
     const after = await grantops(dir, ['status', '--observe', '--now', NOW]);

@@ -16,6 +16,17 @@ describe('grantops CLI', () => {
     expect(r.stdout).toContain(`Usage: grantops ${command}`);
   });
 
+  it('--version prints the version of package.json and exits 0', async () => {
+    repo = tempRepo();
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    for (const flag of ['--version', '-V']) {
+      const r = await cli(repo.dir, flag);
+      expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    }
+  });
+
   it('exits 2 on an unknown flag, an unknown command and a bad --now', async () => {
     repo = tempRepo(POLICIES);
     expect((await cli(repo.dir, 'validate', '--frobnicate')).code).toBe(2);

@@ -186,3 +186,29 @@ describe('the shipped schedule (issue 11)', () => {
     expect(advice).toMatch(/No required reviewers/);
   });
 });
+
+describe('the release workflow (issue 14)', () => {
+  const doc = parseDocument(readFileSync(join(ROOT, '.github/workflows/release.yml'), 'utf8')).toJS() as {
+    on: { push?: { tags?: string[] }; workflow_dispatch?: { inputs?: Record<string, unknown> } };
+    jobs: Record<string, { needs?: string; permissions: Record<string, string>; steps: { run?: string }[] }>;
+  };
+
+  it('runs on a version tag, or by hand with a version', () => {
+    expect(doc.on.push?.tags).toEqual(['v[0-9]+.[0-9]+.[0-9]+']);
+    expect(Object.keys(doc.on.workflow_dispatch?.inputs ?? {})).toEqual(['version']);
+  });
+
+  it('writes only after a read-only job checked the version, the changelog and dist/', () => {
+    const { verify, release } = doc.jobs;
+    expect(verify?.permissions).toEqual({ contents: 'read' });
+    const checks = verify?.steps.map((s) => s.run ?? '').join('\n');
+    expect(checks).toContain('package.json');
+    expect(checks).toContain('CHANGELOG.md');
+    expect(checks).toContain('npm run check:dist');
+    expect(release?.needs).toBe('verify');
+    expect(release?.permissions).toEqual({ contents: 'write' });
+    const script = release?.steps.map((s) => s.run ?? '').join('\n');
+    expect(script).toContain('gh release create');
+    expect(script).toMatch(/git push --force origin "refs\/tags\/\$major"/);
+  });
+});

@@ -42,6 +42,14 @@ describe('request', () => {
     expect(w.written[r.path]).toContain('ticket: INC-7');
   });
 
+  it('writes expiresAt in whole minutes, cut down so the grant never outlasts maxDuration', async () => {
+    const w = workTree({ 'policies/vpn.yaml': POLICY });
+    const now = new Date('2026-11-28T12:34:56.789Z');
+    const r = await requestGrant({ ...request, for: '8h', now }, w.deps);
+    expect(w.written[r.path]).toContain('expiresAt: 2026-11-28T20:34:00Z\n');
+    expect(r.grant.expiresAt.getTime() - now.getTime()).toBeLessThanOrEqual(8 * 3_600_000);
+  });
+
   it('refuses what the policy forbids, writing nothing', async () => {
     const w = workTree({ 'policies/vpn.yaml': POLICY });
     const now = new Date('2026-11-28T12:00:00Z');
@@ -79,5 +87,33 @@ describe('status', () => {
       ['c', 'active'],
       ['d', 'pending'],
     ]);
+  });
+
+  it('shows a fresh grant as active: "expiring" is at most the last quarter of the role\'s maxDuration', async () => {
+    // No alerts.before: the first alert window is 24h, longer than the whole 8h role.
+    const policy = POLICY.replace('alerts: { before: [1h] }\n', '');
+    const w = workTree({ 'policies/vpn.yaml': policy });
+    const now = new Date('2026-11-28T12:00:00Z');
+    await requestGrant({ ...request, for: '8h', now }, w.deps);
+    const stateAt = async (t: string, expiringWithinMs?: number) => {
+      const r = await reportStatus(
+        { now: new Date(t), ...(expiringWithinMs !== undefined ? { expiringWithinMs } : {}) },
+        { work: memoryTree(w.written), registry },
+      );
+      return r.rows.map((x) => x.state);
+    };
+    expect(await stateAt('2026-11-28T12:00:00Z')).toEqual(['active']);
+    expect(await stateAt('2026-11-28T17:59:00Z')).toEqual(['active']);
+    expect(await stateAt('2026-11-28T18:00:00Z')).toEqual(['expiring']); // 2h left: a quarter of 8h
+    expect(await stateAt('2026-11-28T12:00:00Z', 86_400_000)).toEqual(['expiring']); // asked for 24h
+  });
+
+  it("keeps a policy's first alert window when it is the shorter one", async () => {
+    const w = workTree({ 'policies/vpn.yaml': POLICY }); // alerts.before: [1h]
+    await requestGrant({ ...request, for: '8h', now: new Date('2026-11-28T12:00:00Z') }, w.deps);
+    const at = async (t: string) =>
+      (await reportStatus({ now: new Date(t) }, { work: memoryTree(w.written), registry })).rows[0]?.state;
+    expect(await at('2026-11-28T18:30:00Z')).toBe('active');
+    expect(await at('2026-11-28T19:00:00Z')).toBe('expiring');
   });
 });

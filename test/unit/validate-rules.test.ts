@@ -161,6 +161,16 @@ describe('policy rules', () => {
       'policies/p.yaml:4:40: error: role "push" needs 1 approval(s) but lists no approvers',
     ],
     [
+      'more approvals than its approvers can give',
+      valid.replace('approvals: 1, approvers: [bob]', 'approvals: 2, approvers: [bob]'),
+      'policies/p.yaml:4:40: error: role "push" needs 2 approvals but its approvers (bob) can give at most 1',
+    ],
+    [
+      'approvals counted over one login written in two cases',
+      valid.replace('approvals: 1, approvers: [bob]', 'approvals: 2, approvers: [bob, Bob]'),
+      'policies/p.yaml:4:40: error: role "push" needs 2 approvals but its approvers (bob) can give at most 1',
+    ],
+    [
       'an invalid grantSchema',
       `${valid}grantSchema: { requird: [ticket] }\n`,
       'policies/p.yaml:5:14: error: grantSchema is not a valid JSON Schema: strict mode: unknown keyword: "requird"',
@@ -174,6 +184,16 @@ describe('policy rules', () => {
     const r = await withPolicy(text);
     expect(r.policyInvalid).toBe(true);
     expect(r.findings.map(brief)).toContain(line);
+  });
+
+  it.each([
+    ['as many logins as approvals', 'approvals: 2, approvers: [bob, carol]'],
+    ['a team, whose size only GitHub knows', 'approvals: 3, approvers: [bob, "@acme/dba"]'],
+    ['no approvals and no approvers', 'approvals: 0'],
+  ])('accepts approvals its approvers can reach: %s', async (_name, role) => {
+    const r = await withPolicy(valid.replace('approvals: 1, approvers: [bob]', role));
+    expect(r.findings).toEqual([]);
+    expect(r.policyInvalid).toBe(false);
   });
 
   it('refuses an exec command outside the repository', async () => {

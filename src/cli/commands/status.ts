@@ -15,7 +15,7 @@ export const statusCommand: CliCommand = (program, { io, wire }) => {
     .addOption(
       new Option(
         '--expiring-within <duration>',
-        'window for "expiring" (default: the policy\'s first alert, 24h)',
+        'window for "expiring" (default: the policy\'s first alert, 24h, at most a quarter of the role\'s maxDuration)',
       ).argParser(duration),
     )
     .option(

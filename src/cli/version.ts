@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+
+/** Written into the bundle by scripts/build.mjs (esbuild `define`); not defined when run from source. */
+declare const __GRANTOPS_VERSION__: string | undefined;
+
+/**
+ * The package version `grantops --version` prints. The bundle carries it as a literal, so dist/cli.js
+ * needs no package.json beside it (an `npx`, a copied file, a vendored Action); from source (tests,
+ * tsx) it is read from the repository's package.json.
+ */
+export const VERSION: string =
+  typeof __GRANTOPS_VERSION__ === 'string' ? __GRANTOPS_VERSION__ : versionFromSource();
+
+function versionFromSource(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
