@@ -7,7 +7,7 @@ import { parse } from 'yaml';
 import { WorkTree } from '../src/adapters/work-tree.js';
 import grantSchema from '../schemas/grant.schema.json' with { type: 'json' };
 import { SchemaRegistry } from '../src/policy/schema-registry.js';
-import { validateAccessRepo } from '../src/usecases/validate.js';
+import { validateAccessRepo } from '../src/usecases/validate-repo.js';
 
 const [dir = '', mode = 'ours'] = process.argv.slice(2);
 const now = new Date('2026-11-28T12:00:00Z');

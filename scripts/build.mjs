@@ -22,5 +22,5 @@ const common = {
   define: { __GRANTOPS_VERSION__: JSON.stringify(version) },
 };
 
-await build({ ...common, entryPoints: ['src/action/index.ts'], outfile: 'dist/index.js' });
-await build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli.js' });
+await build({ ...common, entryPoints: ['src/action/step.ts'], outfile: 'dist/index.js' });
+await build({ ...common, entryPoints: ['src/cli/bin.ts'], outfile: 'dist/cli.js' });

@@ -1,6 +1,6 @@
 import { errorMessage } from '../model/errors.js';
 import { renderTemplate } from '../render/render.js';
-import { applyGrants, type ApplyReport } from '../usecases/apply.js';
+import { applyGrants, type ApplyReport } from '../usecases/apply-grants.js';
 import { syncIssues } from '../usecases/github-threads.js';
 import type { Wiring } from './wiring.js';
 

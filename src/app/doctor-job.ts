@@ -1,4 +1,4 @@
-import { checkTargets, type DoctorReport } from '../usecases/doctor.js';
+import { checkTargets, type DoctorReport } from '../usecases/check-targets.js';
 import type { Wiring } from './wiring.js';
 
 /** `doctor`: what each target lacks (privileges, scripts, tokens). */

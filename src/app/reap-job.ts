@@ -2,7 +2,7 @@ import { ConfigError, errorMessage } from '../model/errors.js';
 import { alertsAfterReap } from '../reaper/alerts.js';
 import { reapExpired, type ReapReport } from '../reaper/reap-expired.js';
 import { renderTemplate } from '../render/render.js';
-import { applyGrants } from '../usecases/apply.js';
+import { applyGrants } from '../usecases/apply-grants.js';
 import { upsertPullRequest } from '../usecases/github-threads.js';
 import { AlertSender, type AlertResult } from '../usecases/send-alerts.js';
 import { systemClock } from '../ports/clock.js';

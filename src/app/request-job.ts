@@ -1,4 +1,4 @@
-import { requestGrant, type RequestOptions } from '../usecases/request.js';
+import { requestGrant, type RequestOptions } from '../usecases/request-grant.js';
 import type { Wiring } from './wiring.js';
 
 /** `request`: writes a grant file the policies accept (never over an existing one). */

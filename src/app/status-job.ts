@@ -1,5 +1,5 @@
-import { applyGrants } from '../usecases/apply.js';
-import { reportStatus, type StatusReport } from '../usecases/status.js';
+import { applyGrants } from '../usecases/apply-grants.js';
+import { reportStatus, type StatusReport } from '../usecases/grant-status.js';
 import type { Wiring } from './wiring.js';
 
 export interface StatusJobOptions {

@@ -1,7 +1,7 @@
 import { errorMessage } from '../model/errors.js';
 import type { Grant } from '../model/grant.js';
 import { upsertStickyComment } from '../usecases/github-threads.js';
-import { validateAccessRepo, type ValidationReport } from '../usecases/validate.js';
+import { validateAccessRepo, type ValidationReport } from '../usecases/validate-repo.js';
 import type { Wiring } from './wiring.js';
 
 /** The pull request a validation runs for (the Action, on pull_request events). */

@@ -1,12 +1,12 @@
 import { GitRepo } from '../adapters/git/repo.js';
-import type { GitHubOctokit } from '../adapters/github.js';
+import type { GitHubOctokit } from '../adapters/github-client.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { gitGrantHistory } from '../adapters/git/audit-log.js';
 import { ConfigError } from '../model/errors.js';
 import type { Policy } from '../model/policy.js';
 import { fixedClock, type Clock } from '../ports/clock.js';
 import type { GrantHistory } from '../ports/git.js';
-import type { AccessRepoGitHub } from '../ports/github.js';
+import type { AccessRepoGitHub } from '../ports/access-repo.js';
 import type { Target } from '../ports/target.js';
 import { evidenceSigner, evidenceVerifier, loadEvidenceVerifier } from '../policy/evidence-signature.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
@@ -94,7 +94,7 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
     const key = `${token}\u0000${writeConcurrency ?? ''}`;
     let c = clients.get(key);
     if (!c) {
-      c = import('../adapters/github.js').then(({ createOctokit }) =>
+      c = import('../adapters/github-client.js').then(({ createOctokit }) =>
         createOctokit({
           token,
           baseUrl: gh!.apiUrl,
@@ -126,7 +126,7 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
     accessRepo() {
       accessRepo ??=
         gh?.token !== undefined && gh.owner && gh.repo
-          ? Promise.all([client(gh.token), import('../adapters/github.js')]).then(
+          ? Promise.all([client(gh.token), import('../adapters/github-client.js')]).then(
               ([octokit, { OctokitAccessRepo }]) => new OctokitAccessRepo(octokit, gh.owner, gh.repo),
             )
           : Promise.resolve(undefined);

@@ -1,8 +1,8 @@
 import type { Grant } from '../model/grant.js';
 import type { Role } from '../model/policy.js';
-import type { PullRequestFacts, Review } from '../ports/github.js';
+import type { PullRequestFacts, Review } from '../ports/access-repo.js';
 
-export type { PullRequestFacts, Review } from '../ports/github.js';
+export type { PullRequestFacts, Review } from '../ports/access-repo.js';
 
 /** Evidence recorded in refs/notes/grantops and shown to auditors. */
 export interface ApprovalEvidence {

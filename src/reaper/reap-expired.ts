@@ -5,7 +5,7 @@ import type { ReaperRepo } from '../ports/git.js';
 import { escapeMarkdown } from '../render/markdown.js';
 import { revokedView, type RevokedView } from '../render/reap-view.js';
 import type { PlannedAction } from '../plan/plan.js';
-import type { ApplyReport } from '../usecases/apply.js';
+import type { ApplyReport } from '../usecases/apply-grants.js';
 
 /** Opens (or updates) the pull request that carries the cleanup when main refuses direct pushes. */
 export interface CleanupPullRequests {

@@ -1,5 +1,5 @@
 import { formatTimestamp } from '../model/time.js';
-import type { ApplyReport } from '../usecases/apply.js';
+import type { ApplyReport } from '../usecases/apply-grants.js';
 
 /** One row per planned action with its outcome: the CLI table, JSON output and the job summary. */
 export function applyRows(report: ApplyReport) {

@@ -1,7 +1,7 @@
 import { formatDuration } from '../model/duration.js';
 import { formatTimestamp } from '../model/time.js';
 import type { GrantChangeRow } from '../plan/grant-change.js';
-import type { ValidationReport } from '../usecases/validate.js';
+import type { ValidationReport } from '../usecases/validate-repo.js';
 
 export interface PlanRowView {
   change: string;

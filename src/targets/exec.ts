@@ -4,7 +4,8 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { errorMessage, TargetError } from '../model/errors.js';
 import type { ExecTarget } from '../model/policy.js';
 import { formatTimestamp } from '../model/time.js';
-import { identityModel, type Access, type AccessChange, type Target } from './target.js';
+import type { Access, AccessChange, Target } from '../ports/target.js';
+import { identityModel } from './identity-model.js';
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
 /** Between SIGTERM to a timed-out script's process group and SIGKILL. */

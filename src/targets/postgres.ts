@@ -13,7 +13,7 @@ import {
   type RoleFactRow,
   type RoleFacts,
 } from './postgres-catalog.js';
-import type { Access, AccessChange, EntitlementModel, Target } from './target.js';
+import type { Access, AccessChange, EntitlementModel, Target } from '../ports/target.js';
 
 /**
  * What grantops may do to a database role for a grant:

@@ -1,10 +1,10 @@
-import type { GitHubOctokit } from '../adapters/github.js';
+import type { GitHubOctokit } from '../adapters/github-client.js';
 import { TargetError } from '../model/errors.js';
 import type { Policy } from '../model/policy.js';
 import { ExecTargetAdapter } from './exec.js';
-import { GithubRepoTargetAdapter, GithubTeamTargetAdapter } from './github.js';
+import { GithubRepoTargetAdapter, GithubTeamTargetAdapter } from './github-access.js';
 import { PostgresTargetAdapter } from './postgres.js';
-import type { Target } from './target.js';
+import type { Target } from '../ports/target.js';
 
 export interface TargetDeps {
   repoRoot: string;

@@ -19,7 +19,7 @@ import {
 import { mapLimited } from '../apply/run-limited.js';
 import type { Clock } from '../ports/clock.js';
 import type { EvidenceRepo } from '../ports/git.js';
-import type { AccessRepoGitHub } from '../ports/github.js';
+import type { AccessRepoGitHub } from '../ports/access-repo.js';
 
 interface Introduced {
   grant: Grant;

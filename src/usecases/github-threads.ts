@@ -1,4 +1,4 @@
-import type { AccessRepoGitHub } from '../ports/github.js';
+import type { AccessRepoGitHub } from '../ports/access-repo.js';
 
 /** A tracked problem that wants a human: one issue per key, updated in place, closed once gone. */
 export interface TrackedIssue {

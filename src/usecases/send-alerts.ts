@@ -5,7 +5,7 @@ import { formatTimestamp } from '../model/time.js';
 import type { ExpiryWarning, Overdue } from '../reaper/alerts.js';
 import { mention } from '../render/markdown.js';
 import type { TemplateName } from '../render/templates.js';
-import type { AccessRepoGitHub } from '../ports/github.js';
+import type { AccessRepoGitHub } from '../ports/access-repo.js';
 import { syncIssues } from './github-threads.js';
 
 export type Render = (name: TemplateName, view: object) => Promise<string>;

@@ -19,7 +19,7 @@ import { tempRepo, type TempRepo } from '../support/repo.js';
  * Run twice: from source (tsx), and as the committed bundle the runner runs, which passes once
  * `npm run build` has rebuilt dist/.
  */
-const SOURCE_ACTION = fileURLToPath(new URL('../../src/action/index.ts', import.meta.url));
+const SOURCE_ACTION = fileURLToPath(new URL('../../src/action/step.ts', import.meta.url));
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const HOSTILE_GRANT = [

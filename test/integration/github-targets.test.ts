@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createOctokit } from '../../src/adapters/github.js';
+import { createOctokit } from '../../src/adapters/github-client.js';
 import type { GithubRepoTarget, GithubTeamTarget } from '../../src/model/policy.js';
-import { GithubRepoTargetAdapter, GithubTeamTargetAdapter } from '../../src/targets/github.js';
+import { GithubRepoTargetAdapter, GithubTeamTargetAdapter } from '../../src/targets/github-access.js';
 import { FakeGitHub } from '../support/github-server.js';
 
 /** The GitHub targets against the local GitHub API server (checked against GitHub's OpenAPI). */

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createOctokit } from '../../src/adapters/github.js';
+import { createOctokit } from '../../src/adapters/github-client.js';
 import type { GithubTeamTarget } from '../../src/model/policy.js';
-import { GithubTeamTargetAdapter } from '../../src/targets/github.js';
+import { GithubTeamTargetAdapter } from '../../src/targets/github-access.js';
 import { FakeGitHub } from '../support/github-server.js';
 
 /** Every GitHub request has a deadline, against the local GitHub API server made to hang. */

@@ -4,7 +4,7 @@ import { WorkTree } from '../../src/adapters/work-tree.js';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
 import { validationView } from '../../src/render/plan-view.js';
 import { renderTemplate } from '../../src/render/render.js';
-import { validateAccessRepo } from '../../src/usecases/validate.js';
+import { validateAccessRepo } from '../../src/usecases/validate-repo.js';
 import { aGrant, NOW, POLICIES } from '../support/builders.js';
 import { cli } from '../support/cli.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';

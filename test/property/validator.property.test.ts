@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
-import { validateAccessRepo } from '../../src/usecases/validate.js';
+import { validateAccessRepo } from '../../src/usecases/validate-repo.js';
 import { POLICIES } from '../support/builders.js';
 import { memoryTree } from '../support/memory-tree.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
-import { requestGrant } from '../../src/usecases/request.js';
-import { reportStatus } from '../../src/usecases/status.js';
+import { requestGrant } from '../../src/usecases/request-grant.js';
+import { reportStatus } from '../../src/usecases/grant-status.js';
 import { aGrant } from '../support/builders.js';
 import { memoryTree } from '../support/memory-tree.js';
 import type { Files } from '../support/repo.js';

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { applyPlan, type ActionResult } from '../../src/apply/apply-plan.js';
 import type { GithubTeamTarget, TargetConfig } from '../../src/model/policy.js';
 import type { Plan, PlannedAction } from '../../src/plan/plan.js';
-import type { AccessChange, Target } from '../../src/targets/target.js';
+import type { AccessChange, Target } from '../../src/ports/target.js';
 import { MemoryTarget } from '../support/fakes/memory-target.js';
 import { execTarget } from '../support/fakes/scenario.js';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/model/errors.js';
 import type { ExecTarget } from '../../src/model/policy.js';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
-import { validateAccessRepo } from '../../src/usecases/validate.js';
+import { validateAccessRepo } from '../../src/usecases/validate-repo.js';
 import { memoryTree } from '../support/memory-tree.js';
 
 const registry = new SchemaRegistry();

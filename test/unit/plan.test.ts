@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/model/grant.js';
 import type { Policy, Role, TargetConfig } from '../../src/model/policy.js';
 import { planChanges, type Plan, type TargetState } from '../../src/plan/plan.js';
-import { identityModel, type Access, type EntitlementModel } from '../../src/targets/target.js';
+import type { Access, EntitlementModel } from '../../src/ports/target.js';
+import { identityModel } from '../../src/targets/identity-model.js';
 
 const NOW = new Date('2026-11-28T12:00:00Z');
 const at = (iso: string) => new Date(iso);

@@ -3,8 +3,8 @@ import type { Grant } from '../../src/model/grant.js';
 import type { Policy, PostgresTarget } from '../../src/model/policy.js';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
 import { planChanges, type Plan } from '../../src/plan/plan.js';
-import type { Access } from '../../src/targets/target.js';
-import { validateAccessRepo } from '../../src/usecases/validate.js';
+import type { Access } from '../../src/ports/target.js';
+import { validateAccessRepo } from '../../src/usecases/validate-repo.js';
 import { memoryTree } from '../support/memory-tree.js';
 
 const registry = new SchemaRegistry();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../../src/model/errors.js';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
-import { validateAccessRepo } from '../../src/usecases/validate.js';
+import { validateAccessRepo } from '../../src/usecases/validate-repo.js';
 import { aGrant, NOW, POLICIES } from '../support/builders.js';
 import { memoryTree } from '../support/memory-tree.js';
 import type { Files } from '../support/repo.js';

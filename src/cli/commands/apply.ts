@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { formatFinding } from '../../model/errors.js';
-import type { ApplyReport } from '../../usecases/apply.js';
+import type { ApplyReport } from '../../usecases/apply-grants.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
 import { wholeNumber } from '../flags.js';

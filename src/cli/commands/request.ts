@@ -1,6 +1,6 @@
 import { type Command, Option } from 'commander';
 import { formatTimestamp } from '../../model/time.js';
-import type { RequestOptions } from '../../usecases/request.js';
+import type { RequestOptions } from '../../usecases/request-grant.js';
 import { escapeJsonText, escapeTerminal } from '../../render/escape.js';
 import type { CliCommand } from '../shared.js';
 

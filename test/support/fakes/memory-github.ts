@@ -1,5 +1,5 @@
 import type { PullRequestFacts, Review } from '../../../src/policy/approval.js';
-import type { AccessRepoGitHub, IssueComment, IssueSummary } from '../../../src/ports/github.js';
+import type { AccessRepoGitHub, IssueComment, IssueSummary } from '../../../src/ports/access-repo.js';
 
 export interface MemoryPull extends PullRequestFacts {
   mergeCommitSha?: string;

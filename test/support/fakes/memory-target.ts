@@ -1,5 +1,6 @@
 import type { TargetConfig } from '../../../src/model/policy.js';
-import { identityModel, type Access, type AccessChange, type Target } from '../../../src/targets/target.js';
+import type { Access, AccessChange, Target } from '../../../src/ports/target.js';
+import { identityModel } from '../../../src/targets/identity-model.js';
 
 /**
  * A target system in memory (an exec script's VPN, say): who holds which entitlement, every call

@@ -4,7 +4,7 @@ import type { EvidenceSigner } from '../../../src/policy/evidence-signature.js';
 import { SchemaRegistry } from '../../../src/policy/schema-registry.js';
 import type { Clock } from '../../../src/ports/clock.js';
 import { reapExpired, type ReapReport } from '../../../src/reaper/reap-expired.js';
-import { applyGrants, type ApplyOptions, type ApplyReport } from '../../../src/usecases/apply.js';
+import { applyGrants, type ApplyOptions, type ApplyReport } from '../../../src/usecases/apply-grants.js';
 import { ApprovalFinder } from '../../../src/usecases/find-approvals.js';
 import { upsertPullRequest } from '../../../src/usecases/github-threads.js';
 import { blobId, MemoryGit, MemoryRemote } from './memory-git.js';

@@ -4,7 +4,7 @@ import { Octokit } from '@octokit/rest';
 import { RequestError } from '@octokit/request-error';
 import Bottleneck from 'bottleneck';
 import type { PullRequestFacts, Review } from '../policy/approval.js';
-import type { AccessRepoGitHub, IssueComment, IssueSummary } from '../ports/github.js';
+import type { AccessRepoGitHub, IssueComment, IssueSummary } from '../ports/access-repo.js';
 
 export interface GitHubClientOptions {
   token: string;

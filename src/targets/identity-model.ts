@@ -1,8 +1,5 @@
 import type { EntitlementModel } from '../ports/target.js';
 
-// The Target port lives in ports/; adapters and tests keep importing it from here.
-export type { Access, AccessChange, EntitlementModel, Target } from '../ports/target.js';
-
 /** Grantops role → same-named entitlement: exec, github-team, github-repo. */
 export function identityModel(ranking?: readonly string[]): EntitlementModel {
   return { entitlements: (role) => [role], ...(ranking ? { ranking } : {}) };

@@ -1,8 +1,9 @@
 import { RequestError } from '@octokit/request-error';
-import type { GitHubOctokit } from '../adapters/github.js';
+import type { GitHubOctokit } from '../adapters/github-client.js';
 import { errorMessage, TargetError } from '../model/errors.js';
 import { FIXED_ROLES, type GithubRepoTarget, type GithubTeamTarget } from '../model/policy.js';
-import { identityModel, type Access, type AccessChange, type Target } from './target.js';
+import type { Access, AccessChange, Target } from '../ports/target.js';
+import { identityModel } from './identity-model.js';
 
 const isStatus = (err: unknown, status: number) => err instanceof RequestError && err.status === status;
 

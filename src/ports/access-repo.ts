@@ -27,7 +27,7 @@ export interface IssueSummary {
 
 /**
  * Port: the access repository on GitHub, everything grantops reads or writes there apart from the
- * targets. One Octokit adapter (src/adapters/github.ts) and one in-memory fake for fast tests, in the
+ * targets. One Octokit adapter (src/adapters/github-client.ts) and one in-memory fake for fast tests, in the
  * way release-please has one `Scm`. Every answer is untrusted text from an API.
  */
 export interface AccessRepoGitHub {
