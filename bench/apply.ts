@@ -42,7 +42,7 @@ roles:
         {
           stdout: () => undefined,
           stderr: (s) => (err += s),
-          color: false,
+          color: { stdout: false, stderr: false },
           env: { GITHUB_TOKEN: 'tok', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: gh.url },
           cwd: repo.dir,
         },

@@ -32,7 +32,7 @@ export async function benchReap(): Promise<void> {
     const code = await runCli(['reap', '--push', '--now', '2026-11-28T12:00:00Z'], {
       stdout: () => undefined,
       stderr: (s) => (err += s),
-      color: false,
+      color: { stdout: false, stderr: false },
       env: { GITHUB_TOKEN: 'tok', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: gh.url },
       cwd: repo.dir,
     });

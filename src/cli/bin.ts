@@ -1,10 +1,14 @@
 #!/usr/bin/env node
+import { colorFor } from './output.js';
 import { runCli } from './program.js';
 
 const io = {
   stdout: (s: string) => process.stdout.write(s),
   stderr: (s: string) => process.stderr.write(s),
-  color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  color: {
+    stdout: colorFor(process.stdout.isTTY, process.env),
+    stderr: colorFor(process.stderr.isTTY, process.env),
+  },
   env: process.env,
   cwd: process.cwd(),
 };

@@ -5,8 +5,8 @@ import { alignedLines } from '../render/table.js';
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
-  /** Colour only when stdout is a terminal and NO_COLOR is unset. */
-  color: boolean;
+  /** Whether each stream may carry colour escapes (see `colorFor`). */
+  color: { stdout: boolean; stderr: boolean };
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
 }
@@ -14,8 +14,24 @@ export interface CliIo {
 const CODES = { red: 31, green: 32, yellow: 33, dim: 2, bold: 1 } as const;
 export type Colour = keyof typeof CODES;
 
-export function paint(io: CliIo, colour: Colour, text: string): string {
-  return io.color ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text;
+/** `text` in `colour` when `on` (the stream's `io.color` flag), else as it is. */
+export function paint(on: boolean, colour: Colour, text: string): string {
+  return on ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text;
+}
+
+/**
+ * Whether a stream gets colour: FORCE_COLOR set (and not `0` or `false`) forces it on, as in Node's
+ * own tty; otherwise a non-empty NO_COLOR (no-color.org) or FORCE_COLOR=0 turns it off; otherwise
+ * only a terminal gets it. Each stream is judged by itself: `2>log` keeps the log plain.
+ */
+export function colorFor(
+  isTTY: boolean | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  if (env.NO_COLOR) return false;
+  return isTTY === true;
 }
 
 /** One JSON document for stdout, with the characters a terminal would act on escaped. */

@@ -48,14 +48,14 @@ export async function runCli(
         io.stdout(jsonDocument({ ok: false, error: err.message, errors: findings.map(jsonFinding) }));
       }
       for (const f of findings) io.stderr(`${escapeTerminal(formatFinding(f))}\n`);
-      io.stderr(`${paint(io, 'red', 'grantops:')} ${escapeTerminal(err.message)}\n`);
+      io.stderr(`${paint(io.color.stderr, 'red', 'grantops:')} ${escapeTerminal(err.message)}\n`);
       return err.exitCode;
     }
     // A failure from outside (git, a network, a file) is reported as what it is; only a defect of
     // grantops itself (a TypeError and the like) is an internal error.
     const defect = err instanceof TypeError || err instanceof ReferenceError || err instanceof RangeError;
     io.stderr(
-      `${paint(io, 'red', 'grantops:')} ${defect ? 'internal error: ' : ''}${escapeTerminal(errorMessage(err))}\n`,
+      `${paint(io.color.stderr, 'red', 'grantops:')} ${defect ? 'internal error: ' : ''}${escapeTerminal(errorMessage(err))}\n`,
     );
     if (err instanceof Error && err.stack && io.env.GRANTOPS_DEBUG)
       io.stderr(`${escapeTerminal(err.stack, { keepLineFeedAndTab: true })}\n`);

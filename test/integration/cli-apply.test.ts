@@ -65,7 +65,7 @@ async function apply(now: string, ...args: string[]) {
   const code = await runCli(['apply', '--now', now, ...args], {
     stdout: (s) => (stdout += s),
     stderr: (s) => (stderr += s),
-    color: false,
+    color: { stdout: false, stderr: false },
     env: { GITHUB_TOKEN: 'tok', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: gh.url, DB_URL: db.url },
     cwd: repo.dir,
   });
@@ -135,7 +135,7 @@ describe('grantops apply', () => {
     const code = await runCli(['apply', '--now', '2026-11-28T19:00:00Z'], {
       stdout: (s) => (stdout += s),
       stderr: (s) => (stderr += s),
-      color: false,
+      color: { stdout: false, stderr: false },
       env: { GITHUB_TOKEN: 'tok', GITHUB_REPOSITORY: 'acme/access', GITHUB_API_URL: gh.url },
       cwd: repo.dir,
     });

@@ -117,7 +117,7 @@ describe('grantops CLI', () => {
     await runCli(['status', '--json'], {
       stdout: (s) => (out += s),
       stderr: () => undefined,
-      color: false,
+      color: { stdout: false, stderr: false },
       env: { GRANTOPS_NOW: '2026-11-28T18:30:00Z' },
       cwd: repo.dir,
     });

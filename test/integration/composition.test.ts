@@ -39,7 +39,13 @@ async function viaCli(argv: string[], env: Record<string, string | undefined>): 
   let stderr = '';
   const code = await runCli(
     argv,
-    { stdout: () => undefined, stderr: (s) => (stderr += s), color: false, env, cwd: repo.dir },
+    {
+      stdout: () => undefined,
+      stderr: (s) => (stderr += s),
+      color: { stdout: false, stderr: false },
+      env,
+      cwd: repo.dir,
+    },
     recordingRoot(seen),
   );
   expect(code, stderr).toBe(1);

@@ -62,7 +62,7 @@ async function doctor(env: Record<string, string>, ...args: string[]) {
   const code = await runCli(['doctor', ...args], {
     stdout: (s) => (stdout += s),
     stderr: (s) => (stderr += s),
-    color: false,
+    color: { stdout: false, stderr: false },
     env: {
       PATH: process.env.PATH,
       GITHUB_TOKEN: 'tok',

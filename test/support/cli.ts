@@ -14,7 +14,7 @@ export async function cli(cwd: string, ...argv: string[]): Promise<CliResult> {
   const code = await runCli(argv, {
     stdout: (s) => (stdout += s),
     stderr: (s) => (stderr += s),
-    color: false,
+    color: { stdout: false, stderr: false },
     env: {},
     cwd,
   });

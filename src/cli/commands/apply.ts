@@ -54,32 +54,32 @@ export const applyCommand: CliCommand = (program, { io, setExit, wire }) => {
 async function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json: boolean): Promise<void> {
   const { applyJson, applyRows } = await import('../../render/apply-view.js');
   for (const f of report.invalid)
-    io.stderr(`${paint(io, 'red', escapeTerminal(formatFinding(f)))} (not applied)\n`);
+    io.stderr(`${paint(io.color.stderr, 'red', escapeTerminal(formatFinding(f)))} (not applied)\n`);
   for (const r of report.refused) {
     io.stderr(
-      `${paint(io, 'red', 'refused:')} ${escapeTerminal(r.grant.file)}: ${escapeTerminal(r.reason)}\n`,
+      `${paint(io.color.stderr, 'red', 'refused:')} ${escapeTerminal(r.grant.file)}: ${escapeTerminal(r.reason)}\n`,
     );
   }
   for (const u of report.plan.unobserved)
     io.stderr(
-      `${paint(io, 'red', 'unreachable:')} ${escapeTerminal(u.target)}: ${escapeTerminal(u.error)}\n`,
+      `${paint(io.color.stderr, 'red', 'unreachable:')} ${escapeTerminal(u.target)}: ${escapeTerminal(u.error)}\n`,
     );
   for (const h of report.plan.held)
     io.stderr(
-      `${paint(io, 'yellow', 'held:')} ${escapeTerminal(h.target)}: ${escapeTerminal([h.user, h.entitlement].filter(Boolean).join(' '))} (${escapeTerminal(h.grantIds.join(', '))}) not revoked: ${escapeTerminal(h.reason)}\n`,
+      `${paint(io.color.stderr, 'yellow', 'held:')} ${escapeTerminal(h.target)}: ${escapeTerminal([h.user, h.entitlement].filter(Boolean).join(' '))} (${escapeTerminal(h.grantIds.join(', '))}) not revoked: ${escapeTerminal(h.reason)}\n`,
     );
   if (report.historyError)
     io.stderr(
-      `${paint(io, 'red', 'history:')} access of grants removed from main was not checked: ${escapeTerminal(report.historyError)}\n`,
+      `${paint(io.color.stderr, 'red', 'history:')} access of grants removed from main was not checked: ${escapeTerminal(report.historyError)}\n`,
     );
   for (const d of report.plan.drift) {
     io.stderr(
-      `${paint(io, 'yellow', 'drift:')} ${escapeTerminal(d.target)}: ${escapeTerminal(d.user)} holds ${escapeTerminal(d.entitlement)} with no grant${d.heldByGuard ? ' (enforcement held by the guard)' : d.enforced ? ' (revoking: enforce)' : ''}\n`,
+      `${paint(io.color.stderr, 'yellow', 'drift:')} ${escapeTerminal(d.target)}: ${escapeTerminal(d.user)} holds ${escapeTerminal(d.entitlement)} with no grant${d.heldByGuard ? ' (enforcement held by the guard)' : d.enforced ? ' (revoking: enforce)' : ''}\n`,
     );
   }
   for (const g of report.plan.guards) {
     io.stderr(
-      `${paint(io, 'yellow', 'guard:')} ${escapeTerminal(g.target)}: would revoke ${g.wouldRevoke} of ${g.scope} users (max ${g.maxFraction * 100}%); rerun with --override-guard if intended\n`,
+      `${paint(io.color.stderr, 'yellow', 'guard:')} ${escapeTerminal(g.target)}: would revoke ${g.wouldRevoke} of ${g.scope} users (max ${g.maxFraction * 100}%); rerun with --override-guard if intended\n`,
     );
   }
   const rows = applyRows(report);

@@ -99,7 +99,7 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
         });
         if (shallow) {
           io.stderr(
-            `${paint(io, 'yellow', 'warning:')} this clone is shallow: what happened before its oldest commit is not in the audit, and grants present there look requested by it (git fetch --unshallow)\n`,
+            `${paint(io.color.stderr, 'yellow', 'warning:')} this clone is shallow: what happened before its oldest commit is not in the audit, and grants present there look requested by it (git fetch --unshallow)\n`,
           );
         }
         const violations = output.violations;
@@ -120,8 +120,8 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
         if (violations) {
           io.stderr(
             violations.length
-              ? `${paint(io, 'red', '✗')} ${violations.length} compliance finding(s)\n`
-              : `${paint(io, 'green', '✓')} no compliance findings\n`,
+              ? `${paint(io.color.stderr, 'red', '✗')} ${violations.length} compliance finding(s)\n`
+              : `${paint(io.color.stderr, 'green', '✓')} no compliance findings\n`,
           );
         }
         setExit(violations && violations.length > 0 ? 1 : 0);

@@ -18,8 +18,8 @@ export const doctorCommand: CliCommand = (program, { io, setExit, wire }) => {
       else for (const p of report.problems) io.stdout(`${p.target}: ${escapeTerminal(p.problem)}\n`);
       io.stderr(
         report.problems.length
-          ? `${paint(io, 'red', '✗')} ${report.problems.length} problem(s) on ${report.targets.length} target(s)\n`
-          : `${paint(io, 'green', '✓')} ${report.targets.length} target(s): nothing missing\n`,
+          ? `${paint(io.color.stderr, 'red', '✗')} ${report.problems.length} problem(s) on ${report.targets.length} target(s)\n`
+          : `${paint(io.color.stderr, 'green', '✓')} ${report.targets.length} target(s): nothing missing\n`,
       );
       setExit(report.problems.length > 0 ? 1 : 0);
     });

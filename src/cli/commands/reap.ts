@@ -35,7 +35,7 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
           ...(opts.branch ? { branch: opts.branch } : {}),
         });
         for (const e of alerts?.errors ?? [])
-          io.stderr(`${paint(io, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
+          io.stderr(`${paint(io.color.stderr, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
         if (alerts?.warningsPosted) io.stderr(`posted ${alerts.warningsPosted} expiry warning(s)\n`);
         printReap(io, report, opts.dryRun === true, json);
         setExit(report.failed.length > 0 || report.problems.length > 0 ? 1 : 0);
@@ -46,13 +46,14 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
 function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean): void {
   for (const f of report.failed) {
     io.stderr(
-      `${paint(io, 'red', 'not revoked:')} ${escapeTerminal(f.grant.id)}: ${escapeTerminal(f.reason)} (file kept)\n`,
+      `${paint(io.color.stderr, 'red', 'not revoked:')} ${escapeTerminal(f.grant.id)}: ${escapeTerminal(f.reason)} (file kept)\n`,
     );
   }
-  for (const p of report.problems) io.stderr(`${paint(io, 'red', 'problem:')} ${escapeTerminal(p)}\n`);
+  for (const p of report.problems)
+    io.stderr(`${paint(io.color.stderr, 'red', 'problem:')} ${escapeTerminal(p)}\n`);
   for (const id of report.changedElsewhere)
     io.stderr(
-      `${paint(io, 'yellow', 'changed on main meanwhile:')} ${escapeTerminal(id)} (revoked here; its file stays for the next run)\n`,
+      `${paint(io.color.stderr, 'yellow', 'changed on main meanwhile:')} ${escapeTerminal(id)} (revoked here; its file stays for the next run)\n`,
     );
   if (json) {
     io.stdout(

@@ -30,14 +30,14 @@ export const statusCommand: CliCommand = (program, { io, wire }) => {
         ...(opts.observe ? { observe: true } : {}),
       });
       for (const f of report.problems)
-        io.stderr(`${paint(io, 'yellow', escapeTerminal(formatFinding(f)))} (not listed)\n`);
+        io.stderr(`${paint(io.color.stderr, 'yellow', escapeTerminal(formatFinding(f)))} (not listed)\n`);
       for (const u of unreadable)
         io.stderr(
-          `${paint(io, 'yellow', 'unreadable:')} ${escapeTerminal(u.target)}: ${escapeTerminal(u.error)}\n`,
+          `${paint(io.color.stderr, 'yellow', 'unreadable:')} ${escapeTerminal(u.target)}: ${escapeTerminal(u.error)}\n`,
         );
       for (const id of [...notApplied].sort())
         io.stderr(
-          `${paint(io, 'red', 'not applied:')} ${escapeTerminal(id)}: approved and started, but its target does not hold the access (an apply run was skipped or failed)\n`,
+          `${paint(io.color.stderr, 'red', 'not applied:')} ${escapeTerminal(id)}: approved and started, but its target does not hold the access (an apply run was skipped or failed)\n`,
         );
       if (json) {
         io.stdout(
@@ -79,9 +79,9 @@ export const statusCommand: CliCommand = (program, { io, wire }) => {
         ]),
         48,
         (text, row, column) => {
-          if (row < 0) return paint(io, 'bold', text);
+          if (row < 0) return paint(io.color.stdout, 'bold', text);
           const r = report.rows[row]!;
-          return column === 4 ? paint(io, colour[r.state], text) : text;
+          return column === 4 ? paint(io.color.stdout, colour[r.state], text) : text;
         },
       );
       io.stdout(`${report.rows.length ? body : 'no grants'}\n`);

@@ -20,7 +20,9 @@ export const validateCommand: CliCommand = (program, { io, setExit, wire }) => {
       const warnings = report.findings.filter((f) => f.severity === 'warning');
       for (const f of report.findings) {
         const line = escapeTerminal(formatFinding(f));
-        io.stderr(`${f.severity === 'error' ? paint(io, 'red', line) : paint(io, 'yellow', line)}\n`);
+        io.stderr(
+          `${f.severity === 'error' ? paint(io.color.stderr, 'red', line) : paint(io.color.stderr, 'yellow', line)}\n`,
+        );
       }
       if (json) {
         io.stdout(
@@ -43,8 +45,8 @@ export const validateCommand: CliCommand = (program, { io, setExit, wire }) => {
           const run = code.get(c.path);
           io.stderr(
             run
-              ? `${paint(io, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}), code an exec target runs${run.targets.length ? ` (${escapeTerminal(run.targets.join(', '))})` : ''} with its credentials once merged; reviewers must read it\n`
-              : `${paint(io, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}); it is judged by the rules at ${escapeTerminal(report.policySource)}\n`,
+              ? `${paint(io.color.stderr, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}), code an exec target runs${run.targets.length ? ` (${escapeTerminal(run.targets.join(', '))})` : ''} with its credentials once merged; reviewers must read it\n`
+              : `${paint(io.color.stderr, 'yellow', 'note:')} this change touches ${escapeTerminal(c.path)} (${c.status}); it is judged by the rules at ${escapeTerminal(report.policySource)}\n`,
           );
         }
         if (report.plan.length > 0 && report.base) {
@@ -61,8 +63,8 @@ export const validateCommand: CliCommand = (program, { io, setExit, wire }) => {
         const summary = `${report.grantsChecked} grant file(s) checked against ${report.policies.size} polic${report.policies.size === 1 ? 'y' : 'ies'} at ${escapeTerminal(report.policySource)}`;
         io.stderr(
           report.ok
-            ? `${paint(io, 'green', '✓')} ${summary}${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`
-            : `${paint(io, 'red', '✗')} ${errors.length} error(s), ${warnings.length} warning(s); ${summary}\n`,
+            ? `${paint(io.color.stderr, 'green', '✓')} ${summary}${warnings.length ? `, ${warnings.length} warning(s)` : ''}\n`
+            : `${paint(io.color.stderr, 'red', '✗')} ${errors.length} error(s), ${warnings.length} warning(s); ${summary}\n`,
         );
       }
       setExit(report.policyInvalid ? 2 : report.ok ? 0 : 1);
