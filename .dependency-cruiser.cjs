@@ -4,7 +4,8 @@
  *   ports            interfaces to the outside (git, GitHub, clock, targets): model only
  *   policy, plan,    the pure core: parse, evaluate, plan at time T, fold history
  *   audit
- *   render           views and escaping of the core's results
+ *   render,          views and escaping of the core's results; scaffold: the files `init` writes,
+ *   scaffold         as data (both pure)
  *   apply, reaper,   use cases: run the core against ports
  *   usecases
  *   targets,         adapters: the ports implemented against real systems
@@ -34,7 +35,14 @@ module.exports = {
       comment: 'policy, plan and audit never reach use cases, adapters, targets or entrypoints',
       severity: 'error',
       from: { path: layer('policy|plan|audit') },
-      to: { path: layer('apply|reaper|usecases|adapters|targets|cli|action') },
+      to: { path: layer('scaffold|apply|reaper|usecases|adapters|targets|cli|action') },
+    },
+    {
+      name: 'scaffold-sees-only-the-model',
+      comment: 'the files init writes are data: no file system, no git, no use case',
+      severity: 'error',
+      from: { path: layer('scaffold') },
+      to: { path: '^src/', pathNot: [layer('model'), layer('scaffold')] },
     },
     {
       name: 'render-sees-only-the-core',

@@ -55,10 +55,8 @@ export class WorkTree implements FileTree {
    * is looked at with lstat (a link is refused, never followed) and the file is opened
    * O_CREAT | O_EXCL | O_NOFOLLOW, so a link in its place is not written through either.
    */
-  async createFile(path: string, text: string): Promise<boolean> {
-    const parts = path.split('/');
-    if (parts.some((p) => p === '' || p === '.' || p === '..'))
-      throw new ConfigError(`${path} is not a plain path inside the repository`);
+  async createFile(path: string, text: string, opts: { executable?: boolean } = {}): Promise<boolean> {
+    const parts = plainParts(path);
     let dir = this.root;
     for (let i = 0; i < parts.length - 1; i++) {
       dir = join(dir, parts[i] ?? '');
@@ -81,7 +79,7 @@ export class WorkTree implements FileTree {
       file = await open(
         join(this.root, path),
         constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-        0o666,
+        opts.executable ? 0o777 : 0o666, // less the umask, as any program creating a file
       );
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -93,6 +91,28 @@ export class WorkTree implements FileTree {
       await file.close();
     }
     return true;
+  }
+
+  /**
+   * What stands in the way of creating each of `paths` with `createFile`: the path itself when
+   * anything exists there (a file, a folder, a link, even a dangling one), or the first part of its
+   * way that is a symbolic link or not a folder. Nothing is created or followed; each obstacle once.
+   */
+  async obstacles(paths: readonly string[]): Promise<string[]> {
+    const found = new Set<string>();
+    for (const path of paths) {
+      const parts = plainParts(path);
+      for (let i = 1; i <= parts.length; i++) {
+        const shown = parts.slice(0, i).join('/');
+        const st = await lstatOrNothing(join(this.root, ...parts.slice(0, i)));
+        if (!st) break;
+        if (i === parts.length || st.isSymbolicLink() || !st.isDirectory()) {
+          found.add(shown);
+          break;
+        }
+      }
+    }
+    return [...found];
   }
 
   read(path: string, maxBytes: number): Promise<Uint8Array | { tooLarge: number }> {
@@ -136,6 +156,14 @@ export class WorkTree implements FileTree {
       if (fd !== undefined) closeSync(fd);
     }
   }
+}
+
+/** The parts of a repo-relative path, refused when it could leave or re-enter the folder it names. */
+function plainParts(path: string): string[] {
+  const parts = path.split('/');
+  if (parts.some((p) => p === '' || p === '.' || p === '..'))
+    throw new ConfigError(`${path} is not a plain path inside the repository`);
+  return parts;
 }
 
 async function lstatOrNothing(path: string): Promise<Stats | undefined> {

@@ -8,12 +8,14 @@ import { applyCommand } from './commands/apply.js';
 import { reapCommand } from './commands/reap.js';
 import { auditCommand } from './commands/audit.js';
 import { doctorCommand } from './commands/doctor.js';
+import { initCommand } from './commands/init.js';
 import { jsonDocument, paint, type CliIo } from './output.js';
 import { compose } from '../app/wiring.js';
 import { cliConfig, commandContext, jsonFinding, type CliCommand, type CommandTools } from './shared.js';
 import { VERSION } from './version.js';
 
 const COMMANDS: readonly CliCommand[] = [
+  initCommand,
   validateCommand,
   statusCommand,
   requestCommand,

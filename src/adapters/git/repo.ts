@@ -33,6 +33,15 @@ export class GitRepo {
     return new GitRepo(root, new GitRunner(root, stallMs));
   }
 
+  /**
+   * Makes the existing folder `dir` a new repository whose first branch is main, and commits nothing.
+   * git runs in `dir` and is given no path: a folder name is never read as an option.
+   */
+  static async init(dir: string): Promise<GitRepo> {
+    await new GitRunner(dir).text(['init', '-q', '-b', 'main']);
+    return GitRepo.open(dir);
+  }
+
   /** The commit `ref` names, or a usage error naming the ref. */
   async resolveCommit(ref: string): Promise<string> {
     try {

@@ -1,0 +1,32 @@
+import grantSchema from '../../schemas/grant.schema.json' with { type: 'json' };
+import policySchema from '../../schemas/policy.schema.json' with { type: 'json' };
+import type { ActionRef } from './action-ref.js';
+import { exampleFiles } from './examples.js';
+import { workflowFiles } from './workflows.js';
+
+export { parseActionRef, type ActionRef } from './action-ref.js';
+export { CODEOWNERS_PLACEHOLDER } from './examples.js';
+
+/** One file of a new access repo. */
+export interface ScaffoldFile {
+  /** Repo-relative, forward slashes, no `.` or `..` parts. */
+  path: string;
+  text: string;
+  /** A script a target runs: written executable. */
+  executable?: true;
+}
+
+/**
+ * Every file `grantops init` writes, as data: workflows pinned to `action` (commented with
+ * `version`), example policies, the exec script, grants/README.md, CODEOWNERS, and the JSON Schemas
+ * this grantops validates with, so that the `$schema` comments of policies and grants resolve.
+ */
+export function scaffoldFiles(action: ActionRef, version: string): ScaffoldFile[] {
+  const grantops = { uses: `${action.repo}@${action.sha}`, version: `v${version}` };
+  return [
+    ...exampleFiles(),
+    ...workflowFiles(grantops),
+    { path: 'schemas/grant.schema.json', text: `${JSON.stringify(grantSchema, null, 2)}\n` },
+    { path: 'schemas/policy.schema.json', text: `${JSON.stringify(policySchema, null, 2)}\n` },
+  ];
+}
