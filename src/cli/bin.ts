@@ -5,6 +5,7 @@ const io = {
   stdout: (s: string) => process.stdout.write(s),
   stderr: (s: string) => process.stderr.write(s),
   color: process.stdout.isTTY === true && !process.env.NO_COLOR,
+  progress: process.stderr.isTTY === true,
   env: process.env,
   cwd: process.cwd(),
 };

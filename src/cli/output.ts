@@ -7,6 +7,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** Colour only when stdout is a terminal and NO_COLOR is unset. */
   color: boolean;
+  /** stderr is a terminal: long runs may draw a progress line there. */
+  progress?: boolean;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
 }
