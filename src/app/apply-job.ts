@@ -11,6 +11,8 @@ export interface ApplyJobOptions {
   overrideGuard?: boolean;
   /** Fetch approval evidence from origin before judging, and push what is recorded (the Action). */
   shareNotes?: boolean;
+  /** Told after each call to a target. */
+  onProgress?: (done: number, total: number) => void;
   /** Keep one issue open per grant refused for approval, closed once it is resolved (the Action). */
   trackRefusals?: boolean;
 }
@@ -39,6 +41,7 @@ export async function applyJob(w: Wiring, opts: ApplyJobOptions): Promise<ApplyJ
       concurrency: w.config.concurrency,
       ...(opts.only ? { only: opts.only } : {}),
       ...(opts.overrideGuard ? { overrideGuard: true } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     },
     {
       work: w.work,

@@ -3,7 +3,9 @@ import { auditEvents } from '../audit/lifecycle-events.js';
 import { activeAt, filterEvents, verifyHistory, type AuditFilter } from '../audit/query.js';
 import { loadAuditHistory } from '../adapters/git/audit-log.js';
 import type { HistoryReadOptions } from '../adapters/git/history.js';
-import { errorMessage } from '../model/errors.js';
+import { ConfigError, errorMessage } from '../model/errors.js';
+import { unknownName } from '../model/suggest.js';
+import { loadPolicies } from '../policy/load.js';
 import { evidenceVerifier, loadEvidenceVerifier } from '../policy/evidence-signature.js';
 import type { Wiring } from './wiring.js';
 
@@ -20,6 +22,8 @@ export interface AuditJobOptions {
   /** A shallow clone: fetch the rest of main's history (the Action), or only say so (the CLI). */
   unshallow?: boolean;
   read?: HistoryReadOptions;
+  /** Told every 1,024 commits read. */
+  onProgress?: (commits: number) => void;
 }
 
 export interface AuditJobResult {
@@ -48,8 +52,19 @@ export async function auditJob(w: Wiring, opts: AuditJobOptions): Promise<AuditJ
       }
     }
   }
-  const history = await loadAuditHistory(git.root, w.registry, ref, opts.read ?? {});
+  const history = await loadAuditHistory(git.root, w.registry, ref, {
+    ...opts.read,
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
   const filter = opts.filter ?? {};
+  if (filter.target !== undefined) {
+    // A typo must not read as "nobody ever had access to it".
+    const known = new Set<string>();
+    for (const life of history.lifecycles) for (const v of life.versions) known.add(v.target);
+    for (const name of (await loadPolicies(w.work, w.registry)).byTarget.keys()) known.add(name);
+    if (!known.has(filter.target))
+      throw new ConfigError(`--target: ${unknownName('target', filter.target, [...known])}`);
+  }
   let violations;
   if (opts.verify) {
     const key = opts.verify.evidenceKey ?? w.config.evidence.publicKey;

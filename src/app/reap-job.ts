@@ -18,6 +18,8 @@ export interface ReapJobOptions {
   push: 'required' | 'if-origin' | 'no';
   /** The branch the cleanup belongs on; default: the remote's default branch. */
   branch?: string;
+  /** Told after each revoke call. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface ReapJobResult {
@@ -65,7 +67,13 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
       clock: systemClock,
       revokeExpired: async () =>
         applyGrants(
-          { now: w.config.now, dryRun: opts.dryRun, concurrency: w.config.concurrency, mode: 'reap' },
+          {
+            now: w.config.now,
+            dryRun: opts.dryRun,
+            concurrency: w.config.concurrency,
+            mode: 'reap',
+            ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+          },
           {
             work: w.work,
             registry: w.registry,

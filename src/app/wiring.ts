@@ -1,8 +1,11 @@
+import { lstat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { GitRepo } from '../adapters/git/repo.js';
 import type { GitHubOctokit } from '../adapters/github-client.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { gitGrantHistory } from '../adapters/git/audit-log.js';
 import { ConfigError } from '../model/errors.js';
+import { POLICIES_DIR } from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
 import { fixedClock, type Clock } from '../ports/clock.js';
 import type { GrantHistory } from '../ports/git.js';
@@ -84,6 +87,14 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
     git = undefined;
   }
   const root = git?.root ?? config.repo;
+  // A wrong --repo or path: must not pass as "0 grant files checked against 0 policies".
+  try {
+    await lstat(join(root, POLICIES_DIR));
+  } catch {
+    throw new ConfigError(
+      `not an access repo: no ${POLICIES_DIR}/ in ${root}${root === config.repo ? '' : ` (the top level of ${config.repo})`}; run grantops init`,
+    );
+  }
   const work = new WorkTree(root);
   const registry = new SchemaRegistry();
   const clock = fixedClock(config.now);

@@ -9,6 +9,7 @@ const io = {
     stdout: colorFor(process.stdout.isTTY, process.env),
     stderr: colorFor(process.stderr.isTTY, process.env),
   },
+  progress: process.stderr.isTTY === true,
   env: process.env,
   cwd: process.cwd(),
 };

@@ -7,6 +7,8 @@ export interface CliIo {
   stderr(text: string): void;
   /** Whether each stream may carry colour escapes (see `colorFor`). */
   color: { stdout: boolean; stderr: boolean };
+  /** stderr is a terminal: long runs may draw a progress line there. */
+  progress?: boolean;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
 }

@@ -6,6 +6,7 @@ import type { Grant } from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
 import type { ApprovalVerdict, ApprovalVerifier } from '../policy/approval.js';
 import { loadGrants, loadPolicies } from '../policy/load.js';
+import { unknownName } from '../model/suggest.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
 import { invalidFileExpired } from '../plan/ended.js';
 import { planChanges, type Plan, type TargetState } from '../plan/plan.js';
@@ -21,6 +22,8 @@ export interface ApplyOptions {
   overrideGuard?: boolean;
   /** Only these targets (default: all). */
   only?: readonly string[];
+  /** Told after each call to a target: how many of the plan's actions are done. */
+  onProgress?: (done: number, total: number) => void;
   /**
    * `reap`: only revoke the access of expired grants (the reaper's half of the work); nothing is
    * granted or enforced, and refusals are not this run's failure.
@@ -91,6 +94,10 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
     expiredSeverity: 'warning' as const,
     policySource: deps.work.label,
   };
+  for (const name of opts.only ?? []) {
+    if (!policies.byTarget.has(name))
+      throw new ConfigError(`--target: ${unknownName('target', name, [...policies.byTarget.keys()])}`);
+  }
   const loaded = await loadGrants(deps.work, ctx);
   const inScope = (target: string) => !opts.only || opts.only.includes(target);
   const grants = loaded.grants.filter((g) => inScope(g.target));
@@ -199,6 +206,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       : await applyPlan(plan, targets, {
           concurrency: opts.concurrency,
           ...(opts.budget !== undefined ? { budget: opts.budget } : {}),
+          ...(opts.onProgress ? progressOf(plan.actions.length, opts.onProgress) : {}),
         });
     // Enforcement held back by the guard is unfinished work a person must look at: fail the run.
     const failed =
@@ -224,4 +232,9 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   } finally {
     for (const t of targets.values()) await t.close?.().catch(() => undefined);
   }
+}
+
+function progressOf(total: number, report: (done: number, total: number) => void) {
+  let done = 0;
+  return { onResult: () => report(++done, total) };
 }

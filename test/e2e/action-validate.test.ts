@@ -207,4 +207,22 @@ describe('the Action on pull_request', () => {
     expect(comments[0]!.body).toContain('| ✅ 1 of 1 from @&#8203;acme/dba, bob: bob |');
     expect(gh.violations).toEqual([]);
   });
+
+  it('names the path it could not use when `path:` points nowhere', async () => {
+    const nowhere = join(scratch, 'no-such-checkout');
+    const r = await run(process.execPath, [DIST_ACTION], {
+      cwd: scratch,
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        GITHUB_EVENT_NAME: 'push',
+        GITHUB_REPOSITORY: 'acme/access',
+        GITHUB_API_URL: gh.url,
+        INPUT_COMMAND: 'validate',
+        INPUT_PATH: nowhere,
+      },
+    });
+    expect(r.code).not.toBe(0);
+    expect(r.stdout).toContain(`::error::not an access repo: no policies/ in ${nowhere}; run grantops init`);
+  });
 });

@@ -46,7 +46,7 @@ beforeAll(async () => {
   admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
   await admin.query(`CREATE ROLE app_read NOLOGIN; CREATE ROLE weak LOGIN PASSWORD 'pw'`);
-  repo = tempRepo(POLICIES);
+  repo = tempRepo(POLICIES, { git: true });
   chmodSync(`${repo.dir}/scripts/vpn.sh`, 0o755);
 }, 60_000);
 afterAll(async () => {
@@ -57,6 +57,10 @@ afterAll(async () => {
 });
 
 async function doctor(env: Record<string, string>, ...args: string[]) {
+  return doctorIn(repo.dir, env, ...args);
+}
+
+async function doctorIn(cwd: string, env: Record<string, string>, ...args: string[]) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(['doctor', ...args], {
@@ -66,11 +70,12 @@ async function doctor(env: Record<string, string>, ...args: string[]) {
     env: {
       PATH: process.env.PATH,
       GITHUB_TOKEN: 'tok',
+      GITHUB_REPOSITORY: 'acme/access',
       GITHUB_API_URL: gh.url,
       DB_URL: db.urlFor('weak', 'pw'),
       ...env,
     },
-    cwd: repo.dir,
+    cwd,
   });
   return { code, stdout, stderr };
 }
@@ -92,7 +97,7 @@ describe('grantops doctor', () => {
       'payments: the token cannot read the invitations of acme/payments (HTTP 403): Must have admin rights to Repository.',
       'wifi: exec command ./scripts/wifi.sh does not exist',
     ]);
-    expect(r.stderr).toContain('6 problem(s) on 6 target(s)');
+    expect(r.stderr).toContain('6 problem(s): 0 in the environment, 6 on 6 target(s)');
     expect(r.code).toBe(1);
     expect(gh.violations).toEqual([]);
   });
@@ -107,7 +112,32 @@ describe('grantops doctor', () => {
       ok: true,
       targets: ['db', 'oncall', 'other-db', 'payments', 'vpn', 'wifi'],
       problems: [],
+      environment: [],
     });
     expect(r.code).toBe(0);
+  });
+
+  it('says what the environment lacks: a git history, a token for approvals, the evidence key', async () => {
+    const plain = tempRepo({
+      'policies/vpn.yaml': `target: { name: vpn, type: exec, command: [./scripts/vpn.sh] }
+roles:
+  ops: { maxDuration: 1d, approvals: 1, approvers: [bob] }
+`,
+      'scripts/vpn.sh': '#!/bin/sh\necho "[]"\n',
+      '.grantops/evidence-key.pub': 'not read by doctor\n',
+    });
+    chmodSync(`${plain.dir}/scripts/vpn.sh`, 0o755);
+    try {
+      const r = await doctorIn(plain.dir, { GITHUB_TOKEN: '' });
+      expect(r.stdout.trim().split('\n')).toEqual([
+        `git: ${plain.dir} is not a git repository (or git is not installed): apply, reap and audit read its history`,
+        'github: no GITHUB_TOKEN: approvals cannot be read from GitHub, so every grant that needs one is refused',
+        'evidence: .grantops/evidence-key.pub is committed but GRANTOPS_EVIDENCE_KEY is not set: evidence apply records would not verify',
+      ]);
+      expect(r.stderr).toContain('3 problem(s): 3 in the environment, 0 on 1 target(s)');
+      expect(r.code).toBe(1);
+    } finally {
+      plain.cleanup();
+    }
   });
 });

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import type { HistoryCommit } from '../../audit/history-commit.js';
 import { type HistoryReadOptions, readFirstParentHistory, resolveHistoryTip } from './history.js';
 import { readAllNotes } from './notes.js';
 import { ObjectReader, readTreeBlobs } from './objects.js';
@@ -37,7 +38,10 @@ export async function loadAuditHistory(
   root: string,
   registry: SchemaRegistry,
   ref = 'HEAD',
-  options: HistoryReadOptions = {},
+  options: HistoryReadOptions & {
+    /** Told every 1,024 commits read: how many so far. */
+    onProgress?: (commits: number) => void;
+  } = {},
 ): Promise<LoadedAudit> {
   // Resolved first: a ref that names no commit is reported as such, not as a failed ls-tree.
   const tip = await resolveHistoryTip(root, ref);
@@ -68,9 +72,17 @@ export async function loadAuditHistory(
   });
   for (const blob of tipPolicies.values()) askPolicy(blob);
   try {
-    await readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], tip, (c) => folder.add(c), {
+    const { onProgress, ...read } = options;
+    let commits = 0;
+    const add: (c: HistoryCommit) => void = onProgress
+      ? (c) => {
+          folder.add(c);
+          if ((++commits & 1023) === 0) onProgress(commits);
+        }
+      : (c) => folder.add(c);
+    await readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], tip, add, {
       jobs: Math.min(availableParallelism(), 4),
-      ...options,
+      ...read,
     });
   } finally {
     await reader.finish();

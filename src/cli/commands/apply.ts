@@ -4,6 +4,7 @@ import type { ApplyReport } from '../../usecases/apply-grants.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
 import { wholeNumber } from '../flags.js';
+import { progressLine, withProgress } from '../progress.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops apply`. */
@@ -21,7 +22,12 @@ export const applyCommand: CliCommand = (program, { io, setExit, wire }) => {
         .default(16),
     )
     .option('--override-guard', 'let enforce revoke more than enforceMaxFraction of a scope in this run')
-    .option('--push-notes', 'push recorded approval evidence (refs/notes/grantops) to origin')
+    .addOption(
+      new Option(
+        '--push-notes',
+        'fetch approval evidence (refs/notes/grantops) from origin first, push what is recorded',
+      ).conflicts('dryRun'),
+    )
     .action(
       async (
         opts: {
@@ -35,12 +41,17 @@ export const applyCommand: CliCommand = (program, { io, setExit, wire }) => {
       ) => {
         const { w, json } = await wire(cmd, { concurrency: opts.concurrency });
         const { applyJob } = await import('../../app/apply-job.js');
-        const { report, evidence } = await applyJob(w, {
-          dryRun: opts.dryRun === true,
-          shareNotes: opts.pushNotes === true,
-          ...(opts.target ? { only: opts.target } : {}),
-          ...(opts.overrideGuard ? { overrideGuard: true } : {}),
-        });
+        const progress = progressLine(io, json, 'apply: calls to targets');
+        const { report, evidence } = await withProgress(
+          progress,
+          applyJob(w, {
+            dryRun: opts.dryRun === true,
+            onProgress: (done, total) => progress.update(done, total),
+            shareNotes: opts.pushNotes === true,
+            ...(opts.target ? { only: opts.target } : {}),
+            ...(opts.overrideGuard ? { overrideGuard: true } : {}),
+          }),
+        );
         if (evidence.recorded > 0)
           io.stderr(
             `recorded approval evidence on ${evidence.recorded} commit(s) in refs/notes/grantops${evidence.pushedTo ? ', pushed' : ''}\n`,
@@ -89,7 +100,9 @@ async function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json:
   }
   io.stdout(
     rows.length === 0
-      ? `nothing to do: every target${report.plan.unobserved.length ? ' that could be read' : ''} matches the grants\n`
+      ? report.plan.unobserved.length
+        ? `nothing to do on the targets that could be read; unreachable, not checked: ${escapeTerminal(report.plan.unobserved.map((u) => u.target).join(', '))}\n`
+        : 'nothing to do: every target matches the grants\n'
       : `${table(
           ['ACTION', 'TARGET', 'USER', 'ACCESS', 'WHY', 'UNTIL', 'RESULT'],
           rows.map((r) => [
@@ -106,6 +119,6 @@ async function printApply(io: CliIo, report: ApplyReport, dryRun: boolean, json:
   );
   const failed = rows.filter((r) => r.result === 'failed').length;
   io.stderr(
-    `${dryRun ? 'dry run: ' : ''}${rows.length} action(s)${dryRun ? ' planned' : `, ${failed} failed`}; ${report.refused.length} grant(s) refused for approval; ${report.plan.drift.length} drift\n`,
+    `${dryRun ? 'dry run: ' : ''}${rows.length} action(s)${dryRun ? ' planned' : `, ${failed} failed`}; ${report.refused.length} grant(s) refused for approval; ${report.plan.drift.length} drift${report.plan.unobserved.length ? `; ${report.plan.unobserved.length} target(s) unreachable: ${escapeTerminal(report.plan.unobserved.map((u) => u.target).join(', '))}` : ''}\n`,
   );
 }

@@ -5,6 +5,7 @@ import { ConfigError } from '../../model/errors.js';
 import { parseTimestamp } from '../../model/time.js';
 import { clipCell, paint } from '../output.js';
 import { wholeNumber, duration } from '../flags.js';
+import { progressLine, withProgress } from '../progress.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops audit`. */
@@ -62,6 +63,14 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
         cmd: Command,
       ) => {
         const { w, json } = await wire(cmd);
+        if (json && opts.format !== 'table' && opts.format !== 'json')
+          throw new ConfigError(`--json prints JSON; it cannot be combined with --format ${opts.format}`);
+        for (const flag of ['tolerance', 'evidenceKey'] as const) {
+          if (!opts.verify && cmd.getOptionValueSource(flag) === 'cli')
+            throw new ConfigError(
+              `--${flag === 'evidenceKey' ? 'evidence-key' : flag} only applies with --verify`,
+            );
+        }
         const time = (flag: string, v?: string) => {
           if (v === undefined) return undefined;
           const p = parseTimestamp(v);
@@ -75,35 +84,40 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
           import('../../app/audit-job.js'),
           import('../../audit/format.js'),
         ]);
-        const { output, shallow } = await auditJob(w, {
-          ref: opts.ref,
-          filter: {
-            ...(opts.user ? { user: opts.user } : {}),
-            ...(opts.target ? { target: opts.target } : {}),
-            ...(opts.role ? { role: opts.role } : {}),
-            ...(since ? { since } : {}),
-            ...(until ? { until } : {}),
-          },
-          ...(at ? { at } : {}),
-          ...(opts.verify
-            ? {
-                verify: {
-                  toleranceMs: opts.tolerance,
-                  ...(opts.evidenceKey === undefined
-                    ? {}
-                    : { evidenceKey: await readFile(resolve(io.cwd, opts.evidenceKey), 'utf8') }),
-                },
-              }
-            : {}),
-          ...(opts.jobs === undefined ? {} : { read: { jobs: opts.jobs } }),
-        });
+        const format = json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'markdown');
+        const progress = progressLine(io, json, 'audit: commits read');
+        const { output, shallow } = await withProgress(
+          progress,
+          auditJob(w, {
+            onProgress: (n) => progress.update(n),
+            ref: opts.ref,
+            filter: {
+              ...(opts.user ? { user: opts.user } : {}),
+              ...(opts.target ? { target: opts.target } : {}),
+              ...(opts.role ? { role: opts.role } : {}),
+              ...(since ? { since } : {}),
+              ...(until ? { until } : {}),
+            },
+            ...(at ? { at } : {}),
+            ...(opts.verify
+              ? {
+                  verify: {
+                    toleranceMs: opts.tolerance,
+                    ...(opts.evidenceKey === undefined
+                      ? {}
+                      : { evidenceKey: await readFile(resolve(io.cwd, opts.evidenceKey), 'utf8') }),
+                  },
+                }
+              : {}),
+            ...(opts.jobs === undefined ? {} : { read: { jobs: opts.jobs } }),
+          }),
+        );
         if (shallow) {
           io.stderr(
             `${paint(io.color.stderr, 'yellow', 'warning:')} this clone is shallow: what happened before its oldest commit is not in the audit, and grants present there look requested by it (git fetch --unshallow)\n`,
           );
         }
         const violations = output.violations;
-        const format = json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'markdown');
         // Written piece by piece: a long history never becomes one string.
         let pending: string[] = [];
         let size = 0;

@@ -8,19 +8,23 @@ export const doctorCommand: CliCommand = (program, { io, setExit, wire }) => {
   program
     .command('doctor')
     .description(
-      'check what grantops needs on every target: privileges, scripts, tokens (1 if anything is missing)',
+      'check what grantops needs: node, git, tokens, the evidence key, and on every target its privileges and scripts (1 if anything is missing)',
     )
     .action(async (_opts: object, cmd: Command) => {
       const { w, json } = await wire(cmd);
       const { doctorJob } = await import('../../app/doctor-job.js');
       const report = await doctorJob(w);
-      if (json) io.stdout(`${JSON.stringify({ ok: report.problems.length === 0, ...report })}\n`);
-      else for (const p of report.problems) io.stdout(`${p.target}: ${escapeTerminal(p.problem)}\n`);
+      const problems = report.environment.length + report.problems.length;
+      if (json) io.stdout(`${JSON.stringify({ ok: problems === 0, ...report })}\n`);
+      else {
+        for (const e of report.environment) io.stdout(`${e.check}: ${escapeTerminal(e.problem)}\n`);
+        for (const p of report.problems) io.stdout(`${p.target}: ${escapeTerminal(p.problem)}\n`);
+      }
       io.stderr(
-        report.problems.length
-          ? `${paint(io.color.stderr, 'red', '✗')} ${report.problems.length} problem(s) on ${report.targets.length} target(s)\n`
-          : `${paint(io.color.stderr, 'green', '✓')} ${report.targets.length} target(s): nothing missing\n`,
+        problems
+          ? `${paint(io.color.stderr, 'red', '✗')} ${problems} problem(s): ${report.environment.length} in the environment, ${report.problems.length} on ${report.targets.length} target(s)\n`
+          : `${paint(io.color.stderr, 'green', '✓')} environment and ${report.targets.length} target(s): nothing missing\n`,
       );
-      setExit(report.problems.length > 0 ? 1 : 0);
+      setExit(problems > 0 ? 1 : 0);
     });
 };

@@ -41,7 +41,7 @@ export const initCommand: CliCommand = (program, { io, context }) => {
       }
       const shown = escapeTerminal(r.dir);
       const lines = [
-        `${paint(io, 'green', '✓')} wrote ${r.written.length} files into ${shown}, grantops pinned to ${r.action.repo}@${r.action.sha} (v${VERSION})`,
+        `${paint(io.color.stderr, 'green', '✓')} wrote ${r.written.length} files into ${shown}, grantops pinned to ${r.action.repo}@${r.action.sha} (v${VERSION})`,
         r.gitInitialized
           ? 'made it a git repository (git init -b main); nothing is committed'
           : r.gitRoot === undefined
@@ -50,10 +50,10 @@ export const initCommand: CliCommand = (program, { io, context }) => {
       ];
       if (r.gitRoot !== undefined && resolve(r.gitRoot) !== resolve(r.dir))
         lines.push(
-          `${paint(io, 'yellow', 'note:')} grantops reads grants/ and policies/ at the top of the repository (${escapeTerminal(r.gitRoot)}), not in ${shown}`,
+          `${paint(io.color.stderr, 'yellow', 'note:')} grantops reads grants/ and policies/ at the top of the repository (${escapeTerminal(r.gitRoot)}), not in ${shown}`,
         );
       lines.push(
-        `${paint(io, 'yellow', 'note:')} replace ${CODEOWNERS_PLACEHOLDER} in .github/CODEOWNERS with your team, and acme in policies/ with your organisation`,
+        `${paint(io.color.stderr, 'yellow', 'note:')} replace ${CODEOWNERS_PLACEHOLDER} in .github/CODEOWNERS with your team, and acme in policies/ with your organisation`,
         'next: edit policies/, run grantops validate, commit, push, and set up the grantops environment (README: "Your own access repo in five minutes")',
       );
       io.stderr(`${lines.join('\n')}\n`);

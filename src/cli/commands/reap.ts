@@ -5,6 +5,7 @@ import type { ReapReport } from '../../reaper/reap-expired.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
 import { wholeNumber } from '../flags.js';
+import { progressLine, withProgress } from '../progress.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops reap`. */
@@ -15,7 +16,11 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
       'revoke expired grants, then remove their files in one cleanup commit (1 if any revoke failed)',
     )
     .option('--dry-run', 'print what would be revoked and removed; change nothing')
-    .option('--push', 'push the cleanup commit to origin (fetch and redo when main moved)')
+    .addOption(
+      new Option('--push', 'push the cleanup commit to origin (fetch and redo when main moved)').conflicts(
+        'dryRun',
+      ),
+    )
     .option('--branch <name>', "the branch the cleanup belongs on (default: origin's default branch)")
     .addOption(
       new Option('--concurrency <n>', 'calls in flight at once on each target')
@@ -29,11 +34,16 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
       ) => {
         const { w, json } = await wire(cmd, { concurrency: opts.concurrency });
         const { reapJob } = await import('../../app/reap-job.js');
-        const { report, alerts } = await reapJob(w, {
-          dryRun: opts.dryRun === true,
-          push: opts.push ? 'required' : 'no',
-          ...(opts.branch ? { branch: opts.branch } : {}),
-        });
+        const progress = progressLine(io, json, 'reap: revoke calls');
+        const { report, alerts } = await withProgress(
+          progress,
+          reapJob(w, {
+            dryRun: opts.dryRun === true,
+            onProgress: (done, total) => progress.update(done, total),
+            push: opts.push ? 'required' : 'no',
+            ...(opts.branch ? { branch: opts.branch } : {}),
+          }),
+        );
         for (const e of alerts?.errors ?? [])
           io.stderr(`${paint(io.color.stderr, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
         if (alerts?.warningsPosted) io.stderr(`posted ${alerts.warningsPosted} expiry warning(s)\n`);
