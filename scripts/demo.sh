@@ -26,7 +26,7 @@ github_pid=""
 # Leaves nothing behind: the scratch directory, and the stand-in GitHub, waited for until it is gone.
 trap 'rm -rf "$scratch"; [ -z "$github_pid" ] || { kill "$github_pid"; wait "$github_pid"; }' EXIT
 repo="$scratch/access"
-export GRANTOPS_VPN_STATE="$scratch/vpn-state.json"
+export VPN_STATE_FILE="$scratch/vpn-state.json"
 export GIT_AUTHOR_NAME=demo GIT_AUTHOR_EMAIL=demo@example.invalid GIT_COMMITTER_NAME=demo GIT_COMMITTER_EMAIL=demo@example.invalid
 # The story happens on 2026-11-28 whatever today is: commits carry the story's time, not the clock's.
 export GIT_AUTHOR_DATE=2026-11-28T11:00:00Z GIT_COMMITTER_DATE=2026-11-28T11:00:00Z
@@ -97,7 +97,7 @@ grantops --repo "$repo" apply --dry-run
 step "apply at 13:30: bob's reviews are read from GitHub; frank, and erin (whose grant started at 13:00), get VPN access"
 GRANTOPS_NOW=2026-11-28T13:30:00Z grantops --repo "$repo" apply
 echo "evidence recorded for auditors (refs/notes/grantops): $(git -C "$repo" notes --ref=grantops list | wc -l | tr -d ' ') commit(s)"
-echo "vpn profiles now: $(tr -d ' \n' < "$GRANTOPS_VPN_STATE")"
+echo "vpn profiles now: $(tr -d ' \n' < "$VPN_STATE_FILE")"
 
 step "13:45, mallory pushes a grant straight to main: GitHub knows no pull request for it, so apply refuses it (exit 1)"
 cat > "$repo/grants/vpn/mallory-ops.yaml" <<'YAML'
@@ -112,7 +112,7 @@ git -C "$repo" add -A
 GIT_AUTHOR_NAME=mallory GIT_AUTHOR_EMAIL=mallory@example.invalid GIT_AUTHOR_DATE=2026-11-28T13:45:00Z \
   GIT_COMMITTER_DATE=2026-11-28T13:45:00Z git -C "$repo" commit -qm "grant: mallory ops on vpn"
 GRANTOPS_NOW=2026-11-28T13:45:00Z expect_exit 1 grantops --repo "$repo" apply
-echo "vpn profiles now: $(tr -d ' \n' < "$GRANTOPS_VPN_STATE")"
+echo "vpn profiles now: $(tr -d ' \n' < "$VPN_STATE_FILE")"
 
 step "time passes (--now 2026-11-28T17:30:00Z): status --observe shows access outliving its grant"
 GRANTOPS_NOW=2026-11-28T17:30:00Z grantops --repo "$repo" status --observe
@@ -120,7 +120,7 @@ GRANTOPS_NOW=2026-11-28T17:30:00Z grantops --repo "$repo" status --observe
 step "the scheduled reaper: revoke expired grants on their targets, then one cleanup commit"
 # Taking access away never needs GitHub: the reaper runs without a token here.
 GRANTOPS_NOW=2026-11-28T17:30:00Z GITHUB_TOKEN= grantops --repo "$repo" reap
-echo "vpn profiles now: $(tr -d ' \n' < "$GRANTOPS_VPN_STATE")"
+echo "vpn profiles now: $(tr -d ' \n' < "$VPN_STATE_FILE")"
 
 step "the audit log is git history: frank's grant from request to revocation"
 GRANTOPS_NOW=2026-11-28T17:30:00Z grantops --repo "$repo" audit --user frank

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Example exec target for the `vpn` policy: speaks the grantops exec protocol
 // (`grant|revoke` with one JSON object on stdin, `list` printing a JSON array).
-// It keeps VPN profiles in a JSON file (GRANTOPS_VPN_STATE, default .grantops/vpn-state.json)
+// It keeps VPN profiles in a JSON file (VPN_STATE_FILE, default .grantops/vpn-state.json)
 // so the example runs offline; a real script would call the VPN's admin API here.
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const stateFile = process.env.GRANTOPS_VPN_STATE || '.grantops/vpn-state.json';
+const stateFile = process.env.VPN_STATE_FILE || '.grantops/vpn-state.json';
 const load = () => {
   try {
     return JSON.parse(readFileSync(stateFile, 'utf8'));

@@ -1,4 +1,10 @@
-import { EVIDENCE_KEY_ENV, evidencePublicKeyFromEnv } from '../policy/evidence-signature.js';
+import { createPublicKey } from 'node:crypto';
+import { errorMessage } from '../model/errors.js';
+import {
+  EVIDENCE_KEY_ENV,
+  EVIDENCE_PUBLIC_KEY_ENV,
+  evidencePublicKeyFromEnv,
+} from '../policy/evidence-signature.js';
 
 /** Mutations in flight against GitHub at once, whatever the apply concurrency: well under its limits. */
 export const MAX_GITHUB_WRITES = 10;
@@ -40,6 +46,11 @@ export interface AppConfig {
     signingKey?: string;
     /** Public key (PEM) recorded evidence must be signed with; else the one committed on main. */
     publicKey?: string;
+    /**
+     * Why the configured keys cannot be used (not a key, or a pair that does not match). Then no
+     * note is trusted and nothing is signed; revocation still runs, and the run reports it.
+     */
+    keyError?: string;
   };
   /** Incoming webhook alerts are sent to besides GitHub issues. */
   webhookUrl?: string;
@@ -60,9 +71,7 @@ export function configFromEnvironment(
   const [owner = '', repo = ''] = (env.GITHUB_REPOSITORY ?? '').split('/');
   const token = run.token || undefined;
   const adminToken = run.adminToken || undefined;
-  const signingKey = env[EVIDENCE_KEY_ENV] || undefined;
-  // Given out of band, or derived from the signing key: never only the key a writer could commit.
-  const publicKey = evidencePublicKeyFromEnv(env);
+  const { signingKey, publicKey, keyError } = evidenceKeys(env);
   const webhookUrl = env[run.webhookEnv ?? 'GRANTOPS_WEBHOOK_URL'] || undefined;
   return {
     repo: run.repo,
@@ -83,7 +92,39 @@ export function configFromEnvironment(
     evidence: {
       ...(signingKey ? { signingKey } : {}),
       ...(publicKey ? { publicKey } : {}),
+      ...(keyError ? { keyError } : {}),
     },
     ...(webhookUrl ? { webhookUrl } : {}),
   };
+}
+
+/**
+ * The evidence keys the environment gives: the signing key, and the public key notes are judged
+ * with (given out of band, or derived from the signing key: never only the key a writer could
+ * commit). A key that does not parse, or a pair that does not match, is a `keyError` naming the
+ * variable, never a crash: the reaper must still revoke.
+ */
+function evidenceKeys(env: Readonly<Record<string, string | undefined>>): AppConfig['evidence'] {
+  const signingKey = env[EVIDENCE_KEY_ENV] || undefined;
+  const given = env[EVIDENCE_PUBLIC_KEY_ENV] || undefined;
+  let derived: string | undefined;
+  try {
+    derived = signingKey ? evidencePublicKeyFromEnv({ [EVIDENCE_KEY_ENV]: signingKey }) : undefined;
+  } catch (err) {
+    return { keyError: `${EVIDENCE_KEY_ENV} is not a PEM private key (${errorMessage(err)})` };
+  }
+  if (given !== undefined) {
+    let spki: string;
+    try {
+      spki = createPublicKey(given).export({ type: 'spki', format: 'pem' }).toString();
+    } catch (err) {
+      return { keyError: `${EVIDENCE_PUBLIC_KEY_ENV} is not a PEM public key (${errorMessage(err)})` };
+    }
+    if (derived !== undefined && derived !== spki)
+      return {
+        keyError: `${EVIDENCE_PUBLIC_KEY_ENV} is not the public half of ${EVIDENCE_KEY_ENV} (a half-done key rotation?)`,
+      };
+    return { ...(signingKey ? { signingKey } : {}), publicKey: given };
+  }
+  return { ...(signingKey ? { signingKey } : {}), ...(derived ? { publicKey: derived } : {}) };
 }

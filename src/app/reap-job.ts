@@ -89,6 +89,8 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
         : {}),
     },
   );
+  const evidenceProblem = w.evidenceProblem();
+  if (evidenceProblem) report.problems.push(evidenceProblem);
   if (opts.dryRun) return { report };
   const { warnings, overdue } = alertsAfterReap(w.config.now, report);
   const alerts = await new AlertSender(

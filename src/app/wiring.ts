@@ -4,7 +4,8 @@ import { GitRepo } from '../adapters/git/repo.js';
 import type { GitHubOctokit } from '../adapters/github-client.js';
 import { WorkTree } from '../adapters/work-tree.js';
 import { gitGrantHistory } from '../adapters/git/audit-log.js';
-import { ConfigError } from '../model/errors.js';
+import { ConfigError, errorMessage } from '../model/errors.js';
+import type { ApprovalEvidence } from '../policy/approval.js';
 import { POLICIES_DIR } from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
 import { fixedClock, type Clock } from '../ports/clock.js';
@@ -53,6 +54,8 @@ export interface Wiring {
    * `keep`: recorded evidence only, for deciding what access to keep (a note never grants).
    */
   approvals(purpose: 'grant' | 'keep'): Promise<ApprovalFinder>;
+  /** Why recorded evidence could not be judged (a broken key), once `approvals('keep')` ran. */
+  evidenceProblem(): string | undefined;
   /** The remote approval evidence (refs/notes/grantops) is shared with: origin, if there is one. */
   notesRemote(): Promise<string | undefined>;
   /** What was built, as plain data: the same for the same configuration, whichever edge built it. */
@@ -89,7 +92,9 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
   const root = git?.root ?? config.repo;
   // A wrong --repo or path: must not pass as "0 grant files checked against 0 policies".
   try {
-    await lstat(join(root, POLICIES_DIR));
+    const st = await lstat(join(root, POLICIES_DIR));
+    // A link is let through: loading reports it at its line, as for any linked folder.
+    if (!st.isDirectory() && !st.isSymbolicLink()) throw new Error('not a directory');
   } catch {
     throw new ConfigError(
       `not an access repo: no ${POLICIES_DIR}/ in ${root}${root === config.repo ? '' : ` (the top level of ${config.repo})`}; run grantops init`,
@@ -121,6 +126,7 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
   let accessRepo: Promise<AccessRepoGitHub | undefined> | undefined;
   const adminToken = gh?.adminToken ?? gh?.token;
   const finders = new Map<string, Promise<ApprovalFinder>>();
+  let evidenceProblem: string | undefined;
 
   const wiring: Wiring = {
     config,
@@ -160,9 +166,20 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
         f = (async () => {
           const repo = wiring.requireGit();
           const { ApprovalFinder } = await import('../usecases/find-approvals.js');
-          const verifyEvidence = config.evidence.publicKey
-            ? evidenceVerifier(config.evidence.publicKey)
-            : await loadEvidenceVerifier(work);
+          const base = { concurrency: config.concurrency };
+          let verifyEvidence: ((grantId: string, e: ApprovalEvidence) => boolean) | undefined;
+          try {
+            if (config.evidence.keyError) throw new ConfigError(config.evidence.keyError);
+            verifyEvidence = config.evidence.publicKey
+              ? evidenceVerifier(config.evidence.publicKey)
+              : await loadEvidenceVerifier(work);
+          } catch (err) {
+            // Granting needs working keys: fail loudly. Keeping access must not stop revocation:
+            // trust no note at all (live grants are held), and let the run report why.
+            if (purpose === 'grant') throw err;
+            evidenceProblem = `the evidence key cannot be used: ${errorMessage(err)}; no recorded approval was trusted, so the access of live grants was held, neither kept nor revoked`;
+            return new ApprovalFinder(repo, undefined, clock, registry, base);
+          }
           const signer =
             purpose === 'grant' && config.evidence.signingKey
               ? evidenceSigner(config.evidence.signingKey)
@@ -173,7 +190,7 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
             clock,
             registry,
             {
-              concurrency: config.concurrency,
+              ...base,
               ...(purpose === 'keep' ? { trustNotes: true } : {}),
               ...(signer ? { signer } : {}),
               ...(verifyEvidence ? { verifyEvidence } : {}),
@@ -184,6 +201,7 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
       }
       return f;
     },
+    evidenceProblem: () => evidenceProblem,
     async notesRemote() {
       return git && (await git.hasRemote('origin')) ? 'origin' : undefined;
     },

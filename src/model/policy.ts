@@ -83,11 +83,17 @@ export function expiringWindowMs(policy: Policy, roleName: string): number {
 export const DEFAULT_ENFORCE_MAX_FRACTION = 0.25;
 export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 
-/** grantops' own credentials: no exec target's `env` may hand them to a script. */
+/**
+ * grantops' own credentials and settings: no exec target's `env` (nor a postgres `urlEnv`) may name
+ * them. Every GRANTOPS_ variable is grantops' (the evidence signing key, the admin token, the
+ * webhook URL), as are GitHub's tokens and the runner's inputs and internals.
+ */
 export function isGrantopsCredential(name: string): boolean {
   return (
     name === 'GITHUB_TOKEN' ||
-    name === 'GRANTOPS_ADMIN_TOKEN' ||
+    name === 'GH_TOKEN' ||
+    name === 'GH_ENTERPRISE_TOKEN' ||
+    name.startsWith('GRANTOPS_') ||
     name.startsWith('INPUT_') ||
     name.startsWith('ACTIONS_')
   );

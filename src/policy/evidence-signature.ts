@@ -14,7 +14,8 @@ export interface EvidenceSigner {
 }
 
 /** Where an access repo keeps the public key that verifies its evidence. */
-export const EVIDENCE_KEY_PATH = '.grantops/evidence-key.pub';
+export const EVIDENCE_KEY_DIR = '.grantops';
+export const EVIDENCE_KEY_PATH = `${EVIDENCE_KEY_DIR}/evidence-key.pub`;
 
 /** The bytes a signature covers: every field an auditor relies on, in a fixed order. */
 export function evidencePayload(grantId: string, e: ApprovalEvidence): Buffer {
@@ -87,12 +88,11 @@ export async function loadEvidenceVerifier(
   pem?: string,
 ): Promise<((grantId: string, e: ApprovalEvidence) => boolean) | undefined> {
   if (pem !== undefined) return evidenceVerifier(pem);
-  let bytes: Uint8Array | { tooLarge: number };
-  try {
-    bytes = await tree.read(EVIDENCE_KEY_PATH, 16 * 1024);
-  } catch {
-    return undefined; // no key committed
-  }
+  const entry = (await tree.list(EVIDENCE_KEY_DIR)).find((e) => e.path === EVIDENCE_KEY_PATH);
+  if (!entry) return undefined; // no key committed
+  // Present but not a plain file (a link, a folder): an error, never "no key" (which trusts notes).
+  if (entry.kind !== 'file') throw new Error(`${EVIDENCE_KEY_PATH} is a ${entry.kind}, not a key file`);
+  const bytes = await tree.read(EVIDENCE_KEY_PATH, 16 * 1024);
   if (!(bytes instanceof Uint8Array)) throw new Error(`${EVIDENCE_KEY_PATH} is too large for a public key`);
   return evidenceVerifier(new TextDecoder().decode(bytes));
 }

@@ -175,6 +175,14 @@ function buildTarget(
         owners.set(role, login);
       }
       if (clash) return undefined;
+      if (isGrantopsCredential(String(t.urlEnv))) {
+        fail(
+          ['urlEnv'],
+          `"target.urlEnv" cannot name grantops' own credential "${String(t.urlEnv)}" (give the database URL a variable of its own)`,
+          'exec-env',
+        );
+        return undefined;
+      }
       return {
         ...base,
         type: t.type,

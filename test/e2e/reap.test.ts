@@ -301,7 +301,9 @@ describe('grantops reap', () => {
     } finally {
       await gh.stop();
     }
-  });
+    // Two full reaps, each a push refused by a hook, a fetch and a pull request: 5-17 s on an idle
+    // machine, past 30 s under a loaded one (faketime, other suites); correctness never depends on it.
+  }, 120_000);
 });
 
 /**

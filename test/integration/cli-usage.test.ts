@@ -105,6 +105,17 @@ describe('finding the access repo', () => {
     }
   });
 
+  it('a policies that is a file is no access repo either', async () => {
+    const odd = tempRepo({ policies: 'not a folder\n' });
+    try {
+      const r = await cli(odd.dir, ['validate']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`not an access repo: no policies/ in ${odd.dir}`);
+    } finally {
+      odd.cleanup();
+    }
+  });
+
   it('names a --repo that does not exist', async () => {
     const r = await cli(repo.dir, ['--repo', '/nope/nowhere', 'validate']);
     expect(r.code).toBe(2);

@@ -190,7 +190,10 @@ describe('the shipped schedule (issue 11)', () => {
 describe('the release workflow (issue 14)', () => {
   const doc = parseDocument(readFileSync(join(ROOT, '.github/workflows/release.yml'), 'utf8')).toJS() as {
     on: { push?: { tags?: string[] }; workflow_dispatch?: { inputs?: Record<string, unknown> } };
-    jobs: Record<string, { needs?: string; permissions: Record<string, string>; steps: { run?: string }[] }>;
+    jobs: Record<
+      string,
+      { needs?: string; environment?: string; permissions: Record<string, string>; steps: { run?: string }[] }
+    >;
   };
 
   it('runs on a version tag, or by hand with a version', () => {
@@ -210,5 +213,14 @@ describe('the release workflow (issue 14)', () => {
     const script = release?.steps.map((s) => s.run ?? '').join('\n');
     expect(script).toContain('gh release create');
     expect(script).toMatch(/git push --force origin "refs\/tags\/\$major"/);
+  });
+
+  it('releases only a commit on main, behind an environment with reviewers', () => {
+    const { release } = doc.jobs;
+    expect(release?.environment).toBe('release');
+    const script = release?.steps.map((s) => s.run ?? '').join('\n') ?? '';
+    expect(script).toContain('git merge-base --is-ancestor "$SHA" origin/main');
+    // The check runs before anything is created or moved.
+    expect(script.indexOf('merge-base --is-ancestor')).toBeLessThan(script.indexOf('gh release create'));
   });
 });

@@ -29,7 +29,15 @@ roles:
   });
 
   it("refuses grantops' own credentials and names that are not variable names", async () => {
-    for (const secret of ['GITHUB_TOKEN', 'GRANTOPS_ADMIN_TOKEN', 'INPUT_TOKEN', 'ACTIONS_RUNTIME_TOKEN']) {
+    for (const secret of [
+      'GITHUB_TOKEN',
+      'GH_TOKEN',
+      'GRANTOPS_ADMIN_TOKEN',
+      'GRANTOPS_EVIDENCE_KEY',
+      'GRANTOPS_WEBHOOK_URL',
+      'INPUT_TOKEN',
+      'ACTIONS_RUNTIME_TOKEN',
+    ]) {
       const r = await withPolicy(vpn(`[VPN_API_KEY, ${secret}]`));
       expect(r.policyInvalid).toBe(true);
       expect(r.findings.map((f) => f.message)).toEqual([
@@ -41,5 +49,16 @@ roles:
     expect(lower.findings.map(brief)).toContain(
       'policies/p.yaml:1:69: error: "target.env.0" must be an environment variable name (upper-case letters, digits, \'_\')',
     );
+  });
+
+  it("refuses a postgres urlEnv naming grantops' own credential", async () => {
+    const r = await withPolicy(`target: { name: db, type: postgres, urlEnv: GRANTOPS_EVIDENCE_KEY }
+roles:
+  readonly: { maxDuration: 8h, approvals: 0, dbRoles: [app_read] }
+`);
+    expect(r.policyInvalid).toBe(true);
+    expect(r.findings.map((f) => f.message)).toEqual([
+      '"target.urlEnv" cannot name grantops\' own credential "GRANTOPS_EVIDENCE_KEY" (give the database URL a variable of its own)',
+    ]);
   });
 });

@@ -1,6 +1,6 @@
 import { type Command } from 'commander';
 import { escapeTerminal } from '../../render/escape.js';
-import { paint } from '../output.js';
+import { jsonDocument, paint } from '../output.js';
 import type { CliCommand } from '../shared.js';
 
 /** `grantops doctor`. */
@@ -15,7 +15,7 @@ export const doctorCommand: CliCommand = (program, { io, setExit, wire }) => {
       const { doctorJob } = await import('../../app/doctor-job.js');
       const report = await doctorJob(w);
       const problems = report.environment.length + report.problems.length;
-      if (json) io.stdout(`${JSON.stringify({ ok: problems === 0, ...report })}\n`);
+      if (json) io.stdout(jsonDocument({ ok: problems === 0, ...report }));
       else {
         for (const e of report.environment) io.stdout(`${e.check}: ${escapeTerminal(e.problem)}\n`);
         for (const p of report.problems) io.stdout(`${p.target}: ${escapeTerminal(p.problem)}\n`);
