@@ -27,19 +27,24 @@ export async function benchGitHub(): Promise<void> {
   const gh = await FakeGitHub.start({ token: 'tok', latencyMs: LATENCY });
   try {
     const headers = { authorization: 'token tok', accept: 'application/vnd.github+json' };
-    const raw = (method: string): Call => async (i) => {
-      const res = await fetch(`${gh.url}/orgs/acme/teams/oncall/memberships/u${i}`, {
-        method,
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: method === 'PUT' ? JSON.stringify({ role: 'member' }) : undefined,
-      });
-      await res.arrayBuffer();
-    };
-    const viaOctokit = (o: Octokit, method: 'GET' | 'PUT'): Call => async (i) => {
-      const params = { org: 'acme', team_slug: 'oncall', username: `u${i}` };
-      if (method === 'PUT') await o.rest.teams.addOrUpdateMembershipForUserInOrg({ ...params, role: 'member' });
-      else await o.rest.teams.getMembershipForUserInOrg(params);
-    };
+    const raw =
+      (method: string): Call =>
+      async (i) => {
+        const res = await fetch(`${gh.url}/orgs/acme/teams/oncall/memberships/u${i}`, {
+          method,
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: method === 'PUT' ? JSON.stringify({ role: 'member' }) : undefined,
+        });
+        await res.arrayBuffer();
+      };
+    const viaOctokit =
+      (o: Octokit, method: 'GET' | 'PUT'): Call =>
+      async (i) => {
+        const params = { org: 'acme', team_slug: 'oncall', username: `u${i}` };
+        if (method === 'PUT')
+          await o.rest.teams.addOrUpdateMembershipForUserInOrg({ ...params, role: 'member' });
+        else await o.rest.teams.getMembershipForUserInOrg(params);
+      };
     const plain = new Octokit({ auth: 'tok', baseUrl: gh.url });
     const ours = createOctokit({ token: 'tok', baseUrl: gh.url });
     const cells: { name: string; method: 'GET' | 'PUT'; call: Call }[] = [];
@@ -70,5 +75,3 @@ export async function benchGitHub(): Promise<void> {
     await gh.stop();
   }
 }
-
-if (import.meta.url === `file://${process.argv[1]}`) await benchGitHub();
