@@ -1,10 +1,8 @@
-import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { RequestError } from '@octokit/request-error';
-import Bottleneck from 'bottleneck';
 import type { PullRequestFacts, Review } from '../policy/approval.js';
 import type { AccessRepoGitHub, IssueComment, IssueSummary } from '../ports/access-repo.js';
+import { GitHubThrottle, type ThrottleStats } from './github-throttle.js';
 
 export interface GitHubClientOptions {
   token: string;
@@ -32,19 +30,14 @@ export interface GitHubClientOptions {
 /** A hung DELETE once kept a reap running past 400 s with nothing reported: no request waits forever. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
-const MyOctokit = Octokit.plugin(retry, throttling);
+export type GitHubOctokit = Octokit;
 
-// plugin-throttling's default limiters are module-global and serialise every write one second
-// apart (three for issues and comments); grantops sizes them per client instead.
-function limiters(concurrency: number, spacingMs: number) {
-  return {
-    // All requests of one client: far below GitHub's 100 concurrent, above the plugin's shared 10.
-    global: new Bottleneck.Group({ maxConcurrent: 16 }),
-    write: new Bottleneck.Group({ maxConcurrent: concurrency, minTime: spacingMs }),
-    notifications: new Bottleneck.Group({ maxConcurrent: 1, minTime: Math.max(spacingMs, 1000) }),
-  };
+const throttles = new WeakMap<GitHubOctokit, GitHubThrottle>();
+
+/** What a client made by createOctokit did: requests sent straight out or through the limiter. */
+export function throttleStats(octokit: GitHubOctokit): Readonly<ThrottleStats> | undefined {
+  return throttles.get(octokit)?.stats;
 }
-export type GitHubOctokit = InstanceType<typeof MyOctokit>;
 
 /** Statuses a Response may not carry a body with (the constructor throws). */
 const NULL_BODY_STATUS = new Set([101, 103, 204, 205, 304]);
@@ -80,40 +73,22 @@ function fetchWithTimeout(timeoutMs: number): typeof fetch {
   };
 }
 
-/** Octokit with GitHub's recommended retry and throttling behaviour, pointed at `baseUrl`. */
+/**
+ * Octokit with GitHub's recommended retry and rate-limit behaviour (github-throttle.ts), pointed at
+ * `baseUrl`.
+ */
 export function createOctokit(opts: GitHubClientOptions): GitHubOctokit {
-  const log = opts.log ?? (() => undefined);
-  const maxRetries = opts.maxRetries ?? 3;
-  return new MyOctokit({
+  const throttle = new GitHubThrottle({
+    maxRetries: opts.maxRetries ?? 3,
+    writeConcurrency: opts.writeConcurrency ?? 4,
+    writeSpacingMs: opts.writeSpacingMs ?? 0,
+    log: opts.log ?? (() => undefined),
+  });
+  const octokit = new Octokit({
     auth: opts.token,
     baseUrl: (opts.baseUrl ?? 'https://api.github.com').replace(/\/+$/, ''),
     userAgent: 'grantops',
     request: { fetch: fetchWithTimeout(opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) },
-    // Per-request `request.retries` would make plugin-retry retry every status, 403 included.
-    retry: { retries: maxRetries },
-    throttle: {
-      ...limiters(opts.writeConcurrency ?? 4, opts.writeSpacingMs ?? 0),
-      onRateLimit: (
-        retryAfter: number,
-        options: { method: string; url: string },
-        _o: unknown,
-        retryCount: number,
-      ) => {
-        log(`rate limit on ${options.method} ${options.url}; retry ${retryCount + 1} in ${retryAfter}s`);
-        return retryCount < maxRetries;
-      },
-      onSecondaryRateLimit: (
-        retryAfter: number,
-        options: { method: string; url: string },
-        _o: unknown,
-        retryCount: number,
-      ) => {
-        log(
-          `secondary rate limit on ${options.method} ${options.url}; retry ${retryCount + 1} in ${retryAfter}s`,
-        );
-        return retryCount < maxRetries;
-      },
-    },
     // Octokit logs every failed request itself; grantops reports failures where it handles them.
     log: {
       debug: () => undefined,
@@ -122,6 +97,9 @@ export function createOctokit(opts: GitHubClientOptions): GitHubOctokit {
       error: opts.debug ?? (() => undefined),
     },
   });
+  octokit.hook.wrap('request', (send, options) => throttle.request(send, options));
+  throttles.set(octokit, throttle);
+  return octokit;
 }
 
 /** The access repository through Octokit: the one production implementation of the GitHub port. */

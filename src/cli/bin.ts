@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 import { colorFor } from './output.js';
 import { runCli } from './program.js';
+import { outputSink } from './stdio.js';
 
+const stdout = outputSink(process.stdout);
+const stderr = outputSink(process.stderr);
 const io = {
-  stdout: (s: string) => process.stdout.write(s),
-  stderr: (s: string) => process.stderr.write(s),
+  stdout: (s: string) => stdout.write(s),
+  stderr: (s: string) => stderr.write(s),
+  stdoutReady: () => stdout.ready(),
   color: {
     stdout: colorFor(process.stdout.isTTY, process.env),
     stderr: colorFor(process.stderr.isTTY, process.env),

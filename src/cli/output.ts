@@ -5,6 +5,11 @@ import { alignedLines } from '../render/table.js';
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
+  /**
+   * Resolves when stdout takes more output: false once its reader has gone (`| head`), so a long
+   * output stops being produced. Absent: always ready.
+   */
+  stdoutReady?(): Promise<boolean>;
   /** Whether each stream may carry colour escapes (see `colorFor`). */
   color: { stdout: boolean; stderr: boolean };
   /** stderr is a terminal: long runs may draw a progress line there. */

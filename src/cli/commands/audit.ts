@@ -118,9 +118,11 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
           );
         }
         const violations = output.violations;
-        // Written piece by piece: a long history never becomes one string.
+        // Written piece by piece, each after stdout took the last: a long history never becomes one
+        // string nor piles up in a pipe's buffer, and nothing more is made once the reader has gone.
         let pending: string[] = [];
         let size = 0;
+        let reading = true;
         for (const chunk of auditChunks(output, format, (text) => clipCell(text, 60))) {
           pending.push(chunk);
           size += chunk.length;
@@ -128,9 +130,13 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
             io.stdout(pending.join(''));
             pending = [];
             size = 0;
+            if (io.stdoutReady && !(await io.stdoutReady())) {
+              reading = false;
+              break;
+            }
           }
         }
-        if (pending.length) io.stdout(pending.join(''));
+        if (reading && pending.length) io.stdout(pending.join(''));
         if (violations) {
           io.stderr(
             violations.length

@@ -48,6 +48,11 @@ export class FakeGitHub extends GitHubState {
   secondaryLimited = 0;
   /** Like GitHub's secondary limit on concurrent requests (100): over it, 403 with retry-after. */
   maxConcurrent = 100;
+  /**
+   * When set, every answer carries GitHub's primary rate-limit headers, `remaining` counting down
+   * by one per request (GitHub counts every request, failed ones included).
+   */
+  rateLimit: { limit: number; remaining: number; resetEpochSeconds: number } | undefined;
   private readonly handlers: Record<string, Handler> = defaultHandlers();
   private server!: Server;
   url = '';
@@ -100,6 +105,19 @@ export class FakeGitHub extends GitHubState {
     this.hangs.push({ ...hang });
   }
 
+  private rateLimitHeaders(): Record<string, string> {
+    const rl = this.rateLimit;
+    if (!rl) return {};
+    rl.remaining = Math.max(0, rl.remaining - 1);
+    return {
+      'x-ratelimit-limit': String(rl.limit),
+      'x-ratelimit-remaining': String(rl.remaining),
+      'x-ratelimit-used': String(rl.limit - rl.remaining),
+      'x-ratelimit-reset': String(rl.resetEpochSeconds),
+      'x-ratelimit-resource': 'core',
+    };
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -131,7 +149,11 @@ export class FakeGitHub extends GitHubState {
     const op = OpenApi.load().match(method, url.pathname);
     const send = (reply: Reply, operationId: string) => {
       this.requests.push({ method, path: url.pathname, operationId, status: reply.status, body });
-      res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
+      res.writeHead(reply.status, {
+        'content-type': 'application/json; charset=utf-8',
+        ...this.rateLimitHeaders(),
+        ...reply.headers,
+      });
       res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
     };
     if (!op) {
