@@ -29,6 +29,11 @@ export interface ReapOptions {
   /** Where the cleanup goes when `branch` is protected. */
   cleanupBranch: string;
   maxPushAttempts: number;
+  /**
+   * Commit the removal of revoked grants' files (default). A shard of a sharded reap (one matrix job
+   * per target) revokes only and leaves the files to the one job that merges every shard's cleanup.
+   */
+  record?: boolean;
 }
 
 export interface ReapDeps {
@@ -87,52 +92,15 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
   const problems: string[] = [];
   const problem = (what: string, err?: unknown) =>
     problems.push(err === undefined ? what : `${what}: ${errorMessage(err)}`);
+  const recording = opts.record !== false;
   const branch = typeof opts.branch === 'string' ? opts.branch : undefined;
-  if (typeof opts.branch !== 'string')
-    problem('the branch to commit the cleanup on is not known', opts.branch.error);
-
   // 1. Catch up with the remote where that is safe; nothing here is a condition for revoking.
-  let canRecord = !opts.dryRun && branch !== undefined;
-  if (!opts.dryRun) {
-    try {
-      const st = await deps.git.workTreeState();
-      if (st.branch === undefined) {
-        problem(`HEAD is detached: check out ${branch ?? 'the default branch'} for the cleanup commit`);
-        canRecord = false;
-      } else if (branch !== undefined && st.branch !== branch) {
-        problem(`the checkout is on ${st.branch}, but the cleanup belongs on ${branch}`);
-        canRecord = false;
-      }
-      if (st.dirty.length > 0) {
-        problem(
-          `the work tree has uncommitted changes (${st.dirty.slice(0, 5).join(', ')}${st.dirty.length > 5 ? ', …' : ''}): grantops neither commits nor discards them; commit or stash them and run again`,
-        );
-        canRecord = false;
-      }
-    } catch (err) {
-      problem('could not read the work tree state', err);
-      canRecord = false;
-    }
-  }
-  if (opts.remote) {
-    // Evidence of live grants' approval lives in notes, which a checkout does not fetch.
-    try {
-      await deps.git.fetchNotes(opts.remote);
-    } catch (err) {
-      problem(
-        `could not fetch approval notes from ${opts.remote} (live grants without a local note stay undecided)`,
-        err,
-      );
-    }
-  }
-  if (canRecord && opts.push && opts.remote && branch) {
-    try {
-      await syncTo(deps.git, opts.remote, branch);
-    } catch (err) {
-      problem(`could not bring the checkout to ${opts.remote}/${branch}`, err);
-      canRecord = false;
-    }
-  }
+  const canRecord = await prepareCheckout(
+    // A shard records nothing: where a cleanup commit would go is not its concern.
+    recording ? opts : { ...opts, dryRun: true, branch: 'none' },
+    deps.git,
+    problem,
+  );
 
   // 2. Revoke.
   const report = await deps.revokeExpired();
@@ -197,7 +165,7 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
     removedElsewhere: [],
     changedElsewhere: [],
   };
-  if (opts.dryRun || revoked.length === 0) return result;
+  if (opts.dryRun || revoked.length === 0 || !recording) return result;
   if (!canRecord || !branch) {
     problem(`${revoked.length} revoked grant file(s) stay until a run can commit their removal`);
     return result;
@@ -210,6 +178,104 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
     problem('the cleanup commit was not recorded (the next run redoes it)', err);
   }
   return result;
+}
+
+/** What the merge of a sharded reap reports: a reap without its own apply. */
+export type ShardMergeReport = Omit<ReapReport, 'apply'>;
+
+/**
+ * The last job of a sharded reap (one matrix job per target revokes, this one records): one cleanup
+ * commit for the grants every shard revoked. Nothing is revoked here; a file goes only if main still
+ * holds exactly the content its shard judged, so an edit made meanwhile keeps its file.
+ */
+export async function recordShardCleanups(
+  opts: Omit<ReapOptions, 'dryRun' | 'record'>,
+  deps: Pick<ReapDeps, 'git' | 'clock' | 'random' | 'renderBody' | 'pulls'>,
+  shards: readonly { revoked: Revoked; blob: string }[],
+): Promise<ShardMergeReport> {
+  const problems: string[] = [];
+  const problem = (what: string, err?: unknown) =>
+    problems.push(err === undefined ? what : `${what}: ${errorMessage(err)}`);
+  const canRecord = await prepareCheckout({ ...opts, dryRun: false }, deps.git, problem);
+  const revoked = shards.map((s) => s.revoked);
+  const result: ShardMergeReport = {
+    expired: revoked.map((r) => r.grant),
+    revoked,
+    failed: [],
+    problems,
+    pushed: false,
+    removedElsewhere: [],
+    changedElsewhere: [],
+  };
+  const branch = typeof opts.branch === 'string' ? opts.branch : undefined;
+  if (revoked.length === 0) return result;
+  if (!canRecord || !branch) {
+    problem(`${revoked.length} revoked grant file(s) stay until a run can commit their removal`);
+    return result;
+  }
+  try {
+    await record(result, opts, deps, branch, new Map(shards.map((s) => [s.revoked.grant.id, s.blob])));
+  } catch (err) {
+    problem('the cleanup commit was not recorded (the next run redoes it)', err);
+  }
+  return result;
+}
+
+/**
+ * Checks the checkout can carry a cleanup commit (on the branch, clean) and brings it to the remote's
+ * tip; fetches the approval notes. Problems are reported, never thrown: revocation never waits on git.
+ */
+async function prepareCheckout(
+  opts: Pick<ReapOptions, 'dryRun' | 'push' | 'remote' | 'branch'>,
+  git: ReaperRepo,
+  problem: (what: string, err?: unknown) => void,
+): Promise<boolean> {
+  const branch = typeof opts.branch === 'string' ? opts.branch : undefined;
+  if (typeof opts.branch !== 'string')
+    problem('the branch to commit the cleanup on is not known', opts.branch.error);
+
+  let canRecord = !opts.dryRun && branch !== undefined;
+  if (!opts.dryRun) {
+    try {
+      const st = await git.workTreeState();
+      if (st.branch === undefined) {
+        problem(`HEAD is detached: check out ${branch ?? 'the default branch'} for the cleanup commit`);
+        canRecord = false;
+      } else if (branch !== undefined && st.branch !== branch) {
+        problem(`the checkout is on ${st.branch}, but the cleanup belongs on ${branch}`);
+        canRecord = false;
+      }
+      if (st.dirty.length > 0) {
+        problem(
+          `the work tree has uncommitted changes (${st.dirty.slice(0, 5).join(', ')}${st.dirty.length > 5 ? ', …' : ''}): grantops neither commits nor discards them; commit or stash them and run again`,
+        );
+        canRecord = false;
+      }
+    } catch (err) {
+      problem('could not read the work tree state', err);
+      canRecord = false;
+    }
+  }
+  if (opts.remote) {
+    // Evidence of live grants' approval lives in notes, which a checkout does not fetch.
+    try {
+      await git.fetchNotes(opts.remote);
+    } catch (err) {
+      problem(
+        `could not fetch approval notes from ${opts.remote} (live grants without a local note stay undecided)`,
+        err,
+      );
+    }
+  }
+  if (canRecord && opts.push && opts.remote && branch) {
+    try {
+      await syncTo(git, opts.remote, branch);
+    } catch (err) {
+      problem(`could not bring the checkout to ${opts.remote}/${branch}`, err);
+      canRecord = false;
+    }
+  }
+  return canRecord;
 }
 
 /** Brings a clean checkout to the remote's tip, dropping only unpushed cleanup commits of grantops. */
@@ -226,7 +292,14 @@ async function syncTo(git: ReaperRepo, remote: string, branch: string): Promise<
   await git.resetHard(upstream);
 }
 
-async function record(result: ReapReport, opts: ReapOptions, deps: ReapDeps, branch: string): Promise<void> {
+async function record(
+  result: Omit<ReapReport, 'apply'>,
+  opts: Pick<ReapOptions, 'now' | 'push' | 'remote' | 'cleanupBranch' | 'maxPushAttempts'>,
+  deps: Pick<ReapDeps, 'git' | 'clock' | 'random' | 'renderBody' | 'pulls'>,
+  branch: string,
+  /** What each shard judged (blob by grant id); default: main's content now. */
+  judgedByShards?: ReadonlyMap<string, string>,
+): Promise<void> {
   const commitFor = async (items: Revoked[]) => {
     const views = items.map((r) => revokedView(r, opts.now));
     // Subject and trailers are the contract; only the body comes from the (overridable) template.
@@ -244,8 +317,18 @@ async function record(result: ReapReport, opts: ReapOptions, deps: ReapDeps, bra
     return new Map(items.map((r) => [r.grant.id, blobs.get(`${rev}:${r.grant.file}`)]));
   };
   // What was judged: a redo removes a file only if main still has exactly this content.
-  const judged = await blobsAt('HEAD', result.revoked);
-  let pending = result.revoked.filter((r) => judged.get(r.grant.id) !== undefined);
+  const judged = judgedByShards ?? (await blobsAt('HEAD', result.revoked));
+  let pending = result.revoked;
+  if (judgedByShards) {
+    // A shard judged some content; main must still hold exactly it, as after a redo.
+    const now = await blobsAt('HEAD', pending);
+    pending = pending.filter((r) => {
+      const blob = now.get(r.grant.id);
+      if (blob === undefined) result.removedElsewhere.push(r.grant.id);
+      else if (blob !== judged.get(r.grant.id)) result.changedElsewhere.push(r.grant.id);
+      return blob !== undefined && blob === judged.get(r.grant.id);
+    });
+  } else pending = pending.filter((r) => judged.get(r.grant.id) !== undefined);
   if (pending.length === 0) return;
   result.commit = await commitFor(pending);
   if (!opts.push || !opts.remote) return;
