@@ -43,7 +43,9 @@ export async function applyPlan(
   for (const a of plan.actions) {
     let users = byTarget.get(a.target);
     if (!users) byTarget.set(a.target, (users = new Map<string, PlannedAction[]>()));
-    users.set(a.user, [...(users.get(a.user) ?? []), a]);
+    const group = users.get(a.user);
+    if (group) group.push(a);
+    else users.set(a.user, [a]);
   }
   let budget = options.budget ?? Number.POSITIVE_INFINITY;
   const results: ActionResult[] = [];
