@@ -4,7 +4,7 @@
 // the verdict is "undecided", which is what this run shows). Linear means 8k costs 8x 1k.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,28 +79,38 @@ export function makeRepo(n: number): string {
   return dir;
 }
 
-/** Wall time of the committed bundle, startup included, as a scheduled run pays it. */
-function measure(dir: string): { ms: number; refused: number } {
+/**
+ * Wall time of the committed bundle, startup included, as a scheduled run pays it; and its CPU time
+ * with git's (user + sys, from /usr/bin/time where there is one), steadier on a loaded machine.
+ */
+function measure(dir: string): { ms: number; cpuMs: number | undefined; refused: number } {
+  const timed = existsSync('/usr/bin/time');
+  const args = [
+    join(here, '..', 'dist', 'cli.js'),
+    '--repo',
+    dir,
+    '--now',
+    '2026-11-28T12:00:00Z',
+    'apply',
+    '--dry-run',
+    '--json',
+  ];
   const started = performance.now();
   const r = spawnSync(
-    process.execPath,
-    [
-      join(here, '..', 'dist', 'cli.js'),
-      '--repo',
-      dir,
-      '--now',
-      '2026-11-28T12:00:00Z',
-      'apply',
-      '--dry-run',
-      '--json',
-    ],
+    timed ? '/usr/bin/time' : process.execPath,
+    timed ? ['-f', 'cpu %U %S', process.execPath, ...args] : args,
     { encoding: 'utf8', maxBuffer: 1 << 28, env: { PATH: process.env.PATH ?? '' } },
   );
   const ms = performance.now() - started;
   // Exit 1 is expected: without a token every grant is undecided.
   const report = JSON.parse(r.stdout || '{}') as { refused?: unknown[] };
-  if (!report.refused) throw new Error(`apply failed (${r.status}): ${r.stderr.slice(0, 500)}`);
-  return { ms, refused: report.refused.length };
+  if (!report.refused) throw new Error(`apply failed (${r.status}): ${r.stderr.slice(-500)}`);
+  const cpu = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(r.stderr);
+  return {
+    ms,
+    cpuMs: cpu ? (Number(cpu[1]) + Number(cpu[2])) * 1000 : undefined,
+    refused: report.refused.length,
+  };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -109,18 +119,24 @@ export function benchApplyOneCommit(): void {
   console.log(
     `\napply: grants from one commit (apply --dry-run, offline, the merge commit noted for every grant); ${RUNS} runs, median`,
   );
-  console.log('| grants | ms | ms per 1k grants | / (size/1k x the 1k figure) |');
-  console.log('| ---: | ---: | ---: | ---: |');
-  let first: { n: number; ms: number } | undefined;
+  console.log('| grants | wall ms | wall / (size/1k x 1k) | CPU ms (node + git) | CPU / (size/1k x 1k) |');
+  console.log('| ---: | ---: | ---: | ---: | ---: |');
+  let first: { n: number; ms: number; cpuMs: number | undefined } | undefined;
   for (const n of SIZES) {
     const dir = makeRepo(n);
     try {
       const samples = Array.from({ length: RUNS }, () => measure(dir));
       if (samples.some((s) => s.refused !== n)) throw new Error(`expected ${n} undecided grants`);
       const ms = median(samples.map((s) => s.ms));
-      first ??= { n, ms };
-      const ratio = ms / ((n / first.n) * first.ms);
-      console.log(`| ${n} | ${ms.toFixed(0)} | ${((ms / n) * 1000).toFixed(0)} | ${ratio.toFixed(2)}x |`);
+      const cpus = samples.map((s) => s.cpuMs).filter((c): c is number => c !== undefined);
+      const cpuMs = cpus.length ? median(cpus) : undefined;
+      first ??= { n, ms, cpuMs };
+      const scale = n / first.n;
+      const cpu =
+        cpuMs !== undefined && first.cpuMs !== undefined
+          ? `${cpuMs.toFixed(0)} | ${(cpuMs / (scale * first.cpuMs)).toFixed(2)}x`
+          : '- | -';
+      console.log(`| ${n} | ${ms.toFixed(0)} | ${(ms / (scale * first.ms)).toFixed(2)}x | ${cpu} |`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
