@@ -104,6 +104,11 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   const inScope = (target: string) => !opts.only || opts.only.includes(target);
   const grants = loaded.grants.filter((g) => inScope(g.target));
 
+  // Main's history is read while approval is checked: both only read, and each waits on git.
+  const reading = deps.history?.grantFiles().then(
+    (files) => ({ files }),
+    (err: unknown) => ({ error: errorMessage(err) }),
+  );
   // Approval matters for grants that are, or will be, in force; expired ones only explain revocations.
   const live = grants.filter((g) => g.expiresAt.getTime() > opts.now.getTime());
   const approved = await deps.approvals.verify(live);
@@ -132,13 +137,9 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
 
   let history: GrantFileHistory[] | undefined;
   let historyError: string | undefined;
-  if (deps.history) {
-    try {
-      history = await deps.history.grantFiles();
-    } catch (err) {
-      historyError = errorMessage(err);
-    }
-  }
+  const read = await reading;
+  if (read && 'files' in read) history = read.files;
+  else if (read) historyError = read.error;
   const validIds = new Set(loaded.grants.map((g) => g.id));
   const expiredInvalid: Grant[] = [];
   for (const h of history ?? []) {
