@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { generateAccessRepo } from './generate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const only = process.env.BENCH_ONLY; // validate | github | apply | reap | audit
+const only = process.env.BENCH_ONLY; // validate | github | apply | apply-one-commit | reap | audit
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const cache = join(tmpdir(), 'grantops-bench');
@@ -89,6 +89,11 @@ if (!only || only === 'github') {
 if (!only || only === 'apply') {
   const { benchApply } = await import('./apply.js');
   await benchApply();
+}
+
+if (!only || only === 'apply-one-commit') {
+  const { benchApplyOneCommit } = await import('./apply-one-commit.js');
+  benchApplyOneCommit();
 }
 
 if (!only || only === 'reap') {
