@@ -78,13 +78,16 @@ export async function validateAccessRepo(
   let base: ValidationReport['base'];
   if (opts.base !== undefined) {
     if (!deps.history) throw new Error('validate --base needs git history');
-    const commit = await deps.history.resolveCommit(opts.base);
-    const head = await deps.history.resolveCommit('HEAD');
-    const diffFrom = (await deps.history.mergeBase(commit, head)) ?? commit;
+    const history = deps.history;
+    const [commit, head] = await Promise.all([
+      history.resolveCommit(opts.base),
+      history.resolveCommit('HEAD'),
+    ]);
+    const diffFrom = (await history.mergeBase(commit, head)) ?? commit;
     const label = opts.baseLabel ?? opts.base;
     base = { ref: label, commit, diffFrom };
-    policyTree = deps.history.treeAt(commit, label);
-    changes = await deps.history.changedPaths(diffFrom, [
+    policyTree = history.treeAt(commit, label);
+    changes = await history.changedPaths(diffFrom, [
       GRANTS_DIR,
       POLICIES_DIR,
       SCHEMAS_DIR,
@@ -93,7 +96,9 @@ export async function validateAccessRepo(
     ]);
   }
 
-  const policies = await loadPolicies(policyTree, deps.registry);
+  // With a base, its policies judge only the grants the change brings: a policy's grantSchema is
+  // compiled when one of them needs it (compiling all of them cost more than the rest of the check).
+  const policies = await loadPolicies(policyTree, deps.registry, { lazyGrantSchema: base !== undefined });
   const findings: Finding[] = [...policies.findings];
   let policyInvalid = policies.findings.length > 0;
 
@@ -148,6 +153,12 @@ export async function validateAccessRepo(
     taken,
   );
   findings.push(...loaded.findings);
+  for (const parsed of policies.byTarget.values()) {
+    const invalid = parsed.grantSchemaFinding?.();
+    if (!invalid) continue;
+    findings.push(invalid);
+    policyInvalid = true;
+  }
 
   const byTarget = new Map([...policies.byTarget].map(([k, v]) => [k, v.policy]));
   // The plan is what a change grants: only meaningful against a base (a PR), not for all of main.

@@ -84,15 +84,26 @@ export class GitRepo {
     dirs: readonly string[],
   ): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
     const out = new Map<string, 'added' | 'modified' | 'deleted'>();
-    const diff = await this.git.text([
-      '--literal-pathspecs',
-      'diff',
-      '--name-status',
-      '--no-renames',
-      '-z',
-      base,
-      '--',
-      ...dirs,
+    const [diff, untracked] = await Promise.all([
+      this.git.text([
+        '--literal-pathspecs',
+        'diff',
+        '--name-status',
+        '--no-renames',
+        '-z',
+        base,
+        '--',
+        ...dirs,
+      ]),
+      this.git.text([
+        '--literal-pathspecs',
+        'ls-files',
+        '-z',
+        '--others',
+        '--exclude-standard',
+        '--',
+        ...dirs,
+      ]),
     ]);
     const parts = diff.split('\0');
     for (let i = 0; i + 1 < parts.length; i += 2) {
@@ -100,15 +111,6 @@ export class GitRepo {
       const path = parts[i + 1]!;
       out.set(path, code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified');
     }
-    const untracked = await this.git.text([
-      '--literal-pathspecs',
-      'ls-files',
-      '-z',
-      '--others',
-      '--exclude-standard',
-      '--',
-      ...dirs,
-    ]);
     for (const path of untracked.split('\0')) if (path) out.set(path, 'added');
     return [...out].map(([path, status]) => ({ path, status })).sort((a, b) => (a.path < b.path ? -1 : 1));
   }
