@@ -2,7 +2,12 @@ import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import grantSchema from '../../schemas/grant.schema.json' with { type: 'json' };
 import policySchema from '../../schemas/policy.schema.json' with { type: 'json' };
-import { validateGrant, validatePolicy, type StandaloneValidate } from './generated/validators.js';
+import {
+  validateGrant,
+  validatePolicy,
+  validateSchema2020,
+  type StandaloneValidate,
+} from './generated/validators.js';
 
 type FormatsPlugin = (ajv: Ajv2020, formats: string[]) => Ajv2020;
 // ajv-formats is CommonJS: under NodeNext its default import is typed as the module object, while at
@@ -38,6 +43,11 @@ export class SchemaRegistry {
   /** Compiles a policy's `grantSchema`; throws ajv's error when the schema itself is invalid. */
   compileExtra(schema: Record<string, unknown>): CompiledSchema {
     const { $schema: _ignored, ...rest } = schema;
+    // ajv's own check against the meta-schema, with the meta-schema compiled at build time.
+    if (!validateSchema2020(rest)) {
+      const errors = (validateSchema2020.errors ?? []).map((e) => `data${e.instancePath} ${e.message}`);
+      throw new Error(`schema is invalid: ${errors.join(', ') || 'No errors'}`);
+    }
     return wrap(this.extra().compile(rest));
   }
 
@@ -68,12 +78,15 @@ export class SchemaRegistry {
     // Policy authors write short schemas (`required: [ticket]`) without `type`; everything else stays
     // strict, so a misspelt keyword is an error instead of a rule that silently checks nothing.
     if (!this.extraAjv) {
+      // Kept in step with EXTRA_OPTIONS in scripts/gen-validators.mjs, which compiles the meta-schema
+      // that compileExtra checks with (hence validateSchema: false here).
       this.extraAjv = new Ajv2020({
         allErrors: true,
         verbose: true,
         strict: true,
         strictTypes: false,
         strictRequired: false,
+        validateSchema: false,
       });
       addFormats(this.extraAjv, ['date-time', 'uri', 'email']);
     }

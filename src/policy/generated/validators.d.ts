@@ -10,3 +10,5 @@ export interface StandaloneValidate {
 export declare const validateGrant: StandaloneValidate;
 /** schemas/policy.schema.json */
 export declare const validatePolicy: StandaloneValidate;
+/** JSON Schema 2020-12's meta-schema, with the options policies' grantSchemas are compiled with. */
+export declare const validateSchema2020: StandaloneValidate;
