@@ -208,11 +208,13 @@ function idsAtBase(
 ): Map<string, string> {
   const taken = new Map<string, string>();
   // Only the ids a changed grant could clash with: an id is its path under grants/ without .yaml, and
-  // ids are ASCII, so equal ids ignoring case are equal lower-cased paths (parsing all 10,000 cost ~15 ms).
+  // ids are ASCII, so equal ids ignoring case are equal lower-cased paths, of equal length (parsing
+  // all 10,000 cost ~15 ms).
   const near = new Set([...changed.keys()].map((path) => path.toLowerCase()));
+  const lengths = new Set([...changed.keys()].map((path) => path.length));
   for (const entry of baseGrants) {
+    if (!lengths.has(entry.path.length) || !near.has(entry.path.toLowerCase())) continue;
     if (entry.kind !== 'file' || !entry.path.endsWith('.yaml') || changed.has(entry.path)) continue;
-    if (!near.has(entry.path.toLowerCase())) continue;
     const id = grantIdFromPath(entry.path);
     const folded = id.ok ? id.id.toLowerCase() : undefined;
     if (folded !== undefined && !taken.has(folded)) taken.set(folded, `${entry.path} at ${baseLabel}`);

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../model/errors.js';
 import type { FileTree } from '../../model/file-tree.js';
 import { commitRemoval, pushHead } from './commit-and-push.js';
+import { gatherTurn } from './gather.js';
 import { gitFileTree } from './git-file-tree.js';
 import { fetchNotes, pushNotes, readNotesOf, writeNotes } from './notes.js';
 import { GIT_STALL_MS, GitRunner } from './runner.js';
@@ -42,8 +43,32 @@ export class GitRepo {
     return GitRepo.open(dir);
   }
 
-  /** The commit `ref` names, or a usage error naming the ref. */
-  async resolveCommit(ref: string): Promise<string> {
+  /**
+   * The commit `ref` names, or a usage error naming the ref. Refs asked for together (the base and
+   * HEAD) are resolved by one `git rev-parse`, when it answers one commit for each; otherwise (a bad
+   * ref, a range) each is asked again alone with `--verify`, whose refusal names it.
+   */
+  resolveCommit(ref: string): Promise<string> {
+    return this.resolveGathered(ref);
+  }
+
+  private readonly resolveGathered = gatherTurn(async (refs: string[]): Promise<string[]> => {
+    if (refs.length > 1) {
+      try {
+        const specs = refs.map((ref) => `${ref}^{commit}`);
+        const out = (await this.git.text(['rev-parse', '--revs-only', '--end-of-options', ...specs])).split(
+          '\n',
+        );
+        if (out.at(-1) === '') out.pop();
+        if (out.length === refs.length && out.every((line) => /^[0-9a-f]{40,64}$/.test(line))) return out;
+      } catch {
+        // One of them is not a commit: --verify below says which.
+      }
+    }
+    return Promise.all(refs.map((ref) => this.verifyCommit(ref)));
+  });
+
+  private async verifyCommit(ref: string): Promise<string> {
     try {
       return (await this.git.text(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
     } catch {
