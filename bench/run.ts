@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { generateAccessRepo } from './generate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const only = process.env.BENCH_ONLY; // validate | apply | reap | audit
+const only = process.env.BENCH_ONLY; // validate | validate-base | apply | reap | audit
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const cache = join(tmpdir(), 'grantops-bench');
@@ -79,6 +79,11 @@ if (!only || only === 'validate') {
       `| ${n} | ${oMs.toFixed(0)} | ${Math.round((n / oMs) * 1000)} | ${median(ours.map((s) => s.maxRssMb)).toFixed(0)} | ${fMs.toFixed(0)} | ${median(floor.map((s) => s.maxRssMb)).toFixed(0)} | ${(oMs / fMs).toFixed(2)}x | ${median(wall).toFixed(0)} |`,
     );
   }
+}
+
+if (!only || only === 'validate-base') {
+  const { benchValidateBase } = await import('./validate-base.js');
+  benchValidateBase(Math.max(runs, 5));
 }
 
 if (!only || only === 'apply') {
