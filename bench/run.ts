@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { generateAccessRepo } from './generate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const only = process.env.BENCH_ONLY; // validate | github | apply | apply-one-commit | reap | audit
+const only = process.env.BENCH_ONLY; // validate | validate-base | github | apply | apply-one-commit | reap | audit
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const cache = join(tmpdir(), 'grantops-bench');
@@ -84,6 +84,11 @@ if (!only || only === 'validate') {
 if (!only || only === 'github') {
   const { benchGitHub } = await import('./github.js');
   await benchGitHub();
+}
+
+if (!only || only === 'validate-base') {
+  const { benchValidateBase } = await import('./validate-base.js');
+  benchValidateBase(Math.max(runs, 5));
 }
 
 if (!only || only === 'apply') {

@@ -4,6 +4,7 @@ import { ConfigError } from '../../model/errors.js';
 import type { FileTree } from '../../model/file-tree.js';
 import type { Introduction } from '../../ports/git.js';
 import { commitRemoval, pushHead } from './commit-and-push.js';
+import { gatherTurn } from './gather.js';
 import { gitFileTree } from './git-file-tree.js';
 import { fetchNotes, pushNotes, readNotesOf, writeNotes } from './notes.js';
 import { readTreeBlobs } from './objects.js';
@@ -44,8 +45,32 @@ export class GitRepo {
     return GitRepo.open(dir);
   }
 
-  /** The commit `ref` names, or a usage error naming the ref. */
-  async resolveCommit(ref: string): Promise<string> {
+  /**
+   * The commit `ref` names, or a usage error naming the ref. Refs asked for together (the base and
+   * HEAD) are resolved by one `git rev-parse`, when it answers one commit for each; otherwise (a bad
+   * ref, a range) each is asked again alone with `--verify`, whose refusal names it.
+   */
+  resolveCommit(ref: string): Promise<string> {
+    return this.resolveGathered(ref);
+  }
+
+  private readonly resolveGathered = gatherTurn(async (refs: string[]): Promise<string[]> => {
+    if (refs.length > 1) {
+      try {
+        const specs = refs.map((ref) => `${ref}^{commit}`);
+        const out = (await this.git.text(['rev-parse', '--revs-only', '--end-of-options', ...specs])).split(
+          '\n',
+        );
+        if (out.at(-1) === '') out.pop();
+        if (out.length === refs.length && out.every((line) => /^[0-9a-f]{40,64}$/.test(line))) return out;
+      } catch {
+        // One of them is not a commit: --verify below says which.
+      }
+    }
+    return Promise.all(refs.map((ref) => this.verifyCommit(ref)));
+  });
+
+  private async verifyCommit(ref: string): Promise<string> {
     try {
       return (await this.git.text(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
     } catch {
@@ -86,15 +111,26 @@ export class GitRepo {
     dirs: readonly string[],
   ): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
     const out = new Map<string, 'added' | 'modified' | 'deleted'>();
-    const diff = await this.git.text([
-      '--literal-pathspecs',
-      'diff',
-      '--name-status',
-      '--no-renames',
-      '-z',
-      base,
-      '--',
-      ...dirs,
+    const [diff, untracked] = await Promise.all([
+      this.git.text([
+        '--literal-pathspecs',
+        'diff',
+        '--name-status',
+        '--no-renames',
+        '-z',
+        base,
+        '--',
+        ...dirs,
+      ]),
+      this.git.text([
+        '--literal-pathspecs',
+        'ls-files',
+        '-z',
+        '--others',
+        '--exclude-standard',
+        '--',
+        ...dirs,
+      ]),
     ]);
     const parts = diff.split('\0');
     for (let i = 0; i + 1 < parts.length; i += 2) {
@@ -102,15 +138,6 @@ export class GitRepo {
       const path = parts[i + 1]!;
       out.set(path, code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified');
     }
-    const untracked = await this.git.text([
-      '--literal-pathspecs',
-      'ls-files',
-      '-z',
-      '--others',
-      '--exclude-standard',
-      '--',
-      ...dirs,
-    ]);
     for (const path of untracked.split('\0')) if (path) out.set(path, 'added');
     return [...out].map(([path, status]) => ({ path, status })).sort((a, b) => (a.path < b.path ? -1 : 1));
   }
