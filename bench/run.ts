@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { generateAccessRepo } from './generate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const only = process.env.BENCH_ONLY; // validate | github | apply | reap | audit
+const only = process.env.BENCH_ONLY; // validate | validate-base | github | apply | apply-one-commit | reap | audit
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const cache = join(tmpdir(), 'grantops-bench');
@@ -86,9 +86,19 @@ if (!only || only === 'github') {
   await benchGitHub();
 }
 
+if (!only || only === 'validate-base') {
+  const { benchValidateBase } = await import('./validate-base.js');
+  benchValidateBase(Math.max(runs, 5));
+}
+
 if (!only || only === 'apply') {
   const { benchApply } = await import('./apply.js');
   await benchApply();
+}
+
+if (!only || only === 'apply-one-commit') {
+  const { benchApplyOneCommit } = await import('./apply-one-commit.js');
+  benchApplyOneCommit();
 }
 
 if (!only || only === 'reap') {

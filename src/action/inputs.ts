@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { configFromEnvironment, type AppConfig } from '../app/config.js';
 import { parseDuration } from '../model/duration.js';
 import { ConfigError } from '../model/errors.js';
+import { MAX_CONCURRENCY } from '../model/policy.js';
 
 export const COMMANDS = ['validate', 'status', 'apply', 'reap', 'audit'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
@@ -60,8 +61,8 @@ export function readInputs(): ActionInputs {
   const repository = process.env.GITHUB_REPOSITORY ?? '';
   const [owner = '', repo = ''] = repository.split('/');
   const concurrency = Number(core.getInput('concurrency') || '16');
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) {
-    throw new ConfigError('input "concurrency" must be a whole number from 1 to 64');
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > MAX_CONCURRENCY) {
+    throw new ConfigError(`input "concurrency" must be a whole number from 1 to ${MAX_CONCURRENCY}`);
   }
   const adminToken = core.getInput('admin-token');
   return {

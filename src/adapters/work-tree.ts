@@ -23,6 +23,46 @@ export class WorkTree implements FileTree {
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
+  /**
+   * What `list(dir)` would give for these paths: each is looked at with lstat, and only when every
+   * folder on its way from `dir` is a real folder (list never descends through a link).
+   */
+  async entriesAt(dir: string, paths: readonly string[]): Promise<TreeEntry[]> {
+    const folders = new Map<string, Promise<boolean>>();
+    const isFolder = (path: string) => {
+      let known = folders.get(path);
+      if (!known) {
+        known = lstatOrNothing(join(this.root, path)).then((st) => st?.isDirectory() === true);
+        folders.set(path, known);
+      }
+      return known;
+    };
+    const found = await Promise.all(
+      paths.map(async (path): Promise<TreeEntry | undefined> => {
+        if (path === dir) {
+          // list(dir) reports a dir that is itself a link, as the one entry.
+          const st = await lstatOrNothing(join(this.root, dir));
+          return st?.isSymbolicLink()
+            ? { path, kind: 'symlink', linkTarget: await readlink(join(this.root, path)) }
+            : undefined;
+        }
+        if (!path.startsWith(`${dir}/`)) return undefined;
+        const parts = path.slice(dir.length + 1).split('/');
+        for (let i = 0; i < parts.length; i++) {
+          if (!(await isFolder([dir, ...parts.slice(0, i)].join('/')))) return undefined;
+        }
+        const st = await lstatOrNothing(join(this.root, path));
+        if (!st || st.isDirectory()) return undefined;
+        if (st.isSymbolicLink())
+          return { path, kind: 'symlink', linkTarget: await readlink(join(this.root, path)) };
+        return { path, kind: st.isFile() ? 'file' : 'other' };
+      }),
+    );
+    return found
+      .filter((e): e is TreeEntry => e !== undefined)
+      .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
   private async walk(dir: string, out: TreeEntry[]): Promise<void> {
     let entries;
     try {

@@ -1,4 +1,5 @@
 import { errorMessage } from '../model/errors.js';
+import { MAX_CONCURRENCY, type TargetConfig } from '../model/policy.js';
 import type { Plan, PlannedAction } from '../plan/plan.js';
 import type { Target } from '../ports/target.js';
 import { mapLimited } from './run-limited.js';
@@ -13,8 +14,9 @@ export interface ActionResult {
 
 export interface ExecuteOptions {
   /**
-   * Calls in flight at once on each target (an exec target's own `concurrency` caps it further).
-   * Each target has its own slots, so one whose calls hang cannot hold the slots of the others.
+   * Calls in flight at once on each target whose policy says nothing (an exec policy's own
+   * `concurrency` is used instead); see targetConcurrency. Each target has its own slots, so one
+   * whose calls hang cannot hold the slots of the others.
    */
   concurrency: number;
   /** Most mutations one run may make; the rest wait for the next run. */
@@ -22,10 +24,15 @@ export interface ExecuteOptions {
   onResult?: (r: ActionResult) => void;
 }
 
-/** Calls a target takes at once: an exec script says how many it can stand; others take the run's. */
-export function targetConcurrency(target: Target | undefined, runConcurrency: number): number {
-  const own = target?.config.type === 'exec' ? target.config.concurrency : runConcurrency;
-  return Math.max(1, Math.min(own, runConcurrency));
+/**
+ * Calls a target takes at once: what its policy says (an exec script says how many it can stand,
+ * 1 unless set), else the run's `--concurrency`; never more than MAX_CONCURRENCY. The policy is not
+ * held to the run's figure: that figure is the default, not a ceiling (issue 15: a policy's 32 was
+ * silently run at 16).
+ */
+export function targetConcurrency(target: TargetConfig | undefined, runConcurrency: number): number {
+  const asked = target?.type === 'exec' ? target.concurrency : runConcurrency;
+  return Math.max(1, Math.min(asked, MAX_CONCURRENCY));
 }
 
 /**
@@ -43,7 +50,9 @@ export async function applyPlan(
   for (const a of plan.actions) {
     let users = byTarget.get(a.target);
     if (!users) byTarget.set(a.target, (users = new Map<string, PlannedAction[]>()));
-    users.set(a.user, [...(users.get(a.user) ?? []), a]);
+    const group = users.get(a.user);
+    if (group) group.push(a);
+    else users.set(a.user, [a]);
   }
   let budget = options.budget ?? Number.POSITIVE_INFINITY;
   const results: ActionResult[] = [];
@@ -83,7 +92,11 @@ export async function applyPlan(
   };
   await Promise.all(
     [...byTarget].map(([name, users]) =>
-      mapLimited([...users.values()], targetConcurrency(targets.get(name), options.concurrency), runGroup),
+      mapLimited(
+        [...users.values()],
+        targetConcurrency(targets.get(name)?.config, options.concurrency),
+        runGroup,
+      ),
     ),
   );
   const order = new Map(plan.actions.map((a, i) => [a, i]));

@@ -82,6 +82,11 @@ export function expiringWindowMs(policy: Policy, roleName: string): number {
 }
 export const DEFAULT_ENFORCE_MAX_FRACTION = 0.25;
 export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
+/**
+ * The most calls in flight on one target, whatever a policy's `concurrency` or the run's
+ * `--concurrency` asks (docs/cli.md, docs/targets.md); also the largest either may say.
+ */
+export const MAX_CONCURRENCY = 64;
 
 /**
  * grantops' own credentials and settings: no exec target's `env` (nor a postgres `urlEnv`) may name

@@ -43,7 +43,12 @@ export const ENDED_GRANT_EXPLICIT_MS = 86_400_000;
 export function endedGrants(input: EndedInput): Map<string, Ended[]> {
   const t = input.now.getTime();
   const out = new Map<string, Ended[]>();
-  const add = (e: Ended) => out.set(e.target, [...(out.get(e.target) ?? []), e]);
+  // Appended in place: copying the list per entry was quadratic in the grants of one target.
+  const add = (e: Ended) => {
+    const list = out.get(e.target);
+    if (list) list.push(e);
+    else out.set(e.target, [e]);
+  };
   const valid = new Set(input.grants.map((g) => g.id));
   const landed = new Map<string, readonly string[] | undefined>();
   for (const h of input.history ?? [])

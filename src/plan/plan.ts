@@ -42,10 +42,17 @@ export function planChanges(input: PlanInput): Plan {
   const settled: Settled[] = [];
   const unobserved: Plan['unobserved'] = [];
   const ended = endedGrants(input);
+  // Grouped once: a filter over every grant per target is targets x grants.
+  const grantsOf = new Map<string, Grant[]>();
+  for (const g of input.grants) {
+    const list = grantsOf.get(g.target);
+    if (list) list.push(g);
+    else grantsOf.set(g.target, [g]);
+  }
 
   for (const [name, state] of [...input.targets].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const exempt = new Set(state.policy.target.exempt.map((u) => u.toLowerCase()));
-    const grants = input.grants.filter((g) => g.target === name && !exempt.has(g.user.toLowerCase()));
+    const grants = (grantsOf.get(name) ?? []).filter((g) => !exempt.has(g.user.toLowerCase()));
     // An exempt login is never touched: its expired grants get no revoke, and so keep their files.
     const endedHere = (ended.get(name) ?? []).filter((e) => !exempt.has(e.user.toLowerCase()));
     const model = state.model;

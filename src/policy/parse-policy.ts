@@ -19,6 +19,20 @@ export interface ParsedPolicy {
   policy: Policy;
   /** The compiled `grantSchema`, when the policy has one. */
   extraSchema?: CompiledSchema;
+  /**
+   * With `lazyGrantSchema`: the finding an invalid `grantSchema` would have given, once a grant's
+   * validation compiled it (undefined before, and when it compiled).
+   */
+  grantSchemaFinding?: () => Finding | undefined;
+}
+
+export interface ParsePolicyOptions {
+  /**
+   * Compile `grantSchema` when a grant is first validated against it, not now: for policies that
+   * judge a few changed grants (`validate --base`). An invalid schema is then reported only once a
+   * grant needed it (`grantSchemaFinding`), and the policy itself is accepted.
+   */
+  lazyGrantSchema?: boolean;
 }
 
 export type PolicyResult = { ok: true; value: ParsedPolicy } | { ok: false; findings: Finding[] };
@@ -37,7 +51,11 @@ interface RawPolicy {
 }
 
 /** Validates one policy document against the policy schema and the rules JSON Schema cannot say. */
-export function parsePolicy(doc: SourceDocument, registry: SchemaRegistry): PolicyResult {
+export function parsePolicy(
+  doc: SourceDocument,
+  registry: SchemaRegistry,
+  opts: ParsePolicyOptions = {},
+): PolicyResult {
   const schemaErrors = registry.policy.validate(doc.value);
   if (schemaErrors.length > 0) return { ok: false, findings: ajvErrorsToFindings(doc, schemaErrors) };
   const raw = doc.value as RawPolicy;
@@ -93,15 +111,26 @@ export function parsePolicy(doc: SourceDocument, registry: SchemaRegistry): Poli
   const target = buildTarget(raw.target, (path, message, rule) => fail(['target', ...path], message, rule));
 
   let extraSchema: CompiledSchema | undefined;
-  if (raw.grantSchema) {
+  let grantSchemaFinding: ParsedPolicy['grantSchemaFinding'];
+  const invalidSchema = (why: string): Finding => ({
+    file: doc.file,
+    ...doc.locate(['grantSchema']),
+    message: `grantSchema is not a valid JSON Schema: ${why}`,
+    rule: 'grant-schema',
+    severity: 'error',
+  });
+  if (raw.grantSchema && opts.lazyGrantSchema) {
+    const lazy = registry.compileExtraLazily(raw.grantSchema);
+    extraSchema = lazy;
+    grantSchemaFinding = () => {
+      const why = lazy.failure();
+      return why === undefined ? undefined : invalidSchema(why);
+    };
+  } else if (raw.grantSchema) {
     try {
       extraSchema = registry.compileExtra(raw.grantSchema);
     } catch (err) {
-      fail(
-        ['grantSchema'],
-        `grantSchema is not a valid JSON Schema: ${err instanceof Error ? err.message : String(err)}`,
-        'grant-schema',
-      );
+      findings.push(invalidSchema(err instanceof Error ? err.message : String(err)));
     }
   }
   if (findings.length > 0 || !target) return { ok: false, findings };
@@ -112,7 +141,14 @@ export function parsePolicy(doc: SourceDocument, registry: SchemaRegistry): Poli
     alertsBeforeMs,
     ...(raw.grantSchema ? { grantSchema: raw.grantSchema } : {}),
   };
-  return { ok: true, value: { policy, ...(extraSchema ? { extraSchema } : {}) } };
+  return {
+    ok: true,
+    value: {
+      policy,
+      ...(extraSchema ? { extraSchema } : {}),
+      ...(grantSchemaFinding ? { grantSchemaFinding } : {}),
+    },
+  };
 }
 
 /**

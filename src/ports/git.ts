@@ -14,12 +14,24 @@ export interface RepoHistory {
   treeAt(ref: string, label?: string): FileTree;
 }
 
+/** The first-parent commit that brought a file, and the blob id of the file it brought. */
+export interface Introduction {
+  commit: string;
+  blob: string;
+}
+
 /** What finding and recording approval evidence needs from git (refs/notes/grantops). */
 export interface EvidenceRepo {
-  /** For each path, main's first-parent commit that last added or changed it. */
-  introducingCommits(paths: readonly string[], dirs: readonly string[]): Promise<Map<string, string>>;
-  /** Blob ids of `commit:path` specs (undefined where the path does not exist). */
-  resolveMany(specs: readonly string[]): Promise<Map<string, string | undefined>>;
+  /**
+   * For each path, main's first-parent commit that last added or changed it, and the blob it left
+   * there (read from the same history walk: no lookup per path).
+   */
+  introducingCommits(paths: readonly string[], dirs: readonly string[]): Promise<Map<string, Introduction>>;
+  /**
+   * `path -> blob id` of every file under `dir` at `rev`, from one listing of the tree however many
+   * files are wanted (a `rev:path` lookup per file rescans the folder each time: quadratic).
+   */
+  blobsAt(rev: string, dir: string): Promise<Map<string, string>>;
   /** The grantops notes of these commits, where they have one. */
   readNotes(commits: readonly string[]): Promise<Map<string, string>>;
   writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void>;
@@ -30,7 +42,7 @@ export interface EvidenceRepo {
 }
 
 /** What the reaper needs from git: one typed method per verb (GitRepo implements it). */
-export interface ReaperRepo extends Pick<EvidenceRepo, 'fetchNotes' | 'resolveMany'> {
+export interface ReaperRepo extends Pick<EvidenceRepo, 'fetchNotes' | 'blobsAt'> {
   /** The branch HEAD is on (undefined: detached) and tracked paths with uncommitted changes. */
   workTreeState(): Promise<{ branch: string | undefined; dirty: string[] }>;
   fetchBranch(remote: string, branch: string): Promise<void>;

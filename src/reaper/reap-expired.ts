@@ -1,5 +1,5 @@
 import { errorMessage } from '../model/errors.js';
-import type { Grant } from '../model/grant.js';
+import { GRANTS_DIR, type Grant } from '../model/grant.js';
 import type { Clock } from '../ports/clock.js';
 import type { ReaperRepo } from '../ports/git.js';
 import { escapeMarkdown } from '../render/markdown.js';
@@ -313,8 +313,9 @@ async function record(
     );
   };
   const blobsAt = async (rev: string, items: Revoked[]) => {
-    const blobs = await deps.git.resolveMany(items.map((r) => `${rev}:${r.grant.file}`));
-    return new Map(items.map((r) => [r.grant.id, blobs.get(`${rev}:${r.grant.file}`)]));
+    // One listing of the grants folder, however many files: linear in the grants.
+    const blobs = await deps.git.blobsAt(rev, GRANTS_DIR);
+    return new Map(items.map((r) => [r.grant.id, blobs.get(r.grant.file)]));
   };
   // What was judged: a redo removes a file only if main still has exactly this content.
   const judged = judgedByShards ?? (await blobsAt('HEAD', result.revoked));

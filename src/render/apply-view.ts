@@ -46,5 +46,6 @@ export function applyJson(report: ApplyReport, dryRun: boolean) {
       column: f.column,
       message: f.message,
     })),
+    concurrency: report.concurrency,
   };
 }

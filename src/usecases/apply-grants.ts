@@ -1,4 +1,4 @@
-import { applyPlan, type ActionResult } from '../apply/apply-plan.js';
+import { applyPlan, targetConcurrency, type ActionResult } from '../apply/apply-plan.js';
 import { mapLimited } from '../apply/run-limited.js';
 import { ConfigError, errorMessage, type Finding } from '../model/errors.js';
 import type { FileTree } from '../model/file-tree.js';
@@ -16,7 +16,7 @@ import type { Target } from '../ports/target.js';
 export interface ApplyOptions {
   now: Date;
   dryRun: boolean;
-  /** Calls in flight at once. */
+  /** Calls in flight at once on a target whose policy says nothing (see targetConcurrency). */
   concurrency: number;
   budget?: number;
   overrideGuard?: boolean;
@@ -75,6 +75,8 @@ export interface ApplyReport {
   /** Why main's history could not be read (state-based revocation of removed grants did not run). */
   historyError?: string;
   policies: ReadonlyMap<string, Policy>;
+  /** Calls in flight at once on each target in scope, as this run uses (or, dry, would use) them. */
+  concurrency: Record<string, number>;
   /** True when anything failed, a target could not be read, a grant was refused, or the guard held. */
   failed: boolean;
 }
@@ -102,6 +104,11 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   const inScope = (target: string) => !opts.only || opts.only.includes(target);
   const grants = loaded.grants.filter((g) => inScope(g.target));
 
+  // Main's history is read while approval is checked: both only read, and each waits on git.
+  const reading = deps.history?.grantFiles().then(
+    (files) => ({ files }),
+    (err: unknown) => ({ error: errorMessage(err) }),
+  );
   // Approval matters for grants that are, or will be, in force; expired ones only explain revocations.
   const live = grants.filter((g) => g.expiresAt.getTime() > opts.now.getTime());
   const approved = await deps.approvals.verify(live);
@@ -130,13 +137,9 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
 
   let history: GrantFileHistory[] | undefined;
   let historyError: string | undefined;
-  if (deps.history) {
-    try {
-      history = await deps.history.grantFiles();
-    } catch (err) {
-      historyError = errorMessage(err);
-    }
-  }
+  const read = await reading;
+  if (read && 'files' in read) history = read.files;
+  else if (read) historyError = read.error;
   const validIds = new Set(loaded.grants.map((g) => g.id));
   const expiredInvalid: Grant[] = [];
   for (const h of history ?? []) {
@@ -227,6 +230,13 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       expiredInvalid,
       ...(historyError !== undefined ? { historyError } : {}),
       policies: new Map([...policies.byTarget].map(([k, v]) => [k, v.policy])),
+      concurrency: Object.fromEntries(
+        selected
+          .map(
+            ({ policy }) => [policy.target.name, targetConcurrency(policy.target, opts.concurrency)] as const,
+          )
+          .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+      ),
       failed,
     };
   } finally {

@@ -78,24 +78,27 @@ export class ApprovalFinder implements ApprovalVerifier {
 
   async verify(grants: readonly Grant[]): Promise<Map<string, ApprovalVerdict>> {
     const out = new Map<string, ApprovalVerdict>();
-    const commits = await this.git.introducingCommits(
+    // Every read below is per commit or per tree, never per grant: a bulk import brings thousands
+    // of grants in one commit (a lookup or a note parse per grant made apply quadratic in them).
+    const introduced = await this.git.introducingCommits(
       grants.map((g) => g.file),
       [GRANTS_DIR],
     );
-    const specs: string[] = [];
-    for (const grant of grants) {
-      const commit = commits.get(grant.file);
-      if (commit) specs.push(`${commit}:${grant.file}`, `HEAD:${grant.file}`);
-    }
-    const blobs = await this.git.resolveMany(specs);
-    const notes = await this.git.readNotes([...new Set(commits.values())]);
+    const onMain =
+      introduced.size > 0 ? await this.git.blobsAt('HEAD', GRANTS_DIR) : new Map<string, string>();
+    const notes = new Map<string, ApprovalNote | undefined>();
+    const commits = [...new Set([...introduced.values()].map((i) => i.commit))];
+    for (const [commit, text] of await this.git.readNotes(commits))
+      notes.set(commit, parseApprovalNote(text));
+    const sameAtCommit = new Map<string, boolean | undefined>();
     const items: Introduced[] = [];
     for (const grant of grants) {
-      const commit = commits.get(grant.file);
-      if (!commit) {
+      const found = introduced.get(grant.file);
+      if (!found) {
         out.set(grant.id, refused('the grant file is not committed on this branch'));
         continue;
       }
+      const { commit, blob } = found;
       const base = await this.policiesAt(`${commit}^1`);
       const role = base?.byTarget.get(grant.target)?.policy.roles.get(grant.role);
       if (!role) {
@@ -120,11 +123,15 @@ export class ApprovalFinder implements ApprovalVerifier {
         );
         continue;
       }
-      const atCommit = await this.policiesAt(commit);
-      if (
-        samePolicy(base?.byTarget.get(grant.target)?.policy, atCommit?.byTarget.get(grant.target)?.policy) ===
-        false
-      ) {
+      const key = `${commit}\u0000${grant.target}`;
+      if (!sameAtCommit.has(key)) {
+        const atCommit = await this.policiesAt(commit);
+        sameAtCommit.set(
+          key,
+          samePolicy(base?.byTarget.get(grant.target)?.policy, atCommit?.byTarget.get(grant.target)?.policy),
+        );
+      }
+      if (sameAtCommit.get(key) === false) {
         out.set(
           grant.id,
           refused(
@@ -133,12 +140,11 @@ export class ApprovalFinder implements ApprovalVerifier {
         );
         continue;
       }
-      const blob = blobs.get(`${commit}:${grant.file}`) ?? '';
-      if (blob !== blobs.get(`HEAD:${grant.file}`)) {
+      if (blob !== onMain.get(grant.file)) {
         out.set(grant.id, refused(`the file on main is not the one commit ${commit.slice(0, 7)} brought`));
         continue;
       }
-      const note = parseApprovalNote(notes.get(commit))?.grants[grant.id];
+      const note = notes.get(commit)?.grants[grant.id];
       const genuine =
         note &&
         note.blob === blob &&
@@ -256,10 +262,10 @@ export class ApprovalFinder implements ApprovalVerifier {
       const signed = this.options.signer
         ? { ...evidence, signature: this.options.signer.sign(item.grant.id, evidence) }
         : evidence;
-      this.newEvidence.set(item.commit, {
-        ...(this.newEvidence.get(item.commit) ?? {}),
-        [item.grant.id]: signed,
-      });
+      // Added in place: a copy of the commit's evidence per grant was quadratic in its grants.
+      let found = this.newEvidence.get(item.commit);
+      if (!found) this.newEvidence.set(item.commit, (found = {}));
+      found[item.grant.id] = signed;
       return { approved: true, evidence: signed, source: 'github' };
     }
     return { approved: true, evidence: item.recorded!, source: 'github' };

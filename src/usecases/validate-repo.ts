@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Finding } from '../model/errors.js';
-import type { FileTree } from '../model/file-tree.js';
+import { narrowTree, type FileTree, type TreeEntry } from '../model/file-tree.js';
 import type { PathChange, RepoHistory } from '../ports/git.js';
 import {
   GRANTS_DIR,
@@ -13,7 +13,7 @@ import {
 } from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
 import { describeGrantChange, type GrantChangeRow } from '../plan/grant-change.js';
-import { loadGrants, loadPolicies, sortFindings } from '../policy/load.js';
+import { loadGrants, loadPolicies, sortFindings, type LoadedPolicies } from '../policy/load.js';
 import type { ParsedPolicy } from '../policy/parse-policy.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
 
@@ -76,24 +76,36 @@ export async function validateAccessRepo(
   let policyTree = deps.work;
   let changes: PathChange[] | undefined;
   let base: ValidationReport['base'];
+  let policies: LoadedPolicies;
+  let baseGrants: TreeEntry[] = [];
   if (opts.base !== undefined) {
     if (!deps.history) throw new Error('validate --base needs git history');
-    const commit = await deps.history.resolveCommit(opts.base);
-    const head = await deps.history.resolveCommit('HEAD');
-    const diffFrom = (await deps.history.mergeBase(commit, head)) ?? commit;
-    const label = opts.baseLabel ?? opts.base;
-    base = { ref: label, commit, diffFrom };
-    policyTree = deps.history.treeAt(commit, label);
-    changes = await deps.history.changedPaths(diffFrom, [
-      GRANTS_DIR,
-      POLICIES_DIR,
-      SCHEMAS_DIR,
-      TEMPLATES_DIR,
-      SCRIPTS_DIR,
+    const history = deps.history;
+    const [commit, head] = await Promise.all([
+      history.resolveCommit(opts.base),
+      history.resolveCommit('HEAD'),
     ]);
+    const label = opts.baseLabel ?? opts.base;
+    const baseTree = history.treeAt(commit, label);
+    policyTree = baseTree;
+    // The git processes this needs run side by side: every PR waits for this check (issue 15).
+    let diffFrom: string;
+    [{ diffFrom, changes }, policies, baseGrants] = await Promise.all([
+      history.mergeBase(commit, head).then(async (found) => {
+        const from = found ?? commit;
+        const dirs = [GRANTS_DIR, POLICIES_DIR, SCHEMAS_DIR, TEMPLATES_DIR, SCRIPTS_DIR];
+        return { diffFrom: from, changes: await history.changedPaths(from, dirs) };
+      }),
+      // The base's policies judge only the grants the change brings: a policy's grantSchema is
+      // compiled when one of them needs it (compiling them all cost more than the rest of the check).
+      loadPolicies(baseTree, deps.registry, { lazyGrantSchema: true }),
+      baseTree.list(GRANTS_DIR),
+    ]);
+    base = { ref: label, commit, diffFrom };
+  } else {
+    policies = await loadPolicies(policyTree, deps.registry);
   }
 
-  const policies = await loadPolicies(policyTree, deps.registry);
   const findings: Finding[] = [...policies.findings];
   let policyInvalid = policies.findings.length > 0;
 
@@ -134,9 +146,11 @@ export async function validateAccessRepo(
   );
   // After the merge, a new grants/vpn/BOB.yaml sits next to the live grants/vpn/bob.yaml and one of the
   // two is refused as a duplicate id: the PR must be refused now, against every grant of the base.
-  const taken = base ? await idsAtBase(policyTree, grantChanges) : undefined;
+  const taken = base ? idsAtBase(baseGrants, policyTree.label, grantChanges) : undefined;
+  // With a base, only the grants the change adds or modifies are listed and read.
+  const readable = [...grantChanges].filter(([, status]) => status !== 'deleted').map(([path]) => path);
   const loaded = await loadGrants(
-    deps.work,
+    changes ? narrowTree(deps.work, readable) : deps.work,
     {
       registry: deps.registry,
       policies: policies.byTarget,
@@ -148,6 +162,12 @@ export async function validateAccessRepo(
     taken,
   );
   findings.push(...loaded.findings);
+  for (const parsed of policies.byTarget.values()) {
+    const invalid = parsed.grantSchemaFinding?.();
+    if (!invalid) continue;
+    findings.push(invalid);
+    policyInvalid = true;
+  }
 
   const byTarget = new Map([...policies.byTarget].map(([k, v]) => [k, v.policy]));
   // The plan is what a change grants: only meaningful against a base (a PR), not for all of main.
@@ -181,16 +201,23 @@ export async function validateAccessRepo(
  * The grant ids in use at the base (lower-cased id -> `path at base`), except the files the change
  * itself adds, modifies or deletes: a modification keeps its id, a deletion frees it.
  */
-async function idsAtBase(
-  baseTree: FileTree,
+function idsAtBase(
+  baseGrants: readonly TreeEntry[],
+  baseLabel: string,
   changed: ReadonlyMap<string, PathChange['status']>,
-): Promise<Map<string, string>> {
+): Map<string, string> {
   const taken = new Map<string, string>();
-  for (const entry of await baseTree.list(GRANTS_DIR)) {
+  // Only the ids a changed grant could clash with: an id is its path under grants/ without .yaml, and
+  // ids are ASCII, so equal ids ignoring case are equal lower-cased paths, of equal length (parsing
+  // all 10,000 cost ~15 ms).
+  const near = new Set([...changed.keys()].map((path) => path.toLowerCase()));
+  const lengths = new Set([...changed.keys()].map((path) => path.length));
+  for (const entry of baseGrants) {
+    if (!lengths.has(entry.path.length) || !near.has(entry.path.toLowerCase())) continue;
     if (entry.kind !== 'file' || !entry.path.endsWith('.yaml') || changed.has(entry.path)) continue;
     const id = grantIdFromPath(entry.path);
     const folded = id.ok ? id.id.toLowerCase() : undefined;
-    if (folded !== undefined && !taken.has(folded)) taken.set(folded, `${entry.path} at ${baseTree.label}`);
+    if (folded !== undefined && !taken.has(folded)) taken.set(folded, `${entry.path} at ${baseLabel}`);
   }
   return taken;
 }

@@ -123,7 +123,12 @@ describe('grantops reap', () => {
 
     const r = await grantops(dir, ['reap', '--push', '--now', NOW, '--json']);
     expect(r.code).toBe(0);
-    const doc = JSON.parse(r.stdout) as { revoked: { grant: string; lagSeconds: number }[]; pushed: boolean };
+    const doc = JSON.parse(r.stdout) as {
+      revoked: { grant: string; lagSeconds: number }[];
+      pushed: boolean;
+      concurrency: Record<string, number>;
+    };
+    expect(doc.concurrency).toEqual({ vpn: 1 }); // an exec policy without concurrency: one call at a time
     expect(doc.revoked).toEqual([
       expect.objectContaining({ grant: 'alice', lagSeconds: 7200 }),
       expect.objectContaining({ grant: 'bob', lagSeconds: 1800 }),

@@ -88,7 +88,10 @@ describe('grantops apply', () => {
       actions: { kind: string; target: string; user: string; result: string }[];
       guards: unknown[];
       drift: unknown[];
+      concurrency: Record<string, number>;
     };
+    // What each target got: the run's default (no policy here sets its own).
+    expect(doc.concurrency).toEqual({ oncall: 16, 'prod-db': 16 });
     expect(doc.actions.map((a) => `${a.kind} ${a.target} ${a.user} ${a.result}`)).toEqual([
       'grant oncall alice planned',
       'grant prod-db alice planned',

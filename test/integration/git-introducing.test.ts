@@ -25,8 +25,32 @@ describe('introducingCommits', () => {
     const back = repo.commit('back to a file, new content, no review');
     expect([approved, toLink]).not.toContain(back);
     const git = await GitRepo.open(repo.dir);
+    const blob = repo.git('rev-parse', `${back}:grants/mallory.yaml`);
     expect(
       (await git.introducingCommits(['grants/mallory.yaml'], ['grants'])).get('grants/mallory.yaml'),
-    ).toBe(back);
+    ).toEqual({ commit: back, blob });
+    expect((await git.blobsAt('HEAD', 'grants')).get('grants/mallory.yaml')).toBe(blob);
+  });
+
+  it('names the blob a merge brought, for every file of a bulk import and a rename', async () => {
+    repo.git('checkout', '-q', '-b', 'bulk');
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 50; i++) files[`grants/team/u${i}.yaml`] = `user: u${i}\n`;
+    repo.write(files);
+    repo.commit('import');
+    repo.git('mv', 'grants/mallory.yaml', 'grants/team/mallory.yaml');
+    repo.commit('move');
+    repo.git('checkout', '-q', 'main');
+    repo.git('merge', '-q', '--no-ff', '-m', 'Merge bulk', 'bulk');
+    const merge = repo.git('rev-parse', 'HEAD');
+    const git = await GitRepo.open(repo.dir);
+    const paths = [...Object.keys(files), 'grants/team/mallory.yaml'];
+    const found = await git.introducingCommits(paths, ['grants']);
+    const listed = await git.blobsAt(merge, 'grants');
+    expect(listed.size).toBe(51);
+    for (const path of paths) {
+      expect(found.get(path)).toEqual({ commit: merge, blob: repo.git('rev-parse', `${merge}:${path}`) });
+      expect(listed.get(path)).toBe(found.get(path)?.blob);
+    }
   });
 });

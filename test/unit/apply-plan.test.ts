@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { applyPlan, type ActionResult } from '../../src/apply/apply-plan.js';
-import type { GithubTeamTarget, TargetConfig } from '../../src/model/policy.js';
+import { applyPlan, targetConcurrency, type ActionResult } from '../../src/apply/apply-plan.js';
+import { MAX_CONCURRENCY, type GithubTeamTarget, type TargetConfig } from '../../src/model/policy.js';
 import type { Plan, PlannedAction } from '../../src/plan/plan.js';
 import type { AccessChange, Target } from '../../src/ports/target.js';
 import { MemoryTarget } from '../support/fakes/memory-target.js';
@@ -19,8 +19,6 @@ const team = (name: string): GithubTeamTarget => ({
 
 /** A target whose calls wait until the test opens the gate: a system that hangs. */
 class GatedTarget extends MemoryTarget {
-  inFlight = 0;
-  peakInFlight = 0;
   private opened = false;
   private readonly waiting: (() => void)[] = [];
 
@@ -130,6 +128,38 @@ describe('applyPlan', () => {
     teamTarget.open();
     expect((await run).every((r) => r.ok)).toBe(true);
     expect([vpn.peakInFlight, teamTarget.peakInFlight]).toEqual([1, 4]);
+  });
+
+  it("gives an exec target its policy's concurrency even above the run's (issue 15: 32 ran at 16)", async () => {
+    const vpn = new GatedTarget({ ...execTarget('vpn'), concurrency: 32 });
+    const users = Array.from({ length: 40 }, (_, i) => `u${i}`);
+    const run = applyPlan(
+      planOf(users.map((u) => action('vpn', u))),
+      new Map<string, Target>([['vpn', vpn]]),
+      { concurrency: 16 },
+    );
+    await vi.waitFor(() => expect(vpn.inFlight).toBe(32), { timeout: 2_000, interval: 5 });
+    vpn.open();
+    expect((await run).every((r) => r.ok)).toBe(true);
+    expect(vpn.peakInFlight).toBe(32);
+  });
+
+  it(`holds every target to the global cap of ${MAX_CONCURRENCY} in flight`, async () => {
+    const vpn = new GatedTarget({ ...execTarget('vpn'), concurrency: 100 });
+    const users = Array.from({ length: 80 }, (_, i) => `u${i}`);
+    const run = applyPlan(
+      planOf(users.map((u) => action('vpn', u))),
+      new Map<string, Target>([['vpn', vpn]]),
+      { concurrency: 16 },
+    );
+    await vi.waitFor(() => expect(vpn.inFlight).toBe(MAX_CONCURRENCY), { timeout: 2_000, interval: 5 });
+    vpn.open();
+    expect((await run).every((r) => r.ok)).toBe(true);
+    expect(vpn.peakInFlight).toBe(MAX_CONCURRENCY);
+    expect(targetConcurrency(team('oncall'), 500)).toBe(MAX_CONCURRENCY);
+    expect(targetConcurrency(team('oncall'), 16)).toBe(16);
+    expect(targetConcurrency(execTarget('vpn'), 16)).toBe(1);
+    expect(targetConcurrency({ ...execTarget('vpn'), concurrency: 32 }, 4)).toBe(32);
   });
 
   it("runs one user's actions on a target in plan order, the next only after the last ended", async () => {

@@ -3,6 +3,7 @@ import type { HistoryCommit } from '../../audit/history-commit.js';
 import { type HistoryReadOptions, readFirstParentHistory, resolveHistoryTip } from './history.js';
 import { readAllNotes } from './notes.js';
 import { ObjectReader, readTreeBlobs } from './objects.js';
+import { GitRunner } from './runner.js';
 import { HistoryFolder, readGrantFields } from '../../audit/lifecycle-fold.js';
 import type { AuditHistory, GrantVersion, Landing, PolicySnapshot } from '../../audit/lifecycle-model.js';
 import { GRANTS_DIR, POLICIES_DIR } from '../../model/grant.js';
@@ -47,7 +48,7 @@ export async function loadAuditHistory(
   const tip = await resolveHistoryTip(root, ref);
   const [notes, tipPolicies] = await Promise.all([
     readAllNotes(root),
-    readTreeBlobs(root, tip, POLICIES_DIR),
+    readTreeBlobs(new GitRunner(root), tip, POLICIES_DIR),
   ]);
   const policyTexts = new Map<string, string>();
   const askPolicy = (blob: string) => {

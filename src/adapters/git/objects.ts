@@ -116,9 +116,9 @@ export async function readObjects(root: string, ids: readonly string[]): Promise
 }
 
 /** `path -> blob` of the files under `dir` at `ref` (one `git ls-tree`). */
-export async function readTreeBlobs(root: string, ref: string, dir: string): Promise<Map<string, string>> {
+export async function readTreeBlobs(git: GitRunner, ref: string, dir: string): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const text = await new GitRunner(root).text(
+  const text = await git.text(
     ['ls-tree', '-r', '-z', '--full-tree', '--end-of-options', ref, '--', `${dir}/`],
     { env: { GIT_FLUSH: '0' } },
   );

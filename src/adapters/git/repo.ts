@@ -2,9 +2,12 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../model/errors.js';
 import type { FileTree } from '../../model/file-tree.js';
+import type { Introduction } from '../../ports/git.js';
 import { commitRemoval, pushHead } from './commit-and-push.js';
+import { gatherTurn } from './gather.js';
 import { gitFileTree } from './git-file-tree.js';
 import { fetchNotes, pushNotes, readNotesOf, writeNotes } from './notes.js';
+import { readTreeBlobs } from './objects.js';
 import { GIT_STALL_MS, GitRunner } from './runner.js';
 
 /**
@@ -42,8 +45,32 @@ export class GitRepo {
     return GitRepo.open(dir);
   }
 
-  /** The commit `ref` names, or a usage error naming the ref. */
-  async resolveCommit(ref: string): Promise<string> {
+  /**
+   * The commit `ref` names, or a usage error naming the ref. Refs asked for together (the base and
+   * HEAD) are resolved by one `git rev-parse`, when it answers one commit for each; otherwise (a bad
+   * ref, a range) each is asked again alone with `--verify`, whose refusal names it.
+   */
+  resolveCommit(ref: string): Promise<string> {
+    return this.resolveGathered(ref);
+  }
+
+  private readonly resolveGathered = gatherTurn(async (refs: string[]): Promise<string[]> => {
+    if (refs.length > 1) {
+      try {
+        const specs = refs.map((ref) => `${ref}^{commit}`);
+        const out = (await this.git.text(['rev-parse', '--revs-only', '--end-of-options', ...specs])).split(
+          '\n',
+        );
+        if (out.at(-1) === '') out.pop();
+        if (out.length === refs.length && out.every((line) => /^[0-9a-f]{40,64}$/.test(line))) return out;
+      } catch {
+        // One of them is not a commit: --verify below says which.
+      }
+    }
+    return Promise.all(refs.map((ref) => this.verifyCommit(ref)));
+  });
+
+  private async verifyCommit(ref: string): Promise<string> {
     try {
       return (await this.git.text(['rev-parse', '--verify', '--end-of-options', `${ref}^{commit}`])).trim();
     } catch {
@@ -84,15 +111,26 @@ export class GitRepo {
     dirs: readonly string[],
   ): Promise<{ path: string; status: 'added' | 'modified' | 'deleted' }[]> {
     const out = new Map<string, 'added' | 'modified' | 'deleted'>();
-    const diff = await this.git.text([
-      '--literal-pathspecs',
-      'diff',
-      '--name-status',
-      '--no-renames',
-      '-z',
-      base,
-      '--',
-      ...dirs,
+    const [diff, untracked] = await Promise.all([
+      this.git.text([
+        '--literal-pathspecs',
+        'diff',
+        '--name-status',
+        '--no-renames',
+        '-z',
+        base,
+        '--',
+        ...dirs,
+      ]),
+      this.git.text([
+        '--literal-pathspecs',
+        'ls-files',
+        '-z',
+        '--others',
+        '--exclude-standard',
+        '--',
+        ...dirs,
+      ]),
     ]);
     const parts = diff.split('\0');
     for (let i = 0; i + 1 < parts.length; i += 2) {
@@ -100,15 +138,6 @@ export class GitRepo {
       const path = parts[i + 1]!;
       out.set(path, code.startsWith('A') ? 'added' : code.startsWith('D') ? 'deleted' : 'modified');
     }
-    const untracked = await this.git.text([
-      '--literal-pathspecs',
-      'ls-files',
-      '-z',
-      '--others',
-      '--exclude-standard',
-      '--',
-      ...dirs,
-    ]);
     for (const path of untracked.split('\0')) if (path) out.set(path, 'added');
     return [...out].map(([path, status]) => ({ path, status })).sort((a, b) => (a.path < b.path ? -1 : 1));
   }
@@ -120,12 +149,16 @@ export class GitRepo {
 
   /**
    * For each path, the most recent commit on HEAD's first-parent line that added or changed it:
-   * the merge or squash commit that "brought" it. One streaming `git log`, stopped early once
-   * every path is found.
+   * the merge or squash commit that "brought" it, with the blob it left there (`--raw`: the same
+   * walk names it, so no `commit:path` lookup is needed). One streaming `git log`, stopped early
+   * once every path is found.
    */
-  async introducingCommits(paths: readonly string[], dirs: readonly string[]): Promise<Map<string, string>> {
+  async introducingCommits(
+    paths: readonly string[],
+    dirs: readonly string[],
+  ): Promise<Map<string, Introduction>> {
     const wanted = new Set(paths);
-    const found = new Map<string, string>();
+    const found = new Map<string, Introduction>();
     if (wanted.size === 0) return found;
     let commit = '';
     await this.git.lines(
@@ -134,7 +167,8 @@ export class GitRepo {
         '--first-parent',
         '-m',
         '--format=%x00%H',
-        '--name-only',
+        '--raw',
+        '--no-abbrev',
         // T: a file turned into a symlink and back is changed content too (else an old approval is replayed).
         '--diff-filter=AMRTC',
         'HEAD',
@@ -142,31 +176,27 @@ export class GitRepo {
         ...dirs,
       ],
       (line) => {
-        if (line.startsWith('\0')) commit = line.slice(1);
-        else if (line && wanted.has(line) && !found.has(line)) {
-          found.set(line, commit);
-          if (found.size === wanted.size) return false;
+        if (line.startsWith('\0')) {
+          commit = line.slice(1);
+          return true;
         }
-        return true;
+        // `:<old mode> <new mode> <old blob> <new blob> <status>\t<path>[\t<new path>]`
+        if (!line.startsWith(':')) return true;
+        const tab = line.indexOf('\t');
+        const last = line.lastIndexOf('\t');
+        const path = line.slice(last + 1);
+        if (tab < 0 || !wanted.has(path) || found.has(path)) return true;
+        const blob = line.slice(0, tab).split(' ')[3] ?? '';
+        found.set(path, { commit, blob });
+        return found.size !== wanted.size;
       },
     );
     return found;
   }
 
-  /**
-   * Object ids for many `rev:path` specs in one `git cat-file --batch-check` process (one process
-   * per lookup costs ~20 ms each, which dominates apply on thousands of grants).
-   */
-  async resolveMany(specs: readonly string[]): Promise<Map<string, string | undefined>> {
-    const out = new Map<string, string | undefined>();
-    if (specs.length === 0) return out;
-    const text = await this.batch(['cat-file', '--batch-check=%(objectname)'], `${specs.join('\n')}\n`);
-    const lines = text.toString('utf8').split('\n');
-    specs.forEach((spec, i) => {
-      const line = lines[i] ?? '';
-      out.set(spec, /^[0-9a-f]{40,64}$/.test(line) ? line : undefined);
-    });
-    return out;
+  /** `path -> blob id` of every file under `dir` at `rev`: one `git ls-tree -r`. */
+  blobsAt(rev: string, dir: string): Promise<Map<string, string>> {
+    return readTreeBlobs(this.git, rev, dir);
   }
 
   /** The grantops notes of many commits, with two git processes in all. */
@@ -177,11 +207,6 @@ export class GitRepo {
   /** Sets the grantops notes of many commits in one commit on refs/notes/grantops (one fast-import). */
   writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void> {
     return writeNotes(this.git, notes, now);
-  }
-
-  /** Runs one git process with `input` on stdin and returns its whole stdout. */
-  private batch(args: string[], input: string, env?: Record<string, string>): Promise<Buffer> {
-    return this.git.run(args, { input, ...(env ? { env } : {}) });
   }
 
   /** The blob id of `path` at `commit`, or undefined when absent. */

@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { MAX_CONCURRENCY } from '../../model/policy.js';
 import { formatFinding } from '../../model/errors.js';
 import type { ApplyReport } from '../../usecases/apply-grants.js';
 import { escapeTerminal } from '../../render/escape.js';
@@ -17,8 +18,11 @@ export const applyCommand: CliCommand = (program, { io, setExit, wire }) => {
     .option('--dry-run', 'plan only: print what would be granted and revoked')
     .option('--target <name...>', 'only these targets')
     .addOption(
-      new Option('--concurrency <n>', 'calls in flight at once on each target')
-        .argParser(wholeNumber(1, 64))
+      new Option(
+        '--concurrency <n>',
+        `calls in flight at once on each target whose policy sets none (an exec policy's concurrency wins; at most ${MAX_CONCURRENCY})`,
+      )
+        .argParser(wholeNumber(1, MAX_CONCURRENCY))
         .default(16),
     )
     .option('--override-guard', 'let enforce revoke more than enforceMaxFraction of a scope in this run')

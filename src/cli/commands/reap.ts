@@ -1,4 +1,5 @@
 import { type Command, Option } from 'commander';
+import { MAX_CONCURRENCY } from '../../model/policy.js';
 import { formatDuration } from '../../model/duration.js';
 import { formatTimestamp } from '../../model/time.js';
 import type { ReapReport } from '../../reaper/reap-expired.js';
@@ -23,8 +24,11 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
     )
     .option('--branch <name>', "the branch the cleanup belongs on (default: origin's default branch)")
     .addOption(
-      new Option('--concurrency <n>', 'calls in flight at once on each target')
-        .argParser(wholeNumber(1, 64))
+      new Option(
+        '--concurrency <n>',
+        `calls in flight at once on each target whose policy sets none (an exec policy's concurrency wins; at most ${MAX_CONCURRENCY})`,
+      )
+        .argParser(wholeNumber(1, MAX_CONCURRENCY))
         .default(16),
     )
     .action(
@@ -85,6 +89,7 @@ function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean
         ...(report.pullRequest ? { pullRequest: report.pullRequest.number } : {}),
         removedElsewhere: report.removedElsewhere,
         changedElsewhere: report.changedElsewhere,
+        concurrency: report.apply.concurrency,
       }),
     );
     return;

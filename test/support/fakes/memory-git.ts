@@ -2,7 +2,13 @@ import { createHash } from 'node:crypto';
 import type { FileTree } from '../../../src/model/file-tree.js';
 import { readGrantFields } from '../../../src/audit/lifecycle-fold.js';
 import { GRANTS_DIR, grantIdFromPath } from '../../../src/model/grant.js';
-import type { EvidenceRepo, GrantFileHistory, GrantHistory, ReaperRepo } from '../../../src/ports/git.js';
+import type {
+  EvidenceRepo,
+  GrantFileHistory,
+  GrantHistory,
+  Introduction,
+  ReaperRepo,
+} from '../../../src/ports/git.js';
 import { memoryTree } from '../memory-tree.js';
 
 /** One commit of the in-memory history: the whole tree, as git stores it. */
@@ -51,6 +57,8 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo, GrantHistory {
   /** Verbs that fail, as git does when the origin is unreachable or a lock file is stale. */
   readonly faults = new Set<'fetch' | 'fetchNotes' | 'commit' | 'push' | 'history'>();
   private readonly upstreams = new Map<string, MemoryCommit>();
+  /** Reads made (tree listings, note reads), for asserting they scale with commits, not grants. */
+  readonly reads: string[] = [];
   constructor(
     readonly remote: MemoryRemote = new MemoryRemote(),
     files: Record<string, string> = {},
@@ -109,14 +117,14 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo, GrantHistory {
 
   // EvidenceRepo
 
-  introducingCommits(paths: readonly string[]): Promise<Map<string, string>> {
-    const out = new Map<string, string>();
+  introducingCommits(paths: readonly string[]): Promise<Map<string, Introduction>> {
+    const out = new Map<string, Introduction>();
     for (const path of paths) {
       for (let c: MemoryCommit | undefined = this.head; c; c = c.parent) {
         const now = c.files.get(path);
         if (now === undefined) break;
         if (c.parent?.files.get(path) !== now) {
-          out.set(path, c.sha);
+          out.set(path, { commit: c.sha, blob: blobId(now) });
           break;
         }
       }
@@ -124,17 +132,18 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo, GrantHistory {
     return Promise.resolve(out);
   }
 
-  resolveMany(specs: readonly string[]): Promise<Map<string, string | undefined>> {
-    const out = new Map<string, string | undefined>();
-    for (const spec of specs) {
-      const at = spec.indexOf(':');
-      const content = this.find(spec.slice(0, at))?.files.get(spec.slice(at + 1));
-      out.set(spec, content === undefined ? undefined : blobId(content));
-    }
+  blobsAt(rev: string, dir: string): Promise<Map<string, string>> {
+    this.reads.push(`blobsAt ${rev}`);
+    const commit = this.find(rev);
+    if (!commit) return Promise.reject(new Error(`fatal: not a tree object: ${rev}`));
+    const out = new Map<string, string>();
+    for (const [path, content] of commit.files)
+      if (path.startsWith(`${dir}/`)) out.set(path, blobId(content));
     return Promise.resolve(out);
   }
 
   readNotes(commits: readonly string[]): Promise<Map<string, string>> {
+    this.reads.push(`readNotes ${commits.length}`);
     const out = new Map<string, string>();
     for (const c of commits) {
       const n = this.notes.get(c);

@@ -60,14 +60,50 @@ export class MemoryTarget implements Target {
     return Promise.resolve(out);
   }
 
+  /** Grants and revokes in flight now, and the most at once (counted while calls are held). */
+  inFlight = 0;
+  peakInFlight = 0;
+  private held: Promise<void> | undefined;
+
+  /** Makes grants and revokes wait until the returned function is called: a slow system. */
+  holdCalls(): () => void {
+    let open: () => void = () => undefined;
+    this.held = new Promise<void>((resolve) => (open = resolve));
+    return () => {
+      this.held = undefined;
+      open();
+    };
+  }
+
+  private async whenReleased<T>(call: () => Promise<T>): Promise<T> {
+    this.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
+    try {
+      await this.held;
+      return await call();
+    } finally {
+      this.inFlight--;
+    }
+  }
+
   grant(change: AccessChange): Promise<void> {
+    if (this.held) return this.whenReleased(() => this.grantNow(change));
+    return this.grantNow(change);
+  }
+
+  revoke(change: AccessChange): Promise<void> {
+    if (this.held) return this.whenReleased(() => this.revokeNow(change));
+    return this.revokeNow(change);
+  }
+
+  private grantNow(change: AccessChange): Promise<void> {
     this.calls.push(`grant ${change.user} ${change.entitlement}`);
     if (this.failGrantFor.has(change.user)) return Promise.reject(new Error('directory unavailable'));
     this.give(change.user, change.entitlement);
     return Promise.resolve();
   }
 
-  revoke(change: AccessChange): Promise<void> {
+  private revokeNow(change: AccessChange): Promise<void> {
     this.calls.push(`revoke ${change.user} ${change.entitlement}`);
     if (this.failRevokeFor.has(change.user)) return Promise.reject(new Error('directory unavailable'));
     this.access.get(change.user.toLowerCase())?.delete(change.entitlement);
