@@ -34,6 +34,12 @@ export interface ActionInputs {
   push: boolean;
   /** reap: name of the environment variable holding the webhook URL. */
   webhookEnv: string;
+  /** apply, reap: only these targets (a shard of a sharded run). */
+  targets?: string[];
+  /** reap: a shard; revoke only and write what was revoked to this file. */
+  shardOut?: string;
+  /** reap: the last job of a sharded reap; one cleanup commit for these shard files. */
+  mergeShards?: string[];
   concurrency: number;
   overrideGuard: boolean;
   /** Explicit base ref input, overrides the PR's base. */
@@ -74,6 +80,9 @@ export function readInputs(): ActionInputs {
     ...(core.getInput('at') ? { auditAt: core.getInput('at') } : {}),
     webhookEnv: core.getInput('webhook-url-env') || 'GRANTOPS_WEBHOOK_URL',
     toleranceMs: durationInput('tolerance', '1h'),
+    ...listInput('targets', 'targets'),
+    ...(core.getInput('shard-out') ? { shardOut: core.getInput('shard-out') } : {}),
+    ...listInput('merge-shards', 'mergeShards'),
     concurrency,
     overrideGuard: booleanInput('override-guard'),
     token: core.getInput('token'),
@@ -118,6 +127,12 @@ export function actionConfig(
       webhookEnv: inputs.webhookEnv,
     },
   );
+}
+
+/** A whitespace-separated list input, as `{ [key]: [...] }` when given. */
+function listInput<K extends string>(name: string, key: K): { [k in K]?: string[] } {
+  const items = core.getInput(name).split(/\s+/).filter(Boolean);
+  return (items.length ? { [key]: items } : {}) as { [k in K]?: string[] };
 }
 
 function durationInput(name: string, fallback: string): number {

@@ -15,6 +15,7 @@ export async function runApply(inputs: ActionInputs, w: Wiring): Promise<void> {
     ...(inputs.overrideGuard ? { overrideGuard: true } : {}),
     shareNotes: true,
     trackRefusals: true,
+    ...(inputs.targets ? { only: inputs.targets } : {}),
   });
   for (const row of applyRows(report)) {
     runnerLog.info(

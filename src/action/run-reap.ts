@@ -1,5 +1,7 @@
 import * as core from '@actions/core';
+import { resolve } from 'node:path';
 import { reapJob } from '../app/reap-job.js';
+import { mergeShardsJob } from '../app/reap-shards.js';
 import type { Wiring } from '../app/wiring.js';
 import { formatDuration } from '../model/duration.js';
 import { renderTemplate } from '../render/render.js';
@@ -11,9 +13,24 @@ import { annotate } from './report.js';
 export async function runReap(inputs: ActionInputs, w: Wiring): Promise<void> {
   const now = w.config.now;
   runnerLog.startGroup(inputs.dryRun ? 'Reap (dry run)' : 'Revoke expired grants, then commit');
+  if (inputs.mergeShards) {
+    const files = inputs.mergeShards.map((f) => resolve(f));
+    const merged = await mergeShardsJob(w, { files, push: inputs.push });
+    for (const p of merged.problems) runnerLog.error(p);
+    runnerLog.endGroup();
+    runnerLog.info(
+      `merged ${files.length} shard(s): ${merged.revoked.length} revoked grant(s)${merged.commit ? `, cleanup commit ${merged.commit.slice(0, 7)}${merged.pushed ? ' pushed' : ''}` : ''}`,
+    );
+    core.setOutput('revoked', String(merged.revoked.length));
+    if (merged.problems.length > 0)
+      throw new Error(`${merged.problems.length} problem(s) merging the shards`);
+    return;
+  }
   const { report, alerts } = await reapJob(w, {
     dryRun: inputs.dryRun,
     push: inputs.push ? 'if-origin' : 'no',
+    ...(inputs.targets ? { only: inputs.targets } : {}),
+    ...(inputs.shardOut ? { shardOut: resolve(inputs.shardOut) } : {}),
   });
   for (const r of report.revoked)
     runnerLog.info(`revoked ${r.grant.id} (${formatDuration(r.lagMs)} after expiry)`);

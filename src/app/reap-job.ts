@@ -7,6 +7,7 @@ import { upsertPullRequest } from '../usecases/github-threads.js';
 import { AlertSender, type AlertResult } from '../usecases/send-alerts.js';
 import { systemClock } from '../ports/clock.js';
 import { slackWebhook } from '../adapters/webhook.js';
+import { writeShard } from './reap-shards.js';
 import type { Wiring } from './wiring.js';
 
 export interface ReapJobOptions {
@@ -20,6 +21,13 @@ export interface ReapJobOptions {
   branch?: string;
   /** Told after each revoke call. */
   onProgress?: (done: number, total: number) => void;
+  /** Only these targets (a shard of a sharded reap). */
+  only?: readonly string[];
+  /**
+   * A shard: revoke only, commit nothing, and write what was revoked to this file for the job that
+   * merges every shard's cleanup into one commit (`reap --merge-shards`).
+   */
+  shardOut?: string;
 }
 
 export interface ReapJobResult {
@@ -60,6 +68,7 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
       branch,
       cleanupBranch: 'grantops/cleanup',
       maxPushAttempts: 5,
+      ...(opts.shardOut !== undefined ? { record: false } : {}),
     },
     {
       git,
@@ -72,6 +81,7 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
             dryRun: opts.dryRun,
             concurrency: w.config.concurrency,
             mode: 'reap',
+            ...(opts.only ? { only: opts.only } : {}),
             ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
           },
           {
@@ -91,6 +101,7 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
   );
   const evidenceProblem = w.evidenceProblem();
   if (evidenceProblem) report.problems.push(evidenceProblem);
+  if (opts.shardOut !== undefined && !opts.dryRun) await writeShard(w, opts.shardOut, opts.only, report);
   if (opts.dryRun) return { report };
   const { warnings, overdue } = alertsAfterReap(w.config.now, report);
   const alerts = await new AlertSender(

@@ -224,3 +224,41 @@ describe('the release workflow (issue 14)', () => {
     expect(script.indexOf('merge-base --is-ancestor')).toBeLessThan(script.indexOf('gh release create'));
   });
 });
+
+describe('the sharded reap (issue 15: scale-out)', () => {
+  const doc = parseDocument(
+    readFileSync(join(ROOT, 'examples/workflows/reap-sharded.yml'), 'utf8'),
+  ).toJS() as {
+    jobs: Record<
+      string,
+      {
+        needs?: string;
+        concurrency?: { group: string };
+        strategy?: { 'fail-fast'?: boolean; matrix: { target: string[] } };
+        steps: { uses?: string; with?: Record<string, string> }[];
+      }
+    >;
+  };
+  const grantopsSteps = (job: string) => doc.jobs[job]!.steps.filter((s) => s.uses?.includes('/grantops@'));
+
+  it('one matrix job per target applies and revokes only its target, and commits nothing', () => {
+    const shard = doc.jobs.shard!;
+    expect(shard.strategy?.matrix.target.length).toBeGreaterThan(1);
+    expect(shard.strategy?.['fail-fast']).toBe(false);
+    expect(shard.concurrency?.group).toContain('${{ matrix.target }}');
+    const [apply, reap] = grantopsSteps('shard');
+    expect(apply?.with).toMatchObject({ command: 'apply', targets: '${{ matrix.target }}' });
+    expect(reap?.with).toMatchObject({ command: 'reap', targets: '${{ matrix.target }}' });
+    expect(reap?.with?.['shard-out']).toContain('${{ matrix.target }}');
+  });
+
+  it('one last job merges every shard into one cleanup commit, in the group apply and reap share', () => {
+    const merge = doc.jobs.merge!;
+    expect(merge.needs).toBe('shard');
+    expect(merge.concurrency?.group).toBe('grantops-main');
+    const [step] = grantopsSteps('merge');
+    expect(step?.with?.command).toBe('reap');
+    expect(step?.with?.['merge-shards']).toBeDefined();
+    expect(step?.with?.targets).toBeUndefined();
+  });
+});

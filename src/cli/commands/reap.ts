@@ -2,7 +2,8 @@ import { type Command, Option } from 'commander';
 import { MAX_CONCURRENCY } from '../../model/policy.js';
 import { formatDuration } from '../../model/duration.js';
 import { formatTimestamp } from '../../model/time.js';
-import type { ReapReport } from '../../reaper/reap-expired.js';
+import type { ReapReport, ShardMergeReport } from '../../reaper/reap-expired.js';
+import { resolve } from 'node:path';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
 import { wholeNumber } from '../flags.js';
@@ -23,6 +24,19 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
       ),
     )
     .option('--branch <name>', "the branch the cleanup belongs on (default: origin's default branch)")
+    .option('--target <name...>', 'only these targets (a shard of a sharded reap)')
+    .addOption(
+      new Option(
+        '--shard-out <file>',
+        'a shard: revoke only, commit nothing, write what was revoked to <file> for --merge-shards',
+      ).conflicts(['push', 'mergeShards']),
+    )
+    .addOption(
+      new Option(
+        '--merge-shards <file...>',
+        "the sharded reap's last job: revoke nothing, remove the files the shards revoked in one cleanup commit",
+      ).conflicts(['dryRun', 'target']),
+    )
     .addOption(
       new Option(
         '--concurrency <n>',
@@ -33,10 +47,29 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
     )
     .action(
       async (
-        opts: { dryRun?: boolean; push?: boolean; branch?: string; concurrency: number },
+        opts: {
+          dryRun?: boolean;
+          push?: boolean;
+          branch?: string;
+          concurrency: number;
+          target?: string[];
+          shardOut?: string;
+          mergeShards?: string[];
+        },
         cmd: Command,
       ) => {
         const { w, json } = await wire(cmd, { concurrency: opts.concurrency });
+        if (opts.mergeShards) {
+          const { mergeShardsJob } = await import('../../app/reap-shards.js');
+          const merged = await mergeShardsJob(w, {
+            files: opts.mergeShards.map((f) => resolve(io.cwd, f)),
+            push: opts.push === true,
+            ...(opts.branch ? { branch: opts.branch } : {}),
+          });
+          printReap(io, merged, false, json);
+          setExit(merged.failed.length > 0 || merged.problems.length > 0 ? 1 : 0);
+          return;
+        }
         const { reapJob } = await import('../../app/reap-job.js');
         const progress = progressLine(io, json, 'reap: revoke calls');
         const { report, alerts } = await withProgress(
@@ -46,8 +79,14 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
             onProgress: (done, total) => progress.update(done, total),
             push: opts.push ? 'required' : 'no',
             ...(opts.branch ? { branch: opts.branch } : {}),
+            ...(opts.target ? { only: opts.target } : {}),
+            ...(opts.shardOut !== undefined ? { shardOut: resolve(io.cwd, opts.shardOut) } : {}),
           }),
         );
+        if (opts.shardOut !== undefined && !opts.dryRun)
+          io.stderr(
+            `shard: ${report.revoked.length} revoked grant(s) written to ${escapeTerminal(opts.shardOut)}; the --merge-shards job removes their files\n`,
+          );
         for (const e of alerts?.errors ?? [])
           io.stderr(`${paint(io.color.stderr, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
         if (alerts?.warningsPosted) io.stderr(`posted ${alerts.warningsPosted} expiry warning(s)\n`);
@@ -57,7 +96,12 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
     );
 };
 
-function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean): void {
+function printReap(
+  io: CliIo,
+  report: ShardMergeReport & { apply?: ReapReport['apply'] },
+  dryRun: boolean,
+  json: boolean,
+): void {
   for (const f of report.failed) {
     io.stderr(
       `${paint(io.color.stderr, 'red', 'not revoked:')} ${escapeTerminal(f.grant.id)}: ${escapeTerminal(f.reason)} (file kept)\n`,
@@ -89,7 +133,7 @@ function printReap(io: CliIo, report: ReapReport, dryRun: boolean, json: boolean
         ...(report.pullRequest ? { pullRequest: report.pullRequest.number } : {}),
         removedElsewhere: report.removedElsewhere,
         changedElsewhere: report.changedElsewhere,
-        concurrency: report.apply.concurrency,
+        ...(report.apply ? { concurrency: report.apply.concurrency } : {}),
       }),
     );
     return;

@@ -1,0 +1,135 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { ConfigError, errorMessage } from '../model/errors.js';
+import { GRANTS_DIR, grantIdFromPath } from '../model/grant.js';
+import { formatTimestamp } from '../model/time.js';
+import { loadGrants, loadPolicies } from '../policy/load.js';
+import { recordShardCleanups, type ReapReport, type ShardMergeReport } from '../reaper/reap-expired.js';
+import { renderTemplate } from '../render/render.js';
+import { upsertPullRequest } from '../usecases/github-threads.js';
+import { systemClock } from '../ports/clock.js';
+import type { Wiring } from './wiring.js';
+
+/**
+ * What one shard of a sharded reap hands the merging job: the grants it revoked, each with the blob
+ * of the file it judged, so the merge removes a file only if main still holds exactly that content.
+ */
+interface ShardFile {
+  grantops: 'reap-shard';
+  version: 1;
+  now: string;
+  targets: string[];
+  revoked: { id: string; file: string; blob: string; lagMs: number }[];
+  failed: { id: string; reason: string }[];
+}
+
+/** Writes a shard's result, atomically: a merge never reads half a file. */
+export async function writeShard(
+  w: Wiring,
+  path: string,
+  only: readonly string[] | undefined,
+  report: ReapReport,
+): Promise<void> {
+  const blobs = await w.requireGit().blobsAt('HEAD', GRANTS_DIR);
+  const doc: ShardFile = {
+    grantops: 'reap-shard',
+    version: 1,
+    now: formatTimestamp(w.config.now),
+    targets: [...(only ?? [...report.apply.policies.keys()])].sort(),
+    revoked: report.revoked.flatMap((r) => {
+      const blob = blobs.get(r.grant.file);
+      return blob ? [{ id: r.grant.id, file: r.grant.file, blob, lagMs: r.lagMs }] : [];
+    }),
+    failed: report.failed.map((f) => ({ id: f.grant.id, reason: f.reason })),
+  };
+  await writeFile(`${path}.tmp`, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
+  await rename(`${path}.tmp`, path);
+}
+
+/** Reads a shard file, refusing anything that is not one (exit 2, the file named). */
+async function readShard(path: string): Promise<ShardFile> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`--merge-shards: ${path}: ${errorMessage(err)}`);
+  }
+  const bad = (why: string) => new ConfigError(`--merge-shards: ${path} is not a reap shard (${why})`);
+  const d = doc as Partial<ShardFile>;
+  if (d.grantops !== 'reap-shard' || d.version !== 1) throw bad('grantops: reap-shard, version 1 expected');
+  if (!Array.isArray(d.revoked) || !Array.isArray(d.targets)) throw bad('revoked and targets expected');
+  for (const r of d.revoked) {
+    const id = typeof r?.file === 'string' ? grantIdFromPath(r.file) : undefined;
+    if (!id?.ok || id.id !== r.id || !/^[0-9a-f]{40,64}$/.test(String(r.blob)) || !(r.lagMs >= 0))
+      throw bad(`entry ${JSON.stringify(r).slice(0, 200)}`);
+  }
+  return d as ShardFile;
+}
+
+/**
+ * The last job of a sharded reap: one cleanup commit removing the files of every grant the shards
+ * revoked (their targets disjoint, each grant revoked once by its own shard), pushed like any reap.
+ */
+export async function mergeShardsJob(
+  w: Wiring,
+  opts: { files: readonly string[]; push: boolean; branch?: string },
+): Promise<ShardMergeReport> {
+  const git = w.requireGit();
+  const shards = await Promise.all(opts.files.map(readShard));
+  const seen = new Map<string, string>();
+  for (const [i, s] of shards.entries())
+    for (const t of s.targets) {
+      const other = seen.get(t);
+      if (other !== undefined)
+        throw new ConfigError(`--merge-shards: target ${t} is in two shards (${other}, ${opts.files[i]})`);
+      seen.set(t, opts.files[i]!);
+    }
+  // The grant each file holds now: the view of the cleanup commit; its blob decides if it may go.
+  const policies = await loadPolicies(w.work, w.registry);
+  const { grants } = await loadGrants(w.work, {
+    registry: w.registry,
+    policies: policies.byTarget,
+    now: w.config.now,
+    expiredSeverity: 'warning',
+    policySource: w.work.label,
+  });
+  const byId = new Map(grants.map((g) => [g.id, g]));
+  const items = shards.flatMap((s) =>
+    s.revoked.flatMap((r) => {
+      const grant = byId.get(r.id);
+      return grant ? [{ revoked: { grant, lagMs: r.lagMs }, blob: r.blob }] : [];
+    }),
+  );
+  const remote = (await git.hasRemote('origin')) ? 'origin' : undefined;
+  if (opts.push && !remote) throw new ConfigError('--push needs a remote named origin');
+  let branch: string | { error: string };
+  try {
+    branch = opts.branch ?? (remote ? await git.defaultBranch(remote) : ((await git.currentBranch()) ?? ''));
+  } catch (err) {
+    branch = { error: `${errorMessage(err)} (name it with --branch)` };
+  }
+  const repo = await w.accessRepo();
+  const report = await recordShardCleanups(
+    {
+      now: w.config.now,
+      push: opts.push,
+      remote,
+      branch,
+      cleanupBranch: 'grantops/cleanup',
+      maxPushAttempts: 5,
+    },
+    {
+      git,
+      clock: systemClock,
+      renderBody: (view) => renderTemplate('cleanup-commit.txt', view, w.templates),
+      ...(repo
+        ? { pulls: { upsert: (head, base, title, body) => upsertPullRequest(repo, head, base, title, body) } }
+        : {}),
+    },
+    items,
+  );
+  // A revoked grant whose file is gone (or no longer a valid grant) is not for this commit.
+  const taken = new Set(items.map((i) => i.revoked.grant.id));
+  for (const s of shards)
+    for (const r of s.revoked) if (!taken.has(r.id) && !byId.has(r.id)) report.removedElsewhere.push(r.id);
+  return report;
+}
