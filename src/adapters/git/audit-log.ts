@@ -100,7 +100,8 @@ export async function loadAuditHistory(
       report.mode = 'warm';
     } else report.rejected = 'not on the line of the tip';
     notes = base && base.notesCommit === notesAt ? base.notes : await readAllNotes(root);
-  } else [notes, tipPolicies] = await Promise.all([readAllNotes(root), readTreeBlobs(root, tip, POLICIES_DIR)]);
+  } else
+    [notes, tipPolicies] = await Promise.all([readAllNotes(root), readTreeBlobs(root, tip, POLICIES_DIR)]);
 
   const policyTexts = new Map<string, string>(base?.policies);
   const grantFields = new Map<string, GrantFields>(base?.grants);
@@ -152,12 +153,13 @@ export async function loadAuditHistory(
       if ((++commits & 1023) === 0) onProgress?.(commits);
     };
     if (base?.tip !== tip)
-      await readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], tip, add, {
-        jobs: Math.min(availableParallelism(), 4),
-        ...read,
-        ...(base ? { since: base.tip } : {}),
-      });
-    report.commitsRead = commits;
+      report.commitsRead = (
+        await readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], tip, add, {
+          jobs: Math.min(availableParallelism(), 4),
+          ...read,
+          ...(base ? { since: base.tip } : {}),
+        })
+      ).commits;
     if (base) for (const c of base.records) folder.add(c);
   } finally {
     await reader?.finish();
