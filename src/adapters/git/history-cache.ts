@@ -115,8 +115,7 @@ export function readHistoryCache(file: string): { cache: CachedHistory } | { rej
   } catch {
     return { rejected: 'unreadable header' };
   }
-  if (header.cache !== MAGIC || header.format !== HISTORY_CACHE_FORMAT)
-    return { rejected: 'another format' };
+  if (header.cache !== MAGIC || header.format !== HISTORY_CACHE_FORMAT) return { rejected: 'another format' };
   if (header.grantops !== VERSION) return { rejected: `written by grantops ${String(header.grantops)}` };
   const body = bytes.subarray(nl + 1);
   if (body.length !== header.bytes) return { rejected: 'truncated' };
@@ -124,23 +123,21 @@ export function readHistoryCache(file: string): { cache: CachedHistory } | { rej
   try {
     const b = JSON.parse(body.toString('utf8')) as Body;
     const authors = b.authors;
-    const records = b.records.map(
-      ([sha, time, author, subject, revoked, changes]): HistoryCommit => ({
-        sha,
-        mergeParent: undefined,
-        time,
-        author: authors[author]!,
-        subject,
-        revoked,
-        changes: changes.map(([status, path, from, oldBlob, blob]) => ({
-          status,
-          path,
-          from: from ?? undefined,
-          oldBlob: oldBlob ?? undefined,
-          blob: blob ?? undefined,
-        })),
-      }),
-    );
+    const records = b.records.map(([sha, time, author, subject, revoked, changes]): HistoryCommit => ({
+      sha,
+      mergeParent: undefined,
+      time,
+      author: authors[author]!,
+      subject,
+      revoked,
+      changes: changes.map(([status, path, from, oldBlob, blob]) => ({
+        status,
+        path,
+        from: from ?? undefined,
+        oldBlob: oldBlob ?? undefined,
+        blob: blob ?? undefined,
+      })),
+    }));
     const grants = new Map<string, GrantFields>();
     for (const [blob, user, target, role, reason, ticket, startsAt, expiresAt] of b.grants)
       grants.set(blob, {

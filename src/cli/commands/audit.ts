@@ -91,7 +91,11 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
         ]);
         const format = json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'markdown');
         const progress = progressLine(io, json, 'audit: commits read');
-        const { output, shallow, cache: cacheReport } = await withProgress(
+        const {
+          output,
+          shallow,
+          cache: cacheReport,
+        } = await withProgress(
           progress,
           auditJob(w, {
             onProgress: (n) => progress.update(n),
