@@ -12,8 +12,13 @@ export const VERSION: string =
   typeof __GRANTOPS_VERSION__ === 'string' ? __GRANTOPS_VERSION__ : versionFromSource();
 
 function versionFromSource(): string {
-  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(text) as { version: string }).version;
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    return (JSON.parse(text) as { version: string }).version;
+  } catch {
+    // Bundled without the define (a benchmark's or a test's own bundle): no package.json beside it.
+    return '0.0.0-unbundled';
+  }
 }
 
 /** Written into the bundle by scripts/build.mjs when GRANTOPS_RELEASE_SHA is set (a release build). */
