@@ -218,12 +218,22 @@ describe('history cache', () => {
       expect((await audit(repo.dir, true)).report).toMatchObject({ mode: 'warm', commitsRead: 0 });
     };
 
-    it('corrupted (one byte flipped)', async () => {
+    it('corrupted (one byte flipped): the folded history read at the same tip', async () => {
+      const repo = grown();
+      await audit(repo.dir, true);
+      const bytes = readFileSync(cacheFile(repo.dir));
+      bytes[bytes.indexOf(0x0a) + 30]! ^= 0x01;
+      writeFileSync(cacheFile(repo.dir), bytes);
+      await refusedThenWarm(repo, 'corrupted');
+    });
+
+    it('corrupted (one byte flipped): the records read below new commits', async () => {
       const repo = grown();
       await audit(repo.dir, true);
       const bytes = readFileSync(cacheFile(repo.dir));
       bytes[bytes.length - 20]! ^= 0x01;
       writeFileSync(cacheFile(repo.dir), bytes);
+      repo.apply([{ kind: 'add', n: 4 }]);
       await refusedThenWarm(repo, 'corrupted');
     });
 

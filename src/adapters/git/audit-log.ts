@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { HistoryCommit } from '../../audit/history-commit.js';
 import { type HistoryReadOptions, readFirstParentHistory, resolveHistoryTip } from './history.js';
+import { foldedFromColumns, foldedToColumns } from './history-cache-result.js';
 import {
   type CachedHistory,
   locateHistoryCache,
@@ -88,13 +89,23 @@ export async function loadAuditHistory(
   let notesAt = '';
   if (cacheFile) {
     report.mode = 'cold';
-    const found = readHistoryCache(cacheFile);
-    [notesAt, tipPolicies] = await Promise.all([
-      notesCommit(root, NOTES_REF),
-      readTreeBlobs(root, tip, POLICIES_DIR),
-    ]);
+    notesAt = await notesCommit(root, NOTES_REF);
+    const found = readHistoryCache(cacheFile, tip, notesAt);
+    if ('folded' in found) {
+      // Nothing landed and the notes did not move: the folded history as it was written.
+      try {
+        const folded = foldedFromColumns(found.folded.columns);
+        report.mode = 'warm';
+        return withQueries(folded, found.folded.policies, registry, report);
+      } catch {
+        report.rejected = 'malformed';
+      }
+    }
+    tipPolicies = await readTreeBlobs(root, tip, POLICIES_DIR);
     if ('rejected' in found) {
       if (found.rejected !== 'none') report.rejected = found.rejected;
+    } else if (!('cache' in found)) {
+      // The folded section could not be read back: rebuilt below.
     } else if (found.cache.tip === tip || (await onFirstParentLine(root, found.cache.tip, tip))) {
       base = found.cache;
       report.mode = 'warm';
@@ -167,21 +178,34 @@ export async function loadAuditHistory(
   const history = folder.finish();
   if (cacheFile && records && (base?.tip !== tip || base.notesCommit !== notesAt)) {
     try {
-      writeHistoryCache(cacheFile, {
-        tip,
-        notesCommit: notesAt,
-        records: base ? records.concat(base.records) : records,
-        grants: grantFields,
-        policies: policyTexts,
-        notes,
-      });
+      writeHistoryCache(
+        cacheFile,
+        {
+          tip,
+          notesCommit: notesAt,
+          records: base ? records.concat(base.records) : records,
+          grants: grantFields,
+          policies: policyTexts,
+          notes,
+        },
+        { columns: foldedToColumns(history), policies: policyTexts },
+      );
       report.written = true;
     } catch (err) {
       // Only a speed-up: a read-only git directory still gets its answer.
       report.rejected = `not written: ${errorMessage(err)}`;
     }
   }
+  return withQueries(history, policyTexts, registry, report);
+}
 
+/** The history with the queries --verify and revocation ask of the policies it names. */
+function withQueries(
+  history: AuditHistory,
+  policyTexts: ReadonlyMap<string, string>,
+  registry: SchemaRegistry,
+  report: HistoryCacheReport,
+): LoadedAudit & { cache: HistoryCacheReport } {
   const policyCache = new Map<string, Map<string, RoleFacts>>();
   const roleFacts = (blob: string): Map<string, RoleFacts> => {
     let limits = policyCache.get(blob);

@@ -1,10 +1,20 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import type { FileChange, HistoryCommit } from '../../audit/history-commit.js';
 import type { GrantFields } from '../../audit/lifecycle-model.js';
 import { POLICIES_DIR } from '../../model/grant.js';
 import { VERSION } from '../../model/version.js';
+import type { FoldedColumns } from './history-cache-result.js';
 import { GitRunner } from './runner.js';
 
 /**
@@ -65,14 +75,25 @@ export async function locateHistoryCache(root: string, ref: string): Promise<His
   };
 }
 
+/** Each section is checked on its own: a load at the cached tip reads only the folded one. */
+interface Section {
+  bytes: number;
+  sha256: string;
+}
 interface Header {
   cache: string;
   format: number;
   grantops: string;
   tip: string;
   notesCommit: string;
-  bytes: number;
-  sha256: string;
+  folded: Section;
+  records: Section;
+}
+
+/** The folded history at the cached tip and notes, and the policy texts its queries read. */
+export interface FoldedCache {
+  columns: FoldedColumns;
+  policies: Map<string, string>;
 }
 
 type Nullable<T> = T | null;
@@ -97,31 +118,70 @@ interface Body {
 }
 
 /**
- * Reads the cache: `undefined` with the reason when there is none or it cannot be used (another
- * format or grantops version, truncated, corrupted: its sha256 is checked over the whole body).
- * Whether its tip belongs to this repository's history is for the caller to check against git.
+ * Reads the cache, or the reason it cannot be used (none, another format or grantops version,
+ * truncated, corrupted: each section's sha256 is checked). At the tip and notes commit it was
+ * written at, only the folded section is read; elsewhere only the records. Whether the records'
+ * tip belongs to this repository's history is for the caller to check against git.
  */
-export function readHistoryCache(file: string): { cache: CachedHistory } | { rejected: string } {
-  let bytes: Buffer;
+export function readHistoryCache(
+  file: string,
+  tip: string,
+  notesAt: string,
+): { folded: FoldedCache } | { cache: CachedHistory } | { rejected: string } {
+  let fd: number;
   try {
-    bytes = readFileSync(file);
+    fd = openSync(file, 'r');
   } catch {
     return { rejected: 'none' };
   }
-  const nl = bytes.indexOf(0x0a);
-  let header: Header;
   try {
-    header = JSON.parse(bytes.toString('utf8', 0, nl < 0 ? bytes.length : nl)) as Header;
-  } catch {
-    return { rejected: 'unreadable header' };
+    const head = Buffer.alloc(4096);
+    const n = readSync(fd, head, 0, head.length, 0);
+    const nl = head.subarray(0, n).indexOf(0x0a);
+    let header: Header;
+    try {
+      header = JSON.parse(head.toString('utf8', 0, nl < 0 ? n : nl)) as Header;
+    } catch {
+      return { rejected: 'unreadable header' };
+    }
+    if (header.cache !== MAGIC || header.format !== HISTORY_CACHE_FORMAT)
+      return { rejected: 'another format' };
+    if (header.grantops !== VERSION) return { rejected: `written by grantops ${String(header.grantops)}` };
+    const size = fstatSync(fd).size;
+    if (size !== nl + 1 + header.folded.bytes + header.records.bytes) return { rejected: 'truncated' };
+    const section = (at: number, want: Section) => {
+      const body = Buffer.allocUnsafe(want.bytes);
+      let got = 0;
+      while (got < want.bytes) {
+        const r = readSync(fd, body, got, want.bytes - got, at + got);
+        if (r <= 0) break;
+        got += r;
+      }
+      if (got !== want.bytes || createHash('sha256').update(body).digest('hex') !== want.sha256)
+        return undefined;
+      return body.toString('utf8');
+    };
+    if (header.tip === tip && header.notesCommit === notesAt) {
+      const text = section(nl + 1, header.folded);
+      if (text === undefined) return { rejected: 'corrupted' };
+      try {
+        const folded = JSON.parse(text) as { columns: FoldedColumns; policies: [string, string][] };
+        return { folded: { columns: folded.columns, policies: new Map(folded.policies) } };
+      } catch {
+        return { rejected: 'malformed' };
+      }
+    }
+    const text = section(nl + 1 + header.folded.bytes, header.records);
+    if (text === undefined) return { rejected: 'corrupted' };
+    return parseRecords(header, text);
+  } finally {
+    closeSync(fd);
   }
-  if (header.cache !== MAGIC || header.format !== HISTORY_CACHE_FORMAT) return { rejected: 'another format' };
-  if (header.grantops !== VERSION) return { rejected: `written by grantops ${String(header.grantops)}` };
-  const body = bytes.subarray(nl + 1);
-  if (body.length !== header.bytes) return { rejected: 'truncated' };
-  if (createHash('sha256').update(body).digest('hex') !== header.sha256) return { rejected: 'corrupted' };
+}
+
+function parseRecords(header: Header, text: string): { cache: CachedHistory } | { rejected: string } {
   try {
-    const b = JSON.parse(body.toString('utf8')) as Body;
+    const b = JSON.parse(text) as Body;
     const authors = b.authors;
     const records = b.records.map(([sha, time, author, subject, revoked, changes]): HistoryCommit => ({
       sha,
@@ -166,7 +226,7 @@ export function readHistoryCache(file: string): { cache: CachedHistory } | { rej
 }
 
 /** Writes the cache atomically (a temporary file renamed over it): a reader sees the old or the new. */
-export function writeHistoryCache(file: string, cache: CachedHistory): void {
+export function writeHistoryCache(file: string, cache: CachedHistory, folded: FoldedCache): void {
   const authorIds = new Map<string, number>();
   const authors: string[] = [];
   const authorId = (a: string) => {
@@ -204,20 +264,30 @@ export function writeHistoryCache(file: string, cache: CachedHistory): void {
     policies: [...cache.policies],
     notes: [...cache.notes],
   };
-  const text = Buffer.from(JSON.stringify(body), 'utf8');
+  const records = Buffer.from(JSON.stringify(body), 'utf8');
+  const foldedText = Buffer.from(
+    JSON.stringify({ columns: folded.columns, policies: [...folded.policies] }),
+    'utf8',
+  );
+  const section = (b: Buffer): Section => ({
+    bytes: b.length,
+    sha256: createHash('sha256').update(b).digest('hex'),
+  });
   const header: Header = {
     cache: MAGIC,
     format: HISTORY_CACHE_FORMAT,
     grantops: VERSION,
     tip: cache.tip,
     notesCommit: cache.notesCommit,
-    bytes: text.length,
-    sha256: createHash('sha256').update(text).digest('hex'),
+    folded: section(foldedText),
+    records: section(records),
   };
   mkdirSync(join(file, '..'), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), text]), { mode: 0o600 });
+    writeFileSync(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), foldedText, records]), {
+      mode: 0o600,
+    });
     renameSync(tmp, file);
   } finally {
     rmSync(tmp, { force: true });
