@@ -144,7 +144,19 @@ export function readHistoryCache(
     } catch {
       return { rejected: 'unreadable header' };
     }
-    if (header.cache !== MAGIC || header.format !== HISTORY_CACHE_FORMAT)
+    const isSection = (x: unknown) =>
+      typeof x === 'object' &&
+      x !== null &&
+      Number.isSafeInteger((x as Section).bytes) &&
+      typeof (x as Section).sha256 === 'string';
+    if (
+      header?.cache !== MAGIC ||
+      header.format !== HISTORY_CACHE_FORMAT ||
+      typeof header.tip !== 'string' ||
+      typeof header.notesCommit !== 'string' ||
+      !isSection(header.folded) ||
+      !isSection(header.records)
+    )
       return { rejected: 'another format' };
     if (header.grantops !== VERSION) return { rejected: `written by grantops ${String(header.grantops)}` };
     const size = fstatSync(fd).size;
