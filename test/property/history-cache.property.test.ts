@@ -149,7 +149,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('rename' as const), n: fc.nat(5), m: fc.nat(5) }),
   fc.record({ kind: fc.constantFrom('policy', 'other' as const) }),
-) as fc.Arbitrary<Op>;
+);
 
 const load = (dir: string, cache: boolean, ref = 'HEAD') =>
   loadAuditHistory(dir, new SchemaRegistry(), ref, { cache });
