@@ -1,4 +1,4 @@
-// One audit measurement in its own process (peak RSS belongs to it). argv: <repo dir> [jobs]
+// One audit measurement in its own process (peak RSS belongs to it). argv: <repo dir> [jobs] [cache]
 // bench/audit.ts bundles this file with esbuild, as the CLI is bundled, and runs it with plain node.
 import { auditEvents } from '../src/audit/lifecycle-events.js';
 import { activeAt, verifyHistory } from '../src/audit/query.js';
@@ -6,9 +6,10 @@ import { SchemaRegistry } from '../src/policy/schema-registry.js';
 import { loadAuditHistory } from '../src/adapters/git/audit-log.js';
 
 const dir = process.argv[2] ?? '';
-const jobs = process.argv[3] ? { jobs: Number(process.argv[3]) } : {};
+const jobs = process.argv[3] && process.argv[3] !== '0' ? { jobs: Number(process.argv[3]) } : {};
+const cache = process.argv[4] === 'cache';
 const started = performance.now();
-const history = await loadAuditHistory(dir, new SchemaRegistry(), 'HEAD', jobs);
+const history = await loadAuditHistory(dir, new SchemaRegistry(), 'HEAD', { ...jobs, cache });
 const loaded = performance.now();
 const events = auditEvents(history);
 const at = activeAt(history, new Date('2026-06-01T00:00:00Z'));
@@ -19,5 +20,5 @@ const findings = verifyHistory(history, {
 });
 const ms = performance.now() - started;
 process.stdout.write(
-  `${JSON.stringify({ ms, loadMs: loaded - started, events: events.length, lifecycles: history.lifecycles.length, activeAt: at.length, findings: findings.length, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+  `${JSON.stringify({ ms, loadMs: loaded - started, events: events.length, lifecycles: history.lifecycles.length, activeAt: at.length, findings: findings.length, cache: history.cache, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
 );

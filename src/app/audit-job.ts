@@ -1,7 +1,7 @@
 import type { AuditOutput } from '../audit/format.js';
 import { auditEvents } from '../audit/lifecycle-events.js';
 import { activeAt, filterEvents, verifyHistory, type AuditFilter } from '../audit/query.js';
-import { loadAuditHistory } from '../adapters/git/audit-log.js';
+import { type HistoryCacheReport, loadAuditHistory } from '../adapters/git/audit-log.js';
 import type { HistoryReadOptions } from '../adapters/git/history.js';
 import { ConfigError, errorMessage } from '../model/errors.js';
 import { unknownName } from '../model/suggest.js';
@@ -22,12 +22,16 @@ export interface AuditJobOptions {
   /** A shallow clone: fetch the rest of main's history (the Action), or only say so (the CLI). */
   unshallow?: boolean;
   read?: HistoryReadOptions;
+  /** Reuse the history cache in the git directory (default: unless GRANTOPS_NO_CACHE). */
+  cache?: boolean;
   /** Told every 1,024 commits read. */
   onProgress?: (commits: number) => void;
 }
 
 export interface AuditJobResult {
   output: AuditOutput;
+  /** How the history cache was used. */
+  cache: HistoryCacheReport;
   /** The clone is (still) shallow: what happened before its oldest commit is missing. */
   shallow?: { unshallowed: boolean; error?: string };
 }
@@ -54,6 +58,7 @@ export async function auditJob(w: Wiring, opts: AuditJobOptions): Promise<AuditJ
   }
   const history = await loadAuditHistory(git.root, w.registry, ref, {
     ...opts.read,
+    cache: opts.cache ?? w.config.historyCache !== false,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   const filter = opts.filter ?? {};
@@ -86,6 +91,7 @@ export async function auditJob(w: Wiring, opts: AuditJobOptions): Promise<AuditJ
       ...(opts.at ? { activeAt: { at: opts.at, rows: activeAt(history, opts.at, filter) } } : {}),
       ...(violations ? { violations } : {}),
     },
+    cache: history.cache,
     ...(shallow ? { shallow } : {}),
   };
 }

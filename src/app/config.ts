@@ -54,6 +54,11 @@ export interface AppConfig {
   };
   /** Incoming webhook alerts are sent to besides GitHub issues. */
   webhookUrl?: string;
+  /**
+   * Reuse the cache of what git answered about history (under the git directory): false with
+   * GRANTOPS_NO_CACHE=1 or `audit --no-cache`. Only a speed-up, never evidence.
+   */
+  historyCache?: boolean;
 }
 
 /** The variables both edges read the same way: GitHub's own, and grantops' keys. */
@@ -95,6 +100,7 @@ export function configFromEnvironment(
       ...(keyError ? { keyError } : {}),
     },
     ...(webhookUrl ? { webhookUrl } : {}),
+    ...(env.GRANTOPS_NO_CACHE && env.GRANTOPS_NO_CACHE !== '0' ? { historyCache: false } : {}),
   };
 }
 

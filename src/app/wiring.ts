@@ -158,7 +158,7 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
         createTarget(policy, { repoRoot: root, env: config.env, ...(octokit ? { octokit } : {}) });
     },
     grantHistory() {
-      return gitGrantHistory(wiring.requireGit());
+      return gitGrantHistory(wiring.requireGit(), 'HEAD', { cache: config.historyCache !== false });
     },
     approvals(purpose) {
       let f = finders.get(purpose);

@@ -16,6 +16,12 @@ export const PINS = {
     uses: 'actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02',
     version: 'v4.6.2',
   },
+  // The release commit of v4.2.3 (its package.json says 4.2.3); restore/ and save/ are its halves.
+  cacheRestore: {
+    uses: 'actions/cache/restore@5a3ec84eff668545956fd18022155c47e93e2684',
+    version: 'v4.2.3',
+  },
+  cacheSave: { uses: 'actions/cache/save@5a3ec84eff668545956fd18022155c47e93e2684', version: 'v4.2.3' },
   // The release commit of v2.0.6 (its package.json says 2.0.6), as public workflows pin it.
   appToken: {
     uses: 'actions/create-github-app-token@df432ceedc7162793a195dd1713ff69aefc7379e',
@@ -37,6 +43,30 @@ const appTokenStep = `      # Managing org teams and collaborators needs more th
           app-id: \${{ secrets.GRANTOPS_APP_ID }}
           private-key: \${{ secrets.GRANTOPS_APP_PRIVATE_KEY }}
           owner: \${{ github.repository_owner }} # the whole installation: teams and every repo it manages
+`;
+
+/**
+ * What grantops read of main's history (.git/grantops), reused so that a run reads only the commits
+ * since the last one. Restored on any ref; saved only by runs on main, so no other branch's run can
+ * seed what main's runs start from. Only a speed-up: grantops checks it and rebuilds it when it is
+ * not below main's tip, never trusts it as evidence (SECURITY.md).
+ */
+const cacheRestoreStep = `      # What grantops read of main's history, reused: a run reads only the commits since the last one.
+      # Only a speed-up, never evidence: checked against main's line and rebuilt when it does not fit.
+      - name: Restore the history cache
+        uses: ${use(PINS.cacheRestore)}
+        with:
+          path: .git/grantops
+          key: grantops-history-v1-\${{ github.sha }}
+          restore-keys: grantops-history-v1-
+`;
+const cacheSaveStep = `      # Saved only from main: a run on any other ref cannot seed what main's runs start from.
+      - name: Save the history cache
+        if: \${{ !cancelled() && github.ref == 'refs/heads/main' }}
+        uses: ${use(PINS.cacheSave)}
+        with:
+          path: .git/grantops
+          key: grantops-history-v1-\${{ github.sha }}
 `;
 
 const targetEnv = `        env:
@@ -146,7 +176,7 @@ jobs:
       - uses: ${use(PINS.checkout)}
         with:
           fetch-depth: 0
-${appTokenStep}      # An apply first: a grant whose startsAt has come is applied within one interval, and drift left
+${cacheRestoreStep}${appTokenStep}      # An apply first: a grant whose startsAt has come is applied within one interval, and drift left
       # by a skipped apply run is corrected.
       - uses: ${use(grantops)}
         with:
@@ -161,7 +191,7 @@ ${targetEnv}          GRANTOPS_EVIDENCE_KEY: \${{ secrets.GRANTOPS_EVIDENCE_KEY 
           admin-token: \${{ steps.app-token.outputs.token }}
 ${targetEnv}          # Notes keep access only if signed by this key (not by whatever key main carries).
           GRANTOPS_EVIDENCE_PUBLIC_KEY: \${{ vars.GRANTOPS_EVIDENCE_PUBLIC_KEY }}
-`;
+${cacheSaveStep}`;
 }
 
 function audit(grantops: Pin): string {
@@ -197,7 +227,7 @@ jobs:
           auth=$(printf 'x-access-token:%s' "$TOKEN" | base64 -w0)
           git -c "http.extraheader=AUTHORIZATION: basic $auth" fetch --no-tags origin \\
             '+refs/notes/grantops:refs/notes/grantops' || echo 'no approval evidence recorded yet'
-      - id: audit
+${cacheRestoreStep}      - id: audit
         uses: ${use(grantops)}
         with:
           command: audit
@@ -209,7 +239,7 @@ jobs:
           name: grantops-audit
           path: \${{ steps.audit.outputs.audit-file }}
           retention-days: 400
-`;
+${cacheSaveStep}`;
 }
 
 /** `.github/workflows/*.yml` with grantops pinned to `grantops`. */

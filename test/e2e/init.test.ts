@@ -325,4 +325,19 @@ describe('the workflows init writes', () => {
       expect(load(file).text).not.toContain('environment:');
     }
   });
+
+  it('reap and audit restore the history cache before grantops and save it only from main', () => {
+    for (const file of ['.github/workflows/reap.yml', '.github/workflows/audit.yml']) {
+      const { steps, text } = load(file);
+      const at = (prefix: string) => steps.findIndex((s) => s.uses?.startsWith(prefix));
+      const grantops = steps.flatMap((s, i) => (s.uses?.startsWith('acme/grantops@') ? [i] : []));
+      expect(at('actions/cache/restore@'), file).toBeGreaterThanOrEqual(0);
+      expect(at('actions/cache/restore@')).toBeLessThan(Math.min(...grantops));
+      expect(at('actions/cache/save@')).toBeGreaterThan(Math.max(...grantops));
+      expect(steps[at('actions/cache/save@')]?.with?.path).toBe('.git/grantops');
+      expect(text).toContain("if: ${{ !cancelled() && github.ref == 'refs/heads/main' }}");
+    }
+    for (const file of ['.github/workflows/validate.yml', '.github/workflows/apply.yml'])
+      expect(load(file).text).not.toContain('actions/cache');
+  });
 });

@@ -187,6 +187,32 @@ describe('the shipped schedule (issue 11)', () => {
   });
 });
 
+describe('the history cache in the scheduled workflows (issue 15)', () => {
+  it.each(['examples/workflows/reap.yml', 'examples/workflows/audit.yml'])(
+    '%s: restores .git/grantops before grantops runs, saves it after, and only from main',
+    (file) => {
+      const doc = parseDocument(readFileSync(join(ROOT, file), 'utf8')).toJS() as {
+        jobs: Record<string, { steps: { uses?: string; if?: string; with?: Record<string, string> }[] }>;
+      };
+      const steps = Object.values(doc.jobs).flatMap((j) => j.steps);
+      const at = (prefix: string) => steps.findIndex((s) => s.uses?.startsWith(prefix));
+      const restore = steps[at('actions/cache/restore@')];
+      const save = steps[at('actions/cache/save@')];
+      const grantops = steps.flatMap((s, i) => (s.uses?.startsWith('grantops/grantops@') ? [i] : []));
+      expect(restore && save, file).toBeTruthy();
+      expect(at('actions/cache/restore@')).toBeLessThan(Math.min(...grantops));
+      expect(at('actions/cache/save@')).toBeGreaterThan(Math.max(...grantops));
+      expect(restore!.with?.path).toBe('.git/grantops');
+      expect(save!.with?.path).toBe('.git/grantops');
+      expect(save!.with?.key).toBe(restore!.with?.key);
+      expect(restore!.with?.['restore-keys']).toBe('grantops-history-v1-');
+      expect(restore!.if).toBeUndefined();
+      expect(save!.if).toMatch(/github\.ref == 'refs\/heads\/main'/);
+      expect(steps.filter((s) => s.uses?.startsWith('actions/cache@'))).toEqual([]);
+    },
+  );
+});
+
 describe('the release workflow (issue 14)', () => {
   const doc = parseDocument(readFileSync(join(ROOT, '.github/workflows/release.yml'), 'utf8')).toJS() as {
     on: { push?: { tags?: string[] }; workflow_dispatch?: { inputs?: Record<string, unknown> } };

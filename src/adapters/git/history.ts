@@ -21,6 +21,11 @@ export interface HistoryReadOptions {
    * split covers only what it has not reached by the time the line is listed, which depends on load.
    */
   exactJobs?: boolean;
+  /**
+   * A commit on main's line below the tip: stop there (it and what is older are not read). The warm
+   * path reads only what landed since the history it has cached; always one process.
+   */
+  since?: string;
 }
 
 /**
@@ -42,7 +47,7 @@ export async function readFirstParentHistory(
   onCommit: (commit: HistoryCommit) => void,
   options: HistoryReadOptions = {},
 ): Promise<{ commits: number; processes: number }> {
-  const jobs = Math.max(1, Math.min(options.jobs ?? 1, 8));
+  const jobs = options.since ? 1 : Math.max(1, Math.min(options.jobs ?? 1, 8));
   const git = new GitRunner(root);
   const tip = await resolveHistoryTip(root, ref);
   const parser = new RecordParser(dirs, onCommit);
@@ -51,7 +56,7 @@ export async function readFirstParentHistory(
       .split('\n')
       .filter(Boolean);
   const listed = jobs > 1 && options.exactJobs ? await listLine() : undefined;
-  const segments = [new LogSegment(git, tip, parser, true)];
+  const segments = [new LogSegment(git, tip, parser, true, options.since)];
   if (jobs > 1) {
     // The first process is already streaming; list main's line (no diffs: a tenth of the cost),
     // then cut what the first has not reached yet into equal stretches.
@@ -104,6 +109,7 @@ class LogSegment {
     start: string,
     private readonly parser: RecordParser,
     private live: boolean,
+    since?: string,
   ) {
     this.process = git.start(
       [
@@ -116,6 +122,7 @@ class LogSegment {
         '--no-abbrev',
         '--format=%x1e%H%x1f%P%x1f%ct%x1f%an <%ae>%x1f%B%x1d',
         start,
+        ...(since ? [`^${since}`] : []),
         '--',
       ],
       { env: { GIT_FLUSH: '0' } },

@@ -38,6 +38,10 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
       'with --verify: the public key approval evidence is signed with (default: .grantops/evidence-key.pub at the ref)',
     )
     .option('--ref <ref>', 'history to read (default HEAD)', 'HEAD')
+    .option(
+      '--no-cache',
+      'read all of history again, neither using nor trusting the cache in .git/grantops (env GRANTOPS_NO_CACHE=1)',
+    )
     .addOption(
       new Option(
         '--jobs <n>',
@@ -59,6 +63,7 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
           evidenceKey?: string;
           ref: string;
           jobs?: number;
+          cache: boolean;
         },
         cmd: Command,
       ) => {
@@ -86,7 +91,11 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
         ]);
         const format = json ? 'json' : (opts.format as 'table' | 'json' | 'csv' | 'markdown');
         const progress = progressLine(io, json, 'audit: commits read');
-        const { output, shallow } = await withProgress(
+        const {
+          output,
+          shallow,
+          cache: cacheReport,
+        } = await withProgress(
           progress,
           auditJob(w, {
             onProgress: (n) => progress.update(n),
@@ -110,8 +119,10 @@ export const auditCommand: CliCommand = (program, { io, setExit, wire }) => {
                 }
               : {}),
             ...(opts.jobs === undefined ? {} : { read: { jobs: opts.jobs } }),
+            ...(opts.cache ? {} : { cache: false }),
           }),
         );
+        if (io.env.GRANTOPS_DEBUG) io.stderr(`debug: history cache: ${JSON.stringify(cacheReport)}\n`);
         if (shallow) {
           io.stderr(
             `${paint(io.color.stderr, 'yellow', 'warning:')} this clone is shallow: what happened before its oldest commit is not in the audit, and grants present there look requested by it (git fetch --unshallow)\n`,
