@@ -20,6 +20,11 @@ interface ShardFile {
   targets: string[];
   revoked: { id: string; file: string; blob: string; lagMs: number }[];
   failed: { id: string; reason: string }[];
+  /**
+   * Every grant id a revoke (or downgrade) of this shard failed or held for, whatever target the
+   * grant names now: a grant moved from another target leaves access here that must go first.
+   */
+  blocked: string[];
 }
 
 /** Writes a shard's result, atomically: a merge never reads half a file. */
@@ -40,6 +45,14 @@ export async function writeShard(
       return blob ? [{ id: r.grant.id, file: r.grant.file, blob, lagMs: r.lagMs }] : [];
     }),
     failed: report.failed.map((f) => ({ id: f.grant.id, reason: f.reason })),
+    blocked: [
+      ...new Set([
+        ...report.apply.results
+          .filter((r) => !r.ok)
+          .flatMap((r) => (r.action.kind === 'revoke' ? r.action.grantIds : (r.action.ends ?? []))),
+        ...report.apply.plan.held.flatMap((h) => h.grantIds),
+      ]),
+    ].sort(),
   };
   await writeFile(`${path}.tmp`, `${JSON.stringify(doc, null, 2)}\n`, { mode: 0o600 });
   await rename(`${path}.tmp`, path);
@@ -56,7 +69,9 @@ async function readShard(path: string): Promise<ShardFile> {
   const bad = (why: string) => new ConfigError(`--merge-shards: ${path} is not a reap shard (${why})`);
   const d = doc as Partial<ShardFile>;
   if (d.grantops !== 'reap-shard' || d.version !== 1) throw bad('grantops: reap-shard, version 1 expected');
-  if (!Array.isArray(d.revoked) || !Array.isArray(d.targets)) throw bad('revoked and targets expected');
+  if (!Array.isArray(d.revoked) || !Array.isArray(d.targets) || !Array.isArray(d.blocked))
+    throw bad('revoked, targets and blocked expected');
+  if (d.blocked.some((id) => typeof id !== 'string')) throw bad('blocked must list grant ids');
   for (const r of d.revoked) {
     const id = typeof r?.file === 'string' ? grantIdFromPath(r.file) : undefined;
     if (!id?.ok || id.id !== r.id || !/^[0-9a-f]{40,64}$/.test(String(r.blob)) || !(r.lagMs >= 0))
@@ -93,10 +108,27 @@ export async function mergeShardsJob(
     policySource: w.work.label,
   });
   const byId = new Map(grants.map((g) => [g.id, g]));
-  const items = shards.flatMap((s) =>
+  // A file goes only if no shard failed or held a revoke for its grant (another target may still
+  // hold access an earlier version gave), its target is its shard's, and it has expired.
+  const blocked = new Map<string, string>();
+  for (const [i, s] of shards.entries()) for (const id of s.blocked) blocked.set(id, opts.files[i]!);
+  const kept: ShardMergeReport['failed'] = [];
+  const items = shards.flatMap((s, i) =>
     s.revoked.flatMap((r) => {
       const grant = byId.get(r.id);
-      return grant ? [{ revoked: { grant, lagMs: r.lagMs }, blob: r.blob }] : [];
+      if (!grant) return [];
+      const why = blocked.has(r.id)
+        ? `a revoke for it failed or was held in the shard ${blocked.get(r.id)}`
+        : !s.targets.includes(grant.target)
+          ? `its target ${grant.target} is not one of the shard ${opts.files[i]}'s`
+          : grant.expiresAt.getTime() > w.config.now.getTime()
+            ? 'it has not expired'
+            : undefined;
+      if (why) {
+        kept.push({ grant, reason: `${why}: the file stays for the next run` });
+        return [];
+      }
+      return [{ revoked: { grant, lagMs: r.lagMs }, blob: r.blob }];
     }),
   );
   const remote = (await git.hasRemote('origin')) ? 'origin' : undefined;
@@ -127,8 +159,9 @@ export async function mergeShardsJob(
     },
     items,
   );
+  report.failed.push(...kept);
   // A revoked grant whose file is gone (or no longer a valid grant) is not for this commit.
-  const taken = new Set(items.map((i) => i.revoked.grant.id));
+  const taken = new Set([...items.map((i) => i.revoked.grant.id), ...kept.map((k) => k.grant.id)]);
   for (const s of shards)
     for (const r of s.revoked) if (!taken.has(r.id) && !byId.has(r.id)) report.removedElsewhere.push(r.id);
   return report;

@@ -165,6 +165,7 @@ describe('a sharded reap', () => {
       targets: ['east'],
       revoked: [],
       failed: [],
+      blocked: [],
     };
     writeFileSync(join(scratch, 'a.json'), JSON.stringify(shard));
     writeFileSync(join(scratch, 'b.json'), JSON.stringify(shard));
@@ -188,5 +189,65 @@ describe('a sharded reap', () => {
     expect(hostile.stderr).toContain('is not a reap shard');
     const both = await grantops(seed.dir, ['reap', '--shard-out', 'x.json', '--merge-shards', 'a.json']);
     expect(both.code).toBe(2);
+  });
+
+  it("keeps a file another shard failed to revoke for, or that its shard's targets do not cover", async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'grantops-shards-'));
+    seed = tempRepo(
+      { 'policies/east.yaml': policy('east'), 'policies/west.yaml': policy('west') },
+      { git: true },
+    );
+    seed.write({
+      'grants/east/ann.yaml': aGrant()
+        .for('ann')
+        .on('east', 'ops')
+        .without('ticket')
+        .expiresAt('2026-11-28T11:00:00Z')
+        .yaml(),
+      'grants/west/dan.yaml': aGrant()
+        .for('dan')
+        .on('west', 'ops')
+        .without('ticket')
+        .expiresAt('2026-11-28T11:00:00Z')
+        .yaml(),
+    });
+    seed.commit('grants');
+    const blob = (f: string) => seed.git('rev-parse', `HEAD:${f}`);
+    const entry = (id: string) => ({
+      id,
+      file: `grants/${id}.yaml`,
+      blob: blob(`grants/${id}.yaml`),
+      lagMs: 3_600_000,
+    });
+    const base = { grantops: 'reap-shard', version: 1, now: NOW, failed: [] };
+    // East revoked ann; west's shard failed a revoke that ann's earlier version (on west) needed.
+    writeFileSync(
+      join(scratch, 'east.json'),
+      JSON.stringify({ ...base, targets: ['east'], revoked: [entry('east/ann')], blocked: [] }),
+    );
+    // A shard for west that claims a grant of east.
+    writeFileSync(
+      join(scratch, 'west.json'),
+      JSON.stringify({ ...base, targets: ['west'], revoked: [entry('west/dan')], blocked: ['east/ann'] }),
+    );
+    const r = await grantops(seed.dir, [
+      'reap',
+      '--merge-shards',
+      join(scratch, 'east.json'),
+      join(scratch, 'west.json'),
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('east/ann: a revoke for it failed or was held in the shard');
+    expect(seed.git('ls-tree', '-r', '--name-only', 'HEAD', 'grants')).toBe('grants/east/ann.yaml');
+    expect(seed.git('log', '-1', '--format=%B')).toContain('Revoked-Grant: west/dan');
+
+    writeFileSync(
+      join(scratch, 'wrong.json'),
+      JSON.stringify({ ...base, targets: ['west'], revoked: [entry('east/ann')], blocked: [] }),
+    );
+    const wrong = await grantops(seed.dir, ['reap', '--merge-shards', join(scratch, 'wrong.json')]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('its target east is not one of the shard');
+    expect(seed.git('ls-tree', '-r', '--name-only', 'HEAD', 'grants')).toBe('grants/east/ann.yaml');
   });
 });
