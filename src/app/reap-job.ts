@@ -1,13 +1,12 @@
-import { ConfigError, errorMessage } from '../model/errors.js';
+import { ConfigError } from '../model/errors.js';
 import { alertsAfterReap } from '../reaper/alerts.js';
 import { reapExpired, type ReapReport } from '../reaper/reap-expired.js';
 import { renderTemplate } from '../render/render.js';
 import { applyGrants } from '../usecases/apply-grants.js';
-import { upsertPullRequest } from '../usecases/github-threads.js';
 import { AlertSender, type AlertResult } from '../usecases/send-alerts.js';
-import { systemClock } from '../ports/clock.js';
 import { slackWebhook } from '../adapters/webhook.js';
 import { writeShard } from './reap-shards.js';
+import { cleanupCommit } from './cleanup-commit.js';
 import type { Wiring } from './wiring.js';
 
 export interface ReapJobOptions {
@@ -43,37 +42,20 @@ export interface ReapJobResult {
  * (its access kept), never refused.
  */
 export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobResult> {
-  const git = w.requireGit();
-  const remote = (await git.hasRemote('origin')) ? 'origin' : undefined;
+  const { remote, repo, options, deps } = await cleanupCommit(w, opts.branch);
   if (opts.push === 'required' && !opts.dryRun && !remote)
     throw new ConfigError('--push needs a remote named origin');
   const push = opts.push !== 'no' && !opts.dryRun && remote !== undefined;
-  let branch: string | { error: string };
-  try {
-    branch =
-      opts.branch ??
-      (remote
-        ? await git.defaultBranch(remote)
-        : ((await git.currentBranch()) ?? { error: 'HEAD is detached and there is no remote to ask' }));
-  } catch (err) {
-    branch = { error: `${errorMessage(err)} (name it with --branch)` };
-  }
-  const repo = await w.accessRepo();
   const report = await reapExpired(
     {
       now: w.config.now,
       dryRun: opts.dryRun,
       push,
-      remote,
-      branch,
-      cleanupBranch: 'grantops/cleanup',
-      maxPushAttempts: 5,
+      ...options,
       ...(opts.shardOut !== undefined ? { record: false } : {}),
     },
     {
-      git,
-      // Real waits between push attempts, whatever instant the run judges at.
-      clock: systemClock,
+      ...deps,
       revokeExpired: async () =>
         applyGrants(
           {
@@ -93,10 +75,6 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
             history: w.grantHistory(),
           },
         ),
-      renderBody: (view) => renderTemplate('cleanup-commit.txt', view, w.templates),
-      ...(repo
-        ? { pulls: { upsert: (head, base, title, body) => upsertPullRequest(repo, head, base, title, body) } }
-        : {}),
     },
   );
   const evidenceProblem = w.evidenceProblem();

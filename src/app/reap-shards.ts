@@ -4,9 +4,7 @@ import { GRANTS_DIR, grantIdFromPath } from '../model/grant.js';
 import { formatTimestamp } from '../model/time.js';
 import { loadGrants, loadPolicies } from '../policy/load.js';
 import { recordShardCleanups, type ReapReport, type ShardMergeReport } from '../reaper/reap-expired.js';
-import { renderTemplate } from '../render/render.js';
-import { upsertPullRequest } from '../usecases/github-threads.js';
-import { systemClock } from '../ports/clock.js';
+import { cleanupCommit } from './cleanup-commit.js';
 import type { Wiring } from './wiring.js';
 
 /**
@@ -88,7 +86,6 @@ export async function mergeShardsJob(
   w: Wiring,
   opts: { files: readonly string[]; push: boolean; branch?: string },
 ): Promise<ShardMergeReport> {
-  const git = w.requireGit();
   const shards = await Promise.all(opts.files.map(readShard));
   const seen = new Map<string, string>();
   for (const [i, s] of shards.entries())
@@ -131,34 +128,9 @@ export async function mergeShardsJob(
       return [{ revoked: { grant, lagMs: r.lagMs }, blob: r.blob }];
     }),
   );
-  const remote = (await git.hasRemote('origin')) ? 'origin' : undefined;
+  const { remote, options, deps } = await cleanupCommit(w, opts.branch);
   if (opts.push && !remote) throw new ConfigError('--push needs a remote named origin');
-  let branch: string | { error: string };
-  try {
-    branch = opts.branch ?? (remote ? await git.defaultBranch(remote) : ((await git.currentBranch()) ?? ''));
-  } catch (err) {
-    branch = { error: `${errorMessage(err)} (name it with --branch)` };
-  }
-  const repo = await w.accessRepo();
-  const report = await recordShardCleanups(
-    {
-      now: w.config.now,
-      push: opts.push,
-      remote,
-      branch,
-      cleanupBranch: 'grantops/cleanup',
-      maxPushAttempts: 5,
-    },
-    {
-      git,
-      clock: systemClock,
-      renderBody: (view) => renderTemplate('cleanup-commit.txt', view, w.templates),
-      ...(repo
-        ? { pulls: { upsert: (head, base, title, body) => upsertPullRequest(repo, head, base, title, body) } }
-        : {}),
-    },
-    items,
-  );
+  const report = await recordShardCleanups({ now: w.config.now, push: opts.push, ...options }, deps, items);
   report.failed.push(...kept);
   // A revoked grant whose file is gone (or no longer a valid grant) is not for this commit.
   const taken = new Set([...items.map((i) => i.revoked.grant.id), ...kept.map((k) => k.grant.id)]);

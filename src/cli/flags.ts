@@ -1,5 +1,6 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { parseDuration } from '../model/duration.js';
+import { MAX_CONCURRENCY } from '../model/policy.js';
 import { parseTimestamp } from '../model/time.js';
 
 /**
@@ -27,4 +28,14 @@ export function instant(text: string): Date {
   const p = parseTimestamp(text);
   if (!p.ok) throw new InvalidArgumentError(p.reason);
   return p.date;
+}
+
+/** `--concurrency`, as apply and reap take it: the default for targets whose policy sets none. */
+export function concurrencyOption(): Option {
+  return new Option(
+    '--concurrency <n>',
+    `calls in flight at once on each target whose policy sets none (an exec policy's concurrency wins; at most ${MAX_CONCURRENCY})`,
+  )
+    .argParser(wholeNumber(1, MAX_CONCURRENCY))
+    .default(16);
 }

@@ -39,7 +39,7 @@ export function commandContext(io: Pick<CliIo, 'cwd' | 'env'>, cmd: Command) {
   }
   // One instant per command: every decision of a run is made at the same T.
   const now = clock.now();
-  return { repo, now, clock: fixedClock(now), json: g.json === true };
+  return { repo, now, json: g.json === true };
 }
 
 /** The run's configuration from the global flags and the environment, as the Action's CI sets it. */

@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { DIST_CLI } from '../support/cli.js';
 import { FakeGitHub } from '../support/github-server.js';
+import { mergeBranch } from '../support/merge.js';
 import { run } from '../support/process.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';
 
@@ -145,24 +146,12 @@ describe('grantops init', () => {
 
   it('applies the merged grant through the exec example, and the reaper revokes it at expiry', async () => {
     const head = repo.git('rev-parse', 'HEAD');
-    repo.git('checkout', '-q', 'main');
-    repo.git('merge', '-q', '--no-ff', '-m', 'Merge pull request #1 from acme/alice-vpn', 'alice-vpn');
-    const merge = repo.git('rev-parse', 'HEAD');
-    const tree = new Map<string, string>();
-    for (const line of repo.git('ls-tree', '-r', head).split('\n')) {
-      const [meta, path] = line.split('\t');
-      const sha = meta?.split(' ')[2];
-      if (path && sha) tree.set(path, sha);
-    }
-    gh.trees.set(head, tree);
-    gh.repoPulls('acme/access').push({
+    mergeBranch(repo, gh, {
       number: 1,
       author: 'alice',
-      headSha: head,
-      headRef: 'alice-vpn',
-      mergeCommitSha: merge,
+      branch: 'alice-vpn',
       mergedAt: '2026-11-28T11:59:00Z',
-      commits: [head, merge],
+      commits: [head],
       reviews: [], // the vpn user role asks for no approval: the merge grants
     });
 

@@ -1,7 +1,7 @@
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
+import { cliIn, STATE_FILE_SCRIPT } from '../support/cli.js';
 import { aGrant } from '../support/builders.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';
 
@@ -11,18 +11,6 @@ import { tempRepo, type TempRepo } from '../support/repo.js';
  */
 let repo: TempRepo;
 const NOW = '2026-11-28T12:00:00Z';
-// An exec target that holds its state in the repo's scratch file; `list` fails for "down".
-const SCRIPT = `#!/usr/bin/env node
-const fs = require('node:fs');
-const verb = process.argv[process.argv.length - 1];
-const input = verb === 'list' ? '' : fs.readFileSync(0, 'utf8');
-const state = fs.existsSync('.state.json') ? JSON.parse(fs.readFileSync('.state.json', 'utf8')) : [];
-if (verb === 'list') { process.stdout.write(JSON.stringify(state)); process.exit(0); }
-const req = JSON.parse(input);
-const next = state.filter((e) => !(e.user === req.user && e.role === req.role));
-if (verb === 'grant') next.push({ user: req.user, role: req.role });
-fs.writeFileSync('.state.json', JSON.stringify(next));
-`;
 
 beforeAll(() => {
   repo = tempRepo(
@@ -35,7 +23,7 @@ roles:
 roles:
   ops: { maxDuration: 1d, approvals: 0 }
 `,
-      'scripts/bastion.cjs': SCRIPT,
+      'scripts/bastion.cjs': STATE_FILE_SCRIPT,
       '.gitignore': '.state.json\n',
     },
     { git: true },
@@ -60,19 +48,8 @@ roles:
 });
 afterAll(() => repo.cleanup());
 
-async function cli(cwd: string, argv: string[], io: { progress?: boolean } = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['--now', NOW, ...argv], {
-    stdout: (s) => (stdout += s),
-    stderr: (s) => (stderr += s),
-    color: { stdout: false, stderr: false },
-    ...io,
-    env: { PATH: process.env.PATH },
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (cwd: string, argv: string[], io: { progress?: boolean } = {}) =>
+  cliIn(cwd, ['--now', NOW, ...argv], { ...io, env: { PATH: process.env.PATH } });
 
 describe('finding the access repo', () => {
   it('works from any subdirectory: the repo is git top level', async () => {

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/program.js';
+import { cliIn, STATE_FILE_SCRIPT } from '../support/cli.js';
 import { aGrant } from '../support/builders.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';
 
@@ -11,17 +11,6 @@ import { tempRepo, type TempRepo } from '../support/repo.js';
  */
 let repo: TempRepo;
 const NOW = '2026-11-28T12:00:00Z';
-const SCRIPT = `#!/usr/bin/env node
-const fs = require('node:fs');
-const verb = process.argv[process.argv.length - 1];
-const input = verb === 'list' ? '' : fs.readFileSync(0, 'utf8');
-const state = fs.existsSync('.state.json') ? JSON.parse(fs.readFileSync('.state.json', 'utf8')) : [];
-if (verb === 'list') { process.stdout.write(JSON.stringify(state)); process.exit(0); }
-const req = JSON.parse(input);
-const next = state.filter((e) => !(e.user === req.user && e.role === req.role));
-if (verb === 'grant') next.push({ user: req.user, role: req.role });
-fs.writeFileSync('.state.json', JSON.stringify(next));
-`;
 
 beforeEach(() => {
   repo = tempRepo(
@@ -30,7 +19,7 @@ beforeEach(() => {
 roles:
   ops: { maxDuration: 1d, approvals: 0 }
 `,
-      'scripts/vpn.cjs': SCRIPT,
+      'scripts/vpn.cjs': STATE_FILE_SCRIPT,
       '.gitignore': '.state.json\n',
     },
     { git: true },
@@ -49,18 +38,8 @@ roles:
 });
 afterEach(() => repo.cleanup());
 
-async function cli(env: Record<string, string>, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['--now', NOW, ...argv], {
-    stdout: (s) => (stdout += s),
-    stderr: (s) => (stderr += s),
-    color: { stdout: false, stderr: false },
-    env: { PATH: process.env.PATH, ...env },
-    cwd: repo.dir,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (env: Record<string, string>, ...argv: string[]) =>
+  cliIn(repo.dir, ['--now', NOW, ...argv], { env: { PATH: process.env.PATH, ...env } });
 
 describe('a broken evidence key', () => {
   for (const [name, env, message] of [

@@ -29,8 +29,50 @@ export function mergePullRequest(
     repo.write(opts.pushAfterReview);
     head = repo.commit(`change after review #${opts.number}`);
   }
+  const mergeSha = mergeBranch(repo, gh, {
+    number: opts.number,
+    author: opts.author,
+    branch,
+    mergedAt: '2026-11-28T11:00:00Z',
+    commits: [first, head],
+    reviews: opts.reviews.map((r) => ({
+      user: r.user,
+      state: r.state ?? 'APPROVED',
+      commitId: r.onCommit === 'first' ? first : head,
+    })),
+    ...(opts.repoName ? { repoName: opts.repoName } : {}),
+  });
+  return { mergeSha, headSha: head };
+}
+
+/**
+ * Merges `branch` into main as the merge button does and registers the pull request on the local
+ * GitHub server: its head (the branch's tip), the tree of that head, the commits and the reviews.
+ */
+export function mergeBranch(
+  repo: TempRepo,
+  gh: FakeGitHub,
+  pr: {
+    number: number;
+    author: string;
+    branch: string;
+    mergedAt: string;
+    /** The branch's commits, oldest first; the last is the head. */
+    commits: string[];
+    reviews: { user: string; state: string; commitId: string }[];
+    repoName?: string;
+  },
+): string {
+  const head = pr.commits[pr.commits.length - 1]!;
   repo.git('checkout', '-q', 'main');
-  repo.git('merge', '-q', '--no-ff', '-m', `Merge pull request #${opts.number} from acme/${branch}`, branch);
+  repo.git(
+    'merge',
+    '-q',
+    '--no-ff',
+    '-m',
+    `Merge pull request #${pr.number} from acme/${pr.branch}`,
+    pr.branch,
+  );
   const mergeSha = repo.git('rev-parse', 'HEAD');
   const tree = new Map<string, string>();
   for (const line of repo.git('ls-tree', '-r', head).split('\n')) {
@@ -39,19 +81,15 @@ export function mergePullRequest(
     if (path && sha) tree.set(path, sha);
   }
   gh.trees.set(head, tree);
-  gh.repoPulls(opts.repoName ?? 'acme/access').push({
-    number: opts.number,
-    author: opts.author,
+  gh.repoPulls(pr.repoName ?? 'acme/access').push({
+    number: pr.number,
+    author: pr.author,
     headSha: head,
-    headRef: branch,
+    headRef: pr.branch,
     mergeCommitSha: mergeSha,
-    mergedAt: '2026-11-28T11:00:00Z',
-    commits: [first, head, mergeSha],
-    reviews: opts.reviews.map((r) => ({
-      user: r.user,
-      state: r.state ?? 'APPROVED',
-      commitId: r.onCommit === 'first' ? first : head,
-    })),
+    mergedAt: pr.mergedAt,
+    commits: [...pr.commits, mergeSha],
+    reviews: pr.reviews,
   });
-  return { mergeSha, headSha: head };
+  return mergeSha;
 }

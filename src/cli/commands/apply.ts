@@ -1,10 +1,9 @@
 import { type Command, Option } from 'commander';
-import { MAX_CONCURRENCY } from '../../model/policy.js';
 import { formatFinding } from '../../model/errors.js';
 import type { ApplyReport } from '../../usecases/apply-grants.js';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
-import { wholeNumber } from '../flags.js';
+import { concurrencyOption } from '../flags.js';
 import { progressLine, withProgress } from '../progress.js';
 import type { CliCommand } from '../shared.js';
 
@@ -17,14 +16,7 @@ export const applyCommand: CliCommand = (program, { io, setExit, wire }) => {
     )
     .option('--dry-run', 'plan only: print what would be granted and revoked')
     .option('--target <name...>', 'only these targets')
-    .addOption(
-      new Option(
-        '--concurrency <n>',
-        `calls in flight at once on each target whose policy sets none (an exec policy's concurrency wins; at most ${MAX_CONCURRENCY})`,
-      )
-        .argParser(wholeNumber(1, MAX_CONCURRENCY))
-        .default(16),
-    )
+    .addOption(concurrencyOption())
     .option('--override-guard', 'let enforce revoke more than enforceMaxFraction of a scope in this run')
     .addOption(
       new Option(

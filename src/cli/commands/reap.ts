@@ -1,12 +1,11 @@
 import { type Command, Option } from 'commander';
-import { MAX_CONCURRENCY } from '../../model/policy.js';
 import { formatDuration } from '../../model/duration.js';
 import { formatTimestamp } from '../../model/time.js';
 import type { ReapReport, ShardMergeReport } from '../../reaper/reap-expired.js';
 import { resolve } from 'node:path';
 import { escapeTerminal } from '../../render/escape.js';
 import { jsonDocument, paint, table, type CliIo } from '../output.js';
-import { wholeNumber } from '../flags.js';
+import { concurrencyOption } from '../flags.js';
 import { progressLine, withProgress } from '../progress.js';
 import type { CliCommand } from '../shared.js';
 
@@ -37,14 +36,7 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
         "the sharded reap's last job: revoke nothing, remove the files the shards revoked in one cleanup commit",
       ).conflicts(['dryRun', 'target']),
     )
-    .addOption(
-      new Option(
-        '--concurrency <n>',
-        `calls in flight at once on each target whose policy sets none (an exec policy's concurrency wins; at most ${MAX_CONCURRENCY})`,
-      )
-        .argParser(wholeNumber(1, MAX_CONCURRENCY))
-        .default(16),
-    )
+    .addOption(concurrencyOption())
     .action(
       async (
         opts: {
