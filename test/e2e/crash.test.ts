@@ -69,6 +69,8 @@ if [ "$verb" != list ]; then
   req=$(cat)
   user=$(printf '%s' "$req" | sed -n 's/.*"user":"\\([^"]*\\)".*/\\1/p')
   role=$(printf '%s' "$req" | sed -n 's/.*"role":"\\([^"]*\\)".*/\\1/p')
+  # A request cut short (grantops killed before it wrote stdin) is refused, as a real system would.
+  if [ -z "$user" ] || [ -z "$role" ]; then echo 'user and role are required' >&2; exit 2; fi
   entry="{\\"user\\":\\"$user\\",\\"role\\":\\"$role\\"}"
   rest=$({ sed 's/^\\[//; s/\\]$//; s/},{/}\\n{/g' "$VPN_STATE" | grep -vxF -e "$entry" -e ''
     [ "$verb" = grant ] && echo "$entry"; } | paste -sd, -)
