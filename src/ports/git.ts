@@ -12,6 +12,8 @@ export interface RepoHistory {
   mergeBase(a: string, b: string): Promise<string | undefined>;
   changedPaths(base: string, dirs: readonly string[]): Promise<PathChange[]>;
   treeAt(ref: string, label?: string): FileTree;
+  /** `path -> blob id` under `dir` at `rev` (one `ls-tree`, no sizes: cheaper than `treeAt().list`). */
+  blobsAt(rev: string, dir: string): Promise<Map<string, string>>;
 }
 
 /** The first-parent commit that brought a file, and the blob id of the file it brought. */

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Finding } from '../model/errors.js';
-import { narrowTree, type FileTree, type TreeEntry } from '../model/file-tree.js';
+import { narrowTree, type FileTree } from '../model/file-tree.js';
 import type { PathChange, RepoHistory } from '../ports/git.js';
 import {
   GRANTS_DIR,
@@ -77,7 +77,7 @@ export async function validateAccessRepo(
   let changes: PathChange[] | undefined;
   let base: ValidationReport['base'];
   let policies: LoadedPolicies;
-  let baseGrants: TreeEntry[] = [];
+  let baseGrants: ReadonlyMap<string, string> = new Map();
   if (opts.base !== undefined) {
     if (!deps.history) throw new Error('validate --base needs git history');
     const history = deps.history;
@@ -99,7 +99,8 @@ export async function validateAccessRepo(
       // The base's policies judge only the grants the change brings: a policy's grantSchema is
       // compiled when one of them needs it (compiling them all cost more than the rest of the check).
       loadPolicies(baseTree, deps.registry, { lazyGrantSchema: true }),
-      baseTree.list(GRANTS_DIR),
+      // Only the paths, in a listing of their own: the policies' (with sizes) is not held up by it.
+      history.blobsAt(commit, GRANTS_DIR),
     ]);
     base = { ref: label, commit, diffFrom };
   } else {
@@ -202,7 +203,7 @@ export async function validateAccessRepo(
  * itself adds, modifies or deletes: a modification keeps its id, a deletion frees it.
  */
 function idsAtBase(
-  baseGrants: readonly TreeEntry[],
+  baseGrants: ReadonlyMap<string, string>,
   baseLabel: string,
   changed: ReadonlyMap<string, PathChange['status']>,
 ): Map<string, string> {
@@ -212,12 +213,12 @@ function idsAtBase(
   // all 10,000 cost ~15 ms).
   const near = new Set([...changed.keys()].map((path) => path.toLowerCase()));
   const lengths = new Set([...changed.keys()].map((path) => path.length));
-  for (const entry of baseGrants) {
-    if (!lengths.has(entry.path.length) || !near.has(entry.path.toLowerCase())) continue;
-    if (entry.kind !== 'file' || !entry.path.endsWith('.yaml') || changed.has(entry.path)) continue;
-    const id = grantIdFromPath(entry.path);
+  for (const path of baseGrants.keys()) {
+    if (!lengths.has(path.length) || !near.has(path.toLowerCase())) continue;
+    if (!path.endsWith('.yaml') || changed.has(path)) continue;
+    const id = grantIdFromPath(path);
     const folded = id.ok ? id.id.toLowerCase() : undefined;
-    if (folded !== undefined && !taken.has(folded)) taken.set(folded, `${entry.path} at ${baseLabel}`);
+    if (folded !== undefined && !taken.has(folded)) taken.set(folded, `${path} at ${baseLabel}`);
   }
   return taken;
 }
