@@ -1,6 +1,7 @@
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Node } from 'yaml';
 import type { Finding, SourcePosition } from './errors.js';
 import { parseFlatYaml } from './flat-yaml.js';
+import { parseSimpleYaml } from './simple-yaml.js';
 
 /** A path into a parsed document, as ajv's instancePath segments: keys and array indexes. */
 export type DocPath = readonly (string | number)[];
@@ -18,6 +19,8 @@ export type LoadResult = { ok: true; doc: SourceDocument } | { ok: false; findin
 export interface LoadOptions {
   /** Files larger than this are refused before parsing. */
   maxBytes: number;
+  /** Skip the fast paths (the property tests hold them to the full parser this way). */
+  fullParser?: boolean;
 }
 
 const START: SourcePosition = { line: 1, column: 1 };
@@ -48,7 +51,7 @@ export function loadYamlSource(file: string, bytes: Uint8Array, options: LoadOpt
   let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
 
-  const flat = parseFlatYaml(text);
+  const flat = options.fullParser ? undefined : parseFlatYaml(text);
   if (flat) {
     return {
       ok: true,
@@ -64,6 +67,10 @@ export function loadYamlSource(file: string, bytes: Uint8Array, options: LoadOpt
       },
     };
   }
+
+  // Policies: nested mappings and one-line flows, without what needs the full parser's checks.
+  const simple = options.fullParser ? undefined : parseSimpleYaml(text);
+  if (simple) return { ok: true, doc: { file, ...simple } };
 
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
