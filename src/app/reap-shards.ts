@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { ConfigError, errorMessage } from '../model/errors.js';
-import { GRANTS_DIR, grantIdFromPath } from '../model/grant.js';
+import { GRANTS_DIR, grantIdFromPath, type Grant } from '../model/grant.js';
 import { formatTimestamp } from '../model/time.js';
 import { loadGrants, loadPolicies } from '../policy/load.js';
 import { recordShardCleanups, type ReapReport, type ShardMergeReport } from '../reaper/reap-expired.js';
@@ -16,7 +16,7 @@ interface ShardFile {
   version: 1;
   now: string;
   targets: string[];
-  revoked: { id: string; file: string; blob: string; lagMs: number }[];
+  revoked: ShardRevoked[];
   failed: { id: string; reason: string }[];
   /**
    * Every grant id a revoke (or downgrade) of this shard failed or held for, whatever target the
@@ -24,6 +24,23 @@ interface ShardFile {
    */
   blocked: string[];
 }
+
+interface ShardRevoked {
+  id: string;
+  file: string;
+  blob: string;
+  lagMs: number;
+  /**
+   * What the shard revoked: for a file that is no longer a valid grant (its role or target left the
+   * policy), the merge cannot read it back from the file, only from here (optional: older shards).
+   */
+  user?: string;
+  target?: string;
+  role?: string;
+  expiresAt?: string;
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
 /** Writes a shard's result, atomically: a merge never reads half a file. */
 export async function writeShard(
@@ -40,7 +57,9 @@ export async function writeShard(
     targets: [...(only ?? [...report.apply.policies.keys()])].sort(),
     revoked: report.revoked.flatMap((r) => {
       const blob = blobs.get(r.grant.file);
-      return blob ? [{ id: r.grant.id, file: r.grant.file, blob, lagMs: r.lagMs }] : [];
+      if (!blob) return [];
+      const { id, file, user, target, role, expiresAt } = r.grant;
+      return [{ id, file, blob, lagMs: r.lagMs, user, target, role, expiresAt: formatTimestamp(expiresAt) }];
     }),
     failed: report.failed.map((f) => ({ id: f.grant.id, reason: f.reason })),
     blocked: [
@@ -72,7 +91,18 @@ async function readShard(path: string): Promise<ShardFile> {
   if (d.blocked.some((id) => typeof id !== 'string')) throw bad('blocked must list grant ids');
   for (const r of d.revoked) {
     const id = typeof r?.file === 'string' ? grantIdFromPath(r.file) : undefined;
-    if (!id?.ok || id.id !== r.id || !/^[0-9a-f]{40,64}$/.test(String(r.blob)) || !(r.lagMs >= 0))
+    const named = (['user', 'target', 'role'] as const).every(
+      (k) => r[k] === undefined || NAME.test(String(r[k])),
+    );
+    const ends = r.expiresAt === undefined || !Number.isNaN(Date.parse(String(r.expiresAt)));
+    if (
+      !id?.ok ||
+      id.id !== r.id ||
+      !/^[0-9a-f]{40,64}$/.test(String(r.blob)) ||
+      !(r.lagMs >= 0) ||
+      !named ||
+      !ends
+    )
       throw bad(`entry ${JSON.stringify(r).slice(0, 200)}`);
   }
   return d as ShardFile;
@@ -105,6 +135,8 @@ export async function mergeShardsJob(
     policySource: w.work.label,
   });
   const byId = new Map(grants.map((g) => [g.id, g]));
+  // Files still on main that are no longer valid grants: their shard judged them expired from history.
+  const present = await w.requireGit().blobsAt('HEAD', GRANTS_DIR);
   // A file goes only if no shard failed or held a revoke for its grant (another target may still
   // hold access an earlier version gave), its target is its shard's, and it has expired.
   const blocked = new Map<string, string>();
@@ -112,7 +144,7 @@ export async function mergeShardsJob(
   const kept: ShardMergeReport['failed'] = [];
   const items = shards.flatMap((s, i) =>
     s.revoked.flatMap((r) => {
-      const grant = byId.get(r.id);
+      const grant = byId.get(r.id) ?? invalidGrant(r, present);
       if (!grant) return [];
       const why = blocked.has(r.id)
         ? `a revoke for it failed or was held in the shard ${blocked.get(r.id)}`
@@ -135,6 +167,25 @@ export async function mergeShardsJob(
   // A revoked grant whose file is gone (or no longer a valid grant) is not for this commit.
   const taken = new Set([...items.map((i) => i.revoked.grant.id), ...kept.map((k) => k.grant.id)]);
   for (const s of shards)
-    for (const r of s.revoked) if (!taken.has(r.id) && !byId.has(r.id)) report.removedElsewhere.push(r.id);
+    for (const r of s.revoked)
+      if (!taken.has(r.id) && !present.has(r.file)) report.removedElsewhere.push(r.id);
   return report;
+}
+
+/**
+ * A revoked file that is on main but no longer a valid grant, as its shard saw it. It goes like any
+ * other: only with the very content the shard judged (its blob), and only if the shard said what it
+ * revoked and on which of its targets.
+ */
+function invalidGrant(r: ShardRevoked, present: ReadonlyMap<string, string>): Grant | undefined {
+  if (!present.has(r.file) || !r.user || !r.target || !r.role || !r.expiresAt) return undefined;
+  return {
+    id: r.id,
+    file: r.file,
+    user: r.user,
+    target: r.target,
+    role: r.role,
+    reason: '(grant file no longer valid)',
+    expiresAt: new Date(r.expiresAt),
+  };
 }

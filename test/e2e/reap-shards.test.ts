@@ -250,4 +250,46 @@ describe('a sharded reap', () => {
     expect(wrong.stderr).toContain('its target east is not one of the shard');
     expect(seed.git('ls-tree', '-r', '--name-only', 'HEAD', 'grants')).toBe('grants/east/ann.yaml');
   });
+
+  it('removes an expired file that is no longer a valid grant, once its shard revoked it', async () => {
+    scratch = mkdtempSync(join(tmpdir(), 'grantops-shards-'));
+    const origin = join(scratch, 'origin.git');
+    const twoRoles = `${policy('east')}  dev: { maxDuration: 12h, approvals: 0 }\n`;
+    seed = tempRepo({ 'policies/east.yaml': twoRoles, 'scripts/vpn.cjs': VPN });
+    chmodSync(join(seed.dir, 'scripts/vpn.cjs'), 0o755);
+    seed.git('init', '-q', '-b', 'main');
+    seed.commit('access repo');
+    seed.write({
+      'grants/east/ann.yaml': aGrant()
+        .for('ann')
+        .on('east', 'dev')
+        .without('ticket')
+        .expiresAt('2026-11-28T11:00:00Z')
+        .yaml(),
+    });
+    seed.commit('grants');
+    // The role leaves the policy: ann's file is no longer a valid grant, and her access is still there.
+    seed.write({ 'policies/east.yaml': policy('east') });
+    seed.commit('drop the dev role');
+    seed.git('init', '-q', '--bare', '-b', 'main', origin);
+    seed.git('push', '-q', origin, 'main');
+    writeFileSync(join(scratch, 'east.json'), JSON.stringify([{ user: 'ann', role: 'dev' }]));
+    const tip = seed.git('--git-dir', origin, 'rev-parse', 'main');
+    const [east, merger] = ['east', 'merge'].map((name) => {
+      seed.git('clone', '-q', origin, join(scratch, name));
+      return join(scratch, name);
+    }) as [string, string];
+
+    const shard = await grantops(east, ['reap', '--target', 'east', '--shard-out', join(scratch, 's.json')]);
+    expect(readFileSync(join(scratch, 'east.log'), 'utf8')).toBe('revoke ann\n');
+    expect(shard.stderr).toContain('grants/east/ann.yaml'); // the invalid file is reported
+    const m = await grantops(merger, ['reap', '--merge-shards', join(scratch, 's.json'), '--push']);
+    expect(m.code, m.stderr).toBe(0);
+    expect(seed.git('--git-dir', origin, 'log', '-1', '--format=%B', 'main')).toContain(
+      'Revoked-Grant: east/ann',
+    );
+    expect(seed.git('--git-dir', origin, 'rev-parse', 'main~1')).toBe(tip);
+    expect(seed.git('--git-dir', origin, 'ls-tree', '-r', '--name-only', 'main', 'grants')).toBe('');
+    expect(m.stdout + m.stderr).not.toContain('removed elsewhere');
+  }, 120_000);
 });
