@@ -167,8 +167,14 @@ export async function mergeShardsJob(
   // A revoked grant whose file is gone (or no longer a valid grant) is not for this commit.
   const taken = new Set([...items.map((i) => i.revoked.grant.id), ...kept.map((k) => k.grant.id)]);
   for (const s of shards)
-    for (const r of s.revoked)
-      if (!taken.has(r.id) && !present.has(r.file)) report.removedElsewhere.push(r.id);
+    for (const r of s.revoked) {
+      if (taken.has(r.id)) continue;
+      if (!present.has(r.file)) report.removedElsewhere.push(r.id);
+      else
+        report.problems.push(
+          `${r.id}: its shard did not say what it revoked; the file stays for the next run`,
+        );
+    }
   return report;
 }
 
