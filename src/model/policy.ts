@@ -80,6 +80,16 @@ export function expiringWindowMs(policy: Policy, roleName: string): number {
   const role = policy.roles.get(roleName);
   return role && role.maxDurationMs > 0 ? Math.min(firstAlert, role.maxDurationMs / 4) : firstAlert;
 }
+/**
+ * The alert windows of a grant of `roleName`, narrowest first: the policy's `alerts.before`, each
+ * capped like `expiringWindowMs` at a quarter of the role's `maxDuration` (duplicates dropped), so a
+ * warning goes out when `status` turns the grant `expiring`, not the moment a short grant lands.
+ */
+export function alertWindowsMs(policy: Policy, roleName: string): number[] {
+  const role = policy.roles.get(roleName);
+  const cap = role && role.maxDurationMs > 0 ? role.maxDurationMs / 4 : Infinity;
+  return [...new Set(policy.alertsBeforeMs.map((w) => Math.min(w, cap)))].sort((a, b) => a - b);
+}
 export const DEFAULT_ENFORCE_MAX_FRACTION = 0.25;
 export const DEFAULT_EXEC_TIMEOUT_MS = 30_000;
 /**

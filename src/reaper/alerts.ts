@@ -1,6 +1,6 @@
 import { formatDuration } from '../model/duration.js';
 import type { Grant } from '../model/grant.js';
-import type { Policy } from '../model/policy.js';
+import { alertWindowsMs, type Policy } from '../model/policy.js';
 import type { ReapReport } from './reap-expired.js';
 
 export interface ExpiryWarning {
@@ -19,7 +19,8 @@ export interface Overdue {
 
 /**
  * Which warnings are due at `now`: for each live grant, the narrowest alert window (policy
- * `alerts.before`, default 24h and 1h) that its remaining time falls in. Pure; the sender makes them
+ * `alerts.before`, default 24h and 1h, each at most a quarter of the role's maxDuration, as `status`'s
+ * `expiring`) that its remaining time falls in. Pure; the sender makes them
  * idempotent by marker, so a window is warned about once however often the reaper runs.
  */
 export function dueWarnings(
@@ -32,7 +33,8 @@ export function dueWarnings(
   for (const grant of grants) {
     const remaining = grant.expiresAt.getTime() - now.getTime();
     if (remaining <= 0) continue;
-    const windows = [...(policies.get(grant.target)?.alertsBeforeMs ?? [])].sort((a, b) => a - b);
+    const policy = policies.get(grant.target);
+    const windows = policy ? alertWindowsMs(policy, grant.role) : [];
     const window = windows.find((w) => remaining <= w);
     if (window === undefined) continue;
     const pr = prOf(grant);

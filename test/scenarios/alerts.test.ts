@@ -48,16 +48,24 @@ describe('alerts', () => {
       now,
       [
         grant('a', '2026-11-28T12:30:00Z'),
-        grant('b', '2026-11-28T20:00:00Z'),
+        grant('b', '2026-11-28T16:00:00Z'),
         grant('c', '2026-12-05T00:00:00Z'),
       ],
       policies,
       () => 7,
     );
+    // The 1d window of a 1d role is capped at its last quarter (6h), where `status` says `expiring`.
     expect(due.map((w) => [w.grant.id, w.window])).toEqual([
       ['a', '1h'],
-      ['b', '1d'],
+      ['b', '6h'],
     ]);
+  });
+
+  it('does not warn a grant the moment it lands: a window is at most a quarter of the role', () => {
+    const now = new Date('2026-11-28T12:00:00Z');
+    // 8h left of a 1d role: inside `alerts.before: 1d`, but `status` calls it active, not expiring.
+    const due = dueWarnings(now, [grant('fresh', '2026-11-28T20:00:00Z')], policies, () => 7);
+    expect(due).toEqual([]);
   });
 
   it('warns once per grant and window, and a person quoting the marker does not silence it', async () => {
