@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { TRICKY_SCALARS } from '../support/yaml-scalars.js';
 import { parseSimpleYaml } from '../../src/model/simple-yaml.js';
 import { loadYamlSource, type SourceDocument } from '../../src/model/yaml-source.js';
 
@@ -21,48 +22,7 @@ const scalar = fc.oneof(
   { weight: 2, arbitrary: fc.string({ maxLength: 12 }) },
   {
     weight: 3,
-    arbitrary: fc.constantFrom(
-      'alice',
-      '8h',
-      '@acme/dba',
-      '0',
-      '1',
-      '12',
-      '007',
-      '+1',
-      '-1',
-      '1.5',
-      '0x1F',
-      '0o17',
-      '1e3',
-      '.inf',
-      'true',
-      'false',
-      'True',
-      '~',
-      'null',
-      'a: b',
-      'a #b',
-      'a#b',
-      'a:b',
-      '- x',
-      '-x',
-      '[x]',
-      '{x}',
-      '&a x',
-      '*a',
-      '!t x',
-      '|',
-      '>',
-      '`x`',
-      'x:',
-      'é ü',
-      '\u00a0x',
-      '\u2028',
-      ' lead',
-      'trail ',
-      'a, b',
-    ),
+    arbitrary: fc.constantFrom(...TRICKY_SCALARS),
   },
 );
 const quoted = fc.oneof(
