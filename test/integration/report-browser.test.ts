@@ -52,7 +52,7 @@ beforeAll(async () => {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('FAKETIME') && k !== 'LD_PRELOAD'),
   );
-  browser = await chromium.launch({ executablePath: CHROMIUM, env: env as Record<string, string> });
+  browser = await chromium.launch({ executablePath: CHROMIUM, env });
 });
 afterAll(async () => {
   await browser?.close();
@@ -64,6 +64,13 @@ interface Loaded {
   page: Page;
   errors: string[];
   requests: string[];
+}
+
+/** The little of the DOM the assertions read (the project's types have no DOM library). */
+interface Node {
+  textContent: string | null;
+  children: ArrayLike<Node>;
+  getAttribute(name: string): string | null;
 }
 
 /** Opens a report from disk, recording console errors, page errors and every request it makes. */
@@ -90,7 +97,11 @@ async function open(dir: string): Promise<Loaded> {
 }
 
 const cells = (page: Page, table: string, column: number) =>
-  page.$$eval(`#${table} tbody tr`, (rows, c) => rows.map((r) => r.children[c]?.textContent ?? ''), column);
+  page.$$eval(
+    `#${table} tbody tr`,
+    (rows: Node[], c: number) => rows.map((r) => r.children[c]?.textContent ?? ''),
+    column,
+  );
 
 describe('the dashboard in chromium', () => {
   it('shows who has access, what expires, what is overdue, drift and the timeline; asks for nothing', async () => {
@@ -108,15 +119,15 @@ describe('the dashboard in chromium', () => {
     expect(await cells(page, 't-unexplained', 1)).toEqual(['zed']);
     expect(await cells(page, 't-timeline', 1)).toEqual(['alice', 'bob', 'carol', 'erin', 'eve', 'dave']);
     expect(await page.textContent('#drift-h + .note')).toContain('down');
-    const links = await page.$$eval('#t-access a', (as) => as.map((a) => a.getAttribute('href')));
+    const links = await page.$$eval('#t-access a', (as: Node[]) => as.map((a) => a.getAttribute('href')));
     expect(links).toEqual([
       'https://github.com/acme/access/pull/1',
       'https://github.com/acme/access/pull/2',
       'https://github.com/acme/access/pull/7',
     ]);
-    expect(await page.$$eval('#t-calendars a', (as) => as.map((a) => a.getAttribute('href')))).toContain(
-      'calendars/alice.ics',
-    );
+    expect(
+      await page.$$eval('#t-calendars a', (as: Node[]) => as.map((a) => a.getAttribute('href'))),
+    ).toContain('calendars/alice.ics');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
     expect(errors).toEqual([]);
@@ -127,8 +138,8 @@ describe('the dashboard in chromium', () => {
 
   it('renders hostile grant text as text', async () => {
     const { page, errors } = await open(repo.dir);
-    const row = await page.$$eval('#t-access tbody tr', (rows) =>
-      rows.map((r) => [...r.children].map((c) => c.textContent)).find((c) => c[1] === 'eve'),
+    const row = await page.$$eval('#t-access tbody tr', (rows: Node[]) =>
+      rows.map((r) => Array.from(r.children, (c) => c.textContent)).find((c) => c[1] === 'eve'),
     );
     expect(row?.[8]).toBe(HOSTILE_ID);
     expect(row?.[9]).toContain(
@@ -138,7 +149,7 @@ describe('the dashboard in chromium', () => {
     // Controls and bidi overrides are shown, not obeyed.
     expect(row?.[9]).toContain('\\u0007bell \\u202eevil');
     expect(HOSTILE_REASON).toContain('\u202e');
-    expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
     expect(await page.$$('img')).toHaveLength(0);
     expect(errors).toEqual([]);
     await page.context().close();
@@ -148,7 +159,7 @@ describe('the dashboard in chromium', () => {
     const { page } = await open(repo.dir);
     await page.evaluate(axe.source);
     const result = await page.evaluate(() =>
-      (window as unknown as { axe: typeof axe }).axe.run(document, { resultTypes: ['violations'] }),
+      (globalThis as unknown as { axe: typeof axe }).axe.run({ resultTypes: ['violations'] }),
     );
     const serious = result.violations
       .filter((v) => v.impact === 'serious' || v.impact === 'critical')
@@ -164,7 +175,9 @@ describe('the dashboard in chromium', () => {
   it('runs no script but its own: an injected inline script is refused by the CSP', async () => {
     const { page, errors } = await open(repo.dir);
     await page.addScriptTag({ content: 'window.injected = 1' }).catch(() => undefined);
-    expect(await page.evaluate(() => (window as unknown as { injected?: number }).injected)).toBeUndefined();
+    expect(
+      await page.evaluate(() => (globalThis as unknown as { injected?: number }).injected),
+    ).toBeUndefined();
     expect(errors.join('\n')).toMatch(/Content Security Policy/);
     await page.context().close();
   });
