@@ -30,7 +30,12 @@ interface Section {
   select?: { key: string; label: string };
 }
 
-const when = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + 'Z';
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+/** `2026-11-28 18:00Z`, formatted by hand: toISOString and a replace took half a second for 60,000 dates. */
+function when(ms: number): string {
+  const d = new Date(ms);
+  return `${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}Z`;
+}
 const t = (s: string) => escapeInvisible(s);
 
 function relative(ms: number, now: number): string {

@@ -25,11 +25,21 @@ export function escapeIcsText(text: string): string {
 
 /** RFC 5545 §3.1: lines of at most 75 octets, continued after CRLF + one space, never inside a character. */
 export function foldIcsLine(line: string): string {
+  // Most lines are short ASCII: one octet per character, cut by index (20k calendars spent 1.6 s
+  // measuring each character's octets).
+  // eslint-disable-next-line no-control-regex
+  if (/^[\u0000-\u007f]*$/.test(line)) {
+    if (line.length <= 75) return line;
+    const parts = [line.slice(0, 75)];
+    for (let i = 75; i < line.length; i += 74) parts.push(line.slice(i, i + 74));
+    return parts.join('\r\n ');
+  }
   const out: string[] = [];
   let current = '';
   let octets = 0;
   for (const ch of line) {
-    const size = Buffer.byteLength(ch, 'utf8');
+    const cp = ch.codePointAt(0) ?? 0;
+    const size = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
     // The first line holds 75 octets; a continuation's leading space is one of its 75.
     if (octets + size > (out.length === 0 ? 75 : 74)) {
       out.push(current);
@@ -45,10 +55,9 @@ export function foldIcsLine(line: string): string {
 
 /** UTC DATE-TIME form: 20261128T180000Z. */
 export function icsTime(ms: number): string {
-  return new Date(ms)
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
+  const d = new Date(ms);
+  const p = (n: number) => (n < 10 ? `0${n}` : String(n));
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}T${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}Z`;
 }
 
 export interface CalendarOptions {

@@ -36,7 +36,10 @@ export const reportCommand: CliCommand = (program, { io, wire }) => {
           onProgress: (n) => progress.update(n),
         }),
       );
-      if (io.env.GRANTOPS_DEBUG) io.stderr(`debug: history cache: ${JSON.stringify(r.cache)}\n`);
+      if (io.env.GRANTOPS_DEBUG) {
+        io.stderr(`debug: history cache: ${JSON.stringify(r.cache)}\n`);
+        io.stderr(`debug: report ms: ${JSON.stringify(r.timings)}\n`);
+      }
       const m = r.model;
       if (r.shallow)
         io.stderr(
