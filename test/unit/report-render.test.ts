@@ -51,6 +51,14 @@ describe('ICS calendars (RFC 5545)', () => {
     for (const l of lines) expect(Buffer.byteLength(l, 'utf8')).toBeLessThanOrEqual(75);
     for (const l of lines.slice(1)) expect(l.startsWith(' ')).toBe(true);
     expect(lines.map((l, i) => (i ? l.slice(1) : l)).join('')).toBe(`SUMMARY:${'é'.repeat(80)}`);
+    const ascii = foldIcsLine(`DESCRIPTION:${'a'.repeat(200)}`).split('\r\n');
+    expect(ascii.map((l) => l.length)).toEqual([75, 75, 64]);
+    expect(ascii.map((l, i) => (i ? l.slice(1) : l)).join('')).toBe(`DESCRIPTION:${'a'.repeat(200)}`);
+    expect(
+      foldIcsLine(`X:${'😀'.repeat(30)}`)
+        .split('\r\n')
+        .every((l) => Buffer.byteLength(l) <= 75),
+    ).toBe(true);
   });
 
   it('is deterministic, CRLF only, one VEVENT per expiry with a UID stable per grant and expiresAt', () => {
