@@ -34,7 +34,7 @@ export function reportSummaryMarkdown(
   ];
   if (model.access.length) {
     out.push(
-      '| Target | User | Role | State | Since | Until | Approvers | PR |',
+      '| Target | User | Role | State | Since (UTC) | Until (UTC) | Approvers | PR |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
     );
     for (const g of model.access.slice(0, maxRows)) {
