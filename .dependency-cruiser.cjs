@@ -34,7 +34,7 @@ module.exports = {
       name: 'core-is-pure',
       comment: 'policy, plan and audit never reach use cases, adapters, targets or entrypoints',
       severity: 'error',
-      from: { path: layer('policy|plan|audit') },
+      from: { path: layer('policy|plan|audit|report') },
       to: { path: layer('scaffold|apply|reaper|usecases|adapters|targets|cli|action') },
     },
     {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { generateAccessRepo } from './generate.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const only = process.env.BENCH_ONLY; // validate | validate-base | github | apply | apply-one-commit | reap | audit
+const only = process.env.BENCH_ONLY; // validate | validate-base | github | apply | apply-one-commit | reap | audit | report
 const sizes = (process.env.BENCH_SIZES ?? '1000,10000,50000').split(',').map(Number);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const cache = join(tmpdir(), 'grantops-bench');
@@ -109,4 +109,9 @@ if (!only || only === 'reap') {
 if (!only || only === 'audit') {
   const { benchAudit } = await import('./audit.js');
   await benchAudit();
+}
+
+if (!only || only === 'report') {
+  const { benchReport } = await import('./report.js');
+  await benchReport();
 }

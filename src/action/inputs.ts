@@ -6,7 +6,7 @@ import { parseDuration } from '../model/duration.js';
 import { ConfigError } from '../model/errors.js';
 import { MAX_CONCURRENCY } from '../model/policy.js';
 
-export const COMMANDS = ['validate', 'status', 'apply', 'reap', 'audit'] as const;
+export const COMMANDS = ['validate', 'status', 'apply', 'reap', 'audit', 'report'] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 
 /** Everything the Action needs, read once from inputs and the event. */
@@ -28,6 +28,10 @@ export interface ActionInputs {
   verify: boolean;
   /** audit: who had access at this instant. */
   auditAt?: string;
+  /** report: directory the site is written to (relative to the working directory). */
+  reportOut: string;
+  /** report: read the targets for drift. */
+  observe: boolean;
   /** audit --verify: how long access may outlive expiresAt (ms). */
   toleranceMs: number;
   /** reap: push the cleanup commit (default true). */
@@ -77,6 +81,8 @@ export function readInputs(): ActionInputs {
     dryRun: booleanInput('dry-run'),
     push: core.getInput('push') === '' ? true : booleanInput('push'),
     verify: booleanInput('verify'),
+    reportOut: core.getInput('out') || 'grantops-report',
+    observe: booleanInput('observe'),
     ...(core.getInput('at') ? { auditAt: core.getInput('at') } : {}),
     webhookEnv: core.getInput('webhook-url-env') || 'GRANTOPS_WEBHOOK_URL',
     toleranceMs: durationInput('tolerance', '1h'),

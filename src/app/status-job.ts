@@ -1,3 +1,4 @@
+import type { Drift } from '../plan/types.js';
 import { applyGrants } from '../usecases/apply-grants.js';
 import { reportStatus, type StatusReport } from '../usecases/grant-status.js';
 import type { Wiring } from './wiring.js';
@@ -17,6 +18,8 @@ export interface StatusJobResult {
   notApplied: Set<string>;
   /** With `observe`: targets that could not be read. */
   unreadable: { target: string; error: string }[];
+  /** With `observe`: access found in a managed scope that no grant explains. */
+  drift: Drift[];
 }
 
 /** `status`: every grant's state at now; with `observe`, what the targets hold against it. */
@@ -28,7 +31,13 @@ export async function statusJob(w: Wiring, opts: StatusJobOptions): Promise<Stat
     },
     { work: w.work, registry: w.registry },
   );
-  const result: StatusJobResult = { report, outlives: new Map(), notApplied: new Set(), unreadable: [] };
+  const result: StatusJobResult = {
+    report,
+    outlives: new Map(),
+    notApplied: new Set(),
+    unreadable: [],
+    drift: [],
+  };
   if (!opts.observe) return result;
   w.requireGit();
   // A dry-run apply with recorded evidence: what the targets lack and hold against the grants.
@@ -42,6 +51,7 @@ export async function statusJob(w: Wiring, opts: StatusJobOptions): Promise<Stat
     },
   );
   result.unreadable = planned.plan.unobserved;
+  result.drift = planned.plan.drift;
   const byId = new Map(report.rows.map((r) => [r.grant.id, r.grant]));
   for (const a of planned.plan.actions) {
     for (const id of a.grantIds) {

@@ -9,6 +9,7 @@ import { reapCommand } from './commands/reap.js';
 import { auditCommand } from './commands/audit.js';
 import { doctorCommand } from './commands/doctor.js';
 import { initCommand } from './commands/init.js';
+import { reportCommand } from './commands/report.js';
 import { jsonDocument, paint, type CliIo } from './output.js';
 import { compose } from '../app/wiring.js';
 import { cliConfig, commandContext, jsonFinding, type CliCommand, type CommandTools } from './shared.js';
@@ -23,6 +24,7 @@ const COMMANDS: readonly CliCommand[] = [
   reapCommand,
   auditCommand,
   doctorCommand,
+  reportCommand,
 ];
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code. */

@@ -22,6 +22,12 @@ export const PINS = {
     version: 'v4.2.3',
   },
   cacheSave: { uses: 'actions/cache/save@5a3ec84eff668545956fd18022155c47e93e2684', version: 'v4.2.3' },
+  // The release commits of v3.0.1 and v4.0.5, as public workflows pin them.
+  uploadPagesArtifact: {
+    uses: 'actions/upload-pages-artifact@56afc609e74202658d3ffba0e8f6dda462b719fa',
+    version: 'v3.0.1',
+  },
+  deployPages: { uses: 'actions/deploy-pages@d6db90164ac5ed86f2b6aed7e0febac5b3c0c03e', version: 'v4.0.5' },
   // The release commit of v2.0.6 (its package.json says 2.0.6), as public workflows pin it.
   appToken: {
     uses: 'actions/create-github-app-token@df432ceedc7162793a195dd1713ff69aefc7379e',
@@ -242,6 +248,76 @@ ${cacheRestoreStep}      - id: audit
 ${cacheSaveStep}`;
 }
 
+/**
+ * The dashboard, hourly: built with the target credentials (drift), published to GitHub Pages only
+ * when the repository opts in, by a job of its own that holds nothing but the Pages permissions.
+ */
+function report(grantops: Pin): string {
+  return `${HEADER('Hourly: the access dashboard and calendars of expiries, published to GitHub Pages.')}# Pages of a private repository are public unless your plan offers private Pages, and the dashboard
+# names every user, target and reason: it is published only when the repository variable
+# GRANTOPS_DASHBOARD_PAGES is 'true' (Settings > Pages > Source: GitHub Actions).
+name: grantops report
+on:
+  schedule:
+    - cron: '7 * * * *'
+  workflow_dispatch:
+
+permissions: {}
+
+concurrency:
+  group: grantops-report
+  cancel-in-progress: true
+
+jobs:
+  report:
+    runs-on: ubuntu-latest
+    timeout-minutes: 15
+    environment: grantops # the target credentials: drift is read from each target (observe)
+    permissions:
+      contents: read # history and refs/notes/grantops; the report changes nothing
+    outputs:
+      published: \${{ steps.pages-artifact.outcome }}
+    steps:
+      - uses: ${use(PINS.checkout)}
+        with:
+          fetch-depth: 0 # all of main's history
+          persist-credentials: false
+      - name: Fetch the approval evidence
+        env:
+          TOKEN: \${{ github.token }}
+        run: |
+          auth=$(printf 'x-access-token:%s' "$TOKEN" | base64 -w0)
+          git -c "http.extraheader=AUTHORIZATION: basic $auth" fetch --no-tags origin \\
+            '+refs/notes/grantops:refs/notes/grantops' || echo 'no approval evidence recorded yet'
+${cacheRestoreStep}${appTokenStep}      - id: report
+        uses: ${use(grantops)}
+        with:
+          command: report
+          observe: true
+          admin-token: \${{ steps.app-token.outputs.token }}
+${targetEnv}      - id: pages-artifact
+        if: \${{ vars.GRANTOPS_DASHBOARD_PAGES == 'true' && github.ref == 'refs/heads/main' }}
+        uses: ${use(PINS.uploadPagesArtifact)}
+        with:
+          path: \${{ steps.report.outputs.report-dir }}
+${cacheSaveStep}
+  pages:
+    needs: report
+    if: \${{ needs.report.outputs.published == 'success' }}
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    permissions:
+      pages: write # publish the dashboard
+      id-token: write # deploy-pages proves the run to Pages with an OIDC token
+    environment:
+      name: github-pages
+      url: \${{ steps.deploy.outputs.page_url }}
+    steps:
+      - id: deploy
+        uses: ${use(PINS.deployPages)}
+`;
+}
+
 /** `.github/workflows/*.yml` with grantops pinned to `grantops`. */
 export function workflowFiles(grantops: Pin): { path: string; text: string }[] {
   return [
@@ -249,5 +325,6 @@ export function workflowFiles(grantops: Pin): { path: string; text: string }[] {
     { path: '.github/workflows/apply.yml', text: apply(grantops) },
     { path: '.github/workflows/reap.yml', text: reap(grantops) },
     { path: '.github/workflows/audit.yml', text: audit(grantops) },
+    { path: '.github/workflows/report.yml', text: report(grantops) },
   ];
 }

@@ -29,7 +29,7 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const NOW = '2026-11-28T12:00:00Z';
 const PINNED = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+(?:\/[^@\s]+)?@([0-9a-f]{40})$/;
-const WORKFLOWS = ['validate', 'apply', 'reap', 'audit'].map((n) => `.github/workflows/${n}.yml`);
+const WORKFLOWS = ['validate', 'apply', 'reap', 'audit', 'report'].map((n) => `.github/workflows/${n}.yml`);
 
 let scratch: string;
 let gh: FakeGitHub;

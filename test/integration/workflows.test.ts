@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { isMap, isScalar, isSeq, parseDocument, type Document } from 'yaml';
+import { PINS } from '../../src/scaffold/workflows.js';
 
 /**
  * The workflows this repository ships: examples/workflows/ (what users copy into their access repo)
@@ -86,6 +87,7 @@ describe('shipped workflows', () => {
         'examples/workflows/apply.yml',
         'examples/workflows/reap.yml',
         'examples/workflows/audit.yml',
+        'examples/workflows/report.yml',
         SELF_TEST,
       ]),
     );
@@ -188,7 +190,7 @@ describe('the shipped schedule (issue 11)', () => {
 });
 
 describe('the history cache in the scheduled workflows (issue 15)', () => {
-  it.each(['examples/workflows/reap.yml', 'examples/workflows/audit.yml'])(
+  it.each(['examples/workflows/reap.yml', 'examples/workflows/audit.yml', 'examples/workflows/report.yml'])(
     '%s: restores .git/grantops before grantops runs, saves it after, and only from main',
     (file) => {
       const doc = parseDocument(readFileSync(join(ROOT, file), 'utf8')).toJS() as {
@@ -286,5 +288,58 @@ describe('the sharded reap (issue 15: scale-out)', () => {
     expect(step?.with?.command).toBe('reap');
     expect(step?.with?.['merge-shards']).toBeDefined();
     expect(step?.with?.targets).toBeUndefined();
+  });
+});
+
+describe('the dashboard on GitHub Pages (issue 16)', () => {
+  interface PagesStep {
+    id?: string;
+    uses?: string;
+    if?: string;
+    with?: Record<string, unknown>;
+  }
+  const doc = parseDocument(readFileSync(join(ROOT, 'examples/workflows/report.yml'), 'utf8')).toJS() as {
+    on: Record<string, unknown>;
+    jobs: Record<
+      string,
+      {
+        needs?: string;
+        if?: string;
+        environment?: unknown;
+        permissions: Record<string, string>;
+        outputs?: Record<string, string>;
+        steps: PagesStep[];
+      }
+    >;
+  };
+  const { report, pages } = doc.jobs;
+
+  it('builds the report on a schedule, reading the targets for drift, with read-only contents', () => {
+    expect(Object.keys(doc.on)).toEqual(expect.arrayContaining(['schedule', 'workflow_dispatch']));
+    expect(report?.permissions).toEqual({ contents: 'read' });
+    const step = report?.steps.find((s) => s.with?.command === 'report');
+    expect(step?.id).toBe('report');
+    expect(step?.with?.observe).toBe(true);
+  });
+
+  it('uploads the site with upload-pages-artifact only when the repository opts in, from main', () => {
+    const steps = report!.steps;
+    const at = steps.findIndex((s) => s.uses?.startsWith('actions/upload-pages-artifact@'));
+    expect(at).toBeGreaterThan(steps.findIndex((s) => s.with?.command === 'report'));
+    const upload = steps[at]!;
+    expect(upload.uses).toBe(PINS.uploadPagesArtifact.uses);
+    expect(upload.with?.path).toBe('${{ steps.report.outputs.report-dir }}');
+    expect(upload.if).toContain("vars.GRANTOPS_DASHBOARD_PAGES == 'true'");
+    expect(upload.if).toContain("github.ref == 'refs/heads/main'");
+    expect(report?.outputs?.published).toBe(`\${{ steps.${upload.id}.outcome }}`);
+  });
+
+  it('deploys in a job of its own that holds only the Pages permissions and no checkout', () => {
+    expect(pages?.needs).toBe('report');
+    expect(pages?.if).toContain("needs.report.outputs.published == 'success'");
+    expect(pages?.permissions).toEqual({ pages: 'write', 'id-token': 'write' });
+    expect(pages?.environment).toMatchObject({ name: 'github-pages' });
+    expect(pages?.steps.map((s) => s.uses)).toEqual([PINS.deployPages.uses]);
+    expect(JSON.stringify(pages)).not.toMatch(/secrets\./);
   });
 });
