@@ -170,7 +170,7 @@ async function audit(dir: string, cache: boolean) {
   return { text: [...auditChunks(out, 'json', (s) => s)].join(''), report: h.cache };
 }
 
-const cacheFile = (dir: string) => join(dir, '.git', 'grantops', 'history-cache-v1.json');
+const cacheFile = (dir: string) => join(dir, '.git', 'grantops', 'history-cache-v2.bin');
 
 describe('history cache', () => {
   it('a warm read of a grown history prints exactly what a cold read prints', async () => {
@@ -248,11 +248,10 @@ describe('history cache', () => {
     it('written by another grantops version', async () => {
       const repo = grown();
       await audit(repo.dir, true);
-      const text = readFileSync(cacheFile(repo.dir), 'utf8').replace(
-        /"grantops":"[^"]*"/,
-        '"grantops":"0.0.0-other"',
-      );
-      writeFileSync(cacheFile(repo.dir), text);
+      const bytes = readFileSync(cacheFile(repo.dir));
+      const nl = bytes.indexOf(0x0a);
+      const header = bytes.toString('utf8', 0, nl).replace(/"grantops":"[^"]*"/, '"grantops":"0.0.0-other"');
+      writeFileSync(cacheFile(repo.dir), Buffer.concat([Buffer.from(header), bytes.subarray(nl)]));
       await refusedThenWarm(repo, 'written by grantops 0.0.0-other');
     });
 
