@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer';
 import type { GrantLifecycle, GrantVersion, Landing, PolicySnapshot } from '../../audit/lifecycle-model.js';
 import type { ApprovalEvidence } from '../../policy/approval.js';
 import {
@@ -20,6 +21,13 @@ export interface Selection {
   role?: string;
 }
 
+/** n empty slots, in a fast array (V8 makes `new Array(n)` past ~64K a dictionary). */
+function slots<T>(n: number): (T | undefined)[] {
+  const out: (T | undefined)[] = [];
+  for (let i = 0; i < n; i++) out.push(undefined);
+  return out;
+}
+
 /**
  * A chunk read back, lazily: the columns are typed arrays over its bytes; strings, landings,
  * versions and lifecycles are made when asked for, once. Throws on a chunk of the wrong shape.
@@ -30,6 +38,8 @@ export class ChunkView {
   private readonly cols = new Map<Column, Int32Array | Float64Array | Buffer>();
   private readonly strOff: Int32Array;
   private readonly strData: Buffer;
+  private whole: string | null | undefined;
+  private decoded = 0;
   private readonly la: Int32Array;
   private readonly lt: Float64Array;
   private readonly vs: Int32Array;
@@ -85,14 +95,14 @@ export class ChunkView {
     this.vt = this.f64('versionTimes');
     this.ls = this.i32('lifecycles');
     if (strOff.length < 1 || strOff[strOff.length - 1] !== strData.length) throw new Error('strings');
-    this.strs = new Array<string | undefined>(strOff.length - 1);
+    this.strs = slots<string>(strOff.length - 1);
     const landingTimes = this.f64('landingTimes');
     if (this.i32('landings').length !== landingTimes.length * LA) throw new Error('landings');
-    this.landingObjs = new Array<Landing | undefined>(landingTimes.length);
+    this.landingObjs = slots<Landing>(landingTimes.length);
     const vs = this.i32('versions');
     if (vs.length % V !== 0 || this.f64('versionTimes').length !== (vs.length / V) * 2)
       throw new Error('versions');
-    this.snapshots = new Array<PolicySnapshot | undefined>(m.policies.length);
+    this.snapshots = slots<PolicySnapshot>(m.policies.length);
     const ls = this.i32('lifecycles');
     if (ls.length % L !== 0) throw new Error('lifecycles');
     this.lifecycleCount = ls.length / L;
@@ -117,7 +127,14 @@ export class ChunkView {
     if (i < 0) return undefined;
     if (i >= this.strs.length) throw new Error('string out of range');
     let s = this.strs[i];
-    if (s === undefined) s = this.strs[i] = this.strData.toString('utf8', this.strOff[i], this.strOff[i + 1]);
+    if (s === undefined) {
+      // Past a few, an ASCII table is decoded at once and cut (slices of one string: no copies).
+      if (this.whole === undefined && ++this.decoded > 1024)
+        this.whole = isAscii(this.strData) ? this.strData.toString('latin1') : null;
+      s = this.strs[i] = this.whole
+        ? this.whole.slice(this.strOff[i], this.strOff[i + 1])
+        : this.strData.toString('utf8', this.strOff[i], this.strOff[i + 1]);
+    }
     return s;
   }
 

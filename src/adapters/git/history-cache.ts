@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import {
   appendFileSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -159,6 +160,10 @@ export function writeHistoryCache(file: string, chunk: Buffer, key: string | und
   } finally {
     rmSync(tmp, { force: true });
   }
+  // What an earlier format left there is never read again.
+  for (const old of readdirSync(join(file, '..')))
+    if (/^history-cache-v\d+\.(json|bin)$/.test(old) && join(file, '..', old) !== file)
+      rmSync(join(file, '..', old), { force: true });
 }
 
 /**
