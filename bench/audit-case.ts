@@ -1,4 +1,4 @@
-// One audit measurement in its own process (peak RSS belongs to it). argv: <repo dir> [jobs] [cache]
+// One audit measurement in its own process (peak RSS belongs to it). argv: <repo dir> [jobs] [cache] [user]
 // bench/audit.ts bundles this file with esbuild, as the CLI is bundled, and runs it with plain node.
 import { auditEvents } from '../src/audit/lifecycle-events.js';
 import { activeAt, verifyHistory } from '../src/audit/query.js';
@@ -8,8 +8,10 @@ import { loadAuditHistory } from '../src/adapters/git/audit-log.js';
 const dir = process.argv[2] ?? '';
 const jobs = process.argv[3] && process.argv[3] !== '0' ? { jobs: Number(process.argv[3]) } : {};
 const cache = process.argv[4] === 'cache';
+// argv[5]: a user; only their lifecycles are made (what `audit --user` reads).
+const select = process.argv[5] ? { select: { user: process.argv[5] } } : {};
 const started = performance.now();
-const history = await loadAuditHistory(dir, new SchemaRegistry(), 'HEAD', { ...jobs, cache });
+const history = await loadAuditHistory(dir, new SchemaRegistry(), 'HEAD', { ...jobs, cache, ...select });
 const loaded = performance.now();
 const events = auditEvents(history);
 const at = activeAt(history, new Date('2026-06-01T00:00:00Z'));

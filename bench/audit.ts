@@ -132,8 +132,8 @@ export async function benchAudit(): Promise<void> {
     if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} failed: ${r.stderr.toString()}`);
     return performance.now() - t;
   };
-  const caseRun = (jobs?: number, repo = dir, cache = false) => {
-    const c = spawnSync(process.execPath, [caseFile, repo, String(jobs ?? 0), cache ? 'cache' : ''], {
+  const caseRun = (jobs?: number, repo = dir, cache = false, user = '') => {
+    const c = spawnSync(process.execPath, [caseFile, repo, String(jobs ?? 0), cache ? 'cache' : '', user], {
       encoding: 'utf8',
       maxBuffer: 1 << 20,
     });
@@ -228,9 +228,12 @@ export async function benchAudit(): Promise<void> {
       cold: [] as CaseResult[],
       write: [] as CaseResult[],
       none: [] as CaseResult[],
+      user: [] as CaseResult[],
       more: [] as CaseResult[],
     };
     const cliWarm: number[] = [];
+    const cliMore: number[] = [];
+    const help: number[] = [];
     const cliArgs = [
       process.execPath,
       join(here, '..', 'dist', 'cli.js'),
@@ -245,11 +248,17 @@ export async function benchAudit(): Promise<void> {
       runs.cold.push(caseRun(undefined, warmDir, false));
       runs.write.push(caseRun(undefined, warmDir, true));
       runs.none.push(caseRun(undefined, warmDir, true));
+      runs.user.push(caseRun(undefined, warmDir, true, 'u1'));
       cliWarm.push(timed(cliArgs, process.env, warmDir));
+      help.push(
+        timed([process.execPath, join(here, '..', 'dist', 'cli.js'), '--help'], process.env, warmDir),
+      );
       appendCommits(warmDir, 100);
       runs.more.push(caseRun(undefined, warmDir, true));
+      appendCommits(warmDir, 100);
+      cliMore.push(timed(cliArgs, process.env, warmDir));
     }
-    for (const r of runs.none)
+    for (const r of [...runs.none, ...runs.user])
       if (r.cache?.mode !== 'warm' || r.cache.commitsRead !== 0)
         throw new Error(`not warm: ${JSON.stringify(r.cache)}`);
     for (const r of runs.more)
@@ -266,10 +275,13 @@ export async function benchAudit(): Promise<void> {
     console.log(line('cold, no cache', runs.cold));
     console.log(line('cold, writing the cache', runs.write));
     console.log(line('warm, no new commits', runs.none));
+    console.log(line('warm, no new commits, one user (`audit --user`)', runs.user));
     console.log(line('warm, 100 new commits', runs.more));
-    console.log(
-      `| \`node dist/cli.js audit --user u1 --format json\`, warm (whole process) | ${(med(cliWarm) / 1000).toFixed(2)} s | | | |`,
-    );
+    const whole = (name: string, xs: number[]) =>
+      `| ${name} (whole process) | ${(med(xs) / 1000).toFixed(2)} s | | | ${(med(xs) / med(help)).toFixed(2)}x \`--help\` |`;
+    console.log(whole('`node dist/cli.js audit --user u1 --format json`, warm, nothing new', cliWarm));
+    console.log(whole('same, 100 new commits', cliMore));
+    console.log(whole('`node dist/cli.js --help`', help));
   }
 }
 

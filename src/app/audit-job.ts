@@ -56,12 +56,20 @@ export async function auditJob(w: Wiring, opts: AuditJobOptions): Promise<AuditJ
       }
     }
   }
+  const filter = opts.filter ?? {};
+  // Only the lifecycles the filter can print from are made (from the cache, only they are read
+  // back); not by target: a target nobody of the filter had must still be told from a typo below.
+  const select = {
+    ...(filter.user !== undefined ? { user: filter.user } : {}),
+    ...(filter.role !== undefined ? { role: filter.role } : {}),
+  };
   const history = await loadAuditHistory(git.root, w.registry, ref, {
     ...opts.read,
     cache: opts.cache ?? w.config.historyCache !== false,
+    ...(w.config.historyCacheKey ? { cacheKey: w.config.historyCacheKey } : {}),
+    ...(Object.keys(select).length ? { select } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
-  const filter = opts.filter ?? {};
   if (filter.target !== undefined) {
     // A typo must not read as "nobody ever had access to it".
     const known = new Set<string>();

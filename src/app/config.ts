@@ -59,6 +59,12 @@ export interface AppConfig {
    * GRANTOPS_NO_CACHE=1 or `audit --no-cache`. Only a speed-up, never evidence.
    */
   historyCache?: boolean;
+  /**
+   * GRANTOPS_CACHE_KEY: the history cache is checked with an HMAC under this key, and a cache not
+   * made with it is not used (for a cache restored from somewhere others can write, e.g. the Actions
+   * cache).
+   */
+  historyCacheKey?: string;
 }
 
 /** The variables both edges read the same way: GitHub's own, and grantops' keys. */
@@ -101,6 +107,7 @@ export function configFromEnvironment(
     },
     ...(webhookUrl ? { webhookUrl } : {}),
     ...(env.GRANTOPS_NO_CACHE && env.GRANTOPS_NO_CACHE !== '0' ? { historyCache: false } : {}),
+    ...(env.GRANTOPS_CACHE_KEY ? { historyCacheKey: env.GRANTOPS_CACHE_KEY } : {}),
   };
 }
 

@@ -158,7 +158,10 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
         createTarget(policy, { repoRoot: root, env: config.env, ...(octokit ? { octokit } : {}) });
     },
     grantHistory() {
-      return gitGrantHistory(wiring.requireGit(), 'HEAD', { cache: config.historyCache !== false });
+      return gitGrantHistory(wiring.requireGit(), 'HEAD', {
+        cache: config.historyCache !== false,
+        ...(config.historyCacheKey ? { cacheKey: config.historyCacheKey } : {}),
+      });
     },
     approvals(purpose) {
       let f = finders.get(purpose);

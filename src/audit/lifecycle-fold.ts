@@ -10,6 +10,7 @@ import type {
   GrantLifecycle,
   GrantVersion,
   Landing,
+  PartialFold,
   PolicySnapshot,
 } from './lifecycle-model.js';
 
@@ -36,6 +37,8 @@ export class HistoryFolder {
   private seq = 0;
   private readonly strings = new Map<string, string>();
   private readonly ids = new Map<string, string>();
+  private readonly firstTouch = new Map<string, GrantLifecycle | null>();
+  private commits = 0;
 
   constructor(
     tipPolicies: PolicySnapshot,
@@ -47,6 +50,7 @@ export class HistoryFolder {
 
   /** Folds the next (older) commit. */
   add(c: HistoryCommit): void {
+    this.commits++;
     const prText = PR_MERGE.exec(c.subject)?.[1] ?? PR_SQUASH.exec(c.subject)?.[1];
     const landed: Landing = {
       seq: this.seq--,
@@ -83,6 +87,7 @@ export class HistoryFolder {
       else {
         life = { id, versions: [], ended: undefined, regranted: false };
         this.lifecycles.push(life);
+        if (!this.firstTouch.has(id)) this.firstTouch.set(id, life);
       }
       const newer = life.versions[life.versions.length - 1];
       const version: GrantVersion = {
@@ -107,7 +112,10 @@ export class HistoryFolder {
       if (ch.blob) this.reads.grantBlob(ch.blob, version);
       if (sourceId !== undefined) continues.push([life, sourceId]);
     }
-    for (const [life, sourceId] of continues) this.open.set(sourceId, life);
+    for (const [life, sourceId] of continues) {
+      if (!this.firstTouch.has(sourceId)) this.firstTouch.set(sourceId, null);
+      this.open.set(sourceId, life);
+    }
 
     // Undo the commit's policy changes: what was in force before it.
     let before: Map<string, string> | undefined;
@@ -134,6 +142,21 @@ export class HistoryFolder {
     version.ticket = fields.ticket;
     version.startsAt = fields.startsAt;
     version.expiresAt = fields.expiresAt;
+  }
+
+  /**
+   * Where the fold stands (before `finish`), for folding older history onto a newer stretch
+   * (lifecycle-join.ts): the lifecycles as opened (versions newest first, empty ones too), those
+   * still open below the oldest commit by the id they had before it, and per id whether a change to
+   * it opened a lifecycle or a removal or rename away from it came first.
+   */
+  partial(): PartialFold {
+    return {
+      lifecycles: this.lifecycles,
+      open: this.open,
+      firstTouch: this.firstTouch,
+      commits: this.commits,
+    };
   }
 
   /** The lifecycles, once every commit has been added and every read filled. */

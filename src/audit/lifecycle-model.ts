@@ -84,6 +84,18 @@ export interface AuditHistory {
   lifecycles: readonly GrantLifecycle[];
 }
 
+/** An unfinished fold of the newest stretch of history (HistoryFolder.partial). */
+export interface PartialFold {
+  /** In the order the fold opened them; versions newest first; empty ones (a removal only) too. */
+  lifecycles: readonly GrantLifecycle[];
+  /** Lifecycles whose oldest version is not their creation, by the id they had before it. */
+  open: ReadonlyMap<string, GrantLifecycle>;
+  /** Per id, the first the fold met of it: the lifecycle a change to it opened, or null for a removal. */
+  firstTouch: ReadonlyMap<string, GrantLifecycle | null>;
+  /** Commits folded. */
+  commits: number;
+}
+
 /** Where the fold asks for objects it has not seen: a grant's blob, a policy's blob, a merge's author. */
 export interface FoldReads {
   grantBlob(blob: string, version: GrantVersion): void;

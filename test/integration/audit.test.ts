@@ -10,7 +10,7 @@ import { evidenceSigner } from '../../src/policy/evidence-signature.js';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
 import { loadAuditHistory } from '../../src/adapters/git/audit-log.js';
 import { aGrant } from '../support/builders.js';
-import { cli } from '../support/cli.js';
+import { cli, cliIn } from '../support/cli.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';
 
 /**
@@ -286,6 +286,28 @@ describe('grantops audit', () => {
     const bad = await cli(repo.dir, 'audit', '--jobs', '0');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--jobs');
+  });
+
+  it('--user and --role read back only their lifecycles from the cache, and answer as a cold read', async () => {
+    const args = ['--user', 'ALICE', '--role', 'ops', '--verify', '--at', '2026-11-01T16:30:00Z'];
+    await audit();
+    const warm = await cliIn(
+      repo.dir,
+      ['audit', '--format', 'json', '--now', '2026-11-02T12:00:00Z', ...args],
+      {
+        env: { GRANTOPS_DEBUG: '1' },
+      },
+    );
+    expect(warm.stderr).toContain('"mode":"warm"');
+    const cold = await audit(...args, '--no-cache');
+    expect(warm.stdout).toBe(cold.stdout);
+    expect(cold.doc.events.map((e) => e.grant)).toContain('vpn/alice');
+    expect(cold.doc.activeAt?.map((a) => a.grant)).toEqual(['vpn/alice']);
+    // A target nobody selected had is still told from a typo.
+    expect((await audit('--user', 'alice', '--target', 'vpn')).code).toBe(0);
+    const typo = await cli(repo.dir, 'audit', '--user', 'alice', '--target', 'vnp');
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('vnp');
   });
 
   it('prints table, csv and markdown', async () => {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadAuditHistory } from '../../src/adapters/git/audit-log.js';
 import { auditChunks } from '../../src/audit/format.js';
 import { auditEvents } from '../../src/audit/lifecycle-events.js';
-import { activeAt, verifyHistory } from '../../src/audit/query.js';
+import { activeAt, filterEvents, verifyHistory } from '../../src/audit/query.js';
 import { SchemaRegistry } from '../../src/policy/schema-registry.js';
 
 /**
@@ -42,6 +42,8 @@ class RandomRepo {
   private time = EPOCH;
   private counter = 0;
   private pr = 0;
+  /** Main's commits so far (oldest first) and the grant version each brought, if one. */
+  private commits: { sha: string; grant?: [string, string] }[] = [];
 
   constructor() {
     dirs.push(this.dir);
@@ -71,22 +73,27 @@ class RandomRepo {
       const text = `user: u${n}\ntarget: vpn\nrole: ops\nreason: r${++this.counter}\nexpiresAt: 2026-11-${String(10 + (this.counter % 15))}T00:00:00Z\n`;
       return text;
     };
-    const main = (subject: string, changes: string, extra = '') => {
+    const brought = new Map<string, [string, string]>();
+    const main = (subject: string, changes: string, extra = '', grant?: [string, string]) => {
       const m = `:${++mark}`;
       script += `commit refs/heads/main\nmark ${m}\nauthor ${who('alice')}committer ${who('GitHub')}${data(subject)}${from()}${extra}${changes}`;
       tip = m;
       recent.push(m);
+      if (grant) brought.set(m, grant);
     };
     for (const op of ops) {
       const path = `grants/g${'n' in op ? op.n : 0}.yaml`;
       if (op.kind === 'add' && !this.files.has(path)) {
         const text = grant(op.n);
         this.files.set(path, text);
-        main(`add g${op.n} (#${++this.pr})`, `M 100644 inline ${path}\n${data(text)}`);
+        main(`add g${op.n} (#${++this.pr})`, `M 100644 inline ${path}\n${data(text)}`, '', [
+          `g${op.n}`,
+          text,
+        ]);
       } else if (op.kind === 'modify' && this.files.has(path)) {
         const text = grant(op.n);
         this.files.set(path, text);
-        main(`extend g${op.n}`, `M 100644 inline ${path}\n${data(text)}`);
+        main(`extend g${op.n}`, `M 100644 inline ${path}\n${data(text)}`, '', [`g${op.n}`, text]);
       } else if ((op.kind === 'delete' || op.kind === 'revoke') && this.files.has(path)) {
         this.files.delete(path);
         main(
@@ -113,17 +120,21 @@ class RandomRepo {
           `Merge pull request #${++this.pr} from x/y`,
           `M 100644 inline ${path}\n${data(text)}`,
           `merge ${side}\n`,
+          [`g${op.n}`, text],
         );
-      } else if (op.kind === 'note' && recent.length) {
-        const on = recent[op.n % recent.length]!;
-        const id = `g${op.n}`;
-        const text = this.files.get(`grants/${id}.yaml`);
+      } else if (op.kind === 'note' && recent.length + this.commits.length) {
+        // On a commit of this batch or of an earlier one (approval recorded after a later read).
+        const all = [...this.commits.map((c) => c.sha), ...recent];
+        const on = all[(op.n * 7) % all.length]!;
+        const grant = brought.get(on) ?? this.commits.find((c) => c.sha === on)?.grant;
+        const id = grant?.[0] ?? `g${op.n}`;
+        const text = grant?.[1] ?? this.files.get(`grants/${id}.yaml`);
         notes.push([
           on,
-          text
+          text && op.n % 4 !== 3
             ? JSON.stringify({
                 grantops: 1,
-                grants: { [id]: { blob: blobId(text), pr: 1, approvers: ['bob'] } },
+                grants: { [id]: { blob: blobId(text), pr: 1 + op.n, approvers: [`bob${op.n}`] } },
               })
             : `not a note ${op.n}`,
         ]);
@@ -137,7 +148,21 @@ class RandomRepo {
       for (const [on, text] of notes) script += `N inline ${on}\n${data(text)}`;
     }
     if (!script) return;
-    execFileSync('git', ['fast-import', '--quiet', '--done'], { cwd: this.dir, input: `${script}done\n` });
+    const marks = join(this.dir, '.git', 'marks');
+    execFileSync('git', ['fast-import', '--quiet', '--done', `--export-marks=${marks}`], {
+      cwd: this.dir,
+      input: `${script}done\n`,
+    });
+    const shaOf = new Map(
+      readFileSync(marks, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ') as [string, string]),
+    );
+    for (const m of recent) {
+      const grant = brought.get(m);
+      this.commits.push({ sha: shaOf.get(m)!, ...(grant ? { grant } : {}) });
+    }
     this.git('reset', '-q', '--hard', 'main');
   }
 }
@@ -151,54 +176,149 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constantFrom('policy', 'other' as const) }),
 );
 
-const load = (dir: string, cache: boolean, ref = 'HEAD') =>
-  loadAuditHistory(dir, new SchemaRegistry(), ref, { cache });
+interface LoadOptions {
+  cacheKey?: string;
+  select?: { user?: string; role?: string };
+}
+const load = (dir: string, cache: boolean, ref = 'HEAD', o: LoadOptions = {}) =>
+  loadAuditHistory(dir, new SchemaRegistry(), ref, { cache, ...o });
 
-/** What `audit --format json --at T --verify` prints. */
-async function audit(dir: string, cache: boolean) {
-  const h = await load(dir, cache);
+/** What `audit --format json --at T --verify` prints (filtered as `select` when given). */
+async function audit(dir: string, cache: boolean, o: LoadOptions = {}) {
+  const h = await load(dir, cache, 'HEAD', o);
   const now = new Date('2026-12-01T00:00:00Z');
+  const f = o.select ?? {};
   const out = {
-    events: auditEvents(h),
-    activeAt: { at: new Date('2026-11-12T00:00:00Z'), rows: activeAt(h, new Date('2026-11-12T00:00:00Z')) },
-    violations: verifyHistory(h, {
-      now,
-      toleranceMs: 3_600_000,
-      maxDurationAt: (p, t, r) => h.maxDurationAt(p, t, r),
-    }),
+    events: filterEvents(auditEvents(h), f),
+    activeAt: {
+      at: new Date('2026-11-12T00:00:00Z'),
+      rows: activeAt(h, new Date('2026-11-12T00:00:00Z'), f),
+    },
+    violations: verifyHistory(
+      h,
+      { now, toleranceMs: 3_600_000, maxDurationAt: (p, t, r) => h.maxDurationAt(p, t, r) },
+      f,
+    ),
   };
   return { text: [...auditChunks(out, 'json', (s) => s)].join(''), report: h.cache };
 }
 
-const cacheFile = (dir: string) => join(dir, '.git', 'grantops', 'history-cache-v1.json');
+const cacheFile = (dir: string) => join(dir, '.git', 'grantops', 'history-cache-v2.bin');
+
+/** The cache file's chunks: [offset of the frame, length of the chunk]. */
+function frames(bytes: Buffer): [number, number][] {
+  const out: [number, number][] = [];
+  for (let at = bytes.indexOf(0x0a) + 1; at < bytes.length; at += 40 + bytes.readUInt32LE(at))
+    out.push([at, bytes.readUInt32LE(at)]);
+  return out;
+}
 
 describe('history cache', () => {
-  it('a warm read of a grown history prints exactly what a cold read prints', async () => {
+  it('a warm read of a history grown step by step prints exactly what a cold read prints', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(op, { maxLength: 14 }),
-        fc.array(op, { maxLength: 8 }),
-        async (first, more) => {
+        fc.array(fc.array(op, { maxLength: 8 }), { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('u1', 'U2', undefined),
+        async (first, steps, user) => {
           const repo = new RandomRepo();
           repo.apply(first);
-          const before = repo.tip();
           const cold = await audit(repo.dir, true);
           expect(cold.report).toMatchObject({ mode: 'cold', written: true });
-          repo.apply(more);
+          for (const more of steps) {
+            const before = repo.tip();
+            repo.apply(more);
+            // Half the steps read only one user's lifecycles: the rest must stay right in the cache.
+            const select = user && more.length % 2 === 0 ? { select: { user } } : {};
+            const warm = await audit(repo.dir, true, select);
+            expect(warm.report.mode).toBe('warm');
+            const landed = repo.git('rev-list', '--first-parent', '--count', `${before}..HEAD`);
+            expect(warm.report.commitsRead).toBe(Number(landed));
+            expect(warm.text).toBe((await audit(repo.dir, false, select)).text);
+          }
           const warm = await audit(repo.dir, true);
-          expect(warm.report.mode).toBe('warm');
-          const landed = repo.git('rev-list', '--first-parent', '--count', `${before}..HEAD`);
-          expect(warm.report.commitsRead).toBe(Number(landed));
           expect(warm.text).toBe((await audit(repo.dir, false)).text);
-          // And once more with nothing new: nothing read from git log, nothing rewritten.
-          const again = await audit(repo.dir, true);
-          expect(again.report).toMatchObject({ mode: 'warm', commitsRead: 0, written: false });
-          expect(again.text).toBe(warm.text);
+          expect(warm.report).toMatchObject({ mode: 'warm', commitsRead: 0, written: false });
+          if (user) {
+            const one = await audit(repo.dir, true, { select: { user } });
+            expect(one.report).toMatchObject({ mode: 'warm', commitsRead: 0 });
+            expect(one.text).toBe((await audit(repo.dir, false, { select: { user } })).text);
+          }
         },
       ),
       { numRuns: 20 },
     );
-  }, 240_000);
+  }, 480_000);
+
+  it('appends a chunk per run and writes the cache again as one after 8', async () => {
+    const repo = new RandomRepo();
+    repo.apply([
+      { kind: 'add', n: 1 },
+      { kind: 'add', n: 2 },
+      { kind: 'merge', n: 3 },
+    ]);
+    await audit(repo.dir, true);
+    const counts: number[] = [];
+    const ops: Op[][] = [
+      [{ kind: 'modify', n: 1 }],
+      [{ kind: 'note', n: 0 }, { kind: 'other' }],
+      [{ kind: 'rename', n: 2, m: 4 }],
+      [
+        { kind: 'revoke', n: 1 },
+        { kind: 'add', n: 1 },
+      ],
+      [{ kind: 'policy' }, { kind: 'modify', n: 4 }],
+      [{ kind: 'note', n: 5 }],
+      [{ kind: 'merge', n: 3 }],
+      [{ kind: 'delete', n: 4 }],
+      [
+        { kind: 'add', n: 4 },
+        { kind: 'note', n: 1 },
+      ],
+      [{ kind: 'modify', n: 3 }],
+    ];
+    for (const step of ops) {
+      repo.apply(step);
+      const warm = await audit(repo.dir, true);
+      expect(warm.report).toMatchObject({ mode: 'warm', written: true });
+      expect(warm.text).toBe((await audit(repo.dir, false)).text);
+      counts.push(frames(readFileSync(cacheFile(repo.dir))).length);
+    }
+    expect(counts).toEqual([2, 3, 4, 5, 6, 7, 8, 1, 2, 3]);
+  }, 120_000);
+
+  it('approval recorded, then withdrawn, on a commit an earlier run had read', async () => {
+    const repo = new RandomRepo();
+    repo.apply([{ kind: 'add', n: 1 }, { kind: 'other' }]);
+    await audit(repo.dir, true);
+    const added = repo.git('log', '--format=%H', '-1', 'HEAD~1');
+    const blob = repo.git('rev-parse', `${added}:grants/g1.yaml`);
+    const note = (text: string) =>
+      repo.git(
+        '-c',
+        'user.name=x',
+        '-c',
+        'user.email=x@x',
+        'notes',
+        '--ref=grantops',
+        'add',
+        '-f',
+        '-m',
+        text,
+        added,
+      );
+    note(JSON.stringify({ grantops: 1, grants: { g1: { blob, pr: 7, approvers: ['bob'] } } }));
+    const approved = await audit(repo.dir, true);
+    expect(approved.report).toMatchObject({ mode: 'warm', commitsRead: 0, written: true });
+    expect(approved.text).toContain('"approved"');
+    expect(approved.text).toBe((await audit(repo.dir, false)).text);
+    note('withdrawn');
+    const withdrawn = await audit(repo.dir, true);
+    expect(withdrawn.report).toMatchObject({ mode: 'warm', commitsRead: 0, written: true });
+    expect(withdrawn.text).not.toContain('"approved"');
+    expect(withdrawn.text).toBe((await audit(repo.dir, false)).text);
+    expect((await audit(repo.dir, true)).text).toBe(withdrawn.text);
+  });
 
   describe('a cache it cannot use is refused and rebuilt', () => {
     const grown = () => {
@@ -227,7 +347,7 @@ describe('history cache', () => {
       await refusedThenWarm(repo, 'corrupted');
     });
 
-    it('corrupted (one byte flipped): the records read below new commits', async () => {
+    it('corrupted (one byte flipped): the folded history read below new commits', async () => {
       const repo = grown();
       await audit(repo.dir, true);
       const bytes = readFileSync(cacheFile(repo.dir));
@@ -235,6 +355,90 @@ describe('history cache', () => {
       writeFileSync(cacheFile(repo.dir), bytes);
       repo.apply([{ kind: 'add', n: 4 }]);
       await refusedThenWarm(repo, 'corrupted');
+    });
+
+    it('corrupted (one byte flipped): a chunk appended later', async () => {
+      const repo = grown();
+      await audit(repo.dir, true);
+      repo.apply([{ kind: 'add', n: 4 }]);
+      expect((await audit(repo.dir, true)).report).toMatchObject({ mode: 'warm', written: true });
+      const bytes = readFileSync(cacheFile(repo.dir));
+      const [, [at, length]] = frames(bytes) as [[number, number], [number, number]];
+      bytes[at + 40 + Math.floor(length / 2)]! ^= 0x01;
+      writeFileSync(cacheFile(repo.dir), bytes);
+      await refusedThenWarm(repo, 'corrupted');
+    });
+
+    it('half an append (a crash while appending): truncated', async () => {
+      const repo = grown();
+      await audit(repo.dir, true);
+      repo.apply([{ kind: 'add', n: 4 }]);
+      await audit(repo.dir, true);
+      const bytes = readFileSync(cacheFile(repo.dir));
+      const [, [at, length]] = frames(bytes) as [[number, number], [number, number]];
+      writeFileSync(cacheFile(repo.dir), bytes.subarray(0, at + 40 + length - 8));
+      await refusedThenWarm(repo, 'truncated');
+    });
+
+    it('chunks out of order: a chunk appended twice', async () => {
+      const repo = grown();
+      await audit(repo.dir, true);
+      repo.apply([{ kind: 'add', n: 4 }]);
+      await audit(repo.dir, true);
+      const bytes = readFileSync(cacheFile(repo.dir));
+      const [, [at]] = frames(bytes) as [[number, number], [number, number]];
+      writeFileSync(cacheFile(repo.dir), Buffer.concat([bytes, bytes.subarray(at)]));
+      await refusedThenWarm(repo, 'chunks out of order');
+    });
+
+    it('malformed: a chunk of the wrong shape under a matching checksum', async () => {
+      const repo = grown();
+      await audit(repo.dir, true);
+      const bytes = readFileSync(cacheFile(repo.dir));
+      const [[at, length]] = frames(bytes) as [[number, number]];
+      const body = Buffer.alloc(length, 0x7b);
+      body.writeUInt32LE(length - 8, 0);
+      createHash('sha256')
+        .update(body)
+        .digest()
+        .copy(bytes, at + 8);
+      body.copy(bytes, at + 40);
+      writeFileSync(cacheFile(repo.dir), bytes);
+      await refusedThenWarm(repo, 'malformed');
+    });
+
+    it('GRANTOPS_CACHE_KEY: a cache not made with the key is not used, whatever its checksums', async () => {
+      const repo = grown();
+      const key = { cacheKey: 'k1' };
+      // An unkeyed cache (anyone could have written it) is not used with a key, and the reverse.
+      await audit(repo.dir, true);
+      const keyed = await audit(repo.dir, true, key);
+      expect(keyed.report).toMatchObject({
+        mode: 'cold',
+        rejected: 'not authenticated with GRANTOPS_CACHE_KEY',
+      });
+      expect((await audit(repo.dir, true, key)).report).toMatchObject({ mode: 'warm', commitsRead: 0 });
+      expect((await audit(repo.dir, true, { cacheKey: 'k2' })).report).toMatchObject({
+        mode: 'cold',
+        rejected: 'corrupted or not written with GRANTOPS_CACHE_KEY',
+      });
+      await audit(repo.dir, true, key);
+      // A forged chunk with a recomputed plain checksum: refused.
+      const bytes = readFileSync(cacheFile(repo.dir));
+      const [[at, length]] = frames(bytes) as [[number, number]];
+      bytes[at + 40 + length - 1]! ^= 0x01;
+      createHash('sha256')
+        .update(bytes.subarray(at + 40, at + 40 + length))
+        .digest()
+        .copy(bytes, at + 8);
+      writeFileSync(cacheFile(repo.dir), bytes);
+      const forged = await audit(repo.dir, true, key);
+      expect(forged.report).toMatchObject({ rejected: 'corrupted or not written with GRANTOPS_CACHE_KEY' });
+      expect(forged.text).toBe((await audit(repo.dir, false)).text);
+      expect((await audit(repo.dir, true)).report).toMatchObject({
+        mode: 'cold',
+        rejected: 'authenticated with a key not given',
+      });
     });
 
     it('truncated', async () => {
@@ -248,11 +452,10 @@ describe('history cache', () => {
     it('written by another grantops version', async () => {
       const repo = grown();
       await audit(repo.dir, true);
-      const text = readFileSync(cacheFile(repo.dir), 'utf8').replace(
-        /"grantops":"[^"]*"/,
-        '"grantops":"0.0.0-other"',
-      );
-      writeFileSync(cacheFile(repo.dir), text);
+      const bytes = readFileSync(cacheFile(repo.dir));
+      const nl = bytes.indexOf(0x0a);
+      const header = bytes.toString('utf8', 0, nl).replace(/"grantops":"[^"]*"/, '"grantops":"0.0.0-other"');
+      writeFileSync(cacheFile(repo.dir), Buffer.concat([Buffer.from(header), bytes.subarray(nl)]));
       await refusedThenWarm(repo, 'written by grantops 0.0.0-other');
     });
 

@@ -1,24 +1,17 @@
 import { availableParallelism } from 'node:os';
-import type { HistoryCommit } from '../../audit/history-commit.js';
 import { type HistoryReadOptions, readFirstParentHistory, resolveHistoryTip } from './history.js';
-import { foldedFromColumns, foldedToColumns } from './history-cache-result.js';
-import {
-  type CachedHistory,
-  locateHistoryCache,
-  notesCommit,
-  onFirstParentLine,
-  readHistoryCache,
-  writeHistoryCache,
-} from './history-cache.js';
+import { locateHistoryCache, notesCommit, readHistoryCache, writeHistoryCache } from './history-cache.js';
+import type { Selection } from './history-cache-result.js';
+import { CachedFold } from './history-cache-state.js';
+import { foldCommits } from './history-fold.js';
+import { chunkOf, type HistoryCacheReport, selected, warmLoad } from './history-warm.js';
 import { NOTES_REF, readAllNotes } from './notes.js';
-import { ObjectReader, readTreeBlobs } from './objects.js';
+import { readTreeBlobs } from './objects.js';
 import { GitRunner } from './runner.js';
-import { HistoryFolder, readGrantFields } from '../../audit/lifecycle-fold.js';
 import type {
   AuditHistory,
-  GrantFields,
+  GrantLifecycle,
   GrantVersion,
-  Landing,
   PolicySnapshot,
 } from '../../audit/lifecycle-model.js';
 import { errorMessage } from '../../model/errors.js';
@@ -27,6 +20,9 @@ import { loadYamlSource } from '../../model/yaml-source.js';
 import { parsePolicy } from '../../policy/parse-policy.js';
 import { SchemaRegistry } from '../../policy/schema-registry.js';
 import type { GrantHistory } from '../../ports/git.js';
+
+export type { HistoryCacheReport } from './history-warm.js';
+export type { Selection } from './history-cache-result.js';
 
 export interface LoadedAudit extends AuditHistory {
   /** maxDuration (ms) of a role under the policies in force at some point, for verify. */
@@ -40,32 +36,19 @@ interface RoleFacts {
   entitlements: readonly string[];
 }
 
-type Sink =
-  | { kind: 'grant'; version: GrantVersion; blob: string }
-  | { kind: 'policy'; blob: string }
-  | { kind: 'author'; landed: Landing; record: HistoryCommit | undefined };
-
-/** How a load used the history cache (for tests, benchmarks and GRANTOPS_DEBUG). */
-export interface HistoryCacheReport {
-  /** off: not asked for (or a shallow clone); cold: read all of history; warm: from the cache. */
-  mode: 'off' | 'cold' | 'warm';
-  /** Why a cache found was not used (corrupted, truncated, another version, not on the line). */
-  rejected?: string;
-  /** Commits git log streamed. */
-  commitsRead: number;
-  /** The cache file was (re)written. */
-  written: boolean;
-}
-
 /**
  * Reads the audit log from git alone, offline: main's first-parent history streamed by `git log`
  * (one process, or one per core over consecutive stretches: `options.jobs`) and folded as it
  * streams, one `git cat-file --batch` fed at the same time for the grant and policy versions and
  * merge authors, plus the notes and the policies at the tip.
  *
- * With `cache`, what git answered is kept under the git directory (history-cache.ts) and the next
- * load reads only the commits that landed since (and the notes, if their ref moved), then folds the
- * cached records again below them: the same fold over the same records, so the same answer.
+ * With `cache`, the folded history is kept under the git directory (history-cache.ts): a load with
+ * nothing new reads it back alone, making only the lifecycles `select` asks for; with new commits,
+ * it reads only them and folds them onto it (history-warm.ts), which answers as one fold of the
+ * whole line would (a property test holds it to that).
+ *
+ * `select`: only the lifecycles with a version of that user, target and role are returned (what an
+ * audit filtered to them prints from); the others are left out, cache or not.
  */
 export async function loadAuditHistory(
   root: string,
@@ -76,123 +59,81 @@ export async function loadAuditHistory(
     onProgress?: (commits: number) => void;
     /** Use and refresh the history cache in the git directory. */
     cache?: boolean;
+    /** HMAC key of the cache (GRANTOPS_CACHE_KEY): a cache not made with it is not used. */
+    cacheKey?: string;
+    select?: Selection;
   } = {},
 ): Promise<LoadedAudit & { cache: HistoryCacheReport }> {
-  const { onProgress, cache: useCache, ...read } = options;
+  const { onProgress, cache: useCache, cacheKey: key, select, ...read } = options;
   const report: HistoryCacheReport = { mode: 'off', commitsRead: 0, written: false };
   const site = useCache ? await locateHistoryCache(root, ref) : undefined;
   // Resolved first: a ref that names no commit is reported as such, not as a failed ls-tree.
   const tip = site?.tip ?? (await resolveHistoryTip(root, ref));
   const cacheFile = site && !site.shallow ? site.file : undefined;
-  let base: CachedHistory | undefined;
-  let notes: Map<string, string>;
-  let tipPolicies: Map<string, string>;
   let notesAt = '';
   if (cacheFile) {
     report.mode = 'cold';
     notesAt = await notesCommit(root, NOTES_REF);
-    const found = readHistoryCache(cacheFile, tip, notesAt);
-    if ('folded' in found) {
-      // Nothing landed and the notes did not move: the folded history as it was written.
+    const found = readHistoryCache(cacheFile, key);
+    if ('chunks' in found) {
+      let warm;
       try {
-        const folded = foldedFromColumns(found.folded.columns);
-        report.mode = 'warm';
-        return withQueries(folded, found.folded.policies, registry, report);
+        warm = await warmLoad(
+          root,
+          tip,
+          notesAt,
+          new CachedFold(found.chunks),
+          { file: cacheFile, key, size: found.size },
+          { ...(select ? { select } : {}), read },
+          report,
+        );
       } catch {
-        report.rejected = 'malformed';
+        // A checksum that matches columns of the wrong shape: written by something else.
+        warm = { rejected: 'malformed' };
+        report.mode = 'cold';
+        report.commitsRead = 0;
       }
-    }
-    tipPolicies = await readTreeBlobs(new GitRunner(root), tip, POLICIES_DIR);
-    if ('rejected' in found) {
-      if (found.rejected !== 'none') report.rejected = found.rejected;
-    } else if (!('cache' in found)) {
-      // The folded section could not be read back: rebuilt below.
-    } else if (found.cache.tip === tip || (await onFirstParentLine(root, found.cache.tip, tip))) {
-      base = found.cache;
-      report.mode = 'warm';
-    } else report.rejected = 'not on the line of the tip';
-    notes = base && base.notesCommit === notesAt ? base.notes : await readAllNotes(root);
-  } else
-    [notes, tipPolicies] = await Promise.all([
-      readAllNotes(root),
-      readTreeBlobs(new GitRunner(root), tip, POLICIES_DIR),
-    ]);
-
-  const policyTexts = new Map<string, string>(base?.policies);
-  const grantFields = new Map<string, GrantFields>(base?.grants);
-  const askPolicy = (blob: string) => {
-    if (policyTexts.has(blob)) return;
-    policyTexts.set(blob, '');
-    objects().ask(blob, { kind: 'policy', blob });
-  };
-  const records: HistoryCommit[] | undefined = cacheFile ? [] : undefined;
-  let record: HistoryCommit | undefined;
-  const folder: HistoryFolder = new HistoryFolder(tipPolicies, notes, {
-    grantBlob: (blob, version) => {
-      const known = grantFields.get(blob);
-      if (known) folder.fill(version, known);
-      else objects().ask(blob, { kind: 'grant', version, blob });
-    },
-    policyBlob: askPolicy,
-    mergeAuthor: (commit, landed) => objects().ask(commit, { kind: 'author', landed, record }),
-  });
-  // Objects are read while git log is still streaming, and parsed as they arrive: only the few
-  // fields the audit needs are kept, never the texts of 100,000 versions. Started at the first ask:
-  // a warm load with nothing new asks for nothing.
-  let reader: ObjectReader<Sink> | undefined;
-  const objects = () =>
-    (reader ??= new ObjectReader<Sink>(root, (sink, body) => {
-      if (sink.kind === 'grant') {
-        const fields = readGrantFields(body);
-        if (records) grantFields.set(sink.blob, fields);
-        folder.fill(sink.version, fields);
-      } else if (sink.kind === 'policy') policyTexts.set(sink.blob, body.toString('utf8'));
-      else {
-        const author = /^author (.+) <([^>]*)> \d+ [+-]\d{4}$/m.exec(body.toString('utf8'));
-        if (author) {
-          sink.landed.author = `${author[1]} <${author[2]}>`;
-          if (sink.record) sink.record.author = sink.landed.author;
-        }
-      }
-    }));
-  for (const blob of tipPolicies.values()) askPolicy(blob);
-  try {
-    let commits = 0;
-    const add = (c: HistoryCommit) => {
-      if (records) {
-        // Kept for the cache as the fold will see it again: the merge's author filled in later.
-        record = { ...c, mergeParent: undefined };
-        records.push(record);
-      }
-      folder.add(c);
-      if ((++commits & 1023) === 0) onProgress?.(commits);
-    };
-    if (base?.tip !== tip)
-      report.commitsRead = (
-        await readFirstParentHistory(root, [GRANTS_DIR, POLICIES_DIR], tip, add, {
-          jobs: Math.min(availableParallelism(), 4),
-          ...read,
-          ...(base ? { since: base.tip } : {}),
-        })
-      ).commits;
-    if (base) for (const c of base.records) folder.add(c);
-  } finally {
-    await reader?.finish();
+      if ('history' in warm) return withQueries(warm.history, warm.policyTexts, registry, report);
+      report.rejected = warm.rejected;
+    } else if (found.rejected !== 'none') report.rejected = found.rejected;
   }
+  const [notes, tipPolicies] = await Promise.all([
+    readAllNotes(root),
+    readTreeBlobs(new GitRunner(root), tip, POLICIES_DIR),
+  ]);
+  const policyTexts = new Map<string, string>();
+  const blobs = new Map<GrantVersion, string>();
+  let commits = 0;
+  const folder = await foldCommits(root, tipPolicies, notes, policyTexts, blobs, async (add) => {
+    report.commitsRead = (
+      await readFirstParentHistory(
+        root,
+        [GRANTS_DIR, POLICIES_DIR],
+        tip,
+        (c) => {
+          add(c);
+          if ((++commits & 1023) === 0) onProgress?.(commits);
+        },
+        { jobs: Math.min(availableParallelism(), 4), ...read },
+      )
+    ).commits;
+  });
+  const { firstTouch } = folder.partial();
   const history = folder.finish();
-  if (cacheFile && records && (base?.tip !== tip || base.notesCommit !== notesAt)) {
+  if (cacheFile) {
     try {
+      const index = new Map<GrantLifecycle, number>(history.lifecycles.map((l, i) => [l, i]));
+      const heads = [...firstTouch].map(([id, l]): [string, number] => [id, l ? (index.get(l) ?? -1) : -1]);
       writeHistoryCache(
         cacheFile,
-        {
-          tip,
-          notesCommit: notesAt,
-          records: base ? records.concat(base.records) : records,
-          grants: grantFields,
-          policies: policyTexts,
-          notes,
-        },
-        { columns: foldedToColumns(history), policies: policyTexts },
+        chunkOf(
+          { tip, from: '', notesCommit: notesAt, topSeq: 0, serialStart: 0 },
+          history.lifecycles,
+          heads,
+          policyTexts,
+          blobs,
+        ),
+        key,
       );
       report.written = true;
     } catch (err) {
@@ -200,7 +141,8 @@ export async function loadAuditHistory(
       report.rejected = `not written: ${errorMessage(err)}`;
     }
   }
-  return withQueries(history, policyTexts, registry, report);
+  const lifecycles = select ? history.lifecycles.filter((l) => selected(l, select)) : history.lifecycles;
+  return withQueries({ lifecycles }, policyTexts, registry, report);
 }
 
 /** The history with the queries --verify and revocation ask of the policies it names. */
@@ -262,7 +204,7 @@ function withQueries(
 export function gitGrantHistory(
   git: { root: string; isShallow(): Promise<boolean> },
   ref = 'HEAD',
-  options: { cache?: boolean } = {},
+  options: { cache?: boolean; cacheKey?: string } = {},
 ): GrantHistory {
   return {
     async grantFiles() {
@@ -272,6 +214,7 @@ export function gitGrantHistory(
         );
       const history = await loadAuditHistory(git.root, new SchemaRegistry(), ref, {
         ...(options.cache ? { cache: true } : {}),
+        ...(options.cacheKey ? { cacheKey: options.cacheKey } : {}),
       });
       return history.lifecycles.map((life) => {
         const last = life.versions[life.versions.length - 1]!;

@@ -1,197 +1,301 @@
-import type {
-  AuditHistory,
-  GrantLifecycle,
-  GrantVersion,
-  Landing,
-  PolicySnapshot,
-} from '../../audit/lifecycle-model.js';
+import { isAscii } from 'node:buffer';
+import type { GrantLifecycle, GrantVersion, Landing, PolicySnapshot } from '../../audit/lifecycle-model.js';
 import type { ApprovalEvidence } from '../../policy/approval.js';
+import {
+  type ChunkMeta,
+  type Column,
+  COLUMNS,
+  elementSize,
+  F64,
+  L,
+  LA,
+  pad8,
+  U8,
+  V,
+} from './history-cache-chunk.js';
+
+/** Which lifecycles a query needs: those with a version of this user, target and role. */
+export interface Selection {
+  user?: string;
+  target?: string;
+  role?: string;
+}
+
+/** n empty slots, in a fast array (V8 makes `new Array(n)` past ~64K a dictionary). */
+function slots<T>(n: number): (T | undefined)[] {
+  const out: (T | undefined)[] = [];
+  for (let i = 0; i < n; i++) out.push(undefined);
+  return out;
+}
 
 /**
- * The folded history itself, for a load whose tip and notes are those it was folded at: read back
- * without folding (the fold's Map lookups on 100,000 fresh strings are most of a warm load). Flat
- * columns of numbers into one string table, so loading makes the objects the audit uses and
- * little else; every object is built with the keys in the fold's order.
+ * A chunk read back, lazily: the columns are typed arrays over its bytes; strings, landings,
+ * versions and lifecycles are made when asked for, once. Throws on a chunk of the wrong shape.
  */
-export interface FoldedColumns {
-  strings: string[];
-  commits: string[];
-  /** Int32 per landing: seq, author, pr (-1: none); base64. */
-  landings: string;
-  /** Float64 per landing: time; base64. */
-  landingTimes: string;
-  policies: [string, string][][];
-  approvals: ApprovalEvidence[];
-  /**
-   * Int32 per version: id, file, landing, user, target, role, reason, ticket, policies, approval,
-   * renamedFrom (-1: undefined); base64.
-   */
-  versions: string;
-  /** Float64 per version: startsAt, expiresAt (NaN: undefined); base64. */
-  versionTimes: string;
-  /** Int32 per lifecycle: id, versions, ended landing, ended type (0 revoked, 1 removed), regranted. */
-  lifecycles: string;
-}
+export class ChunkView {
+  readonly meta: ChunkMeta;
+  readonly lifecycleCount: number;
+  private readonly cols = new Map<Column, Int32Array | Float64Array | Buffer>();
+  private readonly strOff: Int32Array;
+  private readonly strData: Buffer;
+  private whole: string | null | undefined;
+  private decoded = 0;
+  private readonly la: Int32Array;
+  private readonly lt: Float64Array;
+  private readonly vs: Int32Array;
+  private readonly vt: Float64Array;
+  private readonly ls: Int32Array;
+  private readonly strs: (string | undefined)[];
+  private readonly landingObjs: (Landing | undefined)[];
+  private readonly snapshots: (PolicySnapshot | undefined)[];
+  /** Index of each lifecycle's first version. */
+  private readonly firstVersion: Int32Array;
 
-const V = 11;
-const L = 5;
-
-// Numbers travel as typed arrays in base64: JSON numbers past 2^30 (every time in ms) would each
-// be a heap object to parse and collect, and the columns hold hundreds of thousands.
-const pack = (xs: number[], Kind: Int32ArrayConstructor | Float64ArrayConstructor) => {
-  const a = new Kind(xs);
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
-};
-function unpack<K extends Int32ArrayConstructor | Float64ArrayConstructor>(
-  text: string,
-  Kind: K,
-): InstanceType<K> {
-  const bytes = Buffer.from(text, 'base64');
-  if (bytes.length % Kind.BYTES_PER_ELEMENT !== 0) throw new Error('column of the wrong size');
-  // Copied: a Buffer may start at any offset of its pool, a typed array view must be aligned.
-  return new Kind(new Uint8Array(bytes).buffer) as InstanceType<K>;
-}
-
-/** The columns of a folded history. */
-export function foldedToColumns(history: AuditHistory): FoldedColumns {
-  const strings: string[] = [];
-  const stringIds = new Map<string, number>();
-  const str = (s: string | undefined) => {
-    if (s === undefined) return -1;
-    let id = stringIds.get(s);
-    if (id === undefined) stringIds.set(s, (id = strings.push(s) - 1));
-    return id;
-  };
-  const commits: string[] = [];
-  const landings: number[] = [];
-  const landingTimes: number[] = [];
-  const landingIds = new Map<Landing, number>();
-  const landing = (l: Landing) => {
-    let id = landingIds.get(l);
-    if (id === undefined) {
-      landingIds.set(l, (id = commits.push(l.commit) - 1));
-      landings.push(l.seq, str(l.author), l.pr ?? -1);
-      landingTimes.push(l.time);
-    }
-    return id;
-  };
-  const policies: [string, string][][] = [];
-  const policyIds = new Map<PolicySnapshot, number>();
-  const policy = (p: PolicySnapshot) => {
-    let id = policyIds.get(p);
-    if (id === undefined) policyIds.set(p, (id = policies.push([...p]) - 1));
-    return id;
-  };
-  const approvals: ApprovalEvidence[] = [];
-  const versions: number[] = [];
-  const versionTimes: number[] = [];
-  const lifecycles: number[] = [];
-  for (const life of history.lifecycles) {
-    for (const v of life.versions) {
-      versions.push(
-        str(v.id),
-        str(v.file),
-        landing(v.landed),
-        str(v.user),
-        str(v.target),
-        str(v.role),
-        str(v.reason),
-        str(v.ticket),
-        policy(v.policies),
-        v.approval ? approvals.push(v.approval) - 1 : -1,
-        str(v.renamedFrom),
+  constructor(bytes: Buffer) {
+    const len = bytes.readUInt32LE(0);
+    this.meta = JSON.parse(bytes.toString('utf8', 4, 4 + len)) as ChunkMeta;
+    const m = this.meta;
+    if (
+      typeof m.tip !== 'string' ||
+      typeof m.from !== 'string' ||
+      typeof m.notesCommit !== 'string' ||
+      !Number.isSafeInteger(m.topSeq) ||
+      !Number.isSafeInteger(m.serialStart) ||
+      !Array.isArray(m.policies) ||
+      !Array.isArray(m.approvals) ||
+      !Array.isArray(m.policyTexts) ||
+      !Array.isArray(m.columns) ||
+      m.columns.length !== COLUMNS.length
+    )
+      throw new Error('chunk header');
+    let at = pad8(4 + len);
+    m.columns.forEach(([name, count], i) => {
+      if (name !== COLUMNS[i] || !Number.isSafeInteger(count) || count < 0) throw new Error('chunk columns');
+      const size = count * elementSize(name);
+      if (at + size > bytes.length) throw new Error('chunk size');
+      const slice = bytes.subarray(at, at + size);
+      // A typed array view must be aligned: the file keeps columns at multiples of 8 (else copied).
+      const [buffer, offset] =
+        slice.byteOffset % 8 === 0 ? [slice.buffer, slice.byteOffset] : [new Uint8Array(slice).buffer, 0];
+      this.cols.set(
+        name,
+        F64.has(name)
+          ? new Float64Array(buffer, offset, count)
+          : U8.has(name)
+            ? slice
+            : new Int32Array(buffer, offset, count),
       );
-      versionTimes.push(v.startsAt ?? NaN, v.expiresAt ?? NaN);
+      at += pad8(size);
+    });
+    const strOff = (this.strOff = this.i32('strOff'));
+    const strData = (this.strData = this.cols.get('strData') as Buffer);
+    this.la = this.i32('landings');
+    this.lt = this.f64('landingTimes');
+    this.vs = this.i32('versions');
+    this.vt = this.f64('versionTimes');
+    this.ls = this.i32('lifecycles');
+    if (strOff.length < 1 || strOff[strOff.length - 1] !== strData.length) throw new Error('strings');
+    this.strs = slots<string>(strOff.length - 1);
+    const landingTimes = this.f64('landingTimes');
+    if (this.i32('landings').length !== landingTimes.length * LA) throw new Error('landings');
+    this.landingObjs = slots<Landing>(landingTimes.length);
+    const vs = this.i32('versions');
+    if (vs.length % V !== 0 || this.f64('versionTimes').length !== (vs.length / V) * 2)
+      throw new Error('versions');
+    this.snapshots = slots<PolicySnapshot>(m.policies.length);
+    const ls = this.i32('lifecycles');
+    if (ls.length % L !== 0) throw new Error('lifecycles');
+    this.lifecycleCount = ls.length / L;
+    this.firstVersion = new Int32Array(this.lifecycleCount + 1);
+    for (let i = 0; i < this.lifecycleCount; i++) {
+      const n = ls[i * L + 1]!;
+      if (n < 0) throw new Error('lifecycles');
+      this.firstVersion[i + 1] = this.firstVersion[i]! + n;
     }
-    lifecycles.push(
-      str(life.id),
-      life.versions.length,
-      life.ended ? landing(life.ended.landed) : -1,
-      life.ended ? (life.ended.type === 'revoked' ? 0 : 1) : -1,
-      life.regranted ? 1 : 0,
-    );
+    if (this.firstVersion[this.lifecycleCount] !== vs.length / V) throw new Error('versions left over');
+    if (this.i32('heads').length % 2 !== 0 || this.i32('patches').length % 3 !== 0) throw new Error('heads');
   }
-  return {
-    strings,
-    commits,
-    landings: pack(landings, Int32Array),
-    landingTimes: pack(landingTimes, Float64Array),
-    policies,
-    approvals,
-    versions: pack(versions, Int32Array),
-    versionTimes: pack(versionTimes, Float64Array),
-    lifecycles: pack(lifecycles, Int32Array),
-  };
-}
 
-/** The folded history the columns describe; throws on columns of the wrong shape. */
-export function foldedFromColumns(c: FoldedColumns): AuditHistory {
-  const { strings, commits } = c;
-  const ints = unpack(c.landings, Int32Array);
-  const times = unpack(c.landingTimes, Float64Array);
-  const vs = unpack(c.versions, Int32Array);
-  const vt = unpack(c.versionTimes, Float64Array);
-  const ls = unpack(c.lifecycles, Int32Array);
-  if (ints.length !== commits.length * 3 || times.length !== commits.length) throw new Error('landings');
-  if (vt.length * V !== vs.length * 2) throw new Error('versions');
-  const str = (i: number) => {
+  i32(name: Column): Int32Array {
+    return this.cols.get(name) as Int32Array;
+  }
+  private f64(name: Column): Float64Array {
+    return this.cols.get(name) as Float64Array;
+  }
+
+  str(i: number): string | undefined {
     if (i < 0) return undefined;
-    const s = strings[i];
-    if (s === undefined) throw new Error('string out of range');
+    if (i >= this.strs.length) throw new Error('string out of range');
+    let s = this.strs[i];
+    if (s === undefined) {
+      // Past a few, an ASCII table is decoded at once and cut (slices of one string: no copies).
+      if (this.whole === undefined && ++this.decoded > 1024)
+        this.whole = isAscii(this.strData) ? this.strData.toString('latin1') : null;
+      s = this.strs[i] = this.whole
+        ? this.whole.slice(this.strOff[i], this.strOff[i + 1])
+        : this.strData.toString('utf8', this.strOff[i], this.strOff[i + 1]);
+    }
     return s;
-  };
-  const req = (i: number) => str(i) ?? '';
-  const time = (t: number) => (Number.isNaN(t) ? undefined : t);
-  const landings: Landing[] = commits.map((commit, i) => {
-    const pr = ints[i * 3 + 2]!;
-    return {
-      seq: ints[i * 3]!,
-      commit,
-      time: times[i]!,
-      author: req(ints[i * 3 + 1]!),
-      pr: pr < 0 ? undefined : pr,
+  }
+
+  /**
+   * Which lifecycles have a version that matches (the filter of query.ts, on the columns): each
+   * distinct string is compared once, and nothing is made.
+   */
+  selected(sel: Selection): Uint8Array {
+    const { vs } = this;
+    const strings = this.strOff.length - 1;
+    const want = sel.user?.toLowerCase();
+    // Per string and column: 0 not asked yet, 1 no, 2 yes.
+    const memo = [new Uint8Array(strings), new Uint8Array(strings), new Uint8Array(strings)];
+    const test = (at: number, id: number): boolean => {
+      const m = memo[at - 3]!;
+      if (m[id] === 0) {
+        const s = this.str(id) ?? '';
+        m[id] = (at === 3 ? s.toLowerCase() === want : s === (at === 4 ? sel.target : sel.role)) ? 2 : 1;
+      }
+      return m[id] === 2;
     };
-  });
-  const landingAt = (i: number) => {
-    const l = landings[i];
-    if (!l) throw new Error('landing out of range');
-    return l;
-  };
-  const policies: PolicySnapshot[] = c.policies.map((p) => new Map(p));
-  const lifecycles: GrantLifecycle[] = [];
-  let v = 0;
-  for (let i = 0; i < ls.length; i += L) {
+    const out = new Uint8Array(this.lifecycleCount);
+    for (let i = 0; i < this.lifecycleCount; i++) {
+      for (let n = this.firstVersion[i]!; n < this.firstVersion[i + 1]!; n++) {
+        const v = n * V;
+        if (
+          (want === undefined || test(3, vs[v + 3]!)) &&
+          (sel.target === undefined || test(4, vs[v + 4]!)) &&
+          (sel.role === undefined || test(5, vs[v + 5]!))
+        ) {
+          out[i] = 1;
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Lifecycle `i`. */
+  lifecycle(i: number): GrantLifecycle {
+    const { ls, vs, vt } = this;
+    const approvals = this.meta.approvals;
     const versions: GrantVersion[] = [];
-    for (let n = ls[i + 1]!; n > 0; n--, v += V) {
+    for (let n = this.firstVersion[i]!; n < this.firstVersion[i + 1]!; n++) {
+      const v = n * V;
       const approval = vs[v + 9]!;
-      const snapshot = policies[vs[v + 8]!];
-      if (!snapshot) throw new Error('policies out of range');
-      const t = (v / V) * 2;
+      if (approval >= approvals.length) throw new Error('approval out of range');
+      const startsAt = vt[n * 2]!;
+      const expiresAt = vt[n * 2 + 1]!;
       versions.push({
-        id: req(vs[v]!),
-        file: req(vs[v + 1]!),
-        landed: landingAt(vs[v + 2]!),
-        user: req(vs[v + 3]!),
-        target: req(vs[v + 4]!),
-        role: req(vs[v + 5]!),
-        reason: req(vs[v + 6]!),
-        ticket: str(vs[v + 7]!),
-        startsAt: time(vt[t]!),
-        expiresAt: time(vt[t + 1]!),
-        policies: snapshot,
-        approval: approval < 0 ? undefined : c.approvals[approval],
-        renamedFrom: str(vs[v + 10]!),
+        id: this.req(vs[v]!),
+        file: this.req(vs[v + 1]!),
+        landed: this.landing(vs[v + 2]!),
+        user: this.req(vs[v + 3]!),
+        target: this.req(vs[v + 4]!),
+        role: this.req(vs[v + 5]!),
+        reason: this.req(vs[v + 6]!),
+        ticket: this.str(vs[v + 7]!),
+        startsAt: startsAt === startsAt ? startsAt : undefined,
+        expiresAt: expiresAt === expiresAt ? expiresAt : undefined,
+        policies: this.snapshot(vs[v + 8]!),
+        approval: approval < 0 ? undefined : approvals[approval],
+        renamedFrom: this.str(vs[v + 10]!),
       });
     }
-    const ended = ls[i + 2]!;
-    lifecycles.push({
-      id: req(ls[i]!),
+    const ended = ls[i * L + 2]!;
+    return {
+      id: this.req(ls[i * L]!),
       versions,
       ended:
-        ended < 0 ? undefined : { landed: landingAt(ended), type: ls[i + 3] === 0 ? 'revoked' : 'removed' },
-      regranted: ls[i + 4] === 1,
-    });
+        ended < 0
+          ? undefined
+          : { landed: this.landing(ended), type: ls[i * L + 3] === 0 ? 'revoked' : 'removed' },
+      regranted: ls[i * L + 4] === 1,
+    };
   }
-  if (v !== vs.length) throw new Error('versions left over');
-  return { lifecycles };
+
+  /** The blob of each version of lifecycle `i`. */
+  blobs(i: number): (string | undefined)[] {
+    const out: (string | undefined)[] = [];
+    for (let n = this.firstVersion[i]!; n < this.firstVersion[i + 1]!; n++)
+      out.push(this.str(this.vs[n * V + 11]!));
+    return out;
+  }
+
+  private req(i: number): string {
+    return this.str(i) ?? '';
+  }
+
+  /** The last id and end (seq) of lifecycle `i`, without making it. */
+  end(i: number): { id: string; seq: number } | undefined {
+    const ls = this.i32('lifecycles');
+    const ended = ls[i * L + 2]!;
+    if (ended < 0) return undefined;
+    return { id: this.str(ls[i * L]!) ?? '', seq: this.landingSeq(ended) };
+  }
+
+  /** Lifecycles whose versions landed at `commits`: [lifecycle, version index, version's id, blob]. */
+  versionsAt(commits: ReadonlySet<string>): [number, number, string, string | undefined][] {
+    const la = this.i32('landings');
+    const hit = new Set<number>();
+    for (let l = 0; l * LA < la.length; l++) if (commits.has(this.str(la[l * LA + 1]!) ?? '')) hit.add(l);
+    const out: [number, number, string, string | undefined][] = [];
+    if (hit.size === 0) return out;
+    const vs = this.i32('versions');
+    for (let i = 0; i < this.lifecycleCount; i++)
+      for (let n = this.firstVersion[i]!; n < this.firstVersion[i + 1]!; n++)
+        if (hit.has(vs[n * V + 2]!))
+          out.push([i, n - this.firstVersion[i]!, this.str(vs[n * V]!) ?? '', this.str(vs[n * V + 11]!)]);
+    return out;
+  }
+
+  /** The approval patches of this chunk: serial, version index, approval (undefined: none). */
+  patches(): [number, number, ApprovalEvidence | undefined][] {
+    const p = this.i32('patches');
+    const out: [number, number, ApprovalEvidence | undefined][] = [];
+    for (let i = 0; i < p.length; i += 3) {
+      const a = p[i + 2]!;
+      if (a >= this.meta.approvals.length) throw new Error('approval out of range');
+      out.push([p[i]!, p[i + 1]!, a < 0 ? undefined : this.meta.approvals[a]]);
+    }
+    return out;
+  }
+
+  /** The first touch of each id this chunk's stretch touched: id -> serial (-1: a removal). */
+  heads(): [string, number][] {
+    const h = this.i32('heads');
+    const out: [string, number][] = [];
+    for (let i = 0; i < h.length; i += 2) out.push([this.str(h[i]!) ?? '', h[i + 1]!]);
+    return out;
+  }
+
+  private landingSeq(i: number): number {
+    if (i >= this.landingObjs.length) throw new Error('landing out of range');
+    return this.i32('landings')[i * LA]!;
+  }
+
+  private landing(i: number): Landing {
+    let l = this.landingObjs[i];
+    if (!l) {
+      if (i < 0 || i >= this.landingObjs.length) throw new Error('landing out of range');
+      const { la } = this;
+      const pr = la[i * LA + 3]!;
+      l = this.landingObjs[i] = {
+        seq: la[i * LA]!,
+        commit: this.req(la[i * LA + 1]!),
+        time: this.lt[i]!,
+        author: this.req(la[i * LA + 2]!),
+        pr: pr < 0 ? undefined : pr,
+      };
+    }
+    return l;
+  }
+
+  private snapshot(i: number): PolicySnapshot {
+    let s = this.snapshots[i];
+    if (!s) {
+      const entries = this.meta.policies[i];
+      if (!entries) throw new Error('policies out of range');
+      s = this.snapshots[i] = new Map(entries);
+    }
+    return s;
+  }
 }
