@@ -75,6 +75,11 @@ const cacheSaveStep = `      # Saved only from main: a run on any other ref cann
           key: grantops-history-v1-\${{ github.sha }}
 `;
 
+// The history cache is checked with this key (HMAC): a cache a run without the secret wrote (a pull
+// request's) is rebuilt, never read.
+const cacheKey = `          GRANTOPS_CACHE_KEY: \${{ secrets.GRANTOPS_CACHE_KEY }}
+`;
+
 const targetEnv = `        env:
           PROD_DB_URL: \${{ secrets.PROD_DB_URL }} # policies/prod-db.yaml's urlEnv
           # and the variables your exec policies name in env: (a script sees those, nothing else)
@@ -189,7 +194,7 @@ ${cacheRestoreStep}${appTokenStep}      # An apply first: a grant whose startsAt
           command: apply
           admin-token: \${{ steps.app-token.outputs.token }}
 ${targetEnv}          GRANTOPS_EVIDENCE_KEY: \${{ secrets.GRANTOPS_EVIDENCE_KEY }}
-      # Revoking never waits on apply: an unresolved refusal fails the step above, not this one.
+${cacheKey}      # Revoking never waits on apply: an unresolved refusal fails the step above, not this one.
       - if: \${{ !cancelled() }}
         uses: ${use(grantops)}
         with:
@@ -197,7 +202,7 @@ ${targetEnv}          GRANTOPS_EVIDENCE_KEY: \${{ secrets.GRANTOPS_EVIDENCE_KEY 
           admin-token: \${{ steps.app-token.outputs.token }}
 ${targetEnv}          # Notes keep access only if signed by this key (not by whatever key main carries).
           GRANTOPS_EVIDENCE_PUBLIC_KEY: \${{ vars.GRANTOPS_EVIDENCE_PUBLIC_KEY }}
-${cacheSaveStep}`;
+${cacheKey}${cacheSaveStep}`;
 }
 
 function audit(grantops: Pin): string {
@@ -239,7 +244,8 @@ ${cacheRestoreStep}      - id: audit
           command: audit
           verify: true # fails the job on findings: unapproved, overdue, over maxDuration
           at: \${{ inputs.at }}
-      - if: always() && steps.audit.outputs.audit-file != ''
+        env:
+${cacheKey}      - if: always() && steps.audit.outputs.audit-file != ''
         uses: ${use(PINS.uploadArtifact)}
         with:
           name: grantops-audit
@@ -295,7 +301,7 @@ ${cacheRestoreStep}${appTokenStep}      - id: report
           command: report
           observe: true
           admin-token: \${{ steps.app-token.outputs.token }}
-${targetEnv}      - id: pages-artifact
+${targetEnv}${cacheKey}      - id: pages-artifact
         if: \${{ vars.GRANTOPS_DASHBOARD_PAGES == 'true' && github.ref == 'refs/heads/main' }}
         uses: ${use(PINS.uploadPagesArtifact)}
         with:

@@ -194,7 +194,17 @@ describe('the history cache in the scheduled workflows (issue 15)', () => {
     '%s: restores .git/grantops before grantops runs, saves it after, and only from main',
     (file) => {
       const doc = parseDocument(readFileSync(join(ROOT, file), 'utf8')).toJS() as {
-        jobs: Record<string, { steps: { uses?: string; if?: string; with?: Record<string, string> }[] }>;
+        jobs: Record<
+          string,
+          {
+            steps: {
+              uses?: string;
+              if?: string;
+              with?: Record<string, string>;
+              env?: Record<string, string>;
+            }[];
+          }
+        >;
       };
       const steps = Object.values(doc.jobs).flatMap((j) => j.steps);
       const at = (prefix: string) => steps.findIndex((s) => s.uses?.startsWith(prefix));
@@ -211,6 +221,12 @@ describe('the history cache in the scheduled workflows (issue 15)', () => {
       expect(restore!.if).toBeUndefined();
       expect(save!.if).toMatch(/github\.ref == 'refs\/heads\/main'/);
       expect(steps.filter((s) => s.uses?.startsWith('actions/cache@'))).toEqual([]);
+      // Every grantops step checks the cache with the secret key: one a pull request's run wrote
+      // (without the secret) is rebuilt, never read.
+      for (const i of grantops)
+        expect(steps[i]!.env?.GRANTOPS_CACHE_KEY, `${file} step ${i}`).toBe(
+          '${{ secrets.GRANTOPS_CACHE_KEY }}',
+        );
     },
   );
 });
