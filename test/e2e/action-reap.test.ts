@@ -58,7 +58,7 @@ beforeAll(async () => {
     'grants/alice.yaml': aGrant().for('alice').on('vpn', 'ops').expiresAt('2026-11-28T11:00:00Z').yaml(),
     'grants/stuck.yaml': aGrant().for('stuck').on('vpn', 'ops').expiresAt('2026-11-28T11:30:00Z').yaml(),
     'grants/carol.yaml': aGrant().for('carol').on('vpn', 'ops').expiresAt('2026-11-28T12:30:00Z').yaml(),
-    'grants/dan.yaml': aGrant().for('dan').on('vpn', 'ops').expiresAt('2026-11-28T22:00:00Z').yaml(),
+    'grants/dan.yaml': aGrant().for('dan').on('vpn', 'ops').expiresAt('2026-11-28T17:00:00Z').yaml(),
   });
   const commit = seed.commit('access repo');
   // Evidence the apply run recorded: which PR brought each live grant (warnings are posted there).
@@ -152,7 +152,7 @@ describe('the Action on schedule (reap)', () => {
     expect(prComments(5)[0]).toContain(
       '@carol your **ops** access on **vpn** (grant carol) ends at **2026-11-28T12:30:00Z**, in 30m.',
     );
-    expect(prComments(6)[0]).toContain('<!-- grantops:expiry:dan:1d -->');
+    expect(prComments(6)[0]).toContain('<!-- grantops:expiry:dan:6h -->');
     expect(gh.violations).toEqual([]);
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../src/action/inputs.js';
 import { NOW } from '../support/builders.js';
 import { DIST_ACTION } from '../support/cli.js';
 import { run } from '../support/process.js';
@@ -72,7 +73,7 @@ describe('dist/cli.js', () => {
     });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(
-      '::error::input "command" must be one of validate, status, apply, reap, audit; got "explode"',
+      `::error::input "command" must be one of ${COMMANDS.join(', ')}; got "explode"`,
     );
   });
 });
