@@ -14,6 +14,11 @@ export interface RepoHistory {
   treeAt(ref: string, label?: string): FileTree;
   /** `path -> blob id` under `dir` at `rev` (one `ls-tree`, no sizes: cheaper than `treeAt().list`). */
   blobsAt(rev: string, dir: string): Promise<Map<string, string>>;
+  /**
+   * When each path landed on `rev`'s first-parent line (committer time of the commit that last
+   * added it); absent when it never did.
+   */
+  landedAt(rev: string, paths: readonly string[]): Promise<Map<string, Date>>;
 }
 
 /** The first-parent commit that brought a file, and the blob id of the file it brought. */

@@ -194,6 +194,43 @@ export class GitRepo {
     return found;
   }
 
+  /**
+   * For each path, when it landed: the committer time of the most recent commit on `rev`'s
+   * first-parent line that added it (`--no-renames`: a renamed file is a new grant, and lands anew).
+   * Paths `rev` never added are absent. One streaming `git log`, stopped once every path is found.
+   */
+  async landedAt(rev: string, paths: readonly string[]): Promise<Map<string, Date>> {
+    const wanted = new Set(paths);
+    const found = new Map<string, Date>();
+    if (wanted.size === 0) return found;
+    let time = 0;
+    await this.git.lines(
+      [
+        '--literal-pathspecs',
+        'log',
+        '--first-parent',
+        '-m',
+        '--no-renames',
+        '--format=%x00%ct',
+        '--name-only',
+        '--diff-filter=A',
+        rev,
+        '--',
+        ...wanted,
+      ],
+      (line) => {
+        if (line.startsWith('\0')) {
+          time = Number(line.slice(1)) * 1000;
+          return true;
+        }
+        if (!wanted.has(line) || found.has(line)) return true;
+        found.set(line, new Date(time));
+        return found.size !== wanted.size;
+      },
+    );
+    return found;
+  }
+
   /** `path -> blob id` of every file under `dir` at `rev`: one `git ls-tree -r`. */
   blobsAt(rev: string, dir: string): Promise<Map<string, string>> {
     return readTreeBlobs(this.git, rev, dir);
