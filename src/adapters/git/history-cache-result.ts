@@ -1,5 +1,6 @@
 import type {
   AuditHistory,
+  ExtensionFields,
   GrantLifecycle,
   GrantVersion,
   Landing,
@@ -29,6 +30,8 @@ export interface FoldedColumns {
   versions: string;
   /** Float64 per version: startsAt, expiresAt (NaN: undefined); base64. */
   versionTimes: string;
+  /** The versions with extensions: [version index, its last extension]. */
+  extensions: [number, ExtensionFields][];
   /** Int32 per lifecycle: id, versions, ended landing, ended type (0 revoked, 1 removed), regranted. */
   lifecycles: string;
 }
@@ -86,8 +89,10 @@ export function foldedToColumns(history: AuditHistory): FoldedColumns {
   const versions: number[] = [];
   const versionTimes: number[] = [];
   const lifecycles: number[] = [];
+  const extensions: [number, ExtensionFields][] = [];
   for (const life of history.lifecycles) {
     for (const v of life.versions) {
+      if (v.extension) extensions.push([versionTimes.length / 2, v.extension]);
       versions.push(
         str(v.id),
         str(v.file),
@@ -120,6 +125,7 @@ export function foldedToColumns(history: AuditHistory): FoldedColumns {
     approvals,
     versions: pack(versions, Int32Array),
     versionTimes: pack(versionTimes, Float64Array),
+    extensions,
     lifecycles: pack(lifecycles, Int32Array),
   };
 }
@@ -158,6 +164,7 @@ export function foldedFromColumns(c: FoldedColumns): AuditHistory {
     return l;
   };
   const policies: PolicySnapshot[] = c.policies.map((p) => new Map(p));
+  const extensions = new Map(c.extensions);
   const lifecycles: GrantLifecycle[] = [];
   let v = 0;
   for (let i = 0; i < ls.length; i += L) {
@@ -178,6 +185,7 @@ export function foldedFromColumns(c: FoldedColumns): AuditHistory {
         ticket: str(vs[v + 7]!),
         startsAt: time(vt[t]!),
         expiresAt: time(vt[t + 1]!),
+        extension: extensions.get(v / V),
         policies: snapshot,
         approval: approval < 0 ? undefined : c.approvals[approval],
         renamedFrom: str(vs[v + 10]!),

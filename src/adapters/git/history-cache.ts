@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import type { FileChange, HistoryCommit } from '../../audit/history-commit.js';
-import type { GrantFields } from '../../audit/lifecycle-model.js';
+import type { ExtensionFields, GrantFields } from '../../audit/lifecycle-model.js';
 import { POLICIES_DIR } from '../../model/grant.js';
 import { VERSION } from '../../model/version.js';
 import type { FoldedColumns } from './history-cache-result.js';
@@ -108,6 +108,8 @@ type GrantRow = [
   Nullable<string>,
   Nullable<number>,
   Nullable<number>,
+  /** The file's last extension (absent in rows without one). */
+  Nullable<ExtensionFields>?,
 ];
 interface Body {
   authors: string[];
@@ -211,7 +213,7 @@ function parseRecords(header: Header, text: string): { cache: CachedHistory } | 
       })),
     }));
     const grants = new Map<string, GrantFields>();
-    for (const [blob, user, target, role, reason, ticket, startsAt, expiresAt] of b.grants)
+    for (const [blob, user, target, role, reason, ticket, startsAt, expiresAt, extension] of b.grants)
       grants.set(blob, {
         user,
         target,
@@ -220,6 +222,7 @@ function parseRecords(header: Header, text: string): { cache: CachedHistory } | 
         ticket: ticket ?? undefined,
         startsAt: startsAt ?? undefined,
         expiresAt: expiresAt ?? undefined,
+        extension: extension ?? undefined,
       });
     return {
       cache: {
@@ -272,6 +275,7 @@ export function writeHistoryCache(file: string, cache: CachedHistory, folded: Fo
       f.ticket ?? null,
       f.startsAt ?? null,
       f.expiresAt ?? null,
+      f.extension ?? null,
     ]),
     policies: [...cache.policies],
     notes: [...cache.notes],
