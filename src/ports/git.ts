@@ -39,6 +39,11 @@ export interface EvidenceRepo {
    * files are wanted (a `rev:path` lookup per file rescans the folder each time: quadratic).
    */
   blobsAt(rev: string, dir: string): Promise<Map<string, string>>;
+  /**
+   * When each path landed on `rev`'s first-parent line (see RepoHistory); optional: without it,
+   * apply does not re-check a role's maxTotal (validate --base did).
+   */
+  landedAt?(rev: string, paths: readonly string[]): Promise<Map<string, Date>>;
   /** The grantops notes of these commits, where they have one. */
   readNotes(commits: readonly string[]): Promise<Map<string, string>>;
   writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void>;

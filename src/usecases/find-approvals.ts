@@ -3,6 +3,7 @@ import { GRANTS_DIR, type Grant } from '../model/grant.js';
 import { formatDuration } from '../model/duration.js';
 import type { Policy, Role } from '../model/policy.js';
 import type { EvidenceSigner } from '../policy/evidence-signature.js';
+import { chainStart, overMaxTotal } from '../policy/extension.js';
 import { loadPolicies, type LoadedPolicies } from '../policy/load.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
 import {
@@ -90,6 +91,9 @@ export class ApprovalFinder implements ApprovalVerifier {
     const commits = [...new Set([...introduced.values()].map((i) => i.commit))];
     for (const [commit, text] of await this.git.readNotes(commits))
       notes.set(commit, parseApprovalNote(text));
+    // An extended grant's chain is measured from when its file landed (git), as at validate --base.
+    const extended = grants.filter((g) => g.extensions?.length).map((g) => g.file);
+    const landed = extended.length > 0 ? await this.git.landedAt?.('HEAD', extended) : undefined;
     const sameAtCommit = new Map<string, boolean | undefined>();
     const items: Introduced[] = [];
     for (const grant of grants) {
@@ -112,8 +116,8 @@ export class ApprovalFinder implements ApprovalVerifier {
         );
         continue;
       }
-      const length =
-        grant.expiresAt.getTime() - Math.max(this.clock.now().getTime(), grant.startsAt?.getTime() ?? 0);
+      const now = this.clock.now();
+      const length = grant.expiresAt.getTime() - Math.max(now.getTime(), grant.startsAt?.getTime() ?? 0);
       if (length > role.maxDurationMs) {
         out.set(
           grant.id,
@@ -121,6 +125,13 @@ export class ApprovalFinder implements ApprovalVerifier {
             `lasts ${formatDuration(length)}, over the maxDuration ${role.maxDuration} of the policy at the pull request's base`,
           ),
         );
+        continue;
+      }
+      const since = landed?.get(grant.file);
+      const over =
+        since && overMaxTotal(grant.expiresAt, chainStart(grant.startsAt, since, now), role, grant.target);
+      if (over) {
+        out.set(grant.id, refused(`${over}, by the policy at the pull request's base`));
         continue;
       }
       const key = `${commit}\u0000${grant.target}`;

@@ -129,4 +129,26 @@ describe('apply after an extension', () => {
     expect(later.code).toBe(1);
     expect(holders()).toEqual([]);
   });
+
+  it("an approved extension over the base policy's maxTotal is refused at apply too", async () => {
+    expect((await run('2026-11-28T12:00:00Z', 'apply')).code).toBe(0);
+    // Written by hand and merged without the check: 21:30 is 7.5 h after 14:00 (within maxDuration)
+    // but 12.5 h after the file landed on main (~09:00), over the 12h maxTotal.
+    repo.git('checkout', '-q', '-b', 'pr-3', 'main');
+    repo.write({
+      'grants/alice.yaml': `user: alice\ntarget: vpn\nrole: ops\nreason: INC-7 restore the VPN\nexpiresAt: 2026-11-28T21:30:00Z\nextensions:\n  - { from: 2026-11-28T16:00:00Z, to: 2026-11-28T21:30:00Z, reason: long }\n`,
+    });
+    const head = repo.commit('extend by hand');
+    mergeBranch(repo, gh, {
+      number: 3,
+      author: 'alice',
+      branch: 'pr-3',
+      mergedAt: '2026-11-28T12:10:00Z',
+      commits: [head],
+      reviews: [{ user: 'bob', state: 'APPROVED', commitId: head }],
+    });
+    const r = await run('2026-11-28T14:00:00Z', 'apply');
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain('over the 12h maxTotal of role "ops" on "vpn"');
+  });
 });
