@@ -188,9 +188,14 @@ export async function validateAccessRepo(
   const byTarget = new Map([...policies.byTarget].map(([k, v]) => [k, v.policy]));
   // The plan is what a change grants: only meaningful against a base (a PR), not for all of main.
   const plan = base
-    ? loaded.grants.map((g) =>
-        describeGrantChange(g, grantChanges.get(g.file) ?? 'added', byTarget.get(g.target), opts.now),
-      )
+    ? loaded.grants.map((g) => {
+        const facts = chains?.get(g.file);
+        const before = facts && !facts.added ? facts.base?.raw.extensions : undefined;
+        const grew = (g.extensions?.length ?? 0) > (Array.isArray(before) ? before.length : 0);
+        const change = grantChanges.get(g.file) ?? 'added';
+        const shown = change === 'modified' && grew ? 'extended' : change;
+        return describeGrantChange(g, shown, byTarget.get(g.target), opts.now);
+      })
     : [];
   const removed = [...grantChanges]
     .filter(([path, status]) => status === 'deleted' && /\.yaml$/.test(path))

@@ -77,6 +77,8 @@ describe('grantops extend', () => {
     const v = await cli(repo.dir, 'validate', '--now', NOW, '--base', 'main');
     expect(v.stderr + v.stdout).not.toContain('error');
     expect(v.code).toBe(0);
+    // The plan reviewers see calls it an extension.
+    expect(v.stdout + v.stderr).toMatch(/extended\s+alice\s+vpn\s+ops/);
   });
 
   it('refuses over maxDuration (exit 1) and leaves the file as it was', async () => {
