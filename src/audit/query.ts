@@ -75,7 +75,7 @@ function versionAt(life: GrantLifecycle, when: number): GrantVersion | undefined
 }
 
 export type ViolationKind =
-  'unapproved' | 'overdue' | 'max-duration' | 'forged-evidence' | 'unverified-evidence';
+  'unapproved' | 'overdue' | 'max-duration' | 'max-total' | 'forged-evidence' | 'unverified-evidence';
 
 export interface Violation {
   kind: ViolationKind;
@@ -93,6 +93,8 @@ export interface VerifyOptions {
   toleranceMs: number;
   /** maxDuration (ms) of `role` on `target` under policy snapshot `n`, or undefined if unknown. */
   maxDurationAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
+  /** maxTotal (ms) of a role under policy snapshot `n`; undefined: none or unknown. */
+  maxTotalAt?(policies: PolicySnapshot, target: string, role: string): number | undefined;
   /**
    * Checks a note's signature with the evidence key. Without one, recorded evidence cannot be told
    * from a note any writer of the repo could push: every approval is then an `unverified-evidence`
@@ -159,6 +161,23 @@ export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: Aud
           );
         }
       }
+    }
+    // An extended version: its chain runs from when the lifecycle's first version landed.
+    const first = life.versions[0];
+    for (const v of life.versions) {
+      if (!first || !v.extension || v.expiresAt === undefined || !matches(v, f) || !inRange(v.landed.time))
+        continue;
+      const cap = opts.maxTotalAt?.(v.policies, v.target, v.role);
+      const total = v.expiresAt - Math.max(first.landed.time, v.startsAt ?? 0);
+      if (cap !== undefined && total > cap)
+        out.push(
+          violation(
+            'max-total',
+            v,
+            v.landed.commit,
+            `with its extensions lasted ${formatDuration(total)}, over the ${formatDuration(cap)} maxTotal of the policy in force when it was merged`,
+          ),
+        );
     }
     const last = life.versions[life.versions.length - 1];
     if (last?.expiresAt === undefined || !matches(last, f)) continue;

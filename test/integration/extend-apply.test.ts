@@ -99,6 +99,11 @@ describe('apply after an extension', () => {
     // The audit shows one lifecycle: requested, approved, then extended by PR #2.
     const audit = await run('2026-11-28T18:00:00Z', 'audit', '--format', 'json');
     const events = (JSON.parse(audit.stdout) as { events: Record<string, unknown>[] }).events;
+    const verify = await run('2026-11-28T18:00:00Z', 'audit', '--verify', '--format', 'json');
+    const kinds = (JSON.parse(verify.stdout) as { violations: { kind: string }[] }).violations.map(
+      (v) => v.kind,
+    );
+    expect(kinds).not.toContain('max-total'); // 18:00 is 9 h after it landed: within the 12h maxTotal
     // (Approvals sort by when apply verified them, after these pinned commit dates.)
     expect(
       events.filter((e) => e.type !== 'approved').map((e) => `${String(e.type)} ${String(e.grant)}`),
@@ -150,5 +155,18 @@ describe('apply after an extension', () => {
     const r = await run('2026-11-28T14:00:00Z', 'apply');
     expect(r.code).toBe(1);
     expect(r.stdout + r.stderr).toContain('over the 12h maxTotal of role "ops" on "vpn"');
+    // The auditor's check finds it too, from history alone.
+    const audit = await run('2026-11-28T14:00:00Z', 'audit', '--verify', '--format', 'json');
+    const found = (
+      JSON.parse(audit.stdout) as { violations: { kind: string; grant: string; message: string }[] }
+    ).violations;
+    expect(found.filter((v) => v.kind === 'max-total')).toEqual([
+      expect.objectContaining({
+        grant: 'alice',
+        message: expect.stringContaining(
+          'over the 12h maxTotal of the policy in force when it was merged',
+        ) as unknown,
+      }),
+    ]);
   });
 });
