@@ -1,7 +1,8 @@
-import { readFileSync, symlinkSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { WorkTree } from '../../src/adapters/work-tree.js';
 import { cli } from '../support/cli.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';
 
@@ -220,5 +221,40 @@ describe('validate --base and extensions', () => {
     const v = await validate();
     expect(v.code).toBe(1);
     expect(v.errors[0]!.message).toContain('maxTotal');
+  });
+});
+
+describe('WorkTree.replaceFile (what extend writes with)', () => {
+  it('replaces only the file it read: a changed file, a linked folder or a link is refused, nothing left behind', async () => {
+    repo = tempRepo({ 'grants/a.yaml': 'old\n', 'elsewhere/b.yaml': 'theirs\n' });
+    const work = new WorkTree(repo.dir);
+    await expect(work.replaceFile('grants/a.yaml', 'not what it holds\n', 'new\n')).rejects.toThrow(
+      'changed while it was being rewritten',
+    );
+    expect(readFileSync(join(repo.dir, 'grants/a.yaml'), 'utf8')).toBe('old\n');
+    expect(readdirSync(join(repo.dir, 'grants'))).toEqual(['a.yaml']);
+    await work.replaceFile('grants/a.yaml', 'old\n', 'new\n');
+    expect(readFileSync(join(repo.dir, 'grants/a.yaml'), 'utf8')).toBe('new\n');
+
+    symlinkSync('../elsewhere', join(repo.dir, 'grants/linked'));
+    await expect(work.replaceFile('grants/linked/b.yaml', 'theirs\n', 'mine\n')).rejects.toThrow(
+      'grants/linked is a symbolic link',
+    );
+    symlinkSync('../elsewhere/b.yaml', join(repo.dir, 'grants/c.yaml'));
+    await expect(work.replaceFile('grants/c.yaml', 'theirs\n', 'mine\n')).rejects.toThrow(
+      'is a symbolic link',
+    );
+    expect(readFileSync(join(repo.dir, 'elsewhere/b.yaml'), 'utf8')).toBe('theirs\n');
+    mkdirSync(join(repo.dir, 'grants/d.yaml'));
+    await expect(work.replaceFile('grants/d.yaml', '', 'x')).rejects.toThrow('not a regular file');
+    writeFileSync(join(repo.dir, 'grants/e.yaml'), 'e\n');
+    await expect(work.replaceFile('grants/../grants/e.yaml', 'e\n', 'x')).rejects.toThrow('not a plain path');
+    expect(readdirSync(join(repo.dir, 'grants')).sort()).toEqual([
+      'a.yaml',
+      'c.yaml',
+      'd.yaml',
+      'e.yaml',
+      'linked',
+    ]);
   });
 });
