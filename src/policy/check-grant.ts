@@ -38,7 +38,12 @@ export interface GrantCheckContext {
  */
 export type ChainFacts =
   | { added: true }
-  | { added?: false; landedAt: Date; base?: { raw: RawGrantFields; startsAt: Date | undefined } };
+  | {
+      added?: false;
+      /** Undefined: git cannot tell (a shallow clone); maxTotal is then left to apply. */
+      landedAt: Date | undefined;
+      base?: { raw: RawGrantFields; startsAt: Date | undefined };
+    };
 
 export type GrantResult = { grant?: Grant; findings: Finding[] };
 
@@ -135,7 +140,14 @@ export function checkGrant(id: string, doc: SourceDocument, ctx: GrantCheckConte
           'max-duration',
         );
       }
-      if (facts && !facts.added) {
+      if (facts && !facts.added && !facts.landedAt && role.maxTotalMs !== undefined) {
+        report(
+          'expiresAt',
+          `maxTotal of role "${raw.role}" not checked: this clone's history is shallow, so when the grant landed is unknown (apply checks it with main's full history)`,
+          'max-total',
+          'warning',
+        );
+      } else if (facts && !facts.added && facts.landedAt) {
         // A change may not move the chain's start later than the base had it: min of the two.
         const before = facts.base ? facts.base.startsAt : startsAt;
         const starts =

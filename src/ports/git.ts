@@ -16,7 +16,7 @@ export interface RepoHistory {
   blobsAt(rev: string, dir: string): Promise<Map<string, string>>;
   /**
    * When each path landed on `rev`'s first-parent line (committer time of the commit that last
-   * added it); absent when it never did.
+   * added it); absent when it never did, or cannot be known (a shallow clone).
    */
   landedAt(rev: string, paths: readonly string[]): Promise<Map<string, Date>>;
 }

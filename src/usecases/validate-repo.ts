@@ -250,7 +250,8 @@ async function chainFacts(
     const landedAt = landed.get(p);
     const raw = docs[i];
     // Unreadable at the base: judged as a new grant would be, so nothing can ride on its history.
-    if (!landedAt || !raw) return void facts.set(p, { added: true });
+    // No landing (a shallow clone): the history rules still hold, maxTotal is left to apply.
+    if (!raw) return void facts.set(p, { added: true });
     const starts = typeof raw.startsAt === 'string' ? parseTimestamp(raw.startsAt) : undefined;
     facts.set(p, { landedAt, base: { raw, startsAt: starts?.ok ? starts.date : undefined } });
   });

@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { WorkTree } from '../../src/adapters/work-tree.js';
@@ -221,6 +222,38 @@ describe('validate --base and extensions', () => {
     const v = await validate();
     expect(v.code).toBe(1);
     expect(v.errors[0]!.message).toContain('maxTotal');
+  });
+});
+
+describe('validate --base in a shallow clone (as the Action checks out a pull request)', () => {
+  it('keeps the history rules but leaves maxTotal to apply, with a warning: the landing is unknown', async () => {
+    setUp();
+    repo.write({
+      'grants/alice.yaml': `${GRANT.replace('2026-11-28T16:00:00Z', '2026-11-28T20:00:00Z')}extensions:\n  - from: 2026-11-28T16:00:00Z\n    to: 2026-11-28T20:00:00Z\n    reason: by hand\n`,
+    });
+    repo.commit('extend by hand');
+    const shallow = join(repo.dir, '.shallow');
+    repo.git('clone', '-q', '--depth', '1', '--branch', 'extend-alice', `file://${repo.dir}`, shallow);
+    execFileSync(
+      'git',
+      ['-C', shallow, 'fetch', '-q', '--depth', '1', 'origin', 'main:refs/remotes/origin/main'],
+      {
+        env: repo.gitEnv(),
+      },
+    );
+    const v = await cli(shallow, 'validate', '--now', NOW, '--base', 'origin/main', '--json');
+    const doc = JSON.parse(v.stdout) as { ok: boolean; errors: unknown[] };
+    expect(v.stderr).toContain('maxTotal of role "ops" not checked: this clone\'s history is shallow');
+    expect(doc.errors).toEqual([]);
+    expect(v.code).toBe(0);
+    // The history rules still hold there: an extension must start at the base's expiresAt.
+    writeFileSync(
+      join(shallow, 'grants/alice.yaml'),
+      `${GRANT.replace('2026-11-28T16:00:00Z', '2026-11-28T17:00:00Z')}extensions:\n  - from: 2026-11-28T16:30:00Z\n    to: 2026-11-28T17:00:00Z\n    reason: x\n`,
+    );
+    const dropped = await cli(shallow, 'validate', '--now', NOW, '--base', 'origin/main', '--json');
+    expect(dropped.stdout).toContain('must be the expiresAt at the base');
+    expect(dropped.code).toBe(1);
   });
 });
 

@@ -197,12 +197,13 @@ export class GitRepo {
   /**
    * For each path, when it landed: the committer time of the most recent commit on `rev`'s
    * first-parent line that added it (`--no-renames`: a renamed file is a new grant, and lands anew).
-   * Paths `rev` never added are absent. One streaming `git log`, stopped once every path is found.
+   * Paths `rev` never added are absent, and all of them in a shallow clone. One streaming `git log`, stopped once every path is found.
    */
   async landedAt(rev: string, paths: readonly string[]): Promise<Map<string, Date>> {
     const wanted = new Set(paths);
     const found = new Map<string, Date>();
-    if (wanted.size === 0) return found;
+    // A shallow clone's oldest commit lists every file as added: its answer would be made up.
+    if (wanted.size === 0 || (await this.isShallow())) return found;
     let time = 0;
     await this.git.lines(
       [
