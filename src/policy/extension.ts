@@ -29,9 +29,20 @@ export interface RawGrantFields {
   startsAt?: unknown;
   expiresAt?: unknown;
   extensions?: unknown;
+  /** A break-glass grant's flag: an extension neither adds nor removes it. */
+  breakGlass?: unknown;
 }
 
-const FIXED = ['user', 'target', 'role', 'reason', 'ticket', 'startsAt'] as const;
+/** The fields an extension may not change. */
+export const EXTENSION_FIXED_FIELDS = [
+  'user',
+  'target',
+  'role',
+  'reason',
+  'ticket',
+  'startsAt',
+  'breakGlass',
+] as const;
 
 const instant = (text: unknown): number | undefined => {
   if (typeof text !== 'string') return undefined;
@@ -151,7 +162,7 @@ export function checkExtensionHistory(
       message: `the grant expired at ${String(base.expiresAt)}, before this extension: an expired grant is being revoked and cannot be extended; request a new one`,
       rule: 'extension-expired',
     });
-  for (const key of FIXED) {
+  for (const key of EXTENSION_FIXED_FIELDS) {
     if (JSON.stringify(base[key]) !== JSON.stringify(next[key]))
       problems.push({
         path: [key],

@@ -27,6 +27,16 @@ export interface Introduction {
   blob: string;
 }
 
+/** One first-parent commit's change to a file (`--no-renames`: a rename is a delete and an add). */
+export interface FileChangeBytes {
+  commit: string;
+  time: Date;
+  status: 'added' | 'modified' | 'deleted';
+  /** The file before and after (undefined: absent, or not a regular file's blob). */
+  before: Uint8Array | undefined;
+  after: Uint8Array | undefined;
+}
+
 /** What finding and recording approval evidence needs from git (refs/notes/grantops). */
 export interface EvidenceRepo {
   /**
@@ -40,10 +50,11 @@ export interface EvidenceRepo {
    */
   blobsAt(rev: string, dir: string): Promise<Map<string, string>>;
   /**
-   * When each path landed on `rev`'s first-parent line (see RepoHistory); optional: without it,
-   * apply does not re-check a role's maxTotal (validate --base did).
+   * The changes to one file on HEAD's first-parent line since `since` (committer time), newest
+   * first, with the file's bytes before and after each; undefined in a shallow clone (its history is
+   * cut). Optional: without it, apply refuses to decide a grant whose role has a maxTotal.
    */
-  landedAt?(rev: string, paths: readonly string[]): Promise<Map<string, Date>>;
+  fileChanges?(path: string, since: Date): Promise<FileChangeBytes[] | undefined>;
   /** The grantops notes of these commits, where they have one. */
   readNotes(commits: readonly string[]): Promise<Map<string, string>>;
   writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void>;

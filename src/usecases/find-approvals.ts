@@ -3,7 +3,6 @@ import { GRANTS_DIR, type Grant } from '../model/grant.js';
 import { formatDuration } from '../model/duration.js';
 import type { Policy, Role } from '../model/policy.js';
 import type { EvidenceSigner } from '../policy/evidence-signature.js';
-import { chainStart, overMaxTotal } from '../policy/extension.js';
 import { loadPolicies, type LoadedPolicies } from '../policy/load.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
 import {
@@ -21,6 +20,7 @@ import { mapLimited } from '../apply/run-limited.js';
 import type { Clock } from '../ports/clock.js';
 import type { EvidenceRepo } from '../ports/git.js';
 import type { AccessRepoGitHub } from '../ports/access-repo.js';
+import { maxTotalVerdicts } from './extension-check.js';
 
 interface Introduced {
   grant: Grant;
@@ -91,11 +91,8 @@ export class ApprovalFinder implements ApprovalVerifier {
     const commits = [...new Set([...introduced.values()].map((i) => i.commit))];
     for (const [commit, text] of await this.git.readNotes(commits))
       notes.set(commit, parseApprovalNote(text));
-    // An extended grant's chain is measured from when its file landed (git), as at validate --base.
-    const extended = grants.filter((g) => g.extensions?.length).map((g) => g.file);
-    const landed = extended.length > 0 ? await this.git.landedAt?.('HEAD', extended) : undefined;
     const sameAtCommit = new Map<string, boolean | undefined>();
-    const items: Introduced[] = [];
+    let items: Introduced[] = [];
     for (const grant of grants) {
       const found = introduced.get(grant.file);
       if (!found) {
@@ -127,13 +124,6 @@ export class ApprovalFinder implements ApprovalVerifier {
         );
         continue;
       }
-      const since = landed?.get(grant.file);
-      const over =
-        since && overMaxTotal(grant.expiresAt, chainStart(grant.startsAt, since, now), role, grant.target);
-      if (over) {
-        out.set(grant.id, refused(`${over}, by the policy at the pull request's base`));
-        continue;
-      }
       const key = `${commit}\u0000${grant.target}`;
       if (!sameAtCommit.has(key)) {
         const atCommit = await this.policiesAt(commit);
@@ -162,6 +152,10 @@ export class ApprovalFinder implements ApprovalVerifier {
         (!this.options.verifyEvidence || this.options.verifyEvidence(grant.id, note));
       items.push({ grant, role, commit, blob, recorded: genuine ? note : undefined });
     }
+    // A role's maxTotal, for every grant on it, from the file's history on main (extension-check.ts).
+    const capped = await maxTotalVerdicts(this.git, items, this.clock.now());
+    for (const [id, v] of capped) out.set(id, v);
+    if (capped.size > 0) items = items.filter((i) => !capped.has(i.grant.id));
     if (this.github) {
       // Fetch each PR's facts once, all PRs concurrently; grants of one PR then share them.
       const pending = new Set(items.filter((i) => !this.trusted(i)).map((i) => i.commit));

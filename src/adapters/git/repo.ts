@@ -2,8 +2,9 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../model/errors.js';
 import type { FileTree } from '../../model/file-tree.js';
-import type { Introduction } from '../../ports/git.js';
+import type { FileChangeBytes, Introduction } from '../../ports/git.js';
 import { commitRemoval, pushHead } from './commit-and-push.js';
+import { fileChanges } from './file-changes.js';
 import { gatherTurn } from './gather.js';
 import { gitFileTree } from './git-file-tree.js';
 import { fetchNotes, pushNotes, readNotesOf, writeNotes } from './notes.js';
@@ -15,6 +16,7 @@ import { GIT_STALL_MS, GitRunner } from './runner.js';
  * never written to any config.
  */
 export class GitRepo {
+  private shallow: Promise<boolean> | undefined;
   private constructor(
     readonly root: string,
     private readonly git: GitRunner,
@@ -232,6 +234,11 @@ export class GitRepo {
     return found;
   }
 
+  /** A file's changes on HEAD's first-parent line since `since` (see file-changes.ts); undefined when shallow. */
+  async fileChanges(path: string, since: Date, maxBytes = 64 * 1024): Promise<FileChangeBytes[] | undefined> {
+    return (await this.isShallow()) ? undefined : fileChanges(this.git, 'HEAD', path, since, maxBytes);
+  }
+
   /** `path -> blob id` of every file under `dir` at `rev`: one `git ls-tree -r`. */
   blobsAt(rev: string, dir: string): Promise<Map<string, string>> {
     return readTreeBlobs(this.git, rev, dir);
@@ -263,12 +270,16 @@ export class GitRepo {
   }
 
   /** Whether this clone lacks older history (a `fetch-depth: 1` checkout). */
-  async isShallow(): Promise<boolean> {
-    return (await this.git.text(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
+  isShallow(): Promise<boolean> {
+    // Asked once per run (per grant by apply's maxTotal checks); unshallow forgets the answer.
+    return (this.shallow ??= this.git
+      .text(['rev-parse', '--is-shallow-repository'])
+      .then((out) => out.trim() === 'true'));
   }
 
   /** Fetches the history a shallow clone lacks. */
   async unshallow(remote: string): Promise<void> {
+    this.shallow = undefined;
     await this.git.text(['fetch', '--no-tags', '--unshallow', remote]);
   }
 

@@ -1,0 +1,79 @@
+import { errorMessage } from '../model/errors.js';
+import type { Grant } from '../model/grant.js';
+import type { Role } from '../model/policy.js';
+import { loadYamlSource } from '../model/yaml-source.js';
+import type { ApprovalVerdict } from '../policy/approval.js';
+import type { RawGrantFields } from '../policy/extension.js';
+import { MAX_GRANT_BYTES } from '../policy/load.js';
+import { chainProblem, grantChain, type FileChange } from '../policy/max-total-chain.js';
+import { mapLimited } from '../apply/run-limited.js';
+import type { EvidenceRepo } from '../ports/git.js';
+
+/**
+ * Apply's re-check of a role's `maxTotal`, for every grant on such a role (with `extensions` or
+ * not: moving expiresAt by hand, or dropping the list, must not escape it). Reads the grant file's
+ * own history on main (one `git log` per grant, bounded to twice the maxTotal before its
+ * expiresAt), then judges it by the pure rules: the chain runs from when its first version landed
+ * (a delete and re-add while it held access does not restart it) and from the earliest startsAt any
+ * version had, and every change keeps the extension history rules. Returns the verdicts of the
+ * grants that may not be applied: refused, or undecided when the history cannot be read (a shallow
+ * clone): never skipped.
+ */
+export async function maxTotalVerdicts(
+  git: Pick<EvidenceRepo, 'fileChanges'>,
+  items: readonly { grant: Grant; role: Role }[],
+  now: Date,
+): Promise<Map<string, ApprovalVerdict>> {
+  const out = new Map<string, ApprovalVerdict>();
+  const capped = items.filter((i) => i.role.maxTotalMs !== undefined);
+  // Two at a time: each is a git process, and the machine running apply is shared.
+  const results = await mapLimited(capped, 2, async ({ grant, role }) => {
+    const since = new Date(grant.expiresAt.getTime() - 2 * role.maxTotalMs!);
+    const changes = git.fileChanges ? await git.fileChanges(grant.file, since) : undefined;
+    if (!changes)
+      return undecided(
+        `its role has a maxTotal (${role.maxTotal}), measured from when the file landed on main, and this clone's history is cut (shallow): fetch the full history (fetch-depth: 0)`,
+      );
+    const chain = grantChain(changes.map((c) => parsed(grant.file, c)));
+    const problem = chainProblem(chain, grant, role, since, now);
+    return problem ? refused(`${problem}, by the policy at the pull request's base`) : undefined;
+  });
+  results.forEach((r, i) => {
+    const v = r.ok ? r.value : undecided(`its history on main could not be read: ${errorMessage(r.error)}`);
+    if (v) out.set(capped[i]!.grant.id, v);
+  });
+  return out;
+}
+
+function parsed(
+  file: string,
+  c: {
+    time: Date;
+    status: FileChange['status'];
+    before: Uint8Array | undefined;
+    after: Uint8Array | undefined;
+  },
+): FileChange {
+  return {
+    time: c.time.getTime(),
+    status: c.status,
+    before: fields(file, c.before),
+    after: fields(file, c.after),
+  };
+}
+
+/** A version as written; undefined when absent or unreadable (it then shows no fields). */
+function fields(file: string, bytes: Uint8Array | undefined): RawGrantFields | undefined {
+  if (!bytes) return undefined;
+  const doc = loadYamlSource(file, bytes, { maxBytes: MAX_GRANT_BYTES });
+  const value = doc.ok ? doc.doc.value : undefined;
+  return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+}
+
+function undecided(reason: string): ApprovalVerdict {
+  return { approved: false, reason, approvers: [], undecided: true };
+}
+
+function refused(reason: string): ApprovalVerdict {
+  return { approved: false, reason, approvers: [] };
+}
