@@ -83,6 +83,14 @@ async function expectRefused(why: string, later = '2026-11-28T22:30:00Z'): Promi
   expect(holders()).toEqual([]);
 }
 
+/** The max-total findings of `audit --verify` (the auditor's check, from history alone). */
+async function maxTotalFindings(): Promise<string[]> {
+  const r = await run('2026-11-28T15:00:00Z', 'audit', '--verify', '--format', 'json');
+  const found = (JSON.parse(r.stdout) as { violations: { kind: string; grant: string; message: string }[] })
+    .violations;
+  return found.filter((v) => v.kind === 'max-total').map((v) => `${v.grant}: ${v.message}`);
+}
+
 describe('apply: maxTotal holds for every change to a grant (red team finding 5)', () => {
   it('control: an extension written past maxTotal is refused', async () => {
     mergePullRequest(
@@ -98,6 +106,11 @@ describe('apply: maxTotal holds for every change to a grant (red team finding 5)
   it('expiresAt moved by hand, with no extensions entry, is measured from the first landing', async () => {
     mergePullRequest(repo, gh, approved(LATE));
     await expectRefused('over the 12h maxTotal of role "ops" on "vpn"');
+    expect(await maxTotalFindings()).toEqual([
+      expect.stringMatching(
+        /^alice: lasted 13h 59m since 2026-11-28T09:00:\d\d.000Z \(when its file first landed on main, or its earliest startsAt\), over the 12h maxTotal/,
+      ),
+    ]);
   });
 
   it('an extension that also moves startsAt to now is refused: startsAt is fixed, the chain does not restart', async () => {
@@ -147,6 +160,10 @@ describe('apply: maxTotal holds for every change to a grant (red team finding 5)
       reviews: [{ user: 'bob', state: 'APPROVED', commitId: back }],
     });
     await expectRefused('over the 12h maxTotal of role "ops" on "vpn"');
+    // The audit sees two lifecycles, and the second goes on with the first's chain.
+    expect(await maxTotalFindings()).toEqual([
+      expect.stringContaining('lasted 13h 59m since 2026-11-28T09:00'),
+    ]);
   });
 
   it('within maxTotal, a change with no extension is applied as before', async () => {
@@ -154,6 +171,7 @@ describe('apply: maxTotal holds for every change to a grant (red team finding 5)
     const r = await run('2026-11-28T15:00:00Z', 'apply');
     expect(r.code).toBe(0);
     expect(holders()).toEqual(['alice']);
+    expect(await maxTotalFindings()).toEqual([]);
   });
 
   it('a shallow clone refuses to decide rather than skip maxTotal', async () => {
