@@ -69,7 +69,7 @@ export function grantChain(changes: readonly FileChange[]): GrantChain {
  */
 export function chainProblem(
   chain: GrantChain,
-  current: { expiresAt: Date; target: string },
+  current: { expiresAt: Date; startsAt?: Date | undefined; target: string },
   role: Pick<Role, 'name' | 'maxTotal' | 'maxTotalMs'>,
   before: Date,
   now: Date,
@@ -84,14 +84,15 @@ export function chainProblem(
     }
     previous = v;
   }
-  let earliest: number | undefined = Infinity;
+  // The current file is a version too (the only one when it has not changed within the history read).
+  let earliest: number | undefined = current.startsAt?.getTime();
   for (const v of chain.versions) {
     const s = instant(v.fields?.startsAt);
     // A version without a (readable) startsAt gave access from when it landed.
     earliest = s === undefined || earliest === undefined ? undefined : Math.min(earliest, s);
   }
   const landed = chain.firstLanded !== undefined ? new Date(chain.firstLanded) : before;
-  const startsAt = earliest === undefined || earliest === Infinity ? undefined : new Date(earliest);
+  const startsAt = earliest === undefined ? undefined : new Date(earliest);
   const over = overMaxTotal(current.expiresAt, chainStart(startsAt, landed, now), role, current.target);
   if (!over) return undefined;
   return chain.firstLanded !== undefined

@@ -50,11 +50,12 @@ export interface EvidenceRepo {
    */
   blobsAt(rev: string, dir: string): Promise<Map<string, string>>;
   /**
-   * The changes to one file on HEAD's first-parent line since `since` (committer time), newest
-   * first, with the file's bytes before and after each; undefined in a shallow clone (its history is
-   * cut). Optional: without it, apply refuses to decide a grant whose role has a maxTotal.
+   * The changes to each file on HEAD's first-parent line since its date (committer time), newest
+   * first, with the file's bytes before and after each (one history walk for all); undefined in a
+   * shallow clone (its history is cut). Optional: without it, apply refuses to decide a grant whose
+   * role has a maxTotal.
    */
-  fileChanges?(path: string, since: Date): Promise<FileChangeBytes[] | undefined>;
+  fileChanges?(windows: ReadonlyMap<string, Date>): Promise<Map<string, FileChangeBytes[]> | undefined>;
   /** The grantops notes of these commits, where they have one. */
   readNotes(commits: readonly string[]): Promise<Map<string, string>>;
   writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void>;

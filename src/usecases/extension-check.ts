@@ -6,14 +6,13 @@ import type { ApprovalVerdict } from '../policy/approval.js';
 import type { RawGrantFields } from '../policy/extension.js';
 import { MAX_GRANT_BYTES } from '../policy/load.js';
 import { chainProblem, grantChain, type FileChange } from '../policy/max-total-chain.js';
-import { mapLimited } from '../apply/run-limited.js';
-import type { EvidenceRepo } from '../ports/git.js';
+import type { EvidenceRepo, FileChangeBytes } from '../ports/git.js';
 
 /**
  * Apply's re-check of a role's `maxTotal`, for every grant on such a role (with `extensions` or
- * not: moving expiresAt by hand, or dropping the list, must not escape it). Reads the grant file's
- * own history on main (one `git log` per grant, bounded to twice the maxTotal before its
- * expiresAt), then judges it by the pure rules: the chain runs from when its first version landed
+ * not: moving expiresAt by hand, or dropping the list, must not escape it). Reads the grant files'
+ * own history on main (one `git log` for all of them, each bounded to twice its maxTotal before its
+ * expiresAt), then judges each by the pure rules: the chain runs from when its first version landed
  * (a delete and re-add while it held access does not restart it) and from the earliest startsAt any
  * version had, and every change keeps the extension history rules. Returns the verdicts of the
  * grants that may not be applied: refused, or undecided when the history cannot be read (a shallow
@@ -26,22 +25,38 @@ export async function maxTotalVerdicts(
 ): Promise<Map<string, ApprovalVerdict>> {
   const out = new Map<string, ApprovalVerdict>();
   const capped = items.filter((i) => i.role.maxTotalMs !== undefined);
-  // Two at a time: each is a git process, and the machine running apply is shared.
-  const results = await mapLimited(capped, 2, async ({ grant, role }) => {
-    const since = new Date(grant.expiresAt.getTime() - 2 * role.maxTotalMs!);
-    const changes = git.fileChanges ? await git.fileChanges(grant.file, since) : undefined;
-    if (!changes)
-      return undecided(
-        `its role has a maxTotal (${role.maxTotal}), measured from when the file landed on main, and this clone's history is cut (shallow): fetch the full history (fetch-depth: 0)`,
+  if (capped.length === 0) return out;
+  const since = (i: { grant: Grant; role: Role }) =>
+    new Date(i.grant.expiresAt.getTime() - 2 * i.role.maxTotalMs!);
+  const windows = new Map<string, Date>();
+  for (const i of capped) {
+    const s = since(i);
+    const had = windows.get(i.grant.file);
+    if (!had || s < had) windows.set(i.grant.file, s);
+  }
+  let history: Map<string, FileChangeBytes[]> | undefined;
+  let failure: string | undefined;
+  try {
+    history = git.fileChanges ? await git.fileChanges(windows) : undefined;
+  } catch (err) {
+    failure = `its history on main could not be read: ${errorMessage(err)}`;
+  }
+  for (const i of capped) {
+    const changes = history?.get(i.grant.file);
+    if (!changes) {
+      out.set(
+        i.grant.id,
+        undecided(
+          failure ??
+            `its role has a maxTotal (${i.role.maxTotal}), measured from when the file landed on main, and this clone's history is cut (shallow): fetch the full history (fetch-depth: 0)`,
+        ),
       );
-    const chain = grantChain(changes.map((c) => parsed(grant.file, c)));
-    const problem = chainProblem(chain, grant, role, since, now);
-    return problem ? refused(`${problem}, by the policy at the pull request's base`) : undefined;
-  });
-  results.forEach((r, i) => {
-    const v = r.ok ? r.value : undecided(`its history on main could not be read: ${errorMessage(r.error)}`);
-    if (v) out.set(capped[i]!.grant.id, v);
-  });
+      continue;
+    }
+    const chain = grantChain(changes.map((c) => parsed(i.grant.file, c)));
+    const problem = chainProblem(chain, i.grant, i.role, windows.get(i.grant.file)!, now);
+    if (problem) out.set(i.grant.id, refused(`${problem}, by the policy at the pull request's base`));
+  }
   return out;
 }
 

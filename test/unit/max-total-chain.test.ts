@@ -34,8 +34,14 @@ const deleted = (time: string, before: object): FileChange => ({
   before,
   after: undefined,
 });
-const judge = (changes: FileChange[], expiresAt: string) =>
-  chainProblem(grantChain(changes), { expiresAt: at(expiresAt), target: 'vpn' }, ROLE, BEFORE, NOW);
+const judge = (changes: FileChange[], expiresAt: string, startsAt?: string) =>
+  chainProblem(
+    grantChain(changes),
+    { expiresAt: at(expiresAt), target: 'vpn', ...(startsAt ? { startsAt: at(startsAt) } : {}) },
+    ROLE,
+    BEFORE,
+    NOW,
+  );
 
 const v1 = grant('2026-11-28T16:00:00Z');
 const late = grant('2026-11-28T23:00:00Z');
@@ -102,15 +108,19 @@ describe('chainProblem: maxTotal and the extension rules at apply', () => {
   it('takes the earliest startsAt any version had, never the current one alone', () => {
     const moved = grant('2026-11-28T23:00:00Z', { startsAt: '2026-11-28T15:00:00Z' });
     const changes = [modified('2026-11-28T11:00:00Z', v1, moved), added('2026-11-28T09:00:00Z', v1)];
-    expect(judge(changes, '2026-11-28T23:00:00Z')).toContain('since 2026-11-28T09:00:00Z');
+    expect(judge(changes, '2026-11-28T23:00:00Z', '2026-11-28T15:00:00Z')).toContain(
+      'since 2026-11-28T09:00:00Z',
+    );
     // Every version starting later than the landing: the chain starts at the earliest of them.
     const s1 = grant('2026-11-28T18:00:00Z', { startsAt: '2026-11-28T12:00:00Z' });
     const s2 = grant('2026-11-28T23:00:00Z', { startsAt: '2026-11-28T16:00:00Z' });
     const later = [modified('2026-11-28T11:00:00Z', s1, s2), added('2026-11-28T09:00:00Z', s1)];
-    expect(judge(later, '2026-11-28T23:00:00Z')).toBeUndefined(); // 11h since 12:00
+    expect(judge(later, '2026-11-28T23:00:00Z', '2026-11-28T16:00:00Z')).toBeUndefined(); // 11h since 12:00
     const s3 = grant('2026-11-29T01:00:00Z', { startsAt: '2026-11-28T16:00:00Z' });
     const over = [modified('2026-11-28T11:00:00Z', s1, s3), added('2026-11-28T09:00:00Z', s1)];
-    expect(judge(over, '2026-11-29T01:00:00Z')).toContain('lasts 13h since 2026-11-28T12:00:00Z');
+    expect(judge(over, '2026-11-29T01:00:00Z', '2026-11-28T16:00:00Z')).toContain(
+      'lasts 13h since 2026-11-28T12:00:00Z',
+    );
   });
 
   it('re-checks the extension history of each change against the version before it', () => {
@@ -133,6 +143,17 @@ describe('chainProblem: maxTotal and the extension rules at apply', () => {
     ];
     hidden[0] = { ...hidden[0]!, before: undefined };
     expect(judge(hidden, '2026-11-28T19:00:00Z')).toContain('cannot be removed');
+  });
+
+  it('a grant unchanged within the history read: its own startsAt decides, the landing is before the window', () => {
+    const none = grantChain([]);
+    const current = (startsAt?: string) => ({
+      expiresAt: at('2026-11-28T23:00:00Z'),
+      target: 'vpn',
+      ...(startsAt ? { startsAt: at(startsAt) } : {}),
+    });
+    expect(chainProblem(none, current(), ROLE, BEFORE, NOW)).toContain('landed before 2026-11-27T23:00:00Z');
+    expect(chainProblem(none, current('2026-11-28T12:00:00Z'), ROLE, BEFORE, NOW)).toBeUndefined();
   });
 
   it('a chain read only in part: its first version landed before the window', () => {

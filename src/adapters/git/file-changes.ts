@@ -4,20 +4,26 @@ import type { GitRunner } from './runner.js';
 const ABSENT = /^0+$/;
 
 /**
- * The changes to `path` on `rev`'s first-parent line since `since`, newest first: one streaming
- * `git log` (`--since` stops the walk at older commits, so its cost is bounded by the window, not by
- * the repository's age), then every version's bytes from one `git cat-file --batch`.
- * `--no-renames`: a renamed file is deleted and added, as a grant id is its path.
+ * The changes to each of `windows`' paths on `rev`'s first-parent line since its own date, newest
+ * first: one streaming `git log` for all of them (`--since` the earliest date stops the walk at older
+ * commits, and it stops sooner once every path's window is behind it, so its cost is bounded by the
+ * window, not by the repository's age or the number of grants), then every version's bytes from one
+ * `git cat-file --batch`. `--no-renames`: a renamed file is deleted and added, as a grant id is its path.
  */
 export async function fileChanges(
   git: GitRunner,
   rev: string,
-  path: string,
-  since: Date,
+  windows: ReadonlyMap<string, Date>,
   maxBytes: number,
-): Promise<FileChangeBytes[]> {
-  const found: { commit: string; time: Date; status: FileChangeBytes['status']; old: string; new: string }[] =
-    [];
+): Promise<Map<string, FileChangeBytes[]>> {
+  const found = new Map<
+    string,
+    { commit: string; time: Date; status: FileChangeBytes['status']; old: string; new: string }[]
+  >();
+  if (windows.size === 0) return new Map();
+  const times = [...windows.values()].map((d) => d.getTime());
+  const earliest = Math.min(...times);
+  const latest = Math.max(...times);
   let commit = '';
   let time = new Date(0);
   await git.lines(
@@ -29,40 +35,59 @@ export async function fileChanges(
       '--no-renames',
       '--raw',
       '--no-abbrev',
-      `--since=${since.toISOString()}`,
+      `--since=${new Date(earliest).toISOString()}`,
       '--format=%x00%H %ct',
       rev,
       '--',
-      path,
+      ...windows.keys(),
     ],
     (line) => {
       if (line.startsWith('\0')) {
         const [sha, seconds] = line.slice(1).split(' ');
         commit = sha ?? '';
         time = new Date(Number(seconds) * 1000);
-        return true;
+        // Every window is behind: nothing older is wanted.
+        return time.getTime() >= latest;
       }
       // `:<old mode> <new mode> <old blob> <new blob> <status>\t<path>`
       const tab = line.indexOf('\t');
-      if (!line.startsWith(':') || tab < 0 || line.slice(tab + 1) !== path) return true;
+      if (!line.startsWith(':') || tab < 0) return true;
+      const path = line.slice(tab + 1);
+      const since = windows.get(path);
+      if (!since || time.getTime() < since.getTime()) return true;
       const [oldMode, newMode, oldBlob, newBlob, letter] = line.slice(1, tab).split(' ');
       const status = letter === 'A' ? 'added' : letter === 'D' ? 'deleted' : 'modified';
       // Only a regular file is a grant: a symlink's blob is a path, not its content.
       const regular = (mode: string | undefined, blob: string | undefined) =>
         mode?.startsWith('100') && blob && !ABSENT.test(blob) ? blob : '';
-      found.push({ commit, time, status, old: regular(oldMode, oldBlob), new: regular(newMode, newBlob) });
+      let list = found.get(path);
+      if (!list) found.set(path, (list = []));
+      list.push({ commit, time, status, old: regular(oldMode, oldBlob), new: regular(newMode, newBlob) });
       return true;
     },
   );
-  const ids = [...new Set(found.flatMap((c) => [c.old, c.new]).filter((id) => id !== ''))];
+  const ids = [
+    ...new Set(
+      [...found.values()]
+        .flat()
+        .flatMap((c) => [c.old, c.new])
+        .filter((id) => id !== ''),
+    ),
+  ];
   const bytes = await readBlobs(git, ids, maxBytes);
-  return found.map((c) => ({
-    commit: c.commit,
-    time: c.time,
-    status: c.status,
-    before: bytes.get(c.old),
-    after: bytes.get(c.new),
-  }));
+  const out = new Map<string, FileChangeBytes[]>();
+  for (const path of windows.keys())
+    out.set(
+      path,
+      (found.get(path) ?? []).map((c) => ({
+        commit: c.commit,
+        time: c.time,
+        status: c.status,
+        before: bytes.get(c.old),
+        after: bytes.get(c.new),
+      })),
+    );
+  return out;
 }
 
 /** Blobs by id from one `git cat-file --batch` (`<oid> blob <size>\n<bytes>\n`); larger than `maxBytes`: left out. */

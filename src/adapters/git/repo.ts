@@ -234,9 +234,12 @@ export class GitRepo {
     return found;
   }
 
-  /** A file's changes on HEAD's first-parent line since `since` (see file-changes.ts); undefined when shallow. */
-  async fileChanges(path: string, since: Date, maxBytes = 64 * 1024): Promise<FileChangeBytes[] | undefined> {
-    return (await this.isShallow()) ? undefined : fileChanges(this.git, 'HEAD', path, since, maxBytes);
+  /** Files' changes on HEAD's first-parent line, each since its date (file-changes.ts); undefined when shallow. */
+  async fileChanges(
+    windows: ReadonlyMap<string, Date>,
+    maxBytes = 64 * 1024,
+  ): Promise<Map<string, FileChangeBytes[]> | undefined> {
+    return (await this.isShallow()) ? undefined : fileChanges(this.git, 'HEAD', windows, maxBytes);
   }
 
   /** `path -> blob id` of every file under `dir` at `rev`: one `git ls-tree -r`. */
