@@ -41,7 +41,33 @@ export async function maxTotalVerdicts(
   } catch (err) {
     failure = `its history on main could not be read: ${errorMessage(err)}`;
   }
-  for (const i of capped) {
+  const judged = judge(capped, windows, history, failure, now);
+  // A chain that began before its window and passed only on the startsAt of the versions seen (a
+  // grant scheduled long ahead): its older versions are read too, from all of history, as the earliest
+  // startsAt of any version counts. Rare: a grant whose landing is that old is otherwise over.
+  const deeper = capped.filter((i) => judged.get(i.grant.id) === 'partial');
+  if (deeper.length > 0 && history) {
+    const all = new Map(deeper.map((i) => [i.grant.file, new Date(0)]));
+    const full = await git.fileChanges!(all).catch((err: unknown) => {
+      failure = `its history on main could not be read: ${errorMessage(err)}`;
+      return undefined;
+    });
+    for (const [id, v] of judge(deeper, all, full, failure, now)) judged.set(id, v);
+  }
+  for (const [id, v] of judged) if (v !== 'partial' && v !== undefined) out.set(id, v);
+  return out;
+}
+
+/** Each grant's verdict from its history: refused, undecided, undefined (within), or 'partial' (within, on a chain read in part). */
+function judge(
+  items: readonly { grant: Grant; role: Role }[],
+  windows: ReadonlyMap<string, Date>,
+  history: Map<string, FileChangeBytes[]> | undefined,
+  failure: string | undefined,
+  now: Date,
+): Map<string, ApprovalVerdict | 'partial' | undefined> {
+  const out = new Map<string, ApprovalVerdict | 'partial' | undefined>();
+  for (const i of items) {
     const changes = history?.get(i.grant.file);
     if (!changes) {
       out.set(
@@ -55,7 +81,14 @@ export async function maxTotalVerdicts(
     }
     const chain = grantChain(changes.map((c) => parsed(i.grant.file, c)));
     const problem = chainProblem(chain, i.grant, i.role, windows.get(i.grant.file)!, now);
-    if (problem) out.set(i.grant.id, refused(`${problem}, by the policy at the pull request's base`));
+    out.set(
+      i.grant.id,
+      problem
+        ? refused(`${problem}, by the policy at the pull request's base`)
+        : chain.firstLanded === undefined
+          ? 'partial'
+          : undefined,
+    );
   }
   return out;
 }

@@ -166,6 +166,18 @@ describe('apply: maxTotal holds for every change to a grant (red team finding 5)
     ]);
   });
 
+  it('a grant moved by hand to a later day still counts from its first landing (its history before the window is read)', async () => {
+    mergePullRequest(
+      repo,
+      gh,
+      approved(`${BASE}startsAt: 2026-11-30T09:00:00Z\nexpiresAt: 2026-11-30T17:00:00Z\n`),
+    );
+    const r = await run('2026-11-30T10:00:00Z', 'apply');
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain('over the 12h maxTotal of role "ops" on "vpn"');
+    expect(holders()).toEqual([]);
+  });
+
   it('within maxTotal, a change with no extension is applied as before', async () => {
     mergePullRequest(repo, gh, approved(`${BASE}expiresAt: 2026-11-28T20:00:00Z\n`));
     const r = await run('2026-11-28T15:00:00Z', 'apply');
