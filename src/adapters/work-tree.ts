@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
-import { lstat, mkdir, open, readdir, readlink } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, readdir, readlink, rename, rm } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import { ConfigError } from '../model/errors.js';
 import type { FileTree, TreeEntry } from '../model/file-tree.js';
@@ -97,23 +98,7 @@ export class WorkTree implements FileTree {
    */
   async createFile(path: string, text: string, opts: { executable?: boolean } = {}): Promise<boolean> {
     const parts = plainParts(path);
-    let dir = this.root;
-    for (let i = 0; i < parts.length - 1; i++) {
-      dir = join(dir, parts[i] ?? '');
-      const shown = parts.slice(0, i + 1).join('/');
-      let st = await lstatOrNothing(dir);
-      if (!st) {
-        await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
-          if (err.code !== 'EEXIST') throw err;
-        });
-        st = await lstatOrNothing(dir);
-      }
-      if (st?.isSymbolicLink())
-        throw new ConfigError(
-          `${shown} is a symbolic link: grant files are written only into real folders of the repository`,
-        );
-      if (!st?.isDirectory()) throw new ConfigError(`${shown} is not a folder`);
-    }
+    await this.realFolders(parts, true);
     let file;
     try {
       file = await open(
@@ -131,6 +116,72 @@ export class WorkTree implements FileTree {
       await file.close();
     }
     return true;
+  }
+
+  /**
+   * Replaces the regular file `path` with `text` if it still holds `expected`: the text goes to a new
+   * file beside it (O_CREAT | O_EXCL | O_NOFOLLOW, the old file's mode) renamed over it, so a reader
+   * sees the old text or the new, never half. Refused when a folder on the way or the file itself is
+   * a symbolic link, and when the file changed since it was read: nothing is lost.
+   */
+  async replaceFile(path: string, expected: string, text: string): Promise<void> {
+    const parts = plainParts(path);
+    const dir = await this.realFolders(parts, false);
+    const name = parts[parts.length - 1] ?? '';
+    const abs = join(dir, name);
+    const st = await lstatOrNothing(abs);
+    if (!st?.isFile())
+      throw new ConfigError(
+        `${path} is ${st?.isSymbolicLink() ? 'a symbolic link' : st ? 'not a regular file' : 'gone'}: grantops rewrites only regular files`,
+      );
+    const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+    const file = await open(
+      tmp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+      0o600,
+    );
+    try {
+      try {
+        await file.writeFile(text);
+        await file.chmod(st.mode & 0o777);
+      } finally {
+        await file.close();
+      }
+      const now = await this.read(path, Buffer.byteLength(expected) + 1);
+      if (!(now instanceof Uint8Array) || Buffer.from(now).toString('utf8') !== expected)
+        throw new ConfigError(
+          `${path} changed while it was being rewritten; nothing was written, run the command again`,
+        );
+      await rename(tmp, abs);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * The folders of `parts` (all but the last), each looked at with lstat: a symbolic link is
+   * refused, never followed; missing ones are made when `create`. Returns the innermost, absolute.
+   */
+  private async realFolders(parts: readonly string[], create: boolean): Promise<string> {
+    let dir = this.root;
+    for (let i = 0; i < parts.length - 1; i++) {
+      dir = join(dir, parts[i] ?? '');
+      const shown = parts.slice(0, i + 1).join('/');
+      let st = await lstatOrNothing(dir);
+      if (!st && create) {
+        await mkdir(dir).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EEXIST') throw err;
+        });
+        st = await lstatOrNothing(dir);
+      }
+      if (st?.isSymbolicLink())
+        throw new ConfigError(
+          `${shown} is a symbolic link: grant files are written only into real folders of the repository`,
+        );
+      if (!st?.isDirectory()) throw new ConfigError(`${shown} is not a folder`);
+    }
+    return dir;
   }
 
   /**

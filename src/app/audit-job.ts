@@ -88,6 +88,7 @@ export async function auditJob(w: Wiring, opts: AuditJobOptions): Promise<AuditJ
         now: w.config.now,
         toleranceMs: opts.verify.toleranceMs,
         maxDurationAt: (n, t, r) => history.maxDurationAt(n, t, r),
+        maxTotalAt: (n, t, r) => history.maxTotalAt(n, t, r),
         ...(verifyEvidence ? { verifyEvidence } : {}),
       },
       filter,

@@ -36,6 +36,8 @@ function eventJson(e: AuditEvent) {
     approvers: e.approvers,
     changes: e.changes,
     renamedFrom: e.renamedFrom || undefined,
+    from: e.from ? ts(e.from) : undefined,
+    to: e.to ? ts(e.to) : undefined,
     regranted: e.regranted ? true : undefined,
   };
 }
@@ -71,13 +73,15 @@ function eventRow(e: AuditEvent): string[] {
   const detail =
     e.type === 'approved'
       ? `approved by ${(e.approvers ?? []).join(', ') || '(merge)'}`
-      : e.changes?.length
-        ? e.changes.join('; ')
-        : e.type === 'requested'
-          ? `until ${ts(e.expiresAt)}${e.regranted ? ' (re-granted)' : ''}: ${e.reason ?? ''}`
-          : e.renamedFrom
-            ? `renamed from ${e.renamedFrom}`
-            : '';
+      : e.type === 'extended'
+        ? `extended ${ts(e.from)} -> ${ts(e.to)}: ${e.reason ?? ''}`
+        : e.changes?.length
+          ? e.changes.join('; ')
+          : e.type === 'requested'
+            ? `until ${ts(e.expiresAt)}${e.regranted ? ' (re-granted)' : ''}: ${e.reason ?? ''}`
+            : e.renamedFrom
+              ? `renamed from ${e.renamedFrom}`
+              : '';
   return [
     ts(e.time),
     e.type,

@@ -7,7 +7,7 @@ export function auditEvents(history: AuditHistory): HistoryEvent[] {
   for (const life of history.lifecycles) {
     let previous: GrantVersion | undefined;
     for (const version of life.versions) {
-      const type = previous ? 'modified' : 'requested';
+      const type = !previous ? 'requested' : extends_(previous, version) ? 'extended' : 'modified';
       const { landed } = version;
       const regranted = !previous && life.regranted;
       events.push({ type, time: landed.time, version, previous, landed, regranted });
@@ -40,12 +40,18 @@ export function auditEvents(history: AuditHistory): HistoryEvent[] {
   );
 }
 
+/** A version that adds to its file's `extensions` list: the change `grantops extend` makes. */
+function extends_(previous: GrantVersion, version: GrantVersion): boolean {
+  return (version.extension?.count ?? 0) > (previous.extension?.count ?? 0);
+}
+
 /** An event spelled out: the contract's fields and what helps an auditor. */
 export function describeEvent(e: HistoryEvent): AuditEvent {
   const v = e.version;
   const approved = e.type === 'approved';
   const ended = e.type === 'revoked' || e.type === 'removed';
   const changes = e.previous ? diffFields(e.previous, v) : [];
+  const ext = e.type === 'extended' ? v.extension : undefined;
   // One literal with every key: objects of one shape (a spread here made the garbage of a long
   // audit survive into the old generation and doubled the peak memory).
   return {
@@ -58,13 +64,15 @@ export function describeEvent(e: HistoryEvent): AuditEvent {
     commit: e.landed.commit,
     author: e.landed.author,
     pr: approved ? v.approval?.pr : e.landed.pr,
-    reason: approved || ended ? undefined : v.reason,
-    ticket: approved || ended ? undefined : v.ticket,
+    reason: ext ? ext.reason : approved || ended ? undefined : v.reason,
+    ticket: ext ? ext.ticket : approved || ended ? undefined : v.ticket,
     startsAt: approved || ended ? undefined : date(v.startsAt),
     expiresAt: approved ? undefined : date(v.expiresAt),
     approvers: approved ? (v.approval?.approvers ?? []) : undefined,
     changes: changes.length ? changes : undefined,
     renamedFrom: approved || ended ? undefined : v.renamedFrom,
+    from: ext ? date(ext.from ?? e.previous?.expiresAt) : undefined,
+    to: ext ? date(ext.to ?? v.expiresAt) : undefined,
     regranted: e.regranted || undefined,
   };
 }

@@ -101,6 +101,7 @@ export class HistoryFolder {
         ticket: undefined,
         startsAt: undefined,
         expiresAt: undefined,
+        extension: undefined,
         policies: this.policies,
         approval: undefined,
         renamedFrom: sourceId !== undefined && sourceId !== id ? sourceId : undefined,
@@ -142,6 +143,7 @@ export class HistoryFolder {
     version.ticket = fields.ticket;
     version.startsAt = fields.startsAt;
     version.expiresAt = fields.expiresAt;
+    version.extension = fields.extension;
   }
 
   /**
@@ -205,19 +207,31 @@ export function readGrantFields(bytes: Uint8Array): GrantFields {
     unknown
   >;
   const str = (k: string) => (typeof v[k] === 'string' ? v[k] : '');
-  const time = (k: string) => {
-    const text = str(k);
-    if (!text) return undefined;
+  const time = (text: unknown) => {
+    if (typeof text !== 'string' || !text) return undefined;
     const r = parseTimestamp(text);
     return r.ok ? r.date.getTime() : undefined;
   };
+  const list = Array.isArray(v.extensions) ? (v.extensions as unknown[]) : [];
+  const last = (list.length > 0 && list[list.length - 1]) || {};
+  const ext = (typeof last === 'object' ? last : {}) as Record<string, unknown>;
   return {
     user: str('user'),
     target: str('target'),
     role: str('role'),
     reason: str('reason'),
     ticket: str('ticket') || undefined,
-    startsAt: time('startsAt'),
-    expiresAt: time('expiresAt'),
+    startsAt: time(v.startsAt),
+    expiresAt: time(v.expiresAt),
+    extension:
+      list.length === 0
+        ? undefined
+        : {
+            count: list.length,
+            from: time(ext.from),
+            to: time(ext.to),
+            reason: typeof ext.reason === 'string' ? ext.reason : '',
+            ticket: typeof ext.ticket === 'string' ? ext.ticket : undefined,
+          },
   };
 }

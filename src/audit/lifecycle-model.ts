@@ -1,6 +1,6 @@
 import type { ApprovalEvidence } from '../policy/approval.js';
 
-export type AuditEventType = 'requested' | 'modified' | 'approved' | 'revoked' | 'removed';
+export type AuditEventType = 'requested' | 'modified' | 'extended' | 'approved' | 'revoked' | 'removed';
 
 /** One line of the audit log: the contract's event shape plus what helps an auditor. */
 export interface AuditEvent {
@@ -20,6 +20,9 @@ export interface AuditEvent {
   approvers?: string[];
   changes?: string[];
   renamedFrom?: string;
+  /** For `extended`: expiresAt before and after (`reason` and `ticket` are the extension's). */
+  from?: Date;
+  to?: Date;
   /** Requested again under an id that had been revoked or removed before. */
   regranted?: boolean;
 }
@@ -50,6 +53,19 @@ export interface GrantFields {
   startsAt: number | undefined;
   /** ms */
   expiresAt: number | undefined;
+  /** The last item of the file's `extensions` list, and how many it has; undefined: none. */
+  extension?: ExtensionFields | undefined;
+}
+
+/** What a grant file's last extension said, read leniently. */
+export interface ExtensionFields {
+  count: number;
+  /** ms */
+  from: number | undefined;
+  /** ms */
+  to: number | undefined;
+  reason: string;
+  ticket: string | undefined;
 }
 
 export interface GrantVersion extends GrantFields {

@@ -75,7 +75,7 @@ function versionAt(life: GrantLifecycle, when: number): GrantVersion | undefined
 }
 
 export type ViolationKind =
-  'unapproved' | 'overdue' | 'max-duration' | 'forged-evidence' | 'unverified-evidence';
+  'unapproved' | 'overdue' | 'max-duration' | 'max-total' | 'forged-evidence' | 'unverified-evidence';
 
 export interface Violation {
   kind: ViolationKind;
@@ -93,6 +93,8 @@ export interface VerifyOptions {
   toleranceMs: number;
   /** maxDuration (ms) of `role` on `target` under policy snapshot `n`, or undefined if unknown. */
   maxDurationAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
+  /** maxTotal (ms) of a role under policy snapshot `n`; undefined: none or unknown. */
+  maxTotalAt?(policies: PolicySnapshot, target: string, role: string): number | undefined;
   /**
    * Checks a note's signature with the evidence key. Without one, recorded evidence cannot be told
    * from a note any writer of the repo could push: every approval is then an `unverified-evidence`
@@ -108,6 +110,7 @@ export interface VerifyOptions {
  */
 export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: AuditFilter = {}): Violation[] {
   const out: Violation[] = [];
+  const origins = chainOrigins(history.lifecycles);
   for (const life of history.lifecycles) {
     const inRange = (t: number) =>
       (!f.since || t >= f.since.getTime()) && (!f.until || t <= f.until.getTime());
@@ -160,6 +163,25 @@ export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: Aud
         }
       }
     }
+    // maxTotal, for every version (extended, or moved by hand): its chain runs from when the file's
+    // continuous history first landed and from the earliest startsAt any version had (chainOrigins).
+    let earliest = origins.get(life)?.earliest ?? Infinity;
+    for (const v of life.versions) {
+      earliest = Math.min(earliest, v.startsAt ?? -Infinity);
+      if (v.expiresAt === undefined || !matches(v, f) || !inRange(v.landed.time)) continue;
+      const cap = opts.maxTotalAt?.(v.policies, v.target, v.role);
+      const start = Math.max(origins.get(life)?.landed ?? v.landed.time, earliest);
+      const total = v.expiresAt - start;
+      if (cap !== undefined && total > cap)
+        out.push(
+          violation(
+            'max-total',
+            v,
+            v.landed.commit,
+            `${v.extension ? 'with its extensions ' : ''}lasted ${formatDuration(total)} since ${new Date(start).toISOString()} (when its file first landed on main, or its earliest startsAt), over the ${formatDuration(cap)} maxTotal of the policy in force when it was merged`,
+          ),
+        );
+    }
     const last = life.versions[life.versions.length - 1];
     if (last?.expiresAt === undefined || !matches(last, f)) continue;
     const end = life.ended?.landed.time ?? opts.now.getTime();
@@ -182,6 +204,42 @@ export function verifyHistory(history: AuditHistory, opts: VerifyOptions, f: Aud
   // Stable by grant, so one grant's findings read together, in history order.
   // Array.prototype.sort is stable: equal grants keep history order.
   return out.sort((a, b) => (a.grant < b.grant ? -1 : a.grant > b.grant ? 1 : 0));
+}
+
+/**
+ * Where each lifecycle's maxTotal chain starts: when its first version landed, and the earliest
+ * startsAt before it (-Infinity: a version without one). A file deleted and added again while the
+ * deleted version still held access (its expiresAt after the re-add, or unreadable: a delete and
+ * re-add in one rebase-merged pull request) goes on with the chain of the deleted one, as at apply.
+ */
+function chainOrigins(
+  lifecycles: readonly GrantLifecycle[],
+): Map<GrantLifecycle, { landed: number; earliest: number }> {
+  const origins = new Map<GrantLifecycle, { landed: number; earliest: number }>();
+  const ended = new Map<string, { life: GrantLifecycle; last: GrantVersion }>();
+  const byLanding = [...lifecycles].sort(
+    (a, b) => (a.versions[0]?.landed.seq ?? 0) - (b.versions[0]?.landed.seq ?? 0),
+  );
+  for (const life of byLanding) {
+    const first = life.versions[0];
+    const last = life.versions[life.versions.length - 1];
+    if (!first || !last) continue;
+    const before = ended.get(first.file);
+    const goesOn =
+      before &&
+      before.life.ended &&
+      before.life.ended.landed.seq <= first.landed.seq &&
+      (before.last.expiresAt === undefined || before.last.expiresAt > first.landed.time);
+    const from = goesOn ? origins.get(before.life) : undefined;
+    origins.set(life, from ?? { landed: first.landed.time, earliest: Infinity });
+    if (from) {
+      let earliest = from.earliest;
+      for (const v of before!.life.versions) earliest = Math.min(earliest, v.startsAt ?? -Infinity);
+      origins.set(life, { landed: from.landed, earliest });
+    }
+    if (life.ended) ended.set(last.file, { life, last });
+  }
+  return origins;
 }
 
 /** A finding with every key in one order (one shape for all of them). */

@@ -4,6 +4,7 @@ import { escapeTerminal } from '../render/escape.js';
 import { validateCommand } from './commands/validate.js';
 import { statusCommand } from './commands/status.js';
 import { requestCommand } from './commands/request.js';
+import { extendCommand } from './commands/extend.js';
 import { applyCommand } from './commands/apply.js';
 import { reapCommand } from './commands/reap.js';
 import { auditCommand } from './commands/audit.js';
@@ -20,6 +21,7 @@ const COMMANDS: readonly CliCommand[] = [
   validateCommand,
   statusCommand,
   requestCommand,
+  extendCommand,
   applyCommand,
   reapCommand,
   auditCommand,

@@ -11,6 +11,16 @@ export interface Grant {
   ticket?: string;
   startsAt?: Date;
   expiresAt: Date;
+  /** What `grantops extend` recorded, oldest first; the last one's `to` is `expiresAt`. */
+  extensions?: GrantExtension[];
+}
+
+/** One extension of a grant's expiresAt (an item of the file's `extensions` list). */
+export interface GrantExtension {
+  from: Date;
+  to: Date;
+  reason: string;
+  ticket?: string;
 }
 
 export type GrantState = 'pending' | 'active' | 'expiring' | 'expired';

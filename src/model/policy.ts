@@ -39,6 +39,9 @@ export interface Role {
   /** As written in the policy, for messages. */
   maxDuration: string;
   maxDurationMs: number;
+  /** Longest `expiresAt - chain start` of an extended grant, as written; undefined: no cap. */
+  maxTotal?: string;
+  maxTotalMs?: number;
   approvals: number;
   /** Logins and `@org/team` slugs whose approvals count. */
   approvers: string[];

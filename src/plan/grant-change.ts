@@ -6,7 +6,8 @@ import type { Policy } from '../model/policy.js';
 export interface GrantChangeRow {
   id: string;
   file: string;
-  change: ChangeStatus | 'unchanged';
+  /** `extended`: a modification that adds to the file's `extensions` (grantops extend). */
+  change: ChangeStatus | 'unchanged' | 'extended';
   user: string;
   target: string;
   role: string;
@@ -24,7 +25,7 @@ export interface GrantChangeRow {
 /** Describes a valid, added or changed grant as a plan row at `now`. Pure. */
 export function describeGrantChange(
   grant: Grant,
-  change: ChangeStatus | 'unchanged',
+  change: GrantChangeRow['change'],
   policy: Policy | undefined,
   now: Date,
 ): GrantChangeRow {

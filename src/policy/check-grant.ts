@@ -4,6 +4,14 @@ import type { Grant } from '../model/grant.js';
 import { parseTimestamp } from '../model/time.js';
 import type { SourceDocument } from '../model/yaml-source.js';
 import { ajvErrorsToFindings } from './ajv-findings.js';
+import {
+  chainStart,
+  checkExtensionChain,
+  checkExtensionHistory,
+  overMaxTotal,
+  type RawExtension,
+  type RawGrantFields,
+} from './extension.js';
 import type { ParsedPolicy } from './parse-policy.js';
 import type { SchemaRegistry } from './schema-registry.js';
 
@@ -16,7 +24,26 @@ export interface GrantCheckContext {
   expiredSeverity: Severity;
   /** Where the policies were read from, for messages (e.g. `origin/main`). */
   policySource: string;
+  /**
+   * Grants already on main, by file: when their file landed there (main's first-parent commit that
+   * added it, from git) and, for a change judged against a base, the base's `startsAt`. With it, a
+   * role's `maxTotal` is checked; the time comes from git, never from the file.
+   */
+  chains?: ReadonlyMap<string, ChainFacts>;
 }
+
+/**
+ * What git says of a grant judged against a base: `added` (not on the base: it carries no
+ * extensions), or when it landed and, for a change, what the base's version said.
+ */
+export type ChainFacts =
+  | { added: true }
+  | {
+      added?: false;
+      /** Undefined: git cannot tell (a shallow clone); maxTotal is then left to apply. */
+      landedAt: Date | undefined;
+      base?: { raw: RawGrantFields; startsAt: Date | undefined };
+    };
 
 export type GrantResult = { grant?: Grant; findings: Finding[] };
 
@@ -28,6 +55,7 @@ interface RawGrant {
   ticket?: string;
   startsAt?: string;
   expiresAt: string;
+  extensions?: RawExtension[];
 }
 
 /**
@@ -46,6 +74,26 @@ export function checkGrant(id: string, doc: SourceDocument, ctx: GrantCheckConte
   if (!expires.ok) report('expiresAt', `"expiresAt": ${expires.reason}`, 'timestamp');
   const starts = raw.startsAt === undefined ? undefined : parseTimestamp(raw.startsAt);
   if (starts && !starts.ok) report('startsAt', `"startsAt": ${starts.reason}`, 'timestamp');
+
+  const chain = expires.ok && raw.extensions ? checkExtensionChain(raw.extensions, expires.date) : undefined;
+  const facts = ctx.chains?.get(doc.file);
+  const problems = [...(chain?.problems ?? [])];
+  if (facts?.added && raw.extensions)
+    problems.push({
+      path: ['extensions'],
+      message: `a new grant has no extensions: grantops extend adds them to a grant already on the base`,
+      rule: 'extension-history',
+    });
+  else if (facts && !facts.added && facts.base)
+    problems.push(...checkExtensionHistory(facts.base.raw, raw, ctx.now).problems);
+  for (const p of problems)
+    findings.push({
+      file: doc.file,
+      ...doc.locate(p.path),
+      message: p.message,
+      rule: p.rule,
+      severity: 'error',
+    });
 
   const parsed = ctx.policies.get(raw.target);
   const role = parsed?.policy.roles.get(raw.role);
@@ -92,6 +140,21 @@ export function checkGrant(id: string, doc: SourceDocument, ctx: GrantCheckConte
           'max-duration',
         );
       }
+      if (facts && !facts.added && !facts.landedAt && role.maxTotalMs !== undefined) {
+        report(
+          'expiresAt',
+          `maxTotal of role "${raw.role}" not checked: this clone's history is shallow, so when the grant landed is unknown (apply checks it with main's full history)`,
+          'max-total',
+          'warning',
+        );
+      } else if (facts && !facts.added && facts.landedAt) {
+        // A change may not move the chain's start later than the base had it: min of the two.
+        const before = facts.base ? facts.base.startsAt : startsAt;
+        const starts =
+          startsAt && before ? new Date(Math.min(startsAt.getTime(), before.getTime())) : undefined;
+        const over = overMaxTotal(expiresAt, chainStart(starts, facts.landedAt, ctx.now), role, raw.target);
+        if (over) report('expiresAt', over, 'max-total');
+      }
     }
   }
 
@@ -113,6 +176,7 @@ export function checkGrant(id: string, doc: SourceDocument, ctx: GrantCheckConte
     expiresAt: expires.date,
     ...(raw.ticket !== undefined ? { ticket: raw.ticket } : {}),
     ...(starts?.ok ? { startsAt: starts.date } : {}),
+    ...(chain ? { extensions: chain.extensions } : {}),
   };
   return { grant, findings };
 }

@@ -39,6 +39,7 @@ export type PolicyResult = { ok: true; value: ParsedPolicy } | { ok: false; find
 
 interface RawRole {
   maxDuration: string;
+  maxTotal?: string;
   approvals: number;
   approvers?: string[];
   dbRoles?: string[];
@@ -77,6 +78,15 @@ export function parsePolicy(
     }
     const d = parseDuration(r.maxDuration);
     if (!d.ok) fail(['roles', name, 'maxDuration'], `"roles.${name}.maxDuration": ${d.reason}`, 'duration');
+    const total = r.maxTotal === undefined ? undefined : parseDuration(r.maxTotal);
+    if (total && !total.ok)
+      fail(['roles', name, 'maxTotal'], `"roles.${name}.maxTotal": ${total.reason}`, 'duration');
+    else if (total && d.ok && total.ms < d.ms)
+      fail(
+        ['roles', name, 'maxTotal'],
+        `"roles.${name}.maxTotal" (${r.maxTotal}) is shorter than maxDuration (${r.maxDuration}): a grant could not even last its first stretch`,
+        'duration',
+      );
     const short = unreachableApprovals(r.approvals, r.approvers ?? []);
     if (short !== undefined) fail(['roles', name, 'approvals'], `role "${name}" ${short}`, 'approvers');
     if (type === 'postgres' && !r.dbRoles) {
@@ -94,6 +104,7 @@ export function parsePolicy(
       name,
       maxDuration: r.maxDuration,
       maxDurationMs: d.ok ? d.ms : 0,
+      ...(total?.ok ? { maxTotal: r.maxTotal, maxTotalMs: total.ms } : {}),
       approvals: r.approvals,
       approvers: r.approvers ?? [],
       dbRoles: r.dbRoles ?? [],

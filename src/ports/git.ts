@@ -14,12 +14,27 @@ export interface RepoHistory {
   treeAt(ref: string, label?: string): FileTree;
   /** `path -> blob id` under `dir` at `rev` (one `ls-tree`, no sizes: cheaper than `treeAt().list`). */
   blobsAt(rev: string, dir: string): Promise<Map<string, string>>;
+  /**
+   * When each path landed on `rev`'s first-parent line (committer time of the commit that last
+   * added it); absent when it never did, or cannot be known (a shallow clone).
+   */
+  landedAt(rev: string, paths: readonly string[]): Promise<Map<string, Date>>;
 }
 
 /** The first-parent commit that brought a file, and the blob id of the file it brought. */
 export interface Introduction {
   commit: string;
   blob: string;
+}
+
+/** One first-parent commit's change to a file (`--no-renames`: a rename is a delete and an add). */
+export interface FileChangeBytes {
+  commit: string;
+  time: Date;
+  status: 'added' | 'modified' | 'deleted';
+  /** The file before and after (undefined: absent, or not a regular file's blob). */
+  before: Uint8Array | undefined;
+  after: Uint8Array | undefined;
 }
 
 /** What finding and recording approval evidence needs from git (refs/notes/grantops). */
@@ -34,6 +49,13 @@ export interface EvidenceRepo {
    * files are wanted (a `rev:path` lookup per file rescans the folder each time: quadratic).
    */
   blobsAt(rev: string, dir: string): Promise<Map<string, string>>;
+  /**
+   * The changes to each file on HEAD's first-parent line since its date (committer time), newest
+   * first, with the file's bytes before and after each (one history walk for all); undefined in a
+   * shallow clone (its history is cut). Optional: without it, apply refuses to decide a grant whose
+   * role has a maxTotal.
+   */
+  fileChanges?(windows: ReadonlyMap<string, Date>): Promise<Map<string, FileChangeBytes[]> | undefined>;
   /** The grantops notes of these commits, where they have one. */
   readNotes(commits: readonly string[]): Promise<Map<string, string>>;
   writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void>;

@@ -20,6 +20,7 @@ import { mapLimited } from '../apply/run-limited.js';
 import type { Clock } from '../ports/clock.js';
 import type { EvidenceRepo } from '../ports/git.js';
 import type { AccessRepoGitHub } from '../ports/access-repo.js';
+import { maxTotalVerdicts } from './extension-check.js';
 
 interface Introduced {
   grant: Grant;
@@ -91,7 +92,7 @@ export class ApprovalFinder implements ApprovalVerifier {
     for (const [commit, text] of await this.git.readNotes(commits))
       notes.set(commit, parseApprovalNote(text));
     const sameAtCommit = new Map<string, boolean | undefined>();
-    const items: Introduced[] = [];
+    let items: Introduced[] = [];
     for (const grant of grants) {
       const found = introduced.get(grant.file);
       if (!found) {
@@ -112,8 +113,8 @@ export class ApprovalFinder implements ApprovalVerifier {
         );
         continue;
       }
-      const length =
-        grant.expiresAt.getTime() - Math.max(this.clock.now().getTime(), grant.startsAt?.getTime() ?? 0);
+      const now = this.clock.now();
+      const length = grant.expiresAt.getTime() - Math.max(now.getTime(), grant.startsAt?.getTime() ?? 0);
       if (length > role.maxDurationMs) {
         out.set(
           grant.id,
@@ -151,6 +152,10 @@ export class ApprovalFinder implements ApprovalVerifier {
         (!this.options.verifyEvidence || this.options.verifyEvidence(grant.id, note));
       items.push({ grant, role, commit, blob, recorded: genuine ? note : undefined });
     }
+    // A role's maxTotal, for every grant on it, from the file's history on main (extension-check.ts).
+    const capped = await maxTotalVerdicts(this.git, items, this.clock.now());
+    for (const [id, v] of capped) out.set(id, v);
+    if (capped.size > 0) items = items.filter((i) => !capped.has(i.grant.id));
     if (this.github) {
       // Fetch each PR's facts once, all PRs concurrently; grants of one PR then share them.
       const pending = new Set(items.filter((i) => !this.trusted(i)).map((i) => i.commit));

@@ -13,7 +13,17 @@ import {
 } from '../model/grant.js';
 import type { Policy } from '../model/policy.js';
 import { describeGrantChange, type GrantChangeRow } from '../plan/grant-change.js';
-import { loadGrants, loadPolicies, sortFindings, type LoadedPolicies } from '../policy/load.js';
+import {
+  loadGrants,
+  loadPolicies,
+  MAX_GRANT_BYTES,
+  sortFindings,
+  type LoadedPolicies,
+} from '../policy/load.js';
+import type { ChainFacts } from '../policy/check-grant.js';
+import type { RawGrantFields } from '../policy/extension.js';
+import { parseTimestamp } from '../model/time.js';
+import { loadYamlSource } from '../model/yaml-source.js';
 import type { ParsedPolicy } from '../policy/parse-policy.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
 
@@ -150,6 +160,10 @@ export async function validateAccessRepo(
   const taken = base ? idsAtBase(baseGrants, policyTree.label, grantChanges) : undefined;
   // With a base, only the grants the change adds or modifies are listed and read.
   const readable = [...grantChanges].filter(([, status]) => status !== 'deleted').map(([path]) => path);
+  const chains =
+    base && deps.history
+      ? await chainFacts(deps.history, policyTree, base.commit, baseGrants, readable)
+      : undefined;
   const loaded = await loadGrants(
     changes ? narrowTree(deps.work, readable) : deps.work,
     {
@@ -158,6 +172,7 @@ export async function validateAccessRepo(
       now: opts.now,
       expiredSeverity: base ? 'error' : 'warning',
       policySource: policyTree.label,
+      ...(chains ? { chains } : {}),
     },
     changes ? (path) => grantChanges.has(path) && grantChanges.get(path) !== 'deleted' : undefined,
     taken,
@@ -173,9 +188,14 @@ export async function validateAccessRepo(
   const byTarget = new Map([...policies.byTarget].map(([k, v]) => [k, v.policy]));
   // The plan is what a change grants: only meaningful against a base (a PR), not for all of main.
   const plan = base
-    ? loaded.grants.map((g) =>
-        describeGrantChange(g, grantChanges.get(g.file) ?? 'added', byTarget.get(g.target), opts.now),
-      )
+    ? loaded.grants.map((g) => {
+        const facts = chains?.get(g.file);
+        const before = facts && !facts.added ? facts.base?.raw.extensions : undefined;
+        const grew = (g.extensions?.length ?? 0) > (Array.isArray(before) ? before.length : 0);
+        const change = grantChanges.get(g.file) ?? 'added';
+        const shown = change === 'modified' && grew ? 'extended' : change;
+        return describeGrantChange(g, shown, byTarget.get(g.target), opts.now);
+      })
     : [];
   const removed = [...grantChanges]
     .filter(([path, status]) => status === 'deleted' && /\.yaml$/.test(path))
@@ -196,6 +216,46 @@ export async function validateAccessRepo(
     codeChanges,
     policies: byTarget,
   };
+}
+
+/**
+ * What git says of each changed grant file for the extension rules: a file not on the base is new;
+ * one on the base comes with its base version and when it landed there (main's first-parent commit
+ * that added it: a time no writer of the file can edit).
+ */
+async function chainFacts(
+  history: RepoHistory,
+  baseTree: FileTree,
+  commit: string,
+  baseGrants: ReadonlyMap<string, string>,
+  paths: readonly string[],
+): Promise<Map<string, ChainFacts>> {
+  const facts = new Map<string, ChainFacts>();
+  const onBase = paths.filter((p) => baseGrants.has(p));
+  for (const p of paths) if (!baseGrants.has(p)) facts.set(p, { added: true });
+  if (onBase.length === 0) return facts;
+  const [landed, docs] = await Promise.all([
+    history.landedAt(commit, onBase),
+    Promise.all(
+      onBase.map(async (p): Promise<RawGrantFields | undefined> => {
+        const bytes = await baseTree.read(p, MAX_GRANT_BYTES).catch(() => undefined);
+        if (!(bytes instanceof Uint8Array)) return undefined;
+        const doc = loadYamlSource(p, bytes, { maxBytes: MAX_GRANT_BYTES });
+        const value = doc.ok ? doc.doc.value : undefined;
+        return value && typeof value === 'object' ? value : undefined;
+      }),
+    ),
+  ]);
+  onBase.forEach((p, i) => {
+    const landedAt = landed.get(p);
+    const raw = docs[i];
+    // Unreadable at the base: judged as a new grant would be, so nothing can ride on its history.
+    // No landing (a shallow clone): the history rules still hold, maxTotal is left to apply.
+    if (!raw) return void facts.set(p, { added: true });
+    const starts = typeof raw.startsAt === 'string' ? parseTimestamp(raw.startsAt) : undefined;
+    facts.set(p, { landedAt, base: { raw, startsAt: starts?.ok ? starts.date : undefined } });
+  });
+  return facts;
 }
 
 /**

@@ -203,7 +203,7 @@ async function audit(dir: string, cache: boolean, o: LoadOptions = {}) {
   return { text: [...auditChunks(out, 'json', (s) => s)].join(''), report: h.cache };
 }
 
-const cacheFile = (dir: string) => join(dir, '.git', 'grantops', 'history-cache-v2.bin');
+const cacheFile = (dir: string) => join(dir, '.git', 'grantops', 'history-cache-v3.bin');
 
 /** The cache file's chunks: [offset of the frame, length of the chunk]. */
 function frames(bytes: Buffer): [number, number][] {

@@ -27,12 +27,15 @@ export type { Selection } from './history-cache-result.js';
 export interface LoadedAudit extends AuditHistory {
   /** maxDuration (ms) of a role under the policies in force at some point, for verify. */
   maxDurationAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
+  /** maxTotal (ms) of a role under the policies in force at some point; undefined: none. */
+  maxTotalAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
   /** What a role conferred under the policies in force at some point (postgres: its dbRoles). */
   entitlementsAt(policies: PolicySnapshot, target: string, role: string): readonly string[] | undefined;
 }
 
 interface RoleFacts {
   maxDurationMs: number;
+  maxTotalMs: number | undefined;
   entitlements: readonly string[];
 }
 
@@ -167,6 +170,7 @@ function withQueries(
           for (const [name, role] of parsed.value.policy.roles)
             limits.set(`${target.name}\u0000${name}`, {
               maxDurationMs: role.maxDurationMs,
+              maxTotalMs: role.maxTotalMs,
               // What the role conferred then: a database role list, or the same-named entitlement.
               entitlements: target.type === 'postgres' ? role.dbRoles : [name],
             });
@@ -183,6 +187,13 @@ function withQueries(
       for (const blob of policies.values()) {
         const facts = roleFacts(blob).get(`${target}\u0000${role}`);
         if (facts) return facts.maxDurationMs;
+      }
+      return undefined;
+    },
+    maxTotalAt(policies, target, role) {
+      for (const blob of policies.values()) {
+        const facts = roleFacts(blob).get(`${target}\u0000${role}`);
+        if (facts) return facts.maxTotalMs;
       }
       return undefined;
     },

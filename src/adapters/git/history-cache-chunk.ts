@@ -1,4 +1,10 @@
-import type { GrantLifecycle, GrantVersion, Landing, PolicySnapshot } from '../../audit/lifecycle-model.js';
+import type {
+  ExtensionFields,
+  GrantLifecycle,
+  GrantVersion,
+  Landing,
+  PolicySnapshot,
+} from '../../audit/lifecycle-model.js';
 import type { ApprovalEvidence } from '../../policy/approval.js';
 
 /**
@@ -23,6 +29,8 @@ export interface ChunkMeta {
   approvals: ApprovalEvidence[];
   /** Policy texts by blob, that the chunks before did not have. */
   policyTexts: [string, string][];
+  /** The last extension of the versions that have one: [version index in the chunk, extension]. */
+  extensions: [number, ExtensionFields][];
   columns: [Column, number][];
 }
 
@@ -52,7 +60,7 @@ export const V = 12;
 export const L = 5;
 
 export interface ChunkContent {
-  meta: Omit<ChunkMeta, 'policies' | 'approvals' | 'columns'>;
+  meta: Omit<ChunkMeta, 'policies' | 'approvals' | 'columns' | 'extensions'>;
   lifecycles: readonly GrantLifecycle[];
   /** The blob a version's file had (the notes name it: approval is re-derived from it). */
   blobOf(version: GrantVersion): string | undefined;
@@ -95,8 +103,10 @@ export function encodeChunk(c: ChunkContent): Buffer {
   const versions: number[] = [];
   const versionTimes: number[] = [];
   const lifecycles: number[] = [];
+  const extensions: [number, ExtensionFields][] = [];
   for (const life of c.lifecycles) {
     for (const v of life.versions) {
+      if (v.extension) extensions.push([versionTimes.length / 2, v.extension]);
       versions.push(
         str(v.id),
         str(v.file),
@@ -142,6 +152,7 @@ export function encodeChunk(c: ChunkContent): Buffer {
     ...c.meta,
     policies,
     approvals,
+    extensions,
     columns: cols.map(([name, b]) => [name, b.length / elementSize(name)]),
   };
   const json = Buffer.from(JSON.stringify(meta), 'utf8');

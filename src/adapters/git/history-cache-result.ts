@@ -1,5 +1,11 @@
 import { isAscii } from 'node:buffer';
-import type { GrantLifecycle, GrantVersion, Landing, PolicySnapshot } from '../../audit/lifecycle-model.js';
+import type {
+  ExtensionFields,
+  GrantLifecycle,
+  GrantVersion,
+  Landing,
+  PolicySnapshot,
+} from '../../audit/lifecycle-model.js';
 import type { ApprovalEvidence } from '../../policy/approval.js';
 import {
   type ChunkMeta,
@@ -50,6 +56,7 @@ export class ChunkView {
   private readonly snapshots: (PolicySnapshot | undefined)[];
   /** Index of each lifecycle's first version. */
   private readonly firstVersion: Int32Array;
+  private extensionsByVersion: Map<number, ExtensionFields> | undefined;
 
   constructor(bytes: Buffer) {
     const len = bytes.readUInt32LE(0);
@@ -64,6 +71,7 @@ export class ChunkView {
       !Array.isArray(m.policies) ||
       !Array.isArray(m.approvals) ||
       !Array.isArray(m.policyTexts) ||
+      !Array.isArray(m.extensions) ||
       !Array.isArray(m.columns) ||
       m.columns.length !== COLUMNS.length
     )
@@ -198,6 +206,7 @@ export class ChunkView {
         policies: this.snapshot(vs[v + 8]!),
         approval: approval < 0 ? undefined : approvals[approval],
         renamedFrom: this.str(vs[v + 10]!),
+        extension: (this.extensionsByVersion ??= new Map(this.meta.extensions)).get(n),
       });
     }
     const ended = ls[i * L + 2]!;

@@ -2,8 +2,9 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../model/errors.js';
 import type { FileTree } from '../../model/file-tree.js';
-import type { Introduction } from '../../ports/git.js';
+import type { FileChangeBytes, Introduction } from '../../ports/git.js';
 import { commitRemoval, pushHead } from './commit-and-push.js';
+import { fileChanges } from './file-changes.js';
 import { gatherTurn } from './gather.js';
 import { gitFileTree } from './git-file-tree.js';
 import { fetchNotes, pushNotes, readNotesOf, writeNotes } from './notes.js';
@@ -15,6 +16,7 @@ import { GIT_STALL_MS, GitRunner } from './runner.js';
  * never written to any config.
  */
 export class GitRepo {
+  private shallow: Promise<boolean> | undefined;
   private constructor(
     readonly root: string,
     private readonly git: GitRunner,
@@ -194,6 +196,52 @@ export class GitRepo {
     return found;
   }
 
+  /**
+   * For each path, when it landed: the committer time of the most recent commit on `rev`'s
+   * first-parent line that added it (`--no-renames`: a renamed file is a new grant, and lands anew).
+   * Paths `rev` never added are absent, and all of them in a shallow clone. One streaming `git log`, stopped once every path is found.
+   */
+  async landedAt(rev: string, paths: readonly string[]): Promise<Map<string, Date>> {
+    const wanted = new Set(paths);
+    const found = new Map<string, Date>();
+    // A shallow clone's oldest commit lists every file as added: its answer would be made up.
+    if (wanted.size === 0 || (await this.isShallow())) return found;
+    let time = 0;
+    await this.git.lines(
+      [
+        '--literal-pathspecs',
+        'log',
+        '--first-parent',
+        '-m',
+        '--no-renames',
+        '--format=%x00%ct',
+        '--name-only',
+        '--diff-filter=A',
+        rev,
+        '--',
+        ...wanted,
+      ],
+      (line) => {
+        if (line.startsWith('\0')) {
+          time = Number(line.slice(1)) * 1000;
+          return true;
+        }
+        if (!wanted.has(line) || found.has(line)) return true;
+        found.set(line, new Date(time));
+        return found.size !== wanted.size;
+      },
+    );
+    return found;
+  }
+
+  /** Files' changes on HEAD's first-parent line, each since its date (file-changes.ts); undefined when shallow. */
+  async fileChanges(
+    windows: ReadonlyMap<string, Date>,
+    maxBytes = 64 * 1024,
+  ): Promise<Map<string, FileChangeBytes[]> | undefined> {
+    return (await this.isShallow()) ? undefined : fileChanges(this.git, 'HEAD', windows, maxBytes);
+  }
+
   /** `path -> blob id` of every file under `dir` at `rev`: one `git ls-tree -r`. */
   blobsAt(rev: string, dir: string): Promise<Map<string, string>> {
     return readTreeBlobs(this.git, rev, dir);
@@ -225,12 +273,16 @@ export class GitRepo {
   }
 
   /** Whether this clone lacks older history (a `fetch-depth: 1` checkout). */
-  async isShallow(): Promise<boolean> {
-    return (await this.git.text(['rev-parse', '--is-shallow-repository'])).trim() === 'true';
+  isShallow(): Promise<boolean> {
+    // Asked once per run (per grant by apply's maxTotal checks); unshallow forgets the answer.
+    return (this.shallow ??= this.git
+      .text(['rev-parse', '--is-shallow-repository'])
+      .then((out) => out.trim() === 'true'));
   }
 
   /** Fetches the history a shallow clone lacks. */
   async unshallow(remote: string): Promise<void> {
+    this.shallow = undefined;
     await this.git.text(['fetch', '--no-tags', '--unshallow', remote]);
   }
 
