@@ -78,6 +78,11 @@ export class GitHubState {
   readonly openPulls = new Map<string, FakeOpenPull[]>();
   /** Issues by `owner/repo`. */
   readonly issues = new Map<string, FakeIssue[]>();
+  /**
+   * Bare git repositories by `owner/repo`: the Git Data API (refs, commits, trees, blobs), the
+   * repository's default branch (its HEAD) and the branches pull requests are opened from.
+   */
+  readonly gitRepos = new Map<string, string>();
   /** Logins that do not exist on this GitHub (looking them up answers 404, adding them 422). */
   readonly unknownUsers = new Set<string>();
   /** Account ids by login (lower case), where a test renames and re-registers a login. */

@@ -1,7 +1,20 @@
 import { openPullJson, pullJson } from '../json/pulls.js';
 import { simpleUser } from '../json/repos.js';
 import type { FakeOpenPull } from '../state.js';
-import { notFound, page, repoOf, type Handler } from './context.js';
+import { execFileSync } from 'node:child_process';
+import { notFound, page, repoOf, unprocessable, type Handler } from './context.js';
+
+function branchExists(dir: string, branch: string): boolean {
+  try {
+    execFileSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${branch}`], {
+      cwd: dir,
+      stdio: 'ignore',
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** Pull requests: merged ones with their reviews, and those opened through the API. */
 export const pullHandlers: Record<string, Handler> = {
@@ -61,6 +74,10 @@ export const pullHandlers: Record<string, Handler> = {
   },
   'pulls/create': (ctx) => {
     const b = ctx.body as { head: string; base: string; title: string; body?: string };
+    const dir = ctx.server.gitRepos.get(repoOf(ctx));
+    // With a real repository behind it, both branches must exist, as on GitHub.
+    if (dir && !(branchExists(dir, b.head) && branchExists(dir, b.base)))
+      return unprocessable(`head ${b.head} or base ${b.base} is not a branch`);
     const list = ctx.server.openPulls.get(repoOf(ctx)) ?? [];
     ctx.server.openPulls.set(repoOf(ctx), list);
     const pr: FakeOpenPull = {
