@@ -15,6 +15,7 @@ import { annotate } from './report.js';
 import { runApply } from './run-apply.js';
 import { runAudit } from './run-audit.js';
 import { runReap } from './run-reap.js';
+import { runRequestFromIssue } from './run-request-from-issue.js';
 
 export const VALIDATE_MARKER = '<!-- grantops:validate -->';
 
@@ -40,6 +41,8 @@ export async function runAction(
       return runReap(inputs, w);
     case 'audit':
       return runAudit(inputs, w);
+    case 'request-from-issue':
+      return runRequestFromIssue(inputs, w);
   }
 }
 
