@@ -39,7 +39,7 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const DURATION = /^[1-9][0-9]{0,3}(?:m|h|d)$/;
 const TICKET = /^[A-Za-z0-9][A-Za-z0-9._:#/-]{0,63}$/;
 // C0/C1 controls but tab and line feed, and the bidi and invisible format characters.
-const HIDDEN = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+const HIDDEN = new RegExp('[\\u0000-\\u0008\\u000b-\\u001f\\u007f-\\u009f\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2069\\ufeff]', 'u');
 const NO_RESPONSE = '_No response_';
 
 /** Parses a submitted access-request form. Pure. */

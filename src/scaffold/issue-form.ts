@@ -19,7 +19,7 @@ export function targetsOf(policyTexts: readonly string[]): { name: string; roles
     .sort((a, b) => (a.name < b.name ? -1 : 1));
 }
 
-const list = (items: readonly string[]) => `[${items.map((i) => JSON.stringify(i)).join(', ')}]`;
+const list = (items: readonly string[]) => `[${items.map((i) => `'${i.replace(/'/g, "''")}'`).join(', ')}]`;
 
 /** The form's YAML, offering `targets` and their roles. */
 export function accessRequestForm(targets: readonly { name: string; roles: readonly string[] }[]): string {
