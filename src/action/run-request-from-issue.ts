@@ -20,7 +20,9 @@ export async function runRequestFromIssue(inputs: ActionInputs, w: Wiring): Prom
       const { proposal, grant } = outcome.result;
       const pr = proposal.pullRequest;
       runnerLog.info(
-        `${proposal.outcome === 'found' ? 'found' : 'opened'} pull request #${pr.number} (${proposal.branch}) for ${grant.user} on ${grant.target}/${grant.role}; commented on #${inputs.issue?.number ?? ''}`,
+        proposal.outcome === 'opened'
+          ? `opened pull request #${pr.number} (${proposal.branch}) for ${grant.user} on ${grant.target}/${grant.role}`
+          : `pull request #${pr.number} (${proposal.branch}) already carries this request`,
       );
       core.setOutput('pull-request', String(pr.number));
       return;

@@ -105,17 +105,19 @@ export async function requestFromIssueJob(
   const pr = proposal.pullRequest;
   // The URL is GitHub's answer; #N is linked by GitHub itself whatever the URL holds.
   const link = /^https:\/\/[A-Za-z0-9.-]+(?::\d+)?\/[A-Za-z0-9._~/-]+$/.test(pr.url) ? ` (${pr.url})` : '';
-  const body = [
-    `${proposal.outcome === 'found' ? '✅ Pull request' : '✅ Opened pull request'} #${pr.number}${link} for this request: **${escapeMarkdown(grant.user)}** → **${escapeMarkdown(`${grant.target}/${grant.role}`)}** until ${formatTimestamp(grant.expiresAt)}.`,
-    '',
-    "Reviewer approval is the grant: it is applied once the pull request is approved as the target's policy requires, and merged.",
-    ...(proposal.outcome === 'found'
+  // A pull request found (or resumed) holds what the issue asked before: its own grant, not this run's.
+  const body =
+    proposal.outcome === 'opened'
       ? [
+          `✅ Opened pull request #${pr.number}${link} for this request: **${escapeMarkdown(grant.user)}** → **${escapeMarkdown(`${grant.target}/${grant.role}`)}** until ${formatTimestamp(grant.expiresAt)}.`,
           '',
-          `This issue already has its pull request: change the grant there (branch \`${proposal.branch}\`).`,
-        ]
-      : []),
-  ].join('\n');
+          "Reviewer approval is the grant: it is applied once the pull request is approved as the target's policy requires, and merged.",
+        ].join('\n')
+      : [
+          `✅ Pull request #${pr.number}${link} carries this request (branch \`${proposal.branch}\`).`,
+          '',
+          'This issue already has its pull request: to change the grant, change it there (editing the issue does not).',
+        ].join('\n');
   const { id } = await upsertStickyComment(comments, issue.number, ISSUE_REQUEST_MARKER, body);
   return { kind: 'opened', result, commentId: id };
 }
