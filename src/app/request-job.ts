@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { ConfigError } from '../model/errors.js';
+import type { FileTree } from '../model/file-tree.js';
 import { GRANTS_DIR } from '../model/grant.js';
 import { formatTimestamp } from '../model/time.js';
 import { describeGrantChange } from '../plan/grant-change.js';
@@ -49,6 +50,29 @@ export async function requireOpener(w: Wiring, what: string): Promise<PullReques
   return gh;
 }
 
+/** Where a change is proposed: the base branch's tip, and its files read through GitHub's API. */
+export interface ProposalBase {
+  gh: PullRequestOpener;
+  base: { branch: string; commit: string };
+  /** `main (1a2b3c4)`: how messages and the plan name the policies that judged. */
+  label: string;
+  tree: FileTree;
+}
+
+/**
+ * The base of a pull request grantops opens (`request --open-pr`, `extend --open-pr`): `baseBranch`
+ * or the repository's default branch, at its tip now. Judge the change by `tree` (the base's
+ * policies and grants), then hand it to proposeChange with `base`.
+ */
+export async function proposalBase(w: Wiring, what: string, baseBranch?: string): Promise<ProposalBase> {
+  const gh = await requireOpener(w, what);
+  const branch = baseBranch ?? (await gh.defaultBranch());
+  const commit = await gh.branchTip(branch);
+  if (commit === undefined) throw new ConfigError(`${gh.slug} has no branch ${branch}`);
+  const label = `${branch} (${commit.slice(0, 7)})`;
+  return { gh, base: { branch, commit }, label, tree: gh.treeAt(commit, label) };
+}
+
 /**
  * `request --open-pr`: the grant is judged by the policies of the base branch as GitHub has them
  * now (read through the API, never the local checkout), then proposed as a branch and a pull
@@ -60,12 +84,7 @@ export async function requestPullRequestJob(
   opts: Omit<RequestOptions, 'now'>,
   pr: OpenPullRequestOptions = {},
 ): Promise<RequestPullRequestResult> {
-  const gh = await requireOpener(w, 'request --open-pr');
-  const baseBranch = pr.baseBranch ?? (await gh.defaultBranch());
-  const baseCommit = await gh.branchTip(baseBranch);
-  if (baseCommit === undefined) throw new ConfigError(`${gh.slug} has no branch ${baseBranch}`);
-  const label = `${baseBranch} (${baseCommit.slice(0, 7)})`;
-  const tree = gh.treeAt(baseCommit, label);
+  const { gh, tree, label, base } = await proposalBase(w, 'request --open-pr', pr.baseBranch);
   const now = w.config.now;
   let proposal: RequestPullRequestResult['proposal'] | undefined;
   const result = await requestGrant(
@@ -85,7 +104,7 @@ export async function requestPullRequestJob(
         const r = await proposeChange(
           {
             branch: (pr.branch ?? ((i) => `grantops/request/${i}`))(id),
-            base: { branch: baseBranch, commit: baseCommit },
+            base,
             files: [{ path, text }],
             commitMessage: `grantops: request ${grant.role} on ${grant.target} for ${grant.user}\n\nGrant: ${id}\n`,
             title: `Access: ${grant.user} → ${grant.target}/${grant.role} until ${formatTimestamp(grant.expiresAt)}`,
@@ -101,5 +120,5 @@ export async function requestPullRequestJob(
     },
   );
   if (!proposal) throw new Error('request: no pull request was proposed');
-  return { ...result, proposal, base: { branch: baseBranch, commit: baseCommit } };
+  return { ...result, proposal, base };
 }

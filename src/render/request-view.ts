@@ -4,8 +4,9 @@ import { escapeMarkdown, mention } from './markdown.js';
 import { planRowView } from './plan-view.js';
 
 /**
- * The view `pr-comment.md` receives for a pull request that `request --open-pr` (or an issue)
- * opens: the plan validate will show for it, one added grant judged by the base's policies.
+ * The view `pr-comment.md` receives for a pull request grantops opens (`request --open-pr`, an
+ * issue; `extend --open-pr` with a `modified` row): the plan validate will show for it, one grant
+ * judged by the base's policies.
  */
 export function requestPlanView(row: GrantChangeRow, policySource: string, now: Date) {
   return {

@@ -153,6 +153,8 @@ describe('request-from-issue', () => {
     expect(comments()).toHaveLength(1);
     expect(comments()[0]!.body).toContain('✅ Pull request #100');
     expect(comments()[0]!.body).toContain('This issue already has its pull request');
+    // The pull request keeps the grant it was opened with (2h): the comment claims no other.
+    expect(comments()[0]!.body).not.toContain('16:00');
   });
 
   it('comments what the policy refuses, fails the step, and creates nothing', async () => {
