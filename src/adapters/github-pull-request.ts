@@ -56,6 +56,16 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
     const rootTree = this.octokit.rest.git
       .getCommit({ ...this.where, commit_sha: commit })
       .then(({ data }) => data.tree.sha);
+    // Each level read once: policies/, templates/ and grants/<target>/ share the root's listing.
+    const levels = new Map<string, Promise<{ path?: string; type?: string; sha?: string }[]>>();
+    const subtrees = (sha: string) => {
+      let p = levels.get(sha);
+      if (!p) {
+        p = this.octokit.rest.git.getTree({ ...this.where, tree_sha: sha }).then(({ data }) => data.tree);
+        levels.set(sha, p);
+      }
+      return p;
+    };
     // One level at a time down to `dir`, then `dir` whole: the grants of other targets are never listed.
     const listDir = (dir: string): Promise<ApiEntry[]> => {
       let p = listed.get(dir);
@@ -63,8 +73,8 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
         p = (async () => {
           let sha = await rootTree;
           for (const part of dir.split('/').filter(Boolean)) {
-            const { data } = await this.octokit.rest.git.getTree({ ...this.where, tree_sha: sha });
-            const sub = data.tree.find((e) => e.path === part && e.type === 'tree');
+            const level = await subtrees(sha);
+            const sub = level.find((e) => e.path === part && e.type === 'tree');
             if (!sub?.sha) return [];
             sha = sub.sha;
           }

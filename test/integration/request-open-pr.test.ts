@@ -85,6 +85,15 @@ describe('grantops request --open-pr', () => {
     expect(r.stdout.trim()).toBe(`https://github.example/${REPO}/pull/100`);
     expect(r.stderr).toContain(`opened: pull request #100 (${BRANCH} into main) adds ${FILE}`);
     expect(gh.violations).toEqual([]);
+    // Writes only after every read, in the order that leaves nothing dangling a rerun cannot finish.
+    expect(gh.requests.filter((q) => q.method !== 'GET').map((q) => q.operationId)).toEqual([
+      'git/create-blob',
+      'git/create-tree',
+      'git/create-commit',
+      'git/create-ref',
+      'pulls/create',
+    ]);
+    expect(gh.requests.length).toBeLessThanOrEqual(17);
 
     // The branch is one commit on main adding exactly the grant file, whose text request writes.
     const main = inBare('rev-parse', 'main');
