@@ -132,6 +132,7 @@ export function issueFromEvent(payload: unknown): IssueEvent | undefined {
     };
     sender?: { login?: unknown };
     repository?: { default_branch?: unknown };
+    changes?: { body?: unknown };
   } | null;
   const i = p?.issue;
   if (!i || typeof i.number !== 'number' || typeof i.user?.login !== 'string') return undefined;
@@ -153,6 +154,8 @@ export function issueFromEvent(payload: unknown): IssueEvent | undefined {
       ? { defaultBranch: p.repository.default_branch }
       : {}),
     isPullRequest: i.pull_request !== undefined && i.pull_request !== null,
+    // GitHub lists what an edit changed: `changes.body` only when the body (the form) changed.
+    ...(p.action === 'edited' ? { bodyEdited: p.changes?.body !== undefined } : {}),
   };
 }
 

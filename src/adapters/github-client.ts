@@ -186,7 +186,12 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
       issue_number: issue,
       per_page: 100,
     });
-    return list.map((c) => ({ id: c.id, body: c.body ?? '', byBot: c.user?.type === 'Bot' }));
+    return list.map((c) => ({
+      id: c.id,
+      body: c.body ?? '',
+      byBot: c.user?.type === 'Bot',
+      author: c.user?.login ?? '',
+    }));
   }
 
   async createComment(issue: number, body: string): Promise<number> {

@@ -1,7 +1,12 @@
 import { posix } from 'node:path';
 import { RequestError } from '@octokit/request-error';
 import type { FileTree, TreeEntry } from '../model/file-tree.js';
-import type { OpenedPullRequestRef, ProposedFile, PullRequestOpener } from '../ports/pull-request-opener.js';
+import type {
+  FoundPullRequest,
+  OpenedPullRequestRef,
+  ProposedFile,
+  PullRequestOpener,
+} from '../ports/pull-request-opener.js';
 import type { GitHubOctokit } from './github-client.js';
 
 const missing = (err: unknown, ...statuses: number[]) =>
@@ -21,6 +26,7 @@ interface ApiEntry {
  */
 export class OctokitPullRequestOpener implements PullRequestOpener {
   readonly slug: string;
+  private me: Promise<string> | undefined;
 
   constructor(
     readonly octokit: GitHubOctokit,
@@ -130,6 +136,27 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
 
   async commitFiles(parent: string, files: readonly ProposedFile[], message: string): Promise<string> {
     const { data: base } = await this.octokit.rest.git.getCommit({ ...this.where, commit_sha: parent });
+    const tree = await this.treeWith(base.tree.sha, files);
+    const { data: commit } = await this.octokit.rest.git.createCommit({
+      ...this.where,
+      message,
+      tree,
+      parents: [parent],
+    });
+    return commit.sha;
+  }
+
+  async holdsExactly(commit: string, parent: string, files: readonly ProposedFile[]): Promise<boolean> {
+    const get = (sha: string) => this.octokit.rest.git.getCommit({ ...this.where, commit_sha: sha });
+    const [{ data: tip }, { data: base }] = await Promise.all([get(commit), get(parent)]);
+    if (tip.parents.length !== 1 || tip.parents[0]?.sha !== parent) return false;
+    // The tree these files make on the base, built as commitFiles builds it: git names a tree by
+    // its content, so equal shas are equal trees (the objects left unused are GitHub's to collect).
+    return (await this.treeWith(base.tree.sha, files)) === tip.tree.sha;
+  }
+
+  /** The sha of `baseTree` with `files` written into it. */
+  private async treeWith(baseTree: string, files: readonly ProposedFile[]): Promise<string> {
     const blobs = await Promise.all(
       files.map(async (f) => {
         const { data } = await this.octokit.rest.git.createBlob({
@@ -140,18 +167,12 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
         return { path: f.path, mode: '100644' as const, type: 'blob' as const, sha: data.sha };
       }),
     );
-    const { data: tree } = await this.octokit.rest.git.createTree({
+    const { data } = await this.octokit.rest.git.createTree({
       ...this.where,
-      base_tree: base.tree.sha,
+      base_tree: baseTree,
       tree: blobs,
     });
-    const { data: commit } = await this.octokit.rest.git.createCommit({
-      ...this.where,
-      message,
-      tree: tree.sha,
-      parents: [parent],
-    });
-    return commit.sha;
+    return data.sha;
   }
 
   async createBranch(branch: string, commit: string): Promise<boolean> {
@@ -165,7 +186,7 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
     }
   }
 
-  async openPullRequests(head: string, base: string): Promise<OpenedPullRequestRef[]> {
+  async openPullRequests(head: string, base: string): Promise<FoundPullRequest[]> {
     const { data } = await this.octokit.rest.pulls.list({
       ...this.where,
       state: 'open',
@@ -173,7 +194,23 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
       base,
       per_page: 10,
     });
-    return data.map((p) => ({ number: p.number, url: p.html_url })).sort((a, b) => a.number - b.number);
+    return data
+      .map((p) => ({ number: p.number, url: p.html_url, author: p.user?.login ?? '', headSha: p.head.sha }))
+      .sort((a, b) => a.number - b.number);
+  }
+
+  async identity(): Promise<string> {
+    this.me ??= this.octokit.rest.users.getAuthenticated().then(
+      ({ data }) => data.login,
+      (err: unknown) => {
+        // An installation token may not ask who it is ("Resource not accessible by integration");
+        // GITHUB_TOKEN acts as github-actions[bot]. Any other app's token then matches nothing
+        // grantops opened, which refuses to vouch rather than vouching wrongly.
+        if (missing(err, 403)) return 'github-actions[bot]';
+        throw err;
+      },
+    );
+    return this.me;
   }
 
   async createPullRequest(

@@ -24,6 +24,8 @@ export interface IssueEvent {
   defaultBranch?: string;
   /** An event about a pull request's conversation, not an issue. */
   isPullRequest: boolean;
+  /** On `edited`: whether the body changed (a title edit asks for nothing new). */
+  bodyEdited?: boolean;
 }
 
 export const ISSUE_REQUEST_MARKER = '<!-- grantops:request-from-issue -->';
@@ -53,6 +55,7 @@ export async function requestFromIssueJob(
     return { kind: 'ignored', reason: 'the issue body is not the access request form' };
 
   const opener = await requireOpener(w, 'request-from-issue');
+  const me = await opener.identity();
   const comments = await w.accessRepo();
   if (!comments) throw new ConfigError('request-from-issue needs GITHUB_TOKEN and GITHUB_REPOSITORY');
   const refuse = async (problems: string[]): Promise<IssueRequestOutcome> => {
@@ -63,7 +66,7 @@ export async function requestFromIssueJob(
       '',
       'Edit the issue to fix it: grantops reads it again on every edit. Nothing was created.',
     ].join('\n');
-    const { id } = await upsertStickyComment(comments, issue.number, ISSUE_REQUEST_MARKER, body);
+    const { id } = await upsertStickyComment(comments, issue.number, ISSUE_REQUEST_MARKER, body, me);
     return { kind: 'refused', problems, commentId: id };
   };
   if (!form.ok) return refuse(form.problems);
@@ -88,9 +91,9 @@ export async function requestFromIssueJob(
       },
       {
         ...(issue.defaultBranch ? { baseBranch: issue.defaultBranch } : {}),
-        // One branch per issue: an edit finds the pull request the issue already has.
-        branch: () => `grantops/request/issue-${issue.number}`,
-        existing: 'reuse',
+        // Named by the issue; a name holding anything but exactly this grant on the base (an
+        // earlier grant of this issue, or a branch someone pushed ahead) is left alone for the next.
+        branch: (_id, attempt) => `grantops/request/issue-${issue.number}${attempt > 1 ? `-${attempt}` : ''}`,
         from: { issue: issue.number, author: issue.author.login },
       },
     );
@@ -105,20 +108,23 @@ export async function requestFromIssueJob(
   const pr = proposal.pullRequest;
   // The URL is GitHub's answer; #N is linked by GitHub itself whatever the URL holds.
   const link = /^https:\/\/[A-Za-z0-9.-]+(?::\d+)?\/[A-Za-z0-9._~/-]+$/.test(pr.url) ? ` (${pr.url})` : '';
-  // A pull request found (or resumed) holds what the issue asked before: its own grant, not this run's.
-  const body =
-    proposal.outcome === 'opened'
+  // Whatever the outcome, the branch holds exactly this grant on the base (proposeChange checks it).
+  const what = `**${escapeMarkdown(grant.user)}** → **${escapeMarkdown(`${grant.target}/${grant.role}`)}** until ${formatTimestamp(grant.expiresAt)}`;
+  const first = `grantops/request/issue-${issue.number}`;
+  const body = [
+    proposal.outcome === 'found'
+      ? `✅ Pull request #${pr.number}${link} carries this request: ${what}.`
+      : `✅ Opened pull request #${pr.number}${link} for this request: ${what}.`,
+    '',
+    "Reviewer approval is the grant: it is applied once the pull request is approved as the target's policy requires, and merged.",
+    ...(proposal.branch !== first
       ? [
-          `✅ Opened pull request #${pr.number}${link} for this request: **${escapeMarkdown(grant.user)}** → **${escapeMarkdown(`${grant.target}/${grant.role}`)}** until ${formatTimestamp(grant.expiresAt)}.`,
           '',
-          "Reviewer approval is the grant: it is applied once the pull request is approved as the target's policy requires, and merged.",
-        ].join('\n')
-      : [
-          `✅ Pull request #${pr.number}${link} carries this request (branch \`${proposal.branch}\`).`,
-          '',
-          'This issue already has its pull request: to change the grant, change it there (editing the issue does not).',
-        ].join('\n');
-  const { id } = await upsertStickyComment(comments, issue.number, ISSUE_REQUEST_MARKER, body);
+          `Branch \`${first}\` already holds something else (an earlier version of this request, or a branch pushed by someone): grantops left it and any pull request from it as they are; close those that no longer apply.`,
+        ]
+      : []),
+  ].join('\n');
+  const { id } = await upsertStickyComment(comments, issue.number, ISSUE_REQUEST_MARKER, body, me);
   return { kind: 'opened', result, commentId: id };
 }
 
@@ -133,6 +139,7 @@ function skipReason(issue: IssueEvent): string | undefined {
   // The grant is for the author: only the author's own words may ask for it.
   if (issue.sender !== undefined && issue.sender !== issue.author.login)
     return 'the issue was edited by someone else than its author';
+  if (issue.action === 'edited' && issue.bodyEdited === false) return 'the edit left the form as it was';
   if (!/^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$/.test(issue.author.login))
     return 'the author is not a GitHub login';
   return undefined;

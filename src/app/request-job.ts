@@ -26,10 +26,11 @@ export async function requestJob(
 export interface OpenPullRequestOptions {
   /** Default: the repository's default branch, from the API. */
   baseBranch?: string;
-  /** The branch for a grant id; default `grantops/request/<id>`. */
-  branch?: (id: string) => string;
-  /** See ChangeProposal.existing: `reuse` for one branch per issue. */
-  existing?: 'same-files' | 'reuse';
+  /**
+   * The branch for a grant id; default `grantops/request/<id>`. `attempt` counts from 1 and goes up
+   * each time a name is taken (a branch holding anything else, or someone else's pull request).
+   */
+  branch?: (id: string, attempt: number) => string;
   /** Said in the pull request's body. */
   from?: { issue?: number; author?: string };
 }
@@ -92,7 +93,7 @@ export async function requestPullRequestJob(
     {
       work: tree,
       registry: w.registry,
-      createFile: async (path, text, { grant, policy }) => {
+      createFile: async (path, text, { grant, policy, attempt }) => {
         if ((await tree.list(posix.dirname(path))).some((e) => e.path === path)) return false;
         const row = describeGrantChange(grant, 'added', policy, now);
         const plan = await renderTemplate(
@@ -103,13 +104,12 @@ export async function requestPullRequestJob(
         const id = path.slice(GRANTS_DIR.length + 1, -'.yaml'.length);
         const r = await proposeChange(
           {
-            branch: (pr.branch ?? ((i) => `grantops/request/${i}`))(id),
+            branch: (pr.branch ?? ((i) => `grantops/request/${i}`))(id, attempt),
             base,
             files: [{ path, text }],
             commitMessage: `grantops: request ${grant.role} on ${grant.target} for ${grant.user}\n\nGrant: ${id}\n`,
             title: `Access: ${grant.user} → ${grant.target}/${grant.role} until ${formatTimestamp(grant.expiresAt)}`,
             body: `${requestIntro(row, pr.from)}\n${plan}`,
-            existing: pr.existing ?? 'same-files',
           },
           gh,
         );

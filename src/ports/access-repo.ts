@@ -17,6 +17,8 @@ export interface IssueComment {
   body: string;
   /** Written by a bot account (grantops' own comments are; a person's never are). */
   byBot: boolean;
+  /** The login that wrote it. */
+  author: string;
 }
 
 export interface IssueSummary {

@@ -12,6 +12,13 @@ export interface OpenedPullRequestRef {
   url: string;
 }
 
+/** An open pull request found for a branch: who opened it and the commit its head is at. */
+export interface FoundPullRequest extends OpenedPullRequestRef {
+  /** The login that opened it (GitHub's `user.login`). */
+  author: string;
+  headSha: string;
+}
+
 /**
  * Port: proposing a change to the access repo on GitHub without a local push — a branch made through
  * GitHub's Git Data API (blob, tree, commit, ref) and a pull request from it. The adapter is
@@ -29,9 +36,19 @@ export interface PullRequestOpener {
   treeAt(commit: string, label: string): FileTree;
   /** A new commit on `parent` that writes `files` (nothing else changes); returns its sha. */
   commitFiles(parent: string, files: readonly ProposedFile[], message: string): Promise<string>;
+  /**
+   * Whether `commit` is exactly `files` written on `parent`: its only parent is `parent` and its
+   * tree is `parent`'s with these files, nothing else added, changed or removed.
+   */
+  holdsExactly(commit: string, parent: string, files: readonly ProposedFile[]): Promise<boolean>;
   /** Creates `refs/heads/<branch>` at `commit`; false when the branch already exists. */
   createBranch(branch: string, commit: string): Promise<boolean>;
   /** Open pull requests from `head` (a branch of this repo) into `base`, oldest first. */
-  openPullRequests(head: string, base: string): Promise<OpenedPullRequestRef[]>;
+  openPullRequests(head: string, base: string): Promise<FoundPullRequest[]>;
+  /**
+   * The login the token acts as (GET /user); `github-actions[bot]` for an integration token,
+   * which may not ask (GITHUB_TOKEN: its pull requests and comments are that bot's).
+   */
+  identity(): Promise<string>;
   createPullRequest(head: string, base: string, title: string, body: string): Promise<OpenedPullRequestRef>;
 }

@@ -10,12 +10,6 @@ export interface ChangeProposal {
   commitMessage: string;
   title: string;
   body: string;
-  /**
-   * What an existing branch of this name means. `same-files`: it is this proposal only when it
-   * already holds exactly these files (an earlier run of the same request), otherwise the name is
-   * `taken`. `reuse`: it is this proposal whatever it holds (one branch per issue).
-   */
-  existing: 'same-files' | 'reuse';
 }
 
 export type ProposalResult =
@@ -31,19 +25,22 @@ export type ProposalResult =
 /**
  * Opens a pull request for `change` through GitHub's API, at most once: a second run finds the
  * branch and its pull request instead of making new ones, and a run that stopped between the two
- * (branch made, PR not) is finished by the next. When a step fails, the error says what exists.
+ * (branch made, PR not) is finished by the next. An existing branch is this proposal only when its
+ * tip is exactly these files written on the base (anyone who can push could have made a branch of
+ * that name: its content, not its name, says what it is); otherwise the name is `taken` and the
+ * caller picks the next one. Likewise an open pull request from it counts only when grantops' own
+ * identity opened it on that very commit. When a step fails, the error says what exists.
  */
 export async function proposeChange(
   change: ChangeProposal,
   github: PullRequestOpener,
 ): Promise<ProposalResult> {
   const { branch, base } = change;
+  const taken = { outcome: 'taken', branch } as const;
   let commit = await github.branchTip(branch);
   let outcome: 'opened' | 'resumed' = 'resumed';
   if (commit !== undefined) {
-    if (change.existing === 'same-files' && !(await holds(github, commit, change.files))) {
-      return { outcome: 'taken', branch };
-    }
+    if (!(await github.holdsExactly(commit, base.commit, change.files))) return taken;
   } else {
     const made = await github.commitFiles(base.commit, change.files, change.commitMessage);
     if (await github.createBranch(branch, made)) {
@@ -53,12 +50,18 @@ export async function proposeChange(
       // Another run made the branch between our look and our create: judge what it holds.
       commit = await github.branchTip(branch);
       if (commit === undefined) throw new GrantopsError(`branch ${branch} exists and vanished at once`, 1);
-      if (change.existing === 'same-files' && !(await holds(github, commit, change.files)))
-        return { outcome: 'taken', branch };
+      if (!(await github.holdsExactly(commit, base.commit, change.files))) return taken;
     }
   }
   const open = await github.openPullRequests(branch, base.branch);
-  if (open[0]) return { outcome: 'found', branch, commit, pullRequest: open[0] };
+  if (open.length > 0) {
+    const me = (await github.identity()).toLowerCase();
+    const ours = open.find((p) => p.author.toLowerCase() === me && p.headSha === commit);
+    // Someone else's pull request from this branch is not ours to vouch for, and GitHub allows
+    // one open pull request per head and base: the name is taken.
+    if (!ours) return taken;
+    return { outcome: 'found', branch, commit, pullRequest: { number: ours.number, url: ours.url } };
+  }
   try {
     const pullRequest = await github.createPullRequest(branch, base.branch, change.title, change.body);
     return { outcome, branch, commit, pullRequest };
@@ -68,24 +71,4 @@ export async function proposeChange(
       1,
     );
   }
-}
-
-/** Whether `commit` holds exactly these texts at these paths (an earlier run of the same request). */
-async function holds(
-  github: PullRequestOpener,
-  commit: string,
-  files: readonly ProposedFile[],
-): Promise<boolean> {
-  const tree = github.treeAt(commit, commit.slice(0, 12));
-  for (const f of files) {
-    const want = Buffer.from(f.text, 'utf8');
-    let got: Uint8Array | { tooLarge: number };
-    try {
-      got = await tree.read(f.path, want.length);
-    } catch {
-      return false;
-    }
-    if (!(got instanceof Uint8Array) || !Buffer.from(got).equals(want)) return false;
-  }
-  return true;
 }

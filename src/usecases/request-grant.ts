@@ -35,11 +35,12 @@ export interface RequestDeps {
   /**
    * Creates a new file; must fail rather than overwrite. Returns false when the path exists (or is
    * otherwise taken: `--open-pr` also counts a branch proposing another grant at that path).
+   * `attempt` is 1 for the first name tried, then 2, 3, …
    */
   createFile(
     path: string,
     text: string,
-    checked: { grant: Grant; policy: Policy | undefined },
+    checked: { grant: Grant; policy: Policy | undefined; attempt: number },
   ): Promise<boolean>;
 }
 
@@ -95,7 +96,7 @@ export async function requestGrant(
     const errors = checked.findings.filter((f) => f.severity === 'error');
     if (errors.length > 0 || !checked.grant) throw refused(errors);
     const policy = policies.byTarget.get(checked.grant.target)?.policy;
-    if (await deps.createFile(path, text, { grant: checked.grant, policy }))
+    if (await deps.createFile(path, text, { grant: checked.grant, policy, attempt: n }))
       return { path, grant: checked.grant, text };
   }
   throw new ConfigError(`too many grant files named ${stem}*.yaml already exist`);

@@ -58,6 +58,8 @@ interface IssueFacts {
   labels?: string[];
   sender?: string;
   action?: string;
+  /** On `edited`: the body changed (GitHub's `changes.body`). Default true. */
+  bodyEdited?: boolean;
 }
 
 function issueEvent(o: IssueFacts = {}) {
@@ -75,6 +77,7 @@ function issueEvent(o: IssueFacts = {}) {
     },
     sender: { login: o.sender ?? login },
     repository: { full_name: REPO, default_branch: 'main' },
+    ...(o.action === 'edited' && o.bodyEdited !== false ? { changes: { body: { from: 'before' } } } : {}),
   };
 }
 
@@ -144,17 +147,95 @@ describe('request-from-issue', () => {
     expect(comments()[0]!.body).toContain('**carol** → **vpn/ops** until 2026-11-28T14:00:00Z');
   });
 
-  it('an edit finds the same pull request and edits the one comment in place', async () => {
+  it('the same request again finds its pull request and edits the one comment in place', async () => {
     expect((await fromIssue(issueEvent())).error).toBeUndefined();
-    const again = await fromIssue(issueEvent({ action: 'edited', body: formBody({ Duration: '4h' }) }));
+    const again = await fromIssue(issueEvent({ action: 'edited' }));
     expect(again.error).toBeUndefined();
     expect(pulls()).toHaveLength(1);
     expect(branches().split('\n').sort()).toEqual(['grantops/request/issue-5', 'main']);
     expect(comments()).toHaveLength(1);
     expect(comments()[0]!.body).toContain('✅ Pull request #100');
-    expect(comments()[0]!.body).toContain('This issue already has its pull request');
-    // The pull request keeps the grant it was opened with (2h): the comment claims no other.
-    expect(comments()[0]!.body).not.toContain('16:00');
+    expect(comments()[0]!.body).toContain(
+      'carries this request: **carol** → **vpn/ops** until 2026-11-28T14:00:00Z',
+    );
+  });
+
+  it('an edit asking for another grant opens its own branch and pull request; the first is left as it is', async () => {
+    expect((await fromIssue(issueEvent())).error).toBeUndefined();
+    const first = inBare('rev-parse', 'grantops/request/issue-5');
+    const again = await fromIssue(issueEvent({ action: 'edited', body: formBody({ Duration: '4h' }) }));
+    expect(again.error).toBeUndefined();
+    expect(inBare('rev-parse', 'grantops/request/issue-5')).toBe(first);
+    expect(pulls().map((p) => p.head)).toEqual(['grantops/request/issue-5', 'grantops/request/issue-5-2']);
+    expect(inBare('diff', '--name-status', 'main', 'grantops/request/issue-5-2')).toBe(
+      'A\tgrants/vpn/carol-ops-20261128-1200-2.yaml',
+    );
+    expect(pulls()[1]!.title).toContain('until 2026-11-28T16:00:00Z');
+    expect(comments()).toHaveLength(1);
+    expect(comments()[0]!.body).toContain('✅ Opened pull request #101');
+    expect(comments()[0]!.body).toContain('until 2026-11-28T16:00:00Z');
+    expect(comments()[0]!.body).toContain('Branch `grantops/request/issue-5` already holds something else');
+  });
+
+  it('an edit of the title alone asks for nothing: no call to GitHub', async () => {
+    const r = await fromIssue(issueEvent({ action: 'edited', bodyEdited: false }));
+    expect(r.error).toBeUndefined();
+    expect(gh.requests).toEqual([]);
+    expect(branches()).toBe('main');
+  });
+
+  it("red team: a branch pushed ahead of the issue is left alone; the author's grant gets a branch of its own", async () => {
+    // A writer predicts the issue number and pushes grantops/request/issue-5 holding an admin grant.
+    checkout.write({ 'grants/vpn/mallory-admin.yaml': 'user: mallory\ntarget: vpn\nrole: admin\n' });
+    const planted = checkout.commit('planted');
+    checkout.git('push', '-q', 'origin', 'HEAD:refs/heads/grantops/request/issue-5');
+    const r = await fromIssue(issueEvent());
+    expect(r.error).toBeUndefined();
+    expect(gh.violations).toEqual([]);
+    expect(inBare('rev-parse', 'grantops/request/issue-5')).toBe(planted);
+    expect(pulls().map((p) => p.head)).toEqual(['grantops/request/issue-5-2']);
+    expect(inBare('diff', '--name-status', 'main', 'grantops/request/issue-5-2')).toBe(
+      'A\tgrants/vpn/carol-ops-20261128-1200-2.yaml',
+    );
+    expect(pulls()[0]!.title).toMatch(/^Access: carol → vpn\/ops until /);
+    expect(comments()[0]!.body).toContain('✅ Opened pull request #100');
+  });
+
+  it("red team: a writer's pull request from the issue's branch is not vouched for, nor their bot's comment edited", async () => {
+    expect((await fromIssue(issueEvent())).error).toBeUndefined();
+    // The bot's PR is closed; a writer opens their own from the same branch, and a workflow of
+    // theirs (another bot) posts a comment carrying grantops' marker.
+    pulls()[0]!.state = 'closed';
+    pulls().push({
+      number: 666,
+      head: 'grantops/request/issue-5',
+      base: 'main',
+      title: 'x',
+      body: 'x',
+      state: 'open',
+      author: 'mallory',
+    });
+    const planted = {
+      id: 4242,
+      body: '<!-- grantops:request-from-issue -->\nsee #666',
+      user: 'evil[bot]',
+      userType: 'Bot' as const,
+      created_at: NOW,
+      updated_at: NOW,
+    };
+    comments().unshift(planted);
+    const r = await fromIssue(issueEvent({ action: 'reopened' }));
+    expect(r.error).toBeUndefined();
+    expect(gh.violations).toEqual([]);
+    expect(comments().find((c) => c.id === 4242)!.body).toBe(
+      '<!-- grantops:request-from-issue -->\nsee #666',
+    );
+    const ours = comments().filter((c) => c.user === 'github-actions[bot]');
+    expect(ours).toHaveLength(1);
+    expect(ours[0]!.body).not.toContain('#666');
+    const mine = pulls().find((p) => p.head === 'grantops/request/issue-5-2')!;
+    expect(mine.author).toBe('github-actions[bot]');
+    expect(ours[0]!.body).toContain(`✅ Opened pull request #${mine.number}`);
   });
 
   it('comments what the policy refuses, fails the step, and creates nothing', async () => {

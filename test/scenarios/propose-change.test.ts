@@ -11,7 +11,6 @@ const change = (over: Partial<ChangeProposal> = {}): ChangeProposal => ({
   commitMessage: 'grantops: request',
   title: 'Access',
   body: 'plan',
-  existing: 'same-files',
   ...over,
 });
 
@@ -32,13 +31,21 @@ describe('proposeChange', () => {
     expect(gh.writes).toHaveLength(3);
   });
 
-  it('a branch of that name holding other files is taken (same-files), or reused (reuse)', async () => {
+  it('a branch of that name holding other files is taken, and nothing is written', async () => {
     const gh = new MemoryPullRequests({});
     await proposeChange(change(), gh);
     const other = change({ files: [{ ...FILE, text: 'user: bob\n' }] });
     expect(await proposeChange(other, gh)).toEqual({ outcome: 'taken', branch: other.branch });
-    expect(await proposeChange({ ...other, existing: 'reuse' }, gh)).toMatchObject({ outcome: 'found' });
     expect(gh.writes).toHaveLength(3);
+  });
+
+  it('a branch made on an older base is taken: its pull request would not be these files on the base', async () => {
+    const gh = new MemoryPullRequests({});
+    await proposeChange(change(), gh);
+    gh.commits.set('c9', { 'policies/vpn.yaml': 'y' });
+    expect(await proposeChange(change({ base: { branch: 'main', commit: 'c9' } }), gh)).toMatchObject({
+      outcome: 'taken',
+    });
   });
 
   it('says what exists when the pull request fails, and the rerun opens it from that branch', async () => {

@@ -1,4 +1,5 @@
 import type {
+  FoundPullRequest,
   OpenedPullRequestRef,
   ProposedFile,
   PullRequestOpener,
@@ -12,6 +13,8 @@ import { memoryTree } from '../memory-tree.js';
 export class MemoryPullRequests implements PullRequestOpener {
   readonly slug = 'acme/access';
   readonly commits = new Map<string, Record<string, string>>();
+  /** The one parent of each commit made by commitFiles (or seeded by a test). */
+  readonly parents = new Map<string, string>();
   readonly branches = new Map<string, string>();
   readonly pulls: {
     number: number;
@@ -20,7 +23,11 @@ export class MemoryPullRequests implements PullRequestOpener {
     title: string;
     body: string;
     open: boolean;
+    /** Who opened it; `identity` by default. */
+    author: string;
   }[] = [];
+  /** The login the token acts as. */
+  identityLogin = 'github-actions[bot]';
   /** Every mutating call, in order. */
   readonly writes: string[] = [];
   private readonly failing = new Set<string>();
@@ -61,8 +68,22 @@ export class MemoryPullRequests implements PullRequestOpener {
       ...this.commits.get(parent),
       ...Object.fromEntries(files.map((f) => [f.path, f.text])),
     });
+    this.parents.set(sha, parent);
     this.writes.push(`commit ${sha}`);
     return Promise.resolve(sha);
+  }
+
+  holdsExactly(commit: string, parent: string, files: readonly ProposedFile[]): Promise<boolean> {
+    const want = { ...this.commits.get(parent), ...Object.fromEntries(files.map((f) => [f.path, f.text])) };
+    const got = this.commits.get(commit) ?? {};
+    const same =
+      Object.keys(want).length === Object.keys(got).length &&
+      Object.entries(want).every(([path, text]) => got[path] === text);
+    return Promise.resolve(this.parents.get(commit) === parent && same);
+  }
+
+  identity(): Promise<string> {
+    return Promise.resolve(this.identityLogin);
   }
 
   createBranch(branch: string, commit: string): Promise<boolean> {
@@ -73,16 +94,18 @@ export class MemoryPullRequests implements PullRequestOpener {
     return Promise.resolve(true);
   }
 
-  openPullRequests(head: string, base: string): Promise<OpenedPullRequestRef[]> {
+  openPullRequests(head: string, base: string): Promise<FoundPullRequest[]> {
     return Promise.resolve(
-      this.pulls.filter((p) => p.open && p.head === head && p.base === base).map((p) => this.ref(p.number)),
+      this.pulls
+        .filter((p) => p.open && p.head === head && p.base === base)
+        .map((p) => ({ ...this.ref(p.number), author: p.author, headSha: this.branches.get(head) ?? '' })),
     );
   }
 
   createPullRequest(head: string, base: string, title: string, body: string): Promise<OpenedPullRequestRef> {
     this.check('createPullRequest');
     const number = 100 + this.pulls.length;
-    this.pulls.push({ number, head, base, title, body, open: true });
+    this.pulls.push({ number, head, base, title, body, open: true, author: this.identityLogin });
     this.writes.push(`pull ${number}`);
     return Promise.resolve(this.ref(number));
   }

@@ -31,6 +31,8 @@ export interface FakeOpenPull {
   title: string;
   body: string;
   state: 'open' | 'closed';
+  /** Who opened it: the token's actor when opened through the API; a test may seed another. */
+  author?: string;
 }
 
 export interface FakeIssue {

@@ -4,17 +4,18 @@ import type { FakeOpenPull } from '../state.js';
 import { execFileSync } from 'node:child_process';
 import { notFound, page, repoOf, unprocessable, type Handler } from './context.js';
 
-function branchExists(dir: string, branch: string): boolean {
+function branchTip(dir: string | undefined, branch: string): string | undefined {
+  if (!dir) return undefined;
   try {
-    execFileSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${branch}`], {
+    return execFileSync('git', ['rev-parse', '--verify', '-q', `refs/heads/${branch}^{commit}`], {
       cwd: dir,
-      stdio: 'ignore',
-    });
-    return true;
+      encoding: 'utf8',
+    }).trim();
   } catch {
-    return false;
+    return undefined;
   }
 }
+const branchExists = (dir: string, branch: string) => branchTip(dir, branch) !== undefined;
 
 /** Pull requests: merged ones with their reviews, and those opened through the API. */
 export const pullHandlers: Record<string, Handler> = {
@@ -66,8 +67,9 @@ export const pullHandlers: Record<string, Handler> = {
         (!head || `${ctx.op.params.owner}:${p.head}` === head) &&
         (!base || p.base === base),
     );
+    const dir = ctx.server.gitRepos.get(repoOf(ctx));
     return page(
-      list.map((p) => openPullJson(p, repoOf(ctx), ctx.baseUrl, false)),
+      list.map((p) => openPullJson(p, repoOf(ctx), ctx.baseUrl, false, branchTip(dir, p.head))),
       ctx.query,
       ctx,
     );
@@ -87,6 +89,7 @@ export const pullHandlers: Record<string, Handler> = {
       title: b.title,
       body: b.body ?? '',
       state: 'open',
+      author: ctx.server.actor.login,
     };
     list.push(pr);
     return { status: 201, body: openPullJson(pr, repoOf(ctx), ctx.baseUrl, true) };

@@ -106,22 +106,31 @@ export function pullJson(pr: FakePull, full: string, baseUrl: string) {
   };
 }
 
-export function openPullJson(p: FakeOpenPull, full: string, baseUrl: string, detailed: boolean) {
+export function openPullJson(
+  p: FakeOpenPull,
+  full: string,
+  baseUrl: string,
+  detailed: boolean,
+  headSha = '0'.repeat(40),
+) {
+  const author = p.author ?? 'github-actions[bot]';
+  const base = pullJson(
+    {
+      number: p.number,
+      author,
+      headSha,
+      headRef: p.head,
+      mergeCommitSha: '',
+      mergedAt: '',
+      commits: [],
+      reviews: [],
+    },
+    full,
+    baseUrl,
+  );
   const simple = {
-    ...pullJson(
-      {
-        number: p.number,
-        author: 'github-actions[bot]',
-        headSha: '0'.repeat(40),
-        headRef: p.head,
-        mergeCommitSha: '',
-        mergedAt: '',
-        commits: [],
-        reviews: [],
-      },
-      full,
-      baseUrl,
-    ),
+    ...base,
+    user: simpleUser(author, /\[bot\]$/.test(author) ? 'Bot' : 'User', baseUrl),
     title: p.title,
     body: p.body,
     state: p.state,
