@@ -1,7 +1,12 @@
 import { Octokit } from '@octokit/rest';
 import { RequestError } from '@octokit/request-error';
 import type { PullRequestFacts, Review } from '../policy/approval.js';
-import type { AccessRepoGitHub, IssueComment, IssueSummary } from '../ports/access-repo.js';
+import type {
+  AccessRepoGitHub,
+  IssueComment,
+  IssueSummary,
+  PullRequestCommit,
+} from '../ports/access-repo.js';
 import { GitHubThrottle, type ThrottleStats } from './github-throttle.js';
 
 export interface GitHubClientOptions {
@@ -134,6 +139,20 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
       per_page: 100,
     });
     return list.map((r) => ({ user: r.user?.login ?? '', state: r.state, commitId: r.commit_id ?? '' }));
+  }
+
+  async pullRequestCommits(pr: number): Promise<PullRequestCommit[]> {
+    const list = await this.octokit.paginate(this.octokit.rest.pulls.listCommits, {
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: pr,
+      per_page: 100,
+    });
+    return list.map((c) => ({
+      sha: c.sha,
+      author: c.author?.login || null,
+      committer: c.committer?.login || null,
+    }));
   }
 
   async fileBlobs(commit: string): Promise<Map<string, string> | undefined> {

@@ -22,6 +22,11 @@ export interface FakePull {
   /** Commits whose associated PRs include this one (the merge commit at least). */
   commits: string[];
   reviews: { user: string; state: string; commitId: string }[];
+  /**
+   * Who GitHub says authored and committed each commit (login, or null for an email that is no
+   * account's); a commit not listed was written and committed by the PR's author.
+   */
+  commitAuthors?: Record<string, { author: string | null; committer: string | null }>;
 }
 
 export interface FakeOpenPull {

@@ -1,4 +1,4 @@
-import { openPullJson, pullJson } from '../json/pulls.js';
+import { openPullJson, prCommitJson, pullJson } from '../json/pulls.js';
 import { simpleUser } from '../json/repos.js';
 import type { FakeOpenPull } from '../state.js';
 import { execFileSync } from 'node:child_process';
@@ -53,6 +53,20 @@ export const pullHandlers: Record<string, Handler> = {
         author_association: 'MEMBER',
         submitted_at: '2026-11-28T00:00:00Z',
       })),
+      ctx.query,
+      ctx,
+    );
+  },
+  'pulls/list-commits': (ctx) => {
+    // A PR the test did not register exists without commits.
+    const pr = ctx.server.repoPulls(repoOf(ctx)).find((p) => p.number === Number(ctx.op.params.pull_number));
+    if (!pr) return page([], ctx.query, ctx);
+    const shas = [...new Set(pr.commits.filter((c) => c !== pr.mergeCommitSha))];
+    return page(
+      (shas.length > 0 ? shas : [pr.headSha]).map((sha) => {
+        const who = pr.commitAuthors?.[sha] ?? { author: pr.author, committer: pr.author };
+        return prCommitJson(repoOf(ctx), sha, who, ctx.baseUrl);
+      }),
       ctx.query,
       ctx,
     );
