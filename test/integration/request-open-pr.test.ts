@@ -137,6 +137,7 @@ describe('grantops request --open-pr', () => {
   it('run again, finds the same pull request instead of opening another', async () => {
     expect((await request()).code).toBe(0);
     const before = refs();
+    const start = gh.requests.length;
     const again = await request(['--json'], ENV());
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({
@@ -148,6 +149,16 @@ describe('grantops request --open-pr', () => {
     });
     expect(refs()).toBe(before);
     expect(pulls()).toHaveLength(1);
+    // The branch is vouched for by rebuilding its tree on the base (a blob and a tree, no ref moved)
+    // and the pull request by who opened it (GET /user).
+    const rerun = gh.requests.slice(start);
+    expect(rerun.filter((q) => q.method !== 'GET').map((q) => q.operationId)).toEqual([
+      'git/create-blob',
+      'git/create-tree',
+    ]);
+    expect(rerun.map((q) => q.operationId)).toContain('users/get-authenticated');
+    expect(rerun.length).toBeLessThanOrEqual(16);
+    expect(gh.violations).toEqual([]);
   });
 
   it('a different grant under the same id takes the next name, as a local file would', async () => {
