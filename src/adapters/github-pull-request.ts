@@ -32,8 +32,11 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
     readonly octokit: GitHubOctokit,
     readonly owner: string,
     readonly repo: string,
+    /** The login the token acts as, when configured (GRANTOPS_BOT_LOGIN): then GitHub is not asked. */
+    botLogin?: string,
   ) {
     this.slug = `${owner}/${repo}`;
+    if (botLogin) this.me = Promise.resolve(botLogin);
   }
 
   private get where() {
@@ -204,8 +207,8 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
       ({ data }) => data.login,
       (err: unknown) => {
         // An installation token may not ask who it is ("Resource not accessible by integration");
-        // GITHUB_TOKEN acts as github-actions[bot]. Any other app's token then matches nothing
-        // grantops opened, which refuses to vouch rather than vouching wrongly.
+        // GITHUB_TOKEN acts as github-actions[bot]. Another app's token (GRANTOPS_BOT_LOGIN unset)
+        // then matches nothing grantops opened: it refuses to vouch rather than vouching wrongly.
         if (missing(err, 403)) return 'github-actions[bot]';
         throw err;
       },

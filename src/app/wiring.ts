@@ -161,7 +161,7 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
         client(gh.token),
         import('../adapters/github-pull-request.js'),
       ]);
-      return new OctokitPullRequestOpener(octokit, gh.owner, gh.repo);
+      return new OctokitPullRequestOpener(octokit, gh.owner, gh.repo, gh.botLogin);
     },
     async targets() {
       const { createTarget } = await import('../targets/registry.js');

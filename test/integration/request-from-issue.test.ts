@@ -82,7 +82,10 @@ function issueEvent(o: IssueFacts = {}) {
 }
 
 /** Runs the Action command in-process with the inputs and event a runner would give it. */
-async function fromIssue(event: object): Promise<{ error?: unknown; output: string }> {
+async function fromIssue(
+  event: object,
+  extraEnv: Record<string, string> = {},
+): Promise<{ error?: unknown; output: string }> {
   const eventPath = join(scratch, `event-${Math.random()}.json`);
   const output = join(scratch, `output-${Math.random()}`);
   writeFileSync(eventPath, JSON.stringify(event));
@@ -101,7 +104,7 @@ async function fromIssue(event: object): Promise<{ error?: unknown; output: stri
   });
   let error: unknown;
   try {
-    await runAction(readInputs(), { PATH: process.env.PATH });
+    await runAction(readInputs(), { PATH: process.env.PATH, ...extraEnv });
   } catch (err) {
     error = err;
   } finally {
@@ -236,6 +239,20 @@ describe('request-from-issue', () => {
     const mine = pulls().find((p) => p.head === 'grantops/request/issue-5-2')!;
     expect(mine.author).toBe('github-actions[bot]');
     expect(ours[0]!.body).toContain(`✅ Opened pull request #${mine.number}`);
+  });
+
+  it('with GRANTOPS_BOT_LOGIN (a GitHub App token), grantops knows its own comment by that login and asks no one', async () => {
+    const app = {
+      body: '<!-- grantops:request-from-issue -->\nold',
+      user: 'acme-grants[bot]',
+      userType: 'Bot' as const,
+    };
+    comments().push({ id: 4343, ...app, created_at: NOW, updated_at: NOW });
+    const r = await fromIssue(issueEvent(), { GRANTOPS_BOT_LOGIN: 'acme-grants[bot]' });
+    expect(r.error).toBeUndefined();
+    expect(comments()).toHaveLength(1);
+    expect(comments()[0]!.body).toContain('✅ Opened pull request #100');
+    expect(gh.requests.map((q) => q.operationId)).not.toContain('users/get-authenticated');
   });
 
   it('comments what the policy refuses, fails the step, and creates nothing', async () => {
