@@ -1,12 +1,22 @@
 import * as core from '@actions/core';
 import * as github from '@actions/github';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configFromEnvironment, type AppConfig } from '../app/config.js';
+import type { IssueEvent } from '../app/request-from-issue-job.js';
 import { parseDuration } from '../model/duration.js';
 import { ConfigError } from '../model/errors.js';
 import { MAX_CONCURRENCY } from '../model/policy.js';
 
-export const COMMANDS = ['validate', 'status', 'apply', 'reap', 'audit', 'report'] as const;
+export const COMMANDS = [
+  'validate',
+  'status',
+  'apply',
+  'reap',
+  'audit',
+  'report',
+  'request-from-issue',
+] as const;
 export type ActionCommand = (typeof COMMANDS)[number];
 
 /** Everything the Action needs, read once from inputs and the event. */
@@ -21,6 +31,8 @@ export interface ActionInputs {
   eventName: string;
   /** Set on pull_request events. */
   pullRequest?: { number: number; baseSha: string; baseRef?: string; headSha: string; author?: string };
+  /** Set on issues events: the issue, its author and who caused the event. */
+  issue?: IssueEvent;
   /** Token allowed to manage teams and collaborators (GitHub targets); default: token. */
   adminToken?: string;
   dryRun: boolean;
@@ -75,6 +87,7 @@ export function readInputs(): ActionInputs {
     throw new ConfigError(`input "concurrency" must be a whole number from 1 to ${MAX_CONCURRENCY}`);
   }
   const adminToken = core.getInput('admin-token');
+  const issue = command === 'request-from-issue' ? issueFromEvent(readEvent()) : undefined;
   return {
     command: command as ActionCommand,
     ...(adminToken ? { adminToken } : {}),
@@ -108,9 +121,66 @@ export function readInputs(): ActionInputs {
           },
         }
       : {}),
+    ...(issue ? { issue } : {}),
     ...(base ? { base } : {}),
     ...(now ? { now } : {}),
   };
+}
+
+/**
+ * The issue of an `issues` event, read from GITHUB_EVENT_PATH when it is asked for (not from
+ * `github.context`, built once at import). Only typed fields are taken; the author comes from
+ * `issue.user`, which GitHub sets, never from the body.
+ */
+export function issueFromEvent(payload: unknown): IssueEvent | undefined {
+  const p = payload as {
+    action?: unknown;
+    issue?: {
+      number?: unknown;
+      body?: unknown;
+      state?: unknown;
+      user?: { login?: unknown; type?: unknown };
+      author_association?: unknown;
+      labels?: unknown;
+      pull_request?: unknown;
+    };
+    sender?: { login?: unknown };
+    repository?: { default_branch?: unknown };
+    changes?: { body?: unknown };
+  } | null;
+  const i = p?.issue;
+  if (!i || typeof i.number !== 'number' || typeof i.user?.login !== 'string') return undefined;
+  const str = (v: unknown) => (typeof v === 'string' ? v : '');
+  return {
+    action: str(p.action),
+    number: i.number,
+    body: str(i.body),
+    author: { login: i.user.login, type: str(i.user.type) },
+    authorAssociation: str(i.author_association),
+    labels: Array.isArray(i.labels)
+      ? i.labels.map((l: unknown) =>
+          typeof l === 'string' ? l : str((l as { name?: unknown } | null)?.name),
+        )
+      : [],
+    state: str(i.state),
+    ...(typeof p.sender?.login === 'string' ? { sender: p.sender.login } : {}),
+    ...(typeof p.repository?.default_branch === 'string'
+      ? { defaultBranch: p.repository.default_branch }
+      : {}),
+    isPullRequest: i.pull_request !== undefined && i.pull_request !== null,
+    // GitHub lists what an edit changed: `changes.body` only when the body (the form) changed.
+    ...(p.action === 'edited' ? { bodyEdited: p.changes?.body !== undefined } : {}),
+  };
+}
+
+function readEvent(): unknown {
+  const path = process.env.GITHUB_EVENT_PATH;
+  if (!path) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`GITHUB_EVENT_PATH ${path} is not a readable JSON event (${String(err)})`);
+  }
 }
 
 /**

@@ -16,6 +16,7 @@ import { runApply } from './run-apply.js';
 import { runAudit } from './run-audit.js';
 import { runReap } from './run-reap.js';
 import { runReport } from './run-report.js';
+import { runRequestFromIssue } from './run-request-from-issue.js';
 
 export const VALIDATE_MARKER = '<!-- grantops:validate -->';
 
@@ -43,6 +44,8 @@ export async function runAction(
       return runAudit(inputs, w);
     case 'report':
       return runReport(inputs, w);
+    case 'request-from-issue':
+      return runRequestFromIssue(inputs, w);
   }
 }
 

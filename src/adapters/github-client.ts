@@ -1,7 +1,12 @@
 import { Octokit } from '@octokit/rest';
 import { RequestError } from '@octokit/request-error';
 import type { PullRequestFacts, Review } from '../policy/approval.js';
-import type { AccessRepoGitHub, IssueComment, IssueSummary } from '../ports/access-repo.js';
+import type {
+  AccessRepoGitHub,
+  IssueComment,
+  IssueSummary,
+  PullRequestCommit,
+} from '../ports/access-repo.js';
 import { GitHubThrottle, type ThrottleStats } from './github-throttle.js';
 
 export interface GitHubClientOptions {
@@ -136,6 +141,20 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
     return list.map((r) => ({ user: r.user?.login ?? '', state: r.state, commitId: r.commit_id ?? '' }));
   }
 
+  async pullRequestCommits(pr: number): Promise<PullRequestCommit[]> {
+    const list = await this.octokit.paginate(this.octokit.rest.pulls.listCommits, {
+      owner: this.owner,
+      repo: this.repo,
+      pull_number: pr,
+      per_page: 100,
+    });
+    return list.map((c) => ({
+      sha: c.sha,
+      author: c.author?.login || null,
+      committer: c.committer?.login || null,
+    }));
+  }
+
   async fileBlobs(commit: string): Promise<Map<string, string> | undefined> {
     try {
       const { data } = await this.octokit.rest.git.getTree({
@@ -186,7 +205,12 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
       issue_number: issue,
       per_page: 100,
     });
-    return list.map((c) => ({ id: c.id, body: c.body ?? '', byBot: c.user?.type === 'Bot' }));
+    return list.map((c) => ({
+      id: c.id,
+      body: c.body ?? '',
+      byBot: c.user?.type === 'Bot',
+      author: c.user?.login ?? '',
+    }));
   }
 
   async createComment(issue: number, body: string): Promise<number> {

@@ -20,6 +20,11 @@ export interface GitHubConfig {
   token?: string;
   /** Manages GitHub targets (teams, collaborators); default: `token`. */
   adminToken?: string;
+  /**
+   * `GRANTOPS_BOT_LOGIN`: the login `token` acts as, where GitHub will not say (a GitHub App's
+   * installation token: `<app-slug>[bot]`). Pull requests and comments grantops made are known by it.
+   */
+  botLogin?: string;
 }
 
 /**
@@ -96,6 +101,7 @@ export function configFromEnvironment(
             repo,
             ...(token ? { token } : {}),
             ...(adminToken ? { adminToken } : {}),
+            ...(env.GRANTOPS_BOT_LOGIN ? { botLogin: env.GRANTOPS_BOT_LOGIN } : {}),
           },
         }
       : {}),

@@ -76,7 +76,8 @@ export async function publishPlanComment(
   const repo = await w.accessRepo();
   if (!repo) return undefined;
   try {
-    return await upsertStickyComment(repo, pr, marker, markdown);
+    // Known by grantops' login when configured (GRANTOPS_BOT_LOGIN), else by any bot's.
+    return await upsertStickyComment(repo, pr, marker, markdown, w.config.github?.botLogin);
   } catch (err) {
     // A fork's read-only token cannot comment; the annotations and summary still carry the verdict.
     return { error: errorMessage(err) };

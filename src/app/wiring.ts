@@ -11,6 +11,7 @@ import type { Policy } from '../model/policy.js';
 import { fixedClock, type Clock } from '../ports/clock.js';
 import type { GrantHistory } from '../ports/git.js';
 import type { AccessRepoGitHub } from '../ports/access-repo.js';
+import type { PullRequestOpener } from '../ports/pull-request-opener.js';
 import type { Target } from '../ports/target.js';
 import { evidenceSigner, evidenceVerifier, loadEvidenceVerifier } from '../policy/evidence-signature.js';
 import { SchemaRegistry } from '../policy/schema-registry.js';
@@ -45,6 +46,11 @@ export interface Wiring {
   requireGit(): GitRepo;
   /** The access repo on GitHub; undefined offline (no token or repository). */
   accessRepo(): Promise<AccessRepoGitHub | undefined>;
+  /**
+   * Branches and pull requests made through GitHub's API (`request --open-pr`, request-from-issue);
+   * undefined offline (no token or repository).
+   */
+  pullRequestOpener(): Promise<PullRequestOpener | undefined>;
   /** What builds the adapter for a policy's target (it throws TargetError when it cannot). */
   targets(): Promise<(policy: Policy) => Target>;
   /** Every grant file main has held, from git history. */
@@ -148,6 +154,14 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
             )
           : Promise.resolve(undefined);
       return accessRepo;
+    },
+    async pullRequestOpener() {
+      if (gh?.token === undefined || !gh.owner || !gh.repo) return undefined;
+      const [octokit, { OctokitPullRequestOpener }] = await Promise.all([
+        client(gh.token),
+        import('../adapters/github-pull-request.js'),
+      ]);
+      return new OctokitPullRequestOpener(octokit, gh.owner, gh.repo, gh.botLogin);
     },
     async targets() {
       const { createTarget } = await import('../targets/registry.js');

@@ -1,8 +1,11 @@
 import type { Grant } from '../model/grant.js';
 import type { Role } from '../model/policy.js';
-import type { PullRequestFacts, Review } from '../ports/access-repo.js';
+import type { PullRequestCommit, PullRequestFacts, Review } from '../ports/access-repo.js';
 
-export type { PullRequestFacts, Review } from '../ports/access-repo.js';
+export type { PullRequestCommit, PullRequestFacts, Review } from '../ports/access-repo.js';
+
+/** GitHub lists at most this many commits of a pull request: past it, some authors go unseen. */
+export const MAX_LISTED_PR_COMMITS = 250;
 
 /** Evidence recorded in refs/notes/grantops and shown to auditors. */
 export interface ApprovalEvidence {
@@ -42,6 +45,8 @@ export interface ApprovalFacts {
   /** The merged PR that brought the grant's file to main, if any. */
   pr?: PullRequestFacts;
   reviews: readonly Review[];
+  /** The PR's commits: whoever authored or committed one may not approve it. */
+  commits: readonly PullRequestCommit[];
   /** Whether the file at the PR's head is byte-for-byte the file that was merged. */
   headMatchesMerged: boolean;
   /** `@org/team` membership, resolved beforehand for the users who approved. */
@@ -52,7 +57,10 @@ const lower = (s: string) => s.toLowerCase();
 
 /**
  * "Reviewer approval is the grant": counts approving reviews on the PR's final head commit from
- * the role's approvers (users or team members), never the grant's user or the PR's author.
+ * the role's approvers (users or team members), never the grant's user, the PR's author, nor
+ * anyone who authored or committed a commit of the PR (a writer who pushes a grant onto someone
+ * else's branch, a bot's included, cannot approve it). A commit GitHub maps to no account, or a PR
+ * with more commits than GitHub lists, leaves someone unexcluded: nobody's approval counts then.
  * Each reviewer's latest review decides (a later "changes requested" or a dismissal cancels).
  */
 export function evaluateApproval(f: ApprovalFacts): { ok: boolean; approvers: string[]; reason?: string } {
@@ -69,12 +77,23 @@ export function evaluateApproval(f: ApprovalFacts): { ok: boolean; approvers: st
       reason: `the grant file as merged differs from the file at the reviewed head of PR #${f.pr.number}`,
     };
   }
+  const refuse = (reason: string) => ({ ok: false, approvers: [], reason });
+  if (f.commits.length >= MAX_LISTED_PR_COMMITS)
+    return refuse(
+      `PR #${f.pr.number} has ${MAX_LISTED_PR_COMMITS} or more commits, more than GitHub lists: who wrote them all cannot be known, so no approval can be checked against them`,
+    );
+  const anonymous = f.commits.find((c) => !c.author || !c.committer);
+  if (anonymous)
+    return refuse(
+      `commit ${anonymous.sha.slice(0, 7)} of PR #${f.pr.number} has an ${anonymous.author ? 'committer' : 'author'} whose email is no GitHub account's: whoever wrote it could approve it unseen, so no approval counts (write the commits with an email of your account)`,
+    );
   const latest = new Map<string, Review>();
   for (const r of f.reviews) {
     if (r.state === 'COMMENTED' || r.state === 'PENDING') continue; // comments do not change a verdict
     latest.set(lower(r.user), r);
   }
   const excluded = new Set([lower(f.grant.user), lower(f.pr.author)]);
+  for (const c of f.commits) for (const who of [c.author, c.committer]) if (who) excluded.add(lower(who));
   const approvers: string[] = [];
   for (const [user, r] of latest) {
     if (r.state !== 'APPROVED' || r.commitId !== f.pr.headSha || excluded.has(user)) continue;
@@ -88,7 +107,7 @@ export function evaluateApproval(f: ApprovalFacts): { ok: boolean; approvers: st
   return {
     ok: false,
     approvers,
-    reason: `PR #${f.pr.number} has ${approvers.length} of the ${f.role.approvals} approval(s) required from ${f.role.approvers.join(', ')} on its final commit ${f.pr.headSha.slice(0, 7)} (the grant's user and the PR's author do not count)`,
+    reason: `PR #${f.pr.number} has ${approvers.length} of the ${f.role.approvals} approval(s) required from ${f.role.approvers.join(', ')} on its final commit ${f.pr.headSha.slice(0, 7)} (the grant's user, the PR's author and the authors and committers of its commits do not count)`,
   };
 }
 

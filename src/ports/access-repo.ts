@@ -11,12 +11,24 @@ export interface PullRequestFacts {
   headSha: string;
 }
 
+/**
+ * A commit of a pull request, as GitHub maps it to accounts: `null` where the commit's email is
+ * no account's (git lets anyone write any name and email; GitHub maps what it can).
+ */
+export interface PullRequestCommit {
+  sha: string;
+  author: string | null;
+  committer: string | null;
+}
+
 /** A comment on an issue or pull request, as grantops needs to see it. */
 export interface IssueComment {
   id: number;
   body: string;
   /** Written by a bot account (grantops' own comments are; a person's never are). */
   byBot: boolean;
+  /** The login that wrote it. */
+  author: string;
 }
 
 export interface IssueSummary {
@@ -37,6 +49,8 @@ export interface AccessRepoGitHub {
   pullRequestForCommit(commit: string): Promise<PullRequestFacts | undefined>;
   /** Every review of a pull request, oldest first. */
   reviews(pr: number): Promise<Review[]>;
+  /** The commits of a pull request, oldest first (GitHub lists at most 250). */
+  pullRequestCommits(pr: number): Promise<PullRequestCommit[]>;
   /** Blob ids of the files at a commit, by path; undefined when GitHub does not know the commit. */
   fileBlobs(commit: string): Promise<Map<string, string> | undefined>;
   /** GitHub's numeric id of the account called `login` now; undefined when there is none. */

@@ -2,6 +2,7 @@ import grantSchema from '../../schemas/grant.schema.json' with { type: 'json' };
 import policySchema from '../../schemas/policy.schema.json' with { type: 'json' };
 import type { ActionRef } from './action-ref.js';
 import { exampleFiles } from './examples.js';
+import { accessRequestForm, ISSUE_FORM_PATH, targetsOf } from './issue-form.js';
 import { workflowFiles } from './workflows.js';
 
 export { parseActionRef, type ActionRef } from './action-ref.js';
@@ -18,13 +19,16 @@ export interface ScaffoldFile {
 
 /**
  * Every file `grantops init` writes, as data: workflows pinned to `action` (commented with
- * `version`), example policies, the exec script, grants/README.md, CODEOWNERS, and the JSON Schemas
+ * `version`), example policies, the access-request issue form, the exec script, grants/README.md, CODEOWNERS, and the JSON Schemas
  * this grantops validates with, so that the `$schema` comments of policies and grants resolve.
  */
 export function scaffoldFiles(action: ActionRef, version: string): ScaffoldFile[] {
   const grantops = { uses: `${action.repo}@${action.sha}`, version: `v${version}` };
+  const examples = exampleFiles();
+  const policies = examples.filter((f) => f.path.startsWith('policies/')).map((f) => f.text);
   return [
-    ...exampleFiles(),
+    ...examples,
+    { path: ISSUE_FORM_PATH, text: accessRequestForm(targetsOf(policies)) },
     ...workflowFiles(grantops),
     { path: 'schemas/grant.schema.json', text: `${JSON.stringify(grantSchema, null, 2)}\n` },
     { path: 'schemas/policy.schema.json', text: `${JSON.stringify(policySchema, null, 2)}\n` },

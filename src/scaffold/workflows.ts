@@ -1,5 +1,5 @@
 /**
- * The four workflows `grantops init` writes, modelled on examples/workflows/ (and held to the same
+ * The workflows `grantops init` writes, modelled on examples/workflows/ (and held to the same
  * checks: least-privilege permissions, every action pinned by commit with a `# vX.Y.Z` comment).
  */
 
@@ -324,6 +324,43 @@ ${cacheSaveStep}
 `;
 }
 
+function requestFromIssue(grantops: Pin): string {
+  return `${HEADER('Turns an access-request issue (the form in .github/ISSUE_TEMPLATE/) into a pull request.')}# The default branch's workflow, with the issue's text as data only: grantops parses the form by strict
+# patterns, the grant is for the issue's author (set by GitHub, never read from the body), and nothing is
+# created for bots, for other issues, or for edits by anyone but the author. No secret is needed.
+name: grantops request from issue
+on:
+  issues:
+    types: [opened, edited, reopened]
+
+permissions: {}
+
+concurrency:
+  group: grantops-request-\${{ github.event.issue.number }}
+  cancel-in-progress: false
+
+jobs:
+  request:
+    if: \${{ contains(github.event.issue.labels.*.name, 'access-request') }}
+    runs-on: ubuntu-latest
+    timeout-minutes: 10
+    permissions:
+      contents: write # the request's branch, made through the API (the checkout keeps no credentials)
+      pull-requests: write # the pull request carrying the plan
+      issues: write # the answer on the issue: the link, or what is wrong
+    steps:
+      - uses: ${use(PINS.checkout)}
+        with:
+          persist-credentials: false
+      - uses: ${use(grantops)}
+        with:
+          command: request-from-issue
+          # A pull request opened with GITHUB_TOKEN starts no workflow, so validate would not run on it
+          # by itself: a GitHub App token limited to this repository avoids that (docs/action.md).
+          token: \${{ secrets.GRANTOPS_REQUEST_TOKEN || github.token }}
+`;
+}
+
 /** `.github/workflows/*.yml` with grantops pinned to `grantops`. */
 export function workflowFiles(grantops: Pin): { path: string; text: string }[] {
   return [
@@ -332,5 +369,6 @@ export function workflowFiles(grantops: Pin): { path: string; text: string }[] {
     { path: '.github/workflows/reap.yml', text: reap(grantops) },
     { path: '.github/workflows/audit.yml', text: audit(grantops) },
     { path: '.github/workflows/report.yml', text: report(grantops) },
+    { path: '.github/workflows/request-from-issue.yml', text: requestFromIssue(grantops) },
   ];
 }

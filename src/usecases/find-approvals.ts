@@ -13,6 +13,7 @@ import {
   type ApprovalNote,
   type ApprovalVerdict,
   type ApprovalVerifier,
+  type PullRequestCommit,
   type PullRequestFacts,
   type Review,
 } from '../policy/approval.js';
@@ -59,6 +60,7 @@ export interface ApprovalFinderOptions {
 export class ApprovalFinder implements ApprovalVerifier {
   private readonly prs = new Map<string, Promise<PullRequestFacts | undefined>>();
   private readonly reviews = new Map<number, Promise<Review[]>>();
+  private readonly commits = new Map<number, Promise<PullRequestCommit[]>>();
   private readonly trees = new Map<string, Promise<Map<string, string> | undefined>>();
   private readonly members = new Map<string, Promise<boolean>>();
   private readonly accounts = new Map<string, Promise<number | undefined>>();
@@ -162,8 +164,7 @@ export class ApprovalFinder implements ApprovalVerifier {
       await mapLimited([...pending], this.concurrency, async (commit) => {
         const pr = await this.pullRequestFor(commit);
         if (!pr) return;
-        await this.reviewsOf(pr.number);
-        await this.treeAt(pr.headSha);
+        await Promise.all([this.reviewsOf(pr.number), this.commitsOf(pr.number), this.treeAt(pr.headSha)]);
       });
     }
     const results = await mapLimited(items, this.concurrency, (item) => this.verifyOne(item));
@@ -210,6 +211,7 @@ export class ApprovalFinder implements ApprovalVerifier {
     }
     const pr = await this.pullRequestFor(item.commit);
     const reviews = pr ? await this.reviewsOf(pr.number) : [];
+    const commits = pr ? await this.commitsOf(pr.number) : [];
     const headBlob = pr ? (await this.treeAt(pr.headSha))?.get(item.grant.file) : undefined;
     const teams = approverTeams(item.role);
     const membership = new Map<string, boolean>();
@@ -223,6 +225,7 @@ export class ApprovalFinder implements ApprovalVerifier {
       role: item.role,
       ...(pr ? { pr } : {}),
       reviews,
+      commits,
       headMatchesMerged: headBlob !== undefined && headBlob === item.blob,
       isMember: (team, user) => membership.get(`${team}\u0000${user.toLowerCase()}`) === true,
     });
@@ -285,7 +288,7 @@ export class ApprovalFinder implements ApprovalVerifier {
     grants: readonly Grant[],
     roles: (g: Grant) => Role | undefined,
   ): Promise<Map<string, { approvers: string[]; required: number; ok: boolean }>> {
-    const reviews = await this.reviewsOf(pr.number);
+    const [reviews, commits] = await Promise.all([this.reviewsOf(pr.number), this.commitsOf(pr.number)]);
     const out = new Map<string, { approvers: string[]; required: number; ok: boolean }>();
     for (const grant of grants) {
       const role = roles(grant);
@@ -301,6 +304,7 @@ export class ApprovalFinder implements ApprovalVerifier {
         role,
         pr,
         reviews,
+        commits,
         headMatchesMerged: true,
         isMember: (team, user) => membership.get(`${team}\u0000${user.toLowerCase()}`) === true,
       });
@@ -339,6 +343,10 @@ export class ApprovalFinder implements ApprovalVerifier {
 
   private reviewsOf(pr: number): Promise<Review[]> {
     return cached(this.reviews, pr, () => this.github!.reviews(pr));
+  }
+
+  private commitsOf(pr: number): Promise<PullRequestCommit[]> {
+    return cached(this.commits, pr, () => this.github!.pullRequestCommits(pr));
   }
 
   /** Blob ids of the files at a commit of the PR (one call per PR head). */

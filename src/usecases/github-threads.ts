@@ -11,17 +11,21 @@ export const ISSUE_LABEL = 'grantops';
 
 /**
  * Creates the comment carrying `marker`, or edits it in place if grantops wrote one already: one
- * comment per PR, never one per push. Only a bot's comment is ours to edit: a person quoting the
- * marker must not get overwritten.
+ * comment per PR, never one per push. Only grantops' own comment is ours to edit: by `me` (the
+ * login grantops acts as) when known, else by any bot; a person quoting the marker, or another
+ * bot (a writer's workflow) posting it, must not get overwritten.
  */
 export async function upsertStickyComment(
   gh: AccessRepoGitHub,
   issue: number,
   marker: string,
   body: string,
+  me?: string,
 ): Promise<{ id: number; created: boolean }> {
   const text = `${marker}\n${body}`;
-  const mine = (await gh.comments(issue)).find((c) => c.byBot && c.body.includes(marker));
+  const ours = (c: { byBot: boolean; author: string }) =>
+    me !== undefined ? c.author.toLowerCase() === me.toLowerCase() : c.byBot;
+  const mine = (await gh.comments(issue)).find((c) => ours(c) && c.body.includes(marker));
   if (mine) {
     await gh.updateComment(mine.id, text);
     return { id: mine.id, created: false };

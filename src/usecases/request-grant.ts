@@ -4,6 +4,7 @@ import { parseDuration } from '../model/duration.js';
 import { ConfigError, PolicyViolationError, type Finding } from '../model/errors.js';
 import type { FileTree } from '../model/file-tree.js';
 import { GRANTS_DIR, type Grant } from '../model/grant.js';
+import type { Policy } from '../model/policy.js';
 import { floorToMinute, formatTimestamp, parseTimestamp } from '../model/time.js';
 import { loadYamlSource } from '../model/yaml-source.js';
 import { checkGrant } from '../policy/check-grant.js';
@@ -31,8 +32,16 @@ export interface RequestOptions {
 export interface RequestDeps {
   work: FileTree;
   registry: SchemaRegistry;
-  /** Creates a new file; must fail rather than overwrite. Returns false when the path exists. */
-  createFile(path: string, text: string): Promise<boolean>;
+  /**
+   * Creates a new file; must fail rather than overwrite. Returns false when the path exists (or is
+   * otherwise taken: `--open-pr` also counts a branch proposing another grant at that path).
+   * `attempt` is 1 for the first name tried, then 2, 3, …
+   */
+  createFile(
+    path: string,
+    text: string,
+    checked: { grant: Grant; policy: Policy | undefined; attempt: number },
+  ): Promise<boolean>;
 }
 
 /**
@@ -86,7 +95,9 @@ export async function requestGrant(
     });
     const errors = checked.findings.filter((f) => f.severity === 'error');
     if (errors.length > 0 || !checked.grant) throw refused(errors);
-    if (await deps.createFile(path, text)) return { path, grant: checked.grant, text };
+    const policy = policies.byTarget.get(checked.grant.target)?.policy;
+    if (await deps.createFile(path, text, { grant: checked.grant, policy, attempt: n }))
+      return { path, grant: checked.grant, text };
   }
   throw new ConfigError(`too many grant files named ${stem}*.yaml already exist`);
 }

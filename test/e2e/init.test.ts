@@ -29,7 +29,9 @@ const VERSION = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const NOW = '2026-11-28T12:00:00Z';
 const PINNED = /^[A-Za-z0-9-]+\/[A-Za-z0-9._-]+(?:\/[^@\s]+)?@([0-9a-f]{40})$/;
-const WORKFLOWS = ['validate', 'apply', 'reap', 'audit', 'report'].map((n) => `.github/workflows/${n}.yml`);
+const WORKFLOWS = ['validate', 'apply', 'reap', 'audit', 'report', 'request-from-issue'].map(
+  (n) => `.github/workflows/${n}.yml`,
+);
 
 let scratch: string;
 let gh: FakeGitHub;
@@ -73,6 +75,7 @@ describe('grantops init', () => {
     expect(written).toEqual(
       [
         '.github/CODEOWNERS',
+        '.github/ISSUE_TEMPLATE/access-request.yml',
         ...WORKFLOWS,
         'grants/README.md',
         'policies/payments-repo.yaml',
@@ -100,6 +103,16 @@ describe('grantops init', () => {
       const ref = /\$schema=(\S+)/.exec(readFileSync(join(repo.dir, 'policies', p), 'utf8'))?.[1] ?? '';
       expect(existsSync(join(repo.dir, 'policies', ref)), p).toBe(true);
     }
+  });
+
+  it('writes the access-request issue form for the example policies', () => {
+    const form = parseDocument(
+      readFileSync(join(repo.dir, '.github/ISSUE_TEMPLATE/access-request.yml'), 'utf8'),
+    ).toJS() as { labels: string[]; body: { id?: string; attributes: { options?: string[] } }[] };
+    expect(form.labels).toEqual(['access-request']);
+    const options = (id: string) => form.body.find((b) => b.id === id)?.attributes.options;
+    expect(options('target')).toEqual(['payments-repo', 'platform-team', 'prod-db', 'vpn']);
+    expect(options('role')).toEqual(expect.arrayContaining(['user', 'admin', 'readonly', 'member', 'pull']));
   });
 
   it('validates as written, one policy per target type', async () => {

@@ -88,6 +88,7 @@ describe('shipped workflows', () => {
         'examples/workflows/reap.yml',
         'examples/workflows/audit.yml',
         'examples/workflows/report.yml',
+        'examples/workflows/request-from-issue.yml',
         SELF_TEST,
       ]),
     );
@@ -357,5 +358,68 @@ describe('the dashboard on GitHub Pages (issue 16)', () => {
     expect(pages?.environment).toMatchObject({ name: 'github-pages' });
     expect(pages?.steps.map((s) => s.uses)).toEqual([PINS.deployPages.uses]);
     expect(JSON.stringify(pages)).not.toMatch(/secrets\./);
+  });
+});
+
+describe('requests from issues (issue 16)', () => {
+  const file = 'examples/workflows/request-from-issue.yml';
+  const text = readFileSync(join(ROOT, file), 'utf8');
+  const doc = parseDocument(text).toJS() as {
+    on: { issues?: { types?: string[] } };
+    jobs: Record<
+      string,
+      {
+        if?: string;
+        permissions: Record<string, string>;
+        steps: { uses?: string; with?: Record<string, unknown> }[];
+      }
+    >;
+  };
+
+  it('runs on issues opened and edited, with only the writes it needs and no checkout credentials', () => {
+    expect(Object.keys(doc.on)).toEqual(['issues']);
+    expect(doc.on.issues?.types).toEqual(expect.arrayContaining(['opened', 'edited']));
+    const [job, ...others] = Object.values(doc.jobs);
+    expect(others).toEqual([]);
+    expect(job!.permissions).toEqual({ contents: 'write', 'pull-requests': 'write', issues: 'write' });
+    expect(job!.if).toContain("'access-request'");
+    const checkout = job!.steps.find((s) => s.uses?.startsWith('actions/checkout@'));
+    expect(checkout?.with?.['persist-credentials']).toBe(false);
+    const step = job!.steps.find((s) => s.uses?.startsWith('grantops/grantops@'));
+    expect(step?.with?.command).toBe('request-from-issue');
+  });
+
+  it('is the workflow init writes, and its issue form is the one this repository carries', async () => {
+    const { workflowFiles } = await import('../../src/scaffold/workflows.js');
+    const { accessRequestForm, targetsOf, ISSUE_FORM_PATH } =
+      await import('../../src/scaffold/issue-form.js');
+    const pin = /grantops\/grantops@([0-9a-f]{40}) # (v\S+)/.exec(text)!;
+    const scaffolded = workflowFiles({ uses: `grantops/grantops@${pin[1]}`, version: pin[2]! }).find((w) =>
+      w.path.endsWith('/request-from-issue.yml'),
+    );
+    // The example is the scaffolded workflow under a copy-me header.
+    const body = (t: string) => t.slice(t.indexOf('\nname: '));
+    expect(body(text)).toBe(body(scaffolded!.text));
+    const policies = readdirSync(join(ROOT, 'policies')).map((f) =>
+      readFileSync(join(ROOT, 'policies', f), 'utf8'),
+    );
+    const own = readFileSync(join(ROOT, ISSUE_FORM_PATH), 'utf8');
+    const form = (t: string) => t.slice(t.indexOf('\nname: '));
+    expect(form(own)).toBe(form(accessRequestForm(targetsOf(policies))));
+  });
+
+  it('asks for exactly the fields the parser reads, with the label that marks a request', async () => {
+    const { FORM_FIELDS, ACCESS_REQUEST_LABEL } = await import('../../src/model/issue-form.js');
+    const form = parseDocument(
+      readFileSync(join(ROOT, '.github/ISSUE_TEMPLATE/access-request.yml'), 'utf8'),
+    ).toJS() as {
+      labels: string[];
+      body: { type: string; attributes: { label?: string; options?: string[] } }[];
+    };
+    expect(form.labels).toEqual([ACCESS_REQUEST_LABEL]);
+    const fields = form.body.filter((b) => b.type !== 'markdown');
+    expect(fields.map((f) => f.attributes.label)).toEqual(Object.keys(FORM_FIELDS));
+    const target = fields.find((f) => f.attributes.label === 'Target')!;
+    expect(target.attributes.options).toEqual(['payments-repo', 'platform-team', 'prod-db', 'vpn']);
   });
 });

@@ -163,6 +163,7 @@ describe('apply: reviewer approval is the grant', () => {
     await s.apply('2026-11-28T12:00:00Z');
     expect(s.github.calls.filter((c) => c === 'pullRequestForCommit')).toHaveLength(1);
     expect(s.github.calls.filter((c) => c === 'reviews')).toHaveLength(1);
+    expect(s.github.calls.filter((c) => c === 'pullRequestCommits')).toHaveLength(1);
     expect(s.github.calls.filter((c) => c === 'fileBlobs')).toHaveLength(1);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/model/grant.js';
 import type { Role } from '../../src/model/policy.js';
-import { evaluateApproval, type Review } from '../../src/policy/approval.js';
+import { evaluateApproval, type PullRequestCommit, type Review } from '../../src/policy/approval.js';
 
 const grant: Grant = {
   id: 'g',
@@ -25,12 +25,17 @@ const approve = (user: string, commitId = 'head'): Review => ({ user, state: 'AP
 const teams: Record<string, string[]> = { '@acme/dba': ['dora', 'alice', 'mallory'] };
 const isMember = (team: string, user: string) => (teams[team] ?? []).includes(user);
 
-const evaluate = (r: Role, reviews: Review[], opts: { headMatchesMerged?: boolean; noPr?: boolean } = {}) =>
+const evaluate = (
+  r: Role,
+  reviews: Review[],
+  opts: { headMatchesMerged?: boolean; noPr?: boolean; commits?: PullRequestCommit[] } = {},
+) =>
   evaluateApproval({
     grant,
     role: r,
     ...(opts.noPr ? {} : { pr }),
     reviews,
+    commits: opts.commits ?? [{ sha: 'head', author: 'mallory', committer: 'mallory' }],
     headMatchesMerged: opts.headMatchesMerged ?? true,
     isMember,
   });
@@ -47,7 +52,7 @@ describe('evaluateApproval', () => {
     const r = evaluate(role(1, ['@acme/dba']), [approve('alice'), approve('mallory')]);
     expect(r.ok).toBe(false);
     expect(r.reason).toBe(
-      "PR #7 has 0 of the 1 approval(s) required from @acme/dba on its final commit head (the grant's user and the PR's author do not count)",
+      "PR #7 has 0 of the 1 approval(s) required from @acme/dba on its final commit head (the grant's user, the PR's author and the authors and committers of its commits do not count)",
     );
   });
 
@@ -87,5 +92,33 @@ describe('evaluateApproval', () => {
 
   it('lets merge alone grant when approvals is 0', () => {
     expect(evaluate(role(0, []), [])).toEqual({ ok: true, approvers: [] });
+  });
+
+  it("never counts who authored or committed a commit of the PR (a grant pushed onto a bot's branch)", () => {
+    const commits = [
+      { sha: 'c1', author: 'github-actions[bot]', committer: 'github-actions[bot]' },
+      { sha: 'c2', author: 'dora', committer: 'erin' },
+    ];
+    const v = evaluate(role(1, ['dora', 'erin', 'bob']), [approve('dora'), approve('erin')], { commits });
+    expect(v).toMatchObject({ ok: false, approvers: [] });
+    expect(evaluate(role(1, ['dora', 'bob']), [approve('dora'), approve('bob')], { commits })).toEqual({
+      ok: true,
+      approvers: ['bob'],
+    });
+  });
+
+  it('counts nobody when a commit maps to no account, or GitHub cannot list them all', () => {
+    const unknown = [{ sha: 'abcdef123', author: null, committer: 'web-flow' }];
+    expect(evaluate(role(1, ['bob']), [approve('bob')], { commits: unknown })).toEqual({
+      ok: false,
+      approvers: [],
+      reason:
+        "commit abcdef1 of PR #7 has an author whose email is no GitHub account's: whoever wrote it could approve it unseen, so no approval counts (write the commits with an email of your account)",
+    });
+    const many = Array.from({ length: 250 }, (_, i) => ({ sha: `c${i}`, author: 'x', committer: 'x' }));
+    expect(evaluate(role(1, ['bob']), [approve('bob')], { commits: many })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('250 or more commits') as unknown,
+    });
   });
 });

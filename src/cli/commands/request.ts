@@ -1,8 +1,11 @@
 import { type Command, Option } from 'commander';
+import { ConfigError } from '../../model/errors.js';
 import { formatTimestamp } from '../../model/time.js';
 import type { RequestOptions } from '../../usecases/request-grant.js';
 import { escapeJsonText, escapeTerminal } from '../../render/escape.js';
 import type { CliCommand } from '../shared.js';
+
+type RequestFlags = Omit<RequestOptions, 'now'> & { openPr?: boolean; baseBranch?: string };
 
 /** `grantops request`. */
 export const requestCommand: CliCommand = (program, { io, wire }) => {
@@ -16,18 +19,58 @@ export const requestCommand: CliCommand = (program, { io, wire }) => {
     .requiredOption('--reason <text>', 'why access is needed')
     .option('--ticket <id>', 'incident or change ticket')
     .addOption(new Option('--starts-at <rfc3339>', 'not active before this instant'))
-    .action(async (opts: Omit<RequestOptions, 'now'>, cmd: Command) => {
+    .option(
+      '--open-pr',
+      "open a pull request on GitHub instead of writing the file (GITHUB_TOKEN, GITHUB_REPOSITORY); judged by the base branch's policies",
+    )
+    .option(
+      '--base-branch <name>',
+      "with --open-pr: the pull request's base (default: the repository's default branch)",
+    )
+    .action(async ({ openPr, baseBranch, ...opts }: RequestFlags, cmd: Command) => {
       const { w, json } = await wire(cmd);
-      const { requestJob } = await import('../../app/request-job.js');
-      const result = await requestJob(w, opts);
+      const jobs = await import('../../app/request-job.js');
+      if (!openPr) {
+        if (baseBranch !== undefined) throw new ConfigError('--base-branch needs --open-pr');
+        const result = await jobs.requestJob(w, opts);
+        if (json) {
+          io.stdout(
+            `${escapeJsonText(JSON.stringify({ path: result.path, id: result.grant.id, expiresAt: formatTimestamp(result.grant.expiresAt) }))}\n`,
+          );
+        } else {
+          io.stdout(`${escapeTerminal(result.path)}\n`);
+          io.stderr(
+            `wrote ${escapeTerminal(result.path)}: ${escapeTerminal(`${result.grant.user} → ${result.grant.target}/${result.grant.role}`)} until ${formatTimestamp(result.grant.expiresAt)}; commit it and open a pull request\n`,
+          );
+        }
+        return;
+      }
+      const r = await jobs.requestPullRequestJob(w, opts, baseBranch !== undefined ? { baseBranch } : {});
+      const pr = r.proposal.pullRequest;
       if (json) {
         io.stdout(
-          `${escapeJsonText(JSON.stringify({ path: result.path, id: result.grant.id, expiresAt: formatTimestamp(result.grant.expiresAt) }))}\n`,
+          `${escapeJsonText(
+            JSON.stringify({
+              path: r.path,
+              id: r.grant.id,
+              expiresAt: formatTimestamp(r.grant.expiresAt),
+              branch: r.proposal.branch,
+              base: r.base.branch,
+              pullRequest: { number: pr.number, url: pr.url },
+              outcome: r.proposal.outcome,
+            }),
+          )}\n`,
         );
       } else {
-        io.stdout(`${escapeTerminal(result.path)}\n`);
+        io.stdout(`${escapeTerminal(pr.url)}\n`);
+        const what =
+          r.proposal.outcome === 'found'
+            ? 'already open'
+            : r.proposal.outcome === 'resumed'
+              ? 'opened from the existing branch'
+              : 'opened';
         io.stderr(
-          `wrote ${escapeTerminal(result.path)}: ${escapeTerminal(`${result.grant.user} → ${result.grant.target}/${result.grant.role}`)} until ${formatTimestamp(result.grant.expiresAt)}; commit it and open a pull request\n`,
+          `${what}: pull request #${pr.number} (${escapeTerminal(r.proposal.branch)} into ${escapeTerminal(r.base.branch)}) adds ${escapeTerminal(r.path)}: ${escapeTerminal(`${r.grant.user} → ${r.grant.target}/${r.grant.role}`)} until ${formatTimestamp(r.grant.expiresAt)}\n`,
         );
       }
     });

@@ -1,11 +1,18 @@
 import type { PullRequestFacts, Review } from '../../../src/policy/approval.js';
-import type { AccessRepoGitHub, IssueComment, IssueSummary } from '../../../src/ports/access-repo.js';
+import type {
+  AccessRepoGitHub,
+  IssueComment,
+  IssueSummary,
+  PullRequestCommit,
+} from '../../../src/ports/access-repo.js';
 
 export interface MemoryPull extends PullRequestFacts {
   mergeCommitSha?: string;
   reviews: Review[];
   /** Blob ids of the files at the head commit. */
   headFiles: Map<string, string>;
+  /** Its commits; default one, the head, written by the PR's author. */
+  commits?: PullRequestCommit[];
 }
 
 interface MemoryIssue extends IssueSummary {
@@ -53,6 +60,13 @@ export class MemoryGitHub implements AccessRepoGitHub {
   reviews(pr: number): Promise<Review[]> {
     this.record('reviews');
     return Promise.resolve([...(this.pulls.find((p) => p.number === pr)?.reviews ?? [])]);
+  }
+
+  pullRequestCommits(pr: number): Promise<PullRequestCommit[]> {
+    this.record('pullRequestCommits');
+    const p = this.pulls.find((x) => x.number === pr);
+    if (!p) return Promise.resolve([]);
+    return Promise.resolve(p.commits ?? [{ sha: p.headSha, author: p.author, committer: p.author }]);
   }
 
   fileBlobs(commit: string): Promise<Map<string, string> | undefined> {

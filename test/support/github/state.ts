@@ -22,6 +22,11 @@ export interface FakePull {
   /** Commits whose associated PRs include this one (the merge commit at least). */
   commits: string[];
   reviews: { user: string; state: string; commitId: string }[];
+  /**
+   * Who GitHub says authored and committed each commit (login, or null for an email that is no
+   * account's); a commit not listed was written and committed by the PR's author.
+   */
+  commitAuthors?: Record<string, { author: string | null; committer: string | null }>;
 }
 
 export interface FakeOpenPull {
@@ -31,6 +36,8 @@ export interface FakeOpenPull {
   title: string;
   body: string;
   state: 'open' | 'closed';
+  /** Who opened it: the token's actor when opened through the API; a test may seed another. */
+  author?: string;
 }
 
 export interface FakeIssue {
@@ -78,6 +85,11 @@ export class GitHubState {
   readonly openPulls = new Map<string, FakeOpenPull[]>();
   /** Issues by `owner/repo`. */
   readonly issues = new Map<string, FakeIssue[]>();
+  /**
+   * Bare git repositories by `owner/repo`: the Git Data API (refs, commits, trees, blobs), the
+   * repository's default branch (its HEAD) and the branches pull requests are opened from.
+   */
+  readonly gitRepos = new Map<string, string>();
   /** Logins that do not exist on this GitHub (looking them up answers 404, adding them 422). */
   readonly unknownUsers = new Set<string>();
   /** Account ids by login (lower case), where a test renames and re-registers a login. */

@@ -2,6 +2,7 @@ import { collaboratorHandlers } from './collaborators.js';
 import { commentHandlers } from './comments.js';
 import type { Handler } from './context.js';
 import { gitHandlers } from './git.js';
+import { gitDataHandlers } from './git-data.js';
 import { issueHandlers } from './issues.js';
 import { pullHandlers } from './pulls.js';
 import { teamHandlers } from './teams.js';
@@ -14,6 +15,7 @@ export function defaultHandlers(): Record<string, Handler> {
     ...userHandlers,
     ...collaboratorHandlers,
     ...pullHandlers,
+    ...gitDataHandlers,
     ...gitHandlers,
     ...issueHandlers,
     ...commentHandlers,

@@ -106,22 +106,31 @@ export function pullJson(pr: FakePull, full: string, baseUrl: string) {
   };
 }
 
-export function openPullJson(p: FakeOpenPull, full: string, baseUrl: string, detailed: boolean) {
+export function openPullJson(
+  p: FakeOpenPull,
+  full: string,
+  baseUrl: string,
+  detailed: boolean,
+  headSha = '0'.repeat(40),
+) {
+  const author = p.author ?? 'github-actions[bot]';
+  const base = pullJson(
+    {
+      number: p.number,
+      author,
+      headSha,
+      headRef: p.head,
+      mergeCommitSha: '',
+      mergedAt: '',
+      commits: [],
+      reviews: [],
+    },
+    full,
+    baseUrl,
+  );
   const simple = {
-    ...pullJson(
-      {
-        number: p.number,
-        author: 'github-actions[bot]',
-        headSha: '0'.repeat(40),
-        headRef: p.head,
-        mergeCommitSha: '',
-        mergedAt: '',
-        commits: [],
-        reviews: [],
-      },
-      full,
-      baseUrl,
-    ),
+    ...base,
+    user: simpleUser(author, /\[bot\]$/.test(author) ? 'Bot' : 'User', baseUrl),
     title: p.title,
     body: p.body,
     state: p.state,
@@ -184,5 +193,40 @@ export function issueJson(i: FakeIssue, full: string, baseUrl: string) {
     created_at: '2026-11-28T00:00:00Z',
     updated_at: '2026-11-28T00:00:00Z',
     author_association: 'NONE',
+  };
+}
+
+/** A commit as pulls/list-commits answers it: `author`/`committer` null where no account matched. */
+export function prCommitJson(
+  full: string,
+  sha: string,
+  who: { author: string | null; committer: string | null },
+  baseUrl: string,
+) {
+  const u = `${baseUrl}/repos/${full}/commits/${sha}`;
+  const person = (login: string | null) =>
+    login === null ? null : simpleUser(login, /\[bot\]$/.test(login) ? 'Bot' : 'User', baseUrl);
+  const git = (login: string | null) => ({
+    name: login ?? 'Someone',
+    email: login ? `${login}@users.noreply.github.example` : 'someone@elsewhere.example',
+    date: '2026-11-28T10:00:00Z',
+  });
+  return {
+    url: u,
+    sha,
+    node_id: `C_${sha.slice(0, 8)}`,
+    html_url: `https://github.example/${full}/commit/${sha}`,
+    comments_url: `${u}/comments`,
+    commit: {
+      url: `${baseUrl}/repos/${full}/git/commits/${sha}`,
+      author: git(who.author),
+      committer: git(who.committer),
+      message: 'commit',
+      comment_count: 0,
+      tree: { sha: '0'.repeat(40), url: `${baseUrl}/repos/${full}/git/trees/${'0'.repeat(40)}` },
+    },
+    author: person(who.author),
+    committer: person(who.committer),
+    parents: [],
   };
 }

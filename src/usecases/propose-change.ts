@@ -1,0 +1,74 @@
+import { errorMessage, GrantopsError } from '../model/errors.js';
+import type { OpenedPullRequestRef, ProposedFile, PullRequestOpener } from '../ports/pull-request-opener.js';
+
+/** A change to propose as a pull request: the files it writes on the base, and what the PR says. */
+export interface ChangeProposal {
+  /** The branch to create, e.g. `grantops/request/vpn/alice-ops-20261128-1200`. */
+  branch: string;
+  base: { branch: string; commit: string };
+  files: readonly ProposedFile[];
+  commitMessage: string;
+  title: string;
+  body: string;
+}
+
+export type ProposalResult =
+  | {
+      /** `opened`: branch and PR made now; `found`: both existed; `resumed`: the branch existed, the PR is new. */
+      outcome: 'opened' | 'found' | 'resumed';
+      branch: string;
+      commit: string;
+      pullRequest: OpenedPullRequestRef;
+    }
+  | { outcome: 'taken'; branch: string };
+
+/**
+ * Opens a pull request for `change` through GitHub's API, at most once: a second run finds the
+ * branch and its pull request instead of making new ones, and a run that stopped between the two
+ * (branch made, PR not) is finished by the next. An existing branch is this proposal only when its
+ * tip is exactly these files written on the base (anyone who can push could have made a branch of
+ * that name: its content, not its name, says what it is); otherwise the name is `taken` and the
+ * caller picks the next one. Likewise an open pull request from it counts only when grantops' own
+ * identity opened it on that very commit. When a step fails, the error says what exists.
+ */
+export async function proposeChange(
+  change: ChangeProposal,
+  github: PullRequestOpener,
+): Promise<ProposalResult> {
+  const { branch, base } = change;
+  const taken = { outcome: 'taken', branch } as const;
+  let commit = await github.branchTip(branch);
+  let outcome: 'opened' | 'resumed' = 'resumed';
+  if (commit !== undefined) {
+    if (!(await github.holdsExactly(commit, base.commit, change.files))) return taken;
+  } else {
+    const made = await github.commitFiles(base.commit, change.files, change.commitMessage);
+    if (await github.createBranch(branch, made)) {
+      commit = made;
+      outcome = 'opened';
+    } else {
+      // Another run made the branch between our look and our create: judge what it holds.
+      commit = await github.branchTip(branch);
+      if (commit === undefined) throw new GrantopsError(`branch ${branch} exists and vanished at once`, 1);
+      if (!(await github.holdsExactly(commit, base.commit, change.files))) return taken;
+    }
+  }
+  const open = await github.openPullRequests(branch, base.branch);
+  if (open.length > 0) {
+    const me = (await github.identity()).toLowerCase();
+    const ours = open.find((p) => p.author.toLowerCase() === me && p.headSha === commit);
+    // Someone else's pull request from this branch is not ours to vouch for, and GitHub allows
+    // one open pull request per head and base: the name is taken.
+    if (!ours) return taken;
+    return { outcome: 'found', branch, commit, pullRequest: { number: ours.number, url: ours.url } };
+  }
+  try {
+    const pullRequest = await github.createPullRequest(branch, base.branch, change.title, change.body);
+    return { outcome, branch, commit, pullRequest };
+  } catch (err) {
+    throw new GrantopsError(
+      `branch ${branch} ${outcome === 'opened' ? 'was created' : 'exists'} at ${commit.slice(0, 12)} in ${github.slug}, but the pull request into ${base.branch} could not be opened (${errorMessage(err)}); run the same command again to open it from that branch, or delete the branch`,
+      1,
+    );
+  }
+}

@@ -1,0 +1,250 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { NOW, POLICIES } from '../support/builders.js';
+import { cli, cliIn } from '../support/cli.js';
+import { FakeGitHub } from '../support/github-server.js';
+import { tempRepo, type TempRepo } from '../support/repo.js';
+
+/**
+ * `request --open-pr`: the grant is judged by the base branch's policies as GitHub serves them, then
+ * proposed through the Git Data API. The local GitHub server keeps the repository in a real bare
+ * repo, so the branch it makes is cloned and validated like any pull request's.
+ */
+const REPO = 'acme/access';
+const BRANCH = 'grantops/request/vpn/alice-ops-20261128-1200';
+const FILE = 'grants/vpn/alice-ops-20261128-1200.yaml';
+let gh: FakeGitHub;
+let origin: TempRepo;
+let local: TempRepo;
+let bare: string;
+const scratch: string[] = [];
+
+beforeAll(async () => {
+  gh = await FakeGitHub.start();
+});
+afterAll(async () => {
+  await gh.stop();
+});
+beforeEach(() => {
+  gh.openPulls.clear();
+  gh.requests.length = 0;
+  gh.violations.length = 0;
+  gh.clearFaults();
+  origin = tempRepo({ ...POLICIES, 'scripts/vpn.sh': '#!/bin/sh\n' }, { git: true });
+  bare = mkdtempSync(join(tmpdir(), 'grantops-bare-'));
+  scratch.push(bare);
+  origin.git('clone', '-q', '--bare', origin.dir, bare);
+  gh.gitRepos.set(REPO, bare);
+  // The person's clone, whose work tree loosens the vpn policy: the base's still judges.
+  local = tempRepo();
+  local.git('clone', '-q', bare, local.dir);
+  local.write({
+    'policies/vpn.yaml': POLICIES['policies/vpn.yaml'].replace('maxDuration: 12h', 'maxDuration: 48h'),
+  });
+});
+afterEach(() => {
+  origin.cleanup();
+  local.cleanup();
+  for (const d of scratch.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const ENV = () => ({ GITHUB_TOKEN: gh.token, GITHUB_REPOSITORY: REPO, GITHUB_API_URL: gh.url });
+const request = (extra: string[] = [], env: Record<string, string | undefined> = ENV()) =>
+  cliIn(
+    local.dir,
+    [
+      '--now',
+      NOW,
+      'request',
+      '--user',
+      'alice',
+      '--target',
+      'vpn',
+      '--role',
+      'ops',
+      '--for',
+      '2h',
+      '--reason',
+      'INC-7 vpn flaps',
+      '--open-pr',
+      ...extra,
+    ],
+    { env },
+  );
+const inBare = (...args: string[]) => execFileSync('git', args, { cwd: bare, encoding: 'utf8' }).trim();
+const refs = () => inBare('for-each-ref', '--format=%(refname) %(objectname)');
+const pulls = () => gh.openPulls.get(REPO) ?? [];
+
+describe('grantops request --open-pr', () => {
+  it('opens a branch with the grant and a pull request carrying its plan; nothing is written locally', async () => {
+    const r = await request();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(`https://github.example/${REPO}/pull/100`);
+    expect(r.stderr).toContain(`opened: pull request #100 (${BRANCH} into main) adds ${FILE}`);
+    expect(gh.violations).toEqual([]);
+    // Writes only after every read, in the order that leaves nothing dangling a rerun cannot finish.
+    expect(gh.requests.filter((q) => q.method !== 'GET').map((q) => q.operationId)).toEqual([
+      'git/create-blob',
+      'git/create-tree',
+      'git/create-commit',
+      'git/create-ref',
+      'pulls/create',
+    ]);
+    expect(gh.requests.length).toBeLessThanOrEqual(17);
+
+    // The branch is one commit on main adding exactly the grant file, whose text request writes.
+    const main = inBare('rev-parse', 'main');
+    expect(inBare('rev-parse', `${BRANCH}^`)).toBe(main);
+    expect(inBare('diff', '--name-status', 'main', BRANCH)).toBe(`A\t${FILE}`);
+    expect(inBare('show', `${BRANCH}:${FILE}`)).toBe(
+      [
+        '# yaml-language-server: $schema=../../schemas/grant.schema.json',
+        'user: alice',
+        'target: vpn',
+        'role: ops',
+        'reason: INC-7 vpn flaps',
+        'expiresAt: 2026-11-28T14:00:00Z',
+      ].join('\n'),
+    );
+    expect(pulls()).toHaveLength(1);
+    const pr = pulls()[0]!;
+    expect(pr).toMatchObject({
+      head: BRANCH,
+      base: 'main',
+      title: 'Access: alice → vpn/ops until 2026-11-28T14:00:00Z',
+    });
+    expect(pr.body).toContain(
+      '| added | alice | vpn | ops | on merge | 2026-11-28T14:00:00Z | 2h | 1 from bob |',
+    );
+    expect(pr.body).toContain(`policies at main \\(${main.slice(0, 7)}\\)`);
+    expect(pr.body).toContain('- Reason: INC-7 vpn flaps');
+
+    // What the pull request proposes passes validate against its base, as the PR check will run it.
+    const checkout = tempRepo();
+    try {
+      checkout.git('clone', '-q', '--branch', BRANCH, bare, checkout.dir);
+      const v = await cli(checkout.dir, '--now', NOW, 'validate', '--base', 'origin/main');
+      expect(v.code, v.stdout + v.stderr).toBe(0);
+    } finally {
+      checkout.cleanup();
+    }
+    expect(local.git('status', '--porcelain')).toBe('M policies/vpn.yaml');
+  });
+
+  it('run again, finds the same pull request instead of opening another', async () => {
+    expect((await request()).code).toBe(0);
+    const before = refs();
+    const start = gh.requests.length;
+    const again = await request(['--json'], ENV());
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      path: FILE,
+      branch: BRANCH,
+      base: 'main',
+      outcome: 'found',
+      pullRequest: { number: 100 },
+    });
+    expect(refs()).toBe(before);
+    expect(pulls()).toHaveLength(1);
+    // The branch is vouched for by rebuilding its tree on the base (a blob and a tree, no ref moved)
+    // and the pull request by who opened it (GET /user).
+    const rerun = gh.requests.slice(start);
+    expect(rerun.filter((q) => q.method !== 'GET').map((q) => q.operationId)).toEqual([
+      'git/create-blob',
+      'git/create-tree',
+    ]);
+    expect(rerun.map((q) => q.operationId)).toContain('users/get-authenticated');
+    expect(rerun.length).toBeLessThanOrEqual(16);
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('a different grant under the same id takes the next name, as a local file would', async () => {
+    expect((await request()).code).toBe(0);
+    const other = await cliIn(
+      local.dir,
+      [
+        '--now',
+        NOW,
+        'request',
+        '--user',
+        'alice',
+        '--target',
+        'vpn',
+        '--role',
+        'ops',
+        '--for',
+        '3h',
+        '--reason',
+        'other',
+        '--open-pr',
+      ],
+      { env: ENV() },
+    );
+    expect(other.code, other.stderr).toBe(0);
+    expect(pulls().map((p) => p.head)).toEqual([BRANCH, `${BRANCH}-2`]);
+    expect(inBare('diff', '--name-only', 'main', `${BRANCH}-2`)).toBe(`${FILE.slice(0, -5)}-2.yaml`);
+  });
+
+  it('refuses a grant the base forbids (the local policy does not count): exit 1, nothing created', async () => {
+    const before = refs();
+    const r = await request(['--for', '24h']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/request refused: .*12h/);
+    expect(refs()).toBe(before);
+    expect(pulls()).toEqual([]);
+    expect(gh.requests.filter((q) => q.method !== 'GET')).toEqual([]);
+  });
+
+  it('says what exists when the pull request cannot be opened, and the rerun finishes it', async () => {
+    gh.failNext({
+      operationId: 'pulls/create',
+      times: 1,
+      status: 422,
+      body: { message: 'Validation Failed' },
+    });
+    const r = await request();
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `branch ${BRANCH} was created at ${inBare('rev-parse', BRANCH).slice(0, 12)} in ${REPO}`,
+    );
+    expect(r.stderr).toContain('run the same command again');
+    expect(pulls()).toEqual([]);
+    const again = await request();
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('opened from the existing branch: pull request #100');
+    expect(pulls().map((p) => p.head)).toEqual([BRANCH]);
+  });
+
+  it('exits 2 naming what is missing without a token or repository, and creates nothing', async () => {
+    for (const env of [{ GITHUB_REPOSITORY: REPO, GITHUB_API_URL: gh.url }, { GITHUB_TOKEN: gh.token }]) {
+      const r = await request([], env);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('request --open-pr needs GitHub: set GITHUB_TOKEN');
+    }
+    expect(gh.requests).toEqual([]);
+    const usage = await cliIn(
+      local.dir,
+      [
+        'request',
+        '--user',
+        'a',
+        '--target',
+        'vpn',
+        '--role',
+        'ops',
+        '--for',
+        '1h',
+        '--reason',
+        'x',
+        '--base-branch',
+        'main',
+      ],
+      { env: {} },
+    );
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toContain('--base-branch needs --open-pr');
+  });
+});
