@@ -39,6 +39,16 @@ const routes = [
       })),
   ],
   [
+    // The pull request's commits: its author made them (their authors never count as approvers).
+    /^\/repos\/[^/]+\/[^/]+\/pulls\/(\d+)\/commits$/,
+    (s, [n]) => {
+      const p = s.pulls.find((x) => x.number === Number(n));
+      return p
+        ? [{ sha: p.head, author: user(p.author), committer: user(p.author), commit: { message: 'request' } }]
+        : [];
+    },
+  ],
+  [
     /^\/repos\/[^/]+\/[^/]+\/git\/trees\/([0-9a-f]{40})$/,
     (_s, [sha]) => ({
       sha,
