@@ -3,6 +3,9 @@ import { formatTimestamp } from '../../model/time.js';
 import type { ExtendOptions } from '../../usecases/extend-grant.js';
 import { escapeJsonText, escapeTerminal } from '../../render/escape.js';
 import type { CliCommand } from '../shared.js';
+import { ConfigError } from '../../model/errors.js';
+
+type ExtendFlags = Omit<ExtendOptions, 'now' | 'id'> & { openPr?: boolean; baseBranch?: string };
 
 /** `grantops extend`. */
 export const extendCommand: CliCommand = (program, { io, wire }) => {
@@ -13,9 +16,37 @@ export const extendCommand: CliCommand = (program, { io, wire }) => {
     .requiredOption('--for <duration>', 'how much later it ends, e.g. 30m, 2h')
     .requiredOption('--reason <text>', 'why more time is needed')
     .option('--ticket <id>', 'incident or change ticket')
-    .action(async (id: string, opts: Omit<ExtendOptions, 'now' | 'id'>, cmd: Command) => {
+    .option(
+      '--open-pr',
+      "open a pull request on GitHub instead of editing the file (GITHUB_TOKEN, GITHUB_REPOSITORY); judged by the base branch's policies",
+    )
+    .option(
+      '--base-branch <name>',
+      "with --open-pr: the pull request's base (default: the repository's default branch)",
+    )
+    .action(async (id: string, { openPr, baseBranch, ...opts }: ExtendFlags, cmd: Command) => {
       const { w, json } = await wire(cmd);
-      const { extendJob, describeExtension } = await import('../../app/extend-job.js');
+      const { extendJob, extendPullRequestJob, describeExtension } = await import('../../app/extend-job.js');
+      if (openPr) {
+        const r = await extendPullRequestJob(
+          w,
+          { ...opts, id },
+          baseBranch !== undefined ? { baseBranch } : {},
+        );
+        const pr = r.proposal.pullRequest;
+        if (json) {
+          io.stdout(
+            `${escapeJsonText(JSON.stringify({ path: r.path, id: r.plan.id, from: formatTimestamp(r.plan.from), expiresAt: formatTimestamp(r.plan.to), branch: r.proposal.branch, base: r.base.branch, pullRequest: { number: pr.number, url: pr.url }, outcome: r.proposal.outcome }))}\n`,
+          );
+        } else {
+          io.stdout(`${escapeTerminal(pr.url)}\n`);
+          io.stderr(
+            `${r.proposal.outcome === 'found' ? 'already open' : 'opened'}: pull request #${pr.number} (${escapeTerminal(r.proposal.branch)} into ${escapeTerminal(r.base.branch)}) extends ${escapeTerminal(describeExtension(r.plan))}\n`,
+          );
+        }
+        return;
+      }
+      if (baseBranch !== undefined) throw new ConfigError('--base-branch needs --open-pr');
       const { path, plan } = await extendJob(w, { ...opts, id });
       if (json) {
         io.stdout(
