@@ -186,7 +186,14 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
       issue_number: issue,
       per_page: 100,
     });
-    return list.map((c) => ({ id: c.id, body: c.body ?? '', byBot: c.user?.type === 'Bot' }));
+    return list.map((c) => ({
+      id: c.id,
+      body: c.body ?? '',
+      byBot: c.user?.type === 'Bot',
+      author: c.user?.login ?? '',
+      createdAt: c.created_at,
+      updatedAt: c.updated_at,
+    }));
   }
 
   async createComment(issue: number, body: string): Promise<number> {
@@ -216,7 +223,12 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
       labels: label,
       per_page: 100,
     });
-    return list.map((i) => ({ number: i.number, title: i.title, body: i.body ?? '' }));
+    return list.map((i) => ({
+      number: i.number,
+      title: i.title,
+      body: i.body ?? '',
+      byBot: i.user?.type === 'Bot',
+    }));
   }
 
   async createIssue(title: string, body: string, labels: readonly string[]): Promise<number> {

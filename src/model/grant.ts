@@ -11,6 +11,8 @@ export interface Grant {
   ticket?: string;
   startsAt?: Date;
   expiresAt: Date;
+  /** Break-glass: applied on merge without prior approval, reviewed afterwards. */
+  breakGlass?: true;
 }
 
 export type GrantState = 'pending' | 'active' | 'expiring' | 'expired';

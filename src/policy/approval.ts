@@ -16,12 +16,34 @@ export interface ApprovalEvidence {
   /** GitHub's numeric id of the grant's user when approved: the account, not the login. */
   userId?: number;
   verifiedAt: string;
+  /**
+   * Applied without prior approval as break-glass (policy/break-glass.ts): who opened the PR, when it
+   * landed (ms) and, once an eligible approver reviewed it afterwards, who and when.
+   */
+  breakGlass?: BreakGlassUse;
   /** Ed25519 signature by the apply workflow's evidence key (policy/evidence-signature.ts). */
   signature?: string;
 }
 
+/** What the evidence of a break-glass grant records. */
+export interface BreakGlassUse {
+  author: string;
+  landedAt: number;
+  /** The retro review (recorded by the reaper: a record, re-read from GitHub on every run). */
+  review?: { by: string; at: string };
+}
+
 export type ApprovalVerdict =
-  | { approved: true; evidence: ApprovalEvidence; source: 'github' | 'notes' }
+  | {
+      approved: true;
+      evidence: ApprovalEvidence;
+      source: 'github' | 'notes';
+      /**
+       * A break-glass grant whose review deadline passed without an eligible approval shown: it ends
+       * at that deadline (revoked early), whatever its expiresAt says.
+       */
+      cutShort?: { at: Date; reason: string };
+    }
   | {
       approved: false;
       reason: string;

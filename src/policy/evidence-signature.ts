@@ -30,6 +30,8 @@ export function evidencePayload(grantId: string, e: ApprovalEvidence): Buffer {
       [...e.approvers],
       e.userId ?? null,
       e.verifiedAt,
+      // Only break-glass evidence carries it, so signatures made before break-glass still verify.
+      ...(e.breakGlass ? [['break-glass', e.breakGlass.author, e.breakGlass.landedAt]] : []),
     ]),
     'utf8',
   );

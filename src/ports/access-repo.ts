@@ -17,12 +17,18 @@ export interface IssueComment {
   body: string;
   /** Written by a bot account (grantops' own comments are; a person's never are). */
   byBot: boolean;
+  /** Login of the comment's author, and its creation and last edit times (RFC 3339), from the API. */
+  author?: string;
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 export interface IssueSummary {
   number: number;
   title: string;
   body: string;
+  /** Opened by a bot account (grantops' own issues are); undefined when not known. */
+  byBot?: boolean;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface RepoHistory {
 export interface Introduction {
   commit: string;
   blob: string;
+  /** Committer time of that commit (ms): when it landed on main (a break-glass review is due from it). */
+  landedAt?: number;
 }
 
 /** What finding and recording approval evidence needs from git (refs/notes/grantops). */

@@ -161,12 +161,13 @@ export class GitRepo {
     const found = new Map<string, Introduction>();
     if (wanted.size === 0) return found;
     let commit = '';
+    let landedAt = 0;
     await this.git.lines(
       [
         'log',
         '--first-parent',
         '-m',
-        '--format=%x00%H',
+        '--format=%x00%H %ct',
         '--raw',
         '--no-abbrev',
         // T: a file turned into a symlink and back is changed content too (else an old approval is replayed).
@@ -177,7 +178,9 @@ export class GitRepo {
       ],
       (line) => {
         if (line.startsWith('\0')) {
-          commit = line.slice(1);
+          const [sha = '', seconds = '0'] = line.slice(1).split(' ');
+          commit = sha;
+          landedAt = Number(seconds) * 1000;
           return true;
         }
         // `:<old mode> <new mode> <old blob> <new blob> <status>\t<path>[\t<new path>]`
@@ -187,7 +190,7 @@ export class GitRepo {
         const path = line.slice(last + 1);
         if (tab < 0 || !wanted.has(path) || found.has(path)) return true;
         const blob = line.slice(0, tab).split(' ')[3] ?? '';
-        found.set(path, { commit, blob });
+        found.set(path, { commit, blob, landedAt });
         return found.size !== wanted.size;
       },
     );

@@ -1,0 +1,149 @@
+import { errorMessage } from '../model/errors.js';
+import type { Grant } from '../model/grant.js';
+import type { Role } from '../model/policy.js';
+import { formatTimestamp } from '../model/time.js';
+import type {
+  ApprovalEvidence,
+  ApprovalVerdict,
+  BreakGlassUse,
+  PullRequestFacts,
+} from '../policy/approval.js';
+import {
+  findRetroReview,
+  judgeBreakGlassUse,
+  retroReviewKey,
+  reviewDeadline,
+  RETRO_REVIEW_COMMAND,
+} from '../policy/break-glass.js';
+import type { AccessRepoGitHub, IssueSummary } from '../ports/access-repo.js';
+import { ISSUE_LABEL } from './github-threads.js';
+
+/** A break-glass grant as the approval finder knows it. */
+export interface BreakGlassItem {
+  grant: Grant;
+  /** The role at the PR's base. */
+  role: Role;
+  commit: string;
+  /** When the commit landed on main (git's committer time); undefined: unknown, so already due. */
+  landedAt: number | undefined;
+}
+
+export const RETRO_REVIEW_KIND = 'break-glass';
+
+/** The hidden marker of a use's retro-review issue (the form syncIssues uses for its kinds). */
+export function retroReviewMarker(grantId: string, commit: string): string {
+  return `<!-- grantops:${RETRO_REVIEW_KIND}:${retroReviewKey(grantId, commit)} -->`;
+}
+
+/** grantops' own open retro-review issue of a use; another account's issue quoting the marker is not. */
+export function findRetroIssue(
+  issues: readonly IssueSummary[],
+  grantId: string,
+  commit: string,
+): IssueSummary | undefined {
+  const marker = retroReviewMarker(grantId, commit);
+  return issues.find((i) => i.byBot !== false && i.body.includes(marker));
+}
+
+/** The recorded retro review of evidence, to carry over when the evidence is written again. */
+export function pickReview(recorded: ApprovalEvidence | undefined): { review?: { by: string; at: string } } {
+  const review = recorded?.breakGlass?.review;
+  return review ? { review } : {};
+}
+
+/**
+ * Whether a grant not approved before merge may be applied as break-glass: the role at the PR's base
+ * allows it, and GitHub says the PR's author is allowed (teams asked through `isMember`).
+ */
+export async function judgeUse(
+  item: BreakGlassItem,
+  pr: PullRequestFacts,
+  headMatchesMerged: boolean,
+  now: Date,
+  isMember: (team: string, user: string) => Promise<boolean>,
+): Promise<{ ok: true; use: BreakGlassUse } | { ok: false; reason: string }> {
+  const rule = item.role.breakGlass;
+  if (!rule) return { ok: false, reason: 'break-glass: the role at the base does not allow it' };
+  const member = new Map<string, boolean>();
+  for (const team of rule.allowed.filter((a) => a.startsWith('@')))
+    member.set(team, await isMember(team, pr.author));
+  const verdict = judgeBreakGlassUse({
+    grant: item.grant,
+    rule,
+    pr,
+    headMatchesMerged,
+    isMember: (team) => member.get(team) === true,
+  });
+  if (!verdict.ok) return verdict;
+  return { ok: true, use: { author: pr.author, landedAt: item.landedAt ?? now.getTime() } };
+}
+
+/**
+ * For each break-glass grant approved as such whose review deadline (reviewWithin after it landed)
+ * has passed: the retro review is read from GitHub on every run, never from a note. Found: the grant
+ * stays, and the review is recorded. Not found, or not readable (no token, an API error): the verdict
+ * is cut short at the deadline, so the grant is revoked early. A deadline is a deadline: an approval
+ * that cannot be shown by then does not keep emergency access, and a later run cannot un-revoke it.
+ */
+export async function checkRetroReviews(
+  items: readonly BreakGlassItem[],
+  verdicts: Map<string, ApprovalVerdict>,
+  deps: {
+    now: Date;
+    github?: AccessRepoGitHub;
+    isMember(team: string, user: string): Promise<boolean>;
+    record(item: BreakGlassItem, evidence: ApprovalEvidence): void;
+  },
+): Promise<void> {
+  let issues: Promise<IssueSummary[]> | undefined;
+  for (const item of items) {
+    const v = verdicts.get(item.grant.id);
+    const rule = item.role.breakGlass;
+    if (!v?.approved || !v.evidence.breakGlass || !rule || !item.grant.breakGlass) continue;
+    const deadline = reviewDeadline(item.landedAt ?? 0, rule);
+    if (deps.now.getTime() < deadline.getTime()) continue;
+    const cut = (reason: string) => verdicts.set(item.grant.id, { ...v, cutShort: { at: deadline, reason } });
+    const gh = deps.github;
+    if (!gh) {
+      cut(`no retro review could be shown by ${formatTimestamp(deadline)}: GitHub was not asked (no token)`);
+      continue;
+    }
+    try {
+      issues ??= gh.openIssues(ISSUE_LABEL);
+      const issue = findRetroIssue(await issues, item.grant.id, item.commit);
+      if (!issue) {
+        cut(`no retro-review issue of grantops is open for it, so no review could be shown`);
+        continue;
+      }
+      const comments = await gh.comments(issue.number);
+      const membership = new Map<string, boolean>();
+      for (const c of comments) {
+        if (!c.author || c.byBot) continue;
+        for (const team of item.role.approvers.filter((a) => a.startsWith('@')))
+          membership.set(`${team}\u0000${c.author.toLowerCase()}`, await deps.isMember(team, c.author));
+      }
+      const review = findRetroReview({
+        comments,
+        grant: item.grant,
+        role: item.role,
+        prAuthor: v.evidence.breakGlass.author,
+        deadline,
+        isMember: (team, user) => membership.get(`${team}\u0000${user.toLowerCase()}`) === true,
+      });
+      if (!review) {
+        cut(
+          `no eligible approval ("${RETRO_REVIEW_COMMAND}" by an approver of role ${item.grant.role}, not ${item.grant.user} nor the PR's author) on issue #${issue.number} by ${formatTimestamp(deadline)}`,
+        );
+        continue;
+      }
+      const known = v.evidence.breakGlass.review;
+      if (known?.by !== review.by || known.at !== review.at) {
+        const evidence = { ...v.evidence, breakGlass: { ...v.evidence.breakGlass, review } };
+        deps.record(item, evidence);
+        verdicts.set(item.grant.id, { ...v, evidence });
+      }
+    } catch (err) {
+      cut(`no retro review could be shown by ${formatTimestamp(deadline)}: ${errorMessage(err)}`);
+    }
+  }
+}
