@@ -215,11 +215,11 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
     });
   }
 
-  async openIssues(label: string): Promise<IssueSummary[]> {
+  async openIssues(label: string, state: 'open' | 'all' = 'open'): Promise<IssueSummary[]> {
     const list = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
       owner: this.owner,
       repo: this.repo,
-      state: 'open',
+      state,
       labels: label,
       per_page: 100,
     });
@@ -228,6 +228,7 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
       title: i.title,
       body: i.body ?? '',
       byBot: i.user?.type === 'Bot',
+      state: i.state === 'closed' ? ('closed' as const) : ('open' as const),
     }));
   }
 

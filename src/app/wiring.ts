@@ -192,6 +192,8 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
             {
               ...base,
               ...(purpose === 'keep' ? { trustNotes: true } : {}),
+              // Keeping a break-glass grant past its review deadline needs the review, from GitHub.
+              ...(purpose === 'keep' && gh?.token ? { reviewsOn: await wiring.accessRepo() } : {}),
               ...(signer ? { signer } : {}),
               ...(verifyEvidence ? { verifyEvidence } : {}),
             },

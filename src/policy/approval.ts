@@ -29,6 +29,8 @@ export interface ApprovalEvidence {
 export interface BreakGlassUse {
   author: string;
   landedAt: number;
+  /** The review deadline (RFC 3339), from the role at the PR's base; for messages. */
+  reviewBy?: string;
   /** The retro review (recorded by the reaper: a record, re-read from GitHub on every run). */
   review?: { by: string; at: string };
 }

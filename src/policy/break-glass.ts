@@ -27,7 +27,7 @@ export function judgeBreakGlassUse(f: {
   rule: BreakGlassRule;
   pr: { number: number; author: string };
   headMatchesMerged: boolean;
-  isMember(team: string, user: string): boolean;
+  isMember: (team: string, user: string) => boolean;
 }): { ok: true } | { ok: false; reason: string } {
   if (!f.headMatchesMerged)
     return {
@@ -64,7 +64,7 @@ export function findRetroReview(f: {
   role: Role;
   prAuthor: string;
   deadline: Date;
-  isMember(team: string, user: string): boolean;
+  isMember: (team: string, user: string) => boolean;
 }): { by: string; at: string } | undefined {
   const excluded = new Set([lower(f.grant.user), lower(f.prAuthor)]);
   const due = f.deadline.getTime();

@@ -29,6 +29,7 @@ export interface IssueSummary {
   body: string;
   /** Opened by a bot account (grantops' own issues are); undefined when not known. */
   byBot?: boolean;
+  state?: 'open' | 'closed';
 }
 
 /**
@@ -52,8 +53,8 @@ export interface AccessRepoGitHub {
   comments(issue: number): Promise<IssueComment[]>;
   createComment(issue: number, body: string): Promise<number>;
   updateComment(id: number, body: string): Promise<void>;
-  /** Open issues carrying `label`. */
-  openIssues(label: string): Promise<IssueSummary[]>;
+  /** Open issues carrying `label` (with `all`, closed ones too). */
+  openIssues(label: string, state?: 'open' | 'all'): Promise<IssueSummary[]>;
   createIssue(title: string, body: string, labels: readonly string[]): Promise<number>;
   updateIssue(
     number: number,

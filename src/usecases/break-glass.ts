@@ -35,7 +35,7 @@ export function retroReviewMarker(grantId: string, commit: string): string {
   return `<!-- grantops:${RETRO_REVIEW_KIND}:${retroReviewKey(grantId, commit)} -->`;
 }
 
-/** grantops' own open retro-review issue of a use; another account's issue quoting the marker is not. */
+/** grantops' own retro-review issue of a use; another account's issue quoting the marker is not. */
 export function findRetroIssue(
   issues: readonly IssueSummary[],
   grantId: string,
@@ -75,7 +75,9 @@ export async function judgeUse(
     isMember: (team) => member.get(team) === true,
   });
   if (!verdict.ok) return verdict;
-  return { ok: true, use: { author: pr.author, landedAt: item.landedAt ?? now.getTime() } };
+  const landedAt = item.landedAt ?? now.getTime();
+  const reviewBy = formatTimestamp(reviewDeadline(landedAt, rule));
+  return { ok: true, use: { author: pr.author, landedAt, reviewBy } };
 }
 
 /**
@@ -109,10 +111,11 @@ export async function checkRetroReviews(
       continue;
     }
     try {
-      issues ??= gh.openIssues(ISSUE_LABEL);
+      // Closed ones too: closing the issue (grantops does once reviewed) does not withdraw a review.
+      issues ??= gh.openIssues(ISSUE_LABEL, 'all');
       const issue = findRetroIssue(await issues, item.grant.id, item.commit);
       if (!issue) {
-        cut(`no retro-review issue of grantops is open for it, so no review could be shown`);
+        cut(`grantops' retro-review issue for it is not found, so no review could be shown`);
         continue;
       }
       const comments = await gh.comments(issue.number);

@@ -1,7 +1,7 @@
 import { errorMessage } from '../model/errors.js';
 import { GRANTS_DIR, type Grant } from '../model/grant.js';
 import { formatDuration } from '../model/duration.js';
-import type { Policy, Role } from '../model/policy.js';
+import type { Role } from '../model/policy.js';
 import type { EvidenceSigner } from '../policy/evidence-signature.js';
 import { loadPolicies, type LoadedPolicies } from '../policy/load.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
