@@ -161,7 +161,7 @@ No expired grants.
 {{#if commit}}Cleanup commit {{commit}}{{#if pushed}}, pushed{{/if}}{{#if pullRequest}}; main is protected: cleanup pull request #{{pullRequest}}{{/if}}.{{/if}}
 `,
   'cleanup-commit.txt': `{{#each grants}}
-- {{id}}: {{user}} had {{role}} on {{target}}; expired {{expiresAt}}, revoked {{revokedAt}} ({{lag}} after expiry)
+- {{id}}: {{user}} had {{role}} on {{target}}; {{#if unreviewed}}break-glass not reviewed by {{expiresAt}}, revoked early {{revokedAt}}{{else}}expired {{expiresAt}}, revoked {{revokedAt}} ({{lag}} after expiry){{/if}}
 {{/each}}
 `,
 } as const;
