@@ -75,7 +75,12 @@ function versionAt(life: GrantLifecycle, when: number): GrantVersion | undefined
 }
 
 export type ViolationKind =
-  'unapproved' | 'overdue' | 'max-duration' | 'forged-evidence' | 'unverified-evidence';
+  | 'unapproved'
+  | 'overdue'
+  | 'max-duration'
+  | 'forged-evidence'
+  | 'unverified-evidence'
+  | 'break-glass-unreviewed';
 
 export interface Violation {
   kind: ViolationKind;

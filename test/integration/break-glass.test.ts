@@ -103,6 +103,21 @@ function comment(issue: number, user: string, body: string, at: string, editedAt
   });
 }
 
+interface VerifyDoc {
+  violations: { kind: string; grant: string; message: string }[];
+  breakGlass: {
+    grant: string;
+    reviewBy: string;
+    reviewedBy: string;
+    inTime: string;
+    revokedEarly: boolean;
+  }[];
+}
+async function verify(repo: TempRepo, now: string): Promise<VerifyDoc> {
+  const r = await grantops(repo, 'audit', '--verify', '--format', 'json', '--now', now);
+  return JSON.parse(r.stdout) as VerifyDoc;
+}
+
 /** alice's own break-glass PR, merged without reviews, then applied at 09:30. */
 async function appliedUse(): Promise<{ repo: TempRepo; merge: string }> {
   const repo = accessRepo();
@@ -261,6 +276,21 @@ describe('break-glass retro review, by the reaper', () => {
     expect(holders(repo)).toEqual([]);
     expect(repo.git('log', '-1', '--format=%B')).not.toContain('Break-Glass-Unreviewed');
     expect(posts).toEqual([]);
+    const audit = await verify(repo, '2026-11-28T14:00:00Z');
+    expect(audit.breakGlass).toEqual([
+      expect.objectContaining({
+        grant: 'alice-bg',
+        user: 'alice',
+        pr: 7,
+        author: 'alice',
+        reviewedBy: 'dora',
+        reviewedAt: '2026-11-28T09:45:00Z',
+        inTime: 'yes',
+        revokedEarly: false,
+        evidence: 'unsigned',
+      }),
+    ]);
+    expect(audit.violations.map((v) => v.kind)).not.toContain('break-glass-unreviewed');
   });
 
   it('without an eligible review it is revoked early at the deadline, its file removed, and an alert sent', async () => {
@@ -288,6 +318,20 @@ describe('break-glass retro review, by the reaper', () => {
     expect(issues()[0]!.state).toBe('closed');
     const said = gh.commentsOn('acme/access', n).filter((c) => c.userType === 'Bot');
     expect(said.map((c) => c.body)).toEqual([expect.stringContaining('Not reviewed in time')]);
+    const audit = await verify(repo, '2026-11-28T12:00:00Z');
+    expect(audit.breakGlass.map((u) => [u.grant, u.reviewedBy, u.inTime, u.revokedEarly])).toEqual([
+      ['alice-bg', '', 'no', true],
+    ]);
+    expect(audit.breakGlass[0]!.reviewBy).toMatch(/^2026-11-28T10:00:\d\dZ$/);
+    // Revoked within the tolerance of its deadline: the control acted, no finding.
+    expect(audit.violations.map((v) => v.kind)).not.toContain('break-glass-unreviewed');
+    // Kept past its deadline without a review (no reaper ran): a finding.
+    const late = await appliedUse();
+    const stale = await verify(late.repo, '2026-11-28T12:00:00Z');
+    expect(stale.breakGlass.map((u) => [u.inTime, u.revokedEarly])).toEqual([['no', false]]);
+    const finding = stale.violations.filter((v) => v.kind === 'break-glass-unreviewed');
+    expect(finding.map((v) => v.grant)).toEqual(['alice-bg']);
+    expect(finding[0]!.message).toContain('not reviewed by');
   });
 
   it('a GitHub failure while checking never counts as reviewed: at the deadline the grant is revoked', async () => {

@@ -31,12 +31,15 @@ import type { GrantHistory } from '../../ports/git.js';
 export interface LoadedAudit extends AuditHistory {
   /** maxDuration (ms) of a role under the policies in force at some point, for verify. */
   maxDurationAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
+  /** breakGlass.reviewWithin (ms) of a role under the policies in force at some point, if it has one. */
+  reviewWithinAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
   /** What a role conferred under the policies in force at some point (postgres: its dbRoles). */
   entitlementsAt(policies: PolicySnapshot, target: string, role: string): readonly string[] | undefined;
 }
 
 interface RoleFacts {
   maxDurationMs: number;
+  reviewWithinMs: number | undefined;
   entitlements: readonly string[];
 }
 
@@ -225,6 +228,7 @@ function withQueries(
           for (const [name, role] of parsed.value.policy.roles)
             limits.set(`${target.name}\u0000${name}`, {
               maxDurationMs: role.maxDurationMs,
+              reviewWithinMs: role.breakGlass?.reviewWithinMs,
               // What the role conferred then: a database role list, or the same-named entitlement.
               entitlements: target.type === 'postgres' ? role.dbRoles : [name],
             });
@@ -241,6 +245,13 @@ function withQueries(
       for (const blob of policies.values()) {
         const facts = roleFacts(blob).get(`${target}\u0000${role}`);
         if (facts) return facts.maxDurationMs;
+      }
+      return undefined;
+    },
+    reviewWithinAt(policies, target, role) {
+      for (const blob of policies.values()) {
+        const facts = roleFacts(blob).get(`${target}\u0000${role}`);
+        if (facts) return facts.reviewWithinMs;
       }
       return undefined;
     },
