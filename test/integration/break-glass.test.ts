@@ -129,6 +129,7 @@ async function appliedUse(): Promise<{ repo: TempRepo; merge: string }> {
   });
   const r = await grantops(repo, 'apply', '--now', '2026-11-28T09:30:00Z');
   expect(r.stderr).toContain('0 grant(s) refused');
+  expect(r.stderr).toContain('break-glass: 1 retro-review issue(s) opened');
   expect(r.code).toBe(0);
   return { repo, merge: mergeSha };
 }
@@ -305,6 +306,7 @@ describe('break-glass retro review, by the reaper', () => {
     expect(holders(repo)).toEqual(['alice']); // not yet due
     const r = await grantops(repo, 'reap', '--now', '2026-11-28T10:30:00Z');
     expect(r.code).toBe(0);
+    expect(r.stderr).toContain('break-glass: 1 revoked early (not reviewed in time)');
     expect(holders(repo)).toEqual([]);
     expect(existsSync(join(repo.dir, 'grants/alice-bg.yaml'))).toBe(false);
     const message = repo.git('log', '-1', '--format=%B');
@@ -326,6 +328,8 @@ describe('break-glass retro review, by the reaper', () => {
     // Revoked within the tolerance of its deadline: the control acted, no finding.
     expect(audit.violations.map((v) => v.kind)).not.toContain('break-glass-unreviewed');
     // Kept past its deadline without a review (no reaper ran): a finding.
+    // Another repository (pinned dates: the same commit ids), whose issue tracker starts empty.
+    gh.issues.clear();
     const late = await appliedUse();
     const stale = await verify(late.repo, '2026-11-28T12:00:00Z');
     expect(stale.breakGlass.map((u) => [u.inTime, u.revokedEarly])).toEqual([['no', false]]);
