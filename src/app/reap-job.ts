@@ -97,7 +97,6 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
       .map((c) => [c.grant.id, c.reason]),
   );
   const result: ReapJobResult = { report, alerts };
-  if (opts.shardOut !== undefined) return result;
   if ([...report.apply.approved.values()].some((v) => v.approved && v.evidence.breakGlass)) {
     // Reviews seen on GitHub are recorded for auditors (a record: every run reads GitHub again).
     await finder.recordEvidence(push ? remote : undefined).catch((err: unknown) => {

@@ -45,6 +45,8 @@ export type ApprovalVerdict =
        * at that deadline (revoked early), whatever its expiresAt says.
        */
       cutShort?: { at: Date; reason: string };
+      /** A break-glass grant's retro review, as GitHub showed it in this run (never from a note). */
+      reviewSeen?: { by: string; at: string };
     }
   | {
       approved: false;

@@ -84,7 +84,8 @@ export async function trackBreakGlass(
       issues ??= gh.openIssues(ISSUE_LABEL, 'all');
       const key = retroReviewKey(grant.id, v.evidence.commit);
       let issue = findRetroIssue(await issues, grant.id, v.evidence.commit);
-      if (!issue && !v.cutShort && !use.review) {
+      // A review in a note is a record anyone who can push could write: only one seen now counts.
+      if (!issue && !v.cutShort && !v.reviewSeen) {
         const title = `grantops: break-glass use of ${grant.id} by ${grant.user} needs review by ${view.reviewBy}`;
         const body = `${retroReviewMarker(grant.id, v.evidence.commit)}\n${await render('break-glass-issue.md', view)}`;
         issue = { number: await gh.createIssue(title, body, [ISSUE_LABEL]), title, body, state: 'open' };
@@ -98,11 +99,11 @@ export async function trackBreakGlass(
           `revoked:${key}`,
           await render('break-glass-revoked.md', { ...view, reason: early }),
         );
-      } else if (use.review && !v.cutShort) {
+      } else if (v.reviewSeen && !v.cutShort) {
         const text = await render('break-glass-reviewed.md', {
           ...view,
-          by: use.review.by,
-          at: formatTimestamp(new Date(use.review.at)),
+          by: v.reviewSeen.by,
+          at: formatTimestamp(new Date(v.reviewSeen.at)),
         });
         if (await once(gh, issue, `reviewed:${key}`, text)) out.reviewed++;
       }

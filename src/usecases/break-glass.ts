@@ -143,8 +143,8 @@ export async function checkRetroReviews(
       if (known?.by !== review.by || known.at !== review.at) {
         const evidence = { ...v.evidence, breakGlass: { ...v.evidence.breakGlass, review } };
         deps.record(item, evidence);
-        verdicts.set(item.grant.id, { ...v, evidence });
-      }
+        verdicts.set(item.grant.id, { ...v, evidence, reviewSeen: review });
+      } else verdicts.set(item.grant.id, { ...v, reviewSeen: review });
     } catch (err) {
       cut(`no retro review could be shown by ${formatTimestamp(deadline)}: ${errorMessage(err)}`);
     }
