@@ -338,6 +338,38 @@ describe('break-glass retro review, by the reaper', () => {
     expect(finding[0]!.message).toContain('not reviewed by');
   });
 
+  it('a review written into the note by a repo writer counts for nothing', async () => {
+    const repo = accessRepo();
+    const { mergeSha } = mergePullRequest(repo, gh, {
+      number: 7,
+      author: 'alice',
+      files: { 'grants/alice-bg.yaml': bg('alice') },
+      reviews: [],
+    });
+    const blob = repo.git('rev-parse', `${mergeSha}:grants/alice-bg.yaml`);
+    const forged = {
+      grantops: 1,
+      grants: {
+        'alice-bg': {
+          pr: 7,
+          headSha: mergeSha,
+          approvers: [],
+          commit: mergeSha,
+          blob,
+          verifiedAt: '2026-11-28T09:01:00Z',
+          breakGlass: { author: 'alice', landedAt: 0, review: { by: 'bob', at: '2026-11-28T09:02:00Z' } },
+        },
+      },
+    };
+    repo.git('notes', '--ref', 'grantops', 'add', '-m', JSON.stringify(forged), mergeSha);
+    expect((await grantops(repo, 'apply', '--now', '2026-11-28T09:30:00Z')).code).toBe(0);
+    expect(issues()).toHaveLength(1); // opened all the same
+    const r = await grantops(repo, 'reap', '--now', '2026-11-28T10:30:00Z');
+    expect(r.code).toBe(0);
+    expect(holders(repo)).toEqual([]);
+    expect(repo.git('log', '-1', '--format=%B')).toContain('Break-Glass-Unreviewed: alice-bg');
+  });
+
   it('a GitHub failure while checking never counts as reviewed: at the deadline the grant is revoked', async () => {
     const { repo } = await appliedUse();
     comment(issues()[0]!.number, 'bob', '/grantops approve', '2026-11-28T09:45:00Z');
