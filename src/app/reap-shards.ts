@@ -16,7 +16,7 @@ interface ShardFile {
   version: 1;
   now: string;
   targets: string[];
-  revoked: { id: string; file: string; blob: string; lagMs: number }[];
+  revoked: { id: string; file: string; blob: string; lagMs: number; breakGlassUnreviewed?: true }[];
   failed: { id: string; reason: string }[];
   /**
    * Every grant id a revoke (or downgrade) of this shard failed or held for, whatever target the
@@ -40,7 +40,8 @@ export async function writeShard(
     targets: [...(only ?? [...report.apply.policies.keys()])].sort(),
     revoked: report.revoked.flatMap((r) => {
       const blob = blobs.get(r.grant.file);
-      return blob ? [{ id: r.grant.id, file: r.grant.file, blob, lagMs: r.lagMs }] : [];
+      const early = r.breakGlassUnreviewed ? { breakGlassUnreviewed: true as const } : {};
+      return blob ? [{ id: r.grant.id, file: r.grant.file, blob, lagMs: r.lagMs, ...early }] : [];
     }),
     failed: report.failed.map((f) => ({ id: f.grant.id, reason: f.reason })),
     blocked: [
@@ -72,7 +73,13 @@ async function readShard(path: string): Promise<ShardFile> {
   if (d.blocked.some((id) => typeof id !== 'string')) throw bad('blocked must list grant ids');
   for (const r of d.revoked) {
     const id = typeof r?.file === 'string' ? grantIdFromPath(r.file) : undefined;
-    if (!id?.ok || id.id !== r.id || !/^[0-9a-f]{40,64}$/.test(String(r.blob)) || !(r.lagMs >= 0))
+    if (
+      !id?.ok ||
+      id.id !== r.id ||
+      !/^[0-9a-f]{40,64}$/.test(String(r.blob)) ||
+      !(r.lagMs >= 0) ||
+      (r.breakGlassUnreviewed !== undefined && r.breakGlassUnreviewed !== true)
+    )
       throw bad(`entry ${JSON.stringify(r).slice(0, 200)}`);
   }
   return d as ShardFile;
@@ -118,14 +125,17 @@ export async function mergeShardsJob(
         ? `a revoke for it failed or was held in the shard ${blocked.get(r.id)}`
         : !s.targets.includes(grant.target)
           ? `its target ${grant.target} is not one of the shard ${opts.files[i]}'s`
-          : grant.expiresAt.getTime() > w.config.now.getTime()
+          : // A break-glass grant revoked early by its shard ends before its expiresAt.
+            grant.expiresAt.getTime() > w.config.now.getTime() &&
+              !(r.breakGlassUnreviewed && grant.breakGlass)
             ? 'it has not expired'
             : undefined;
       if (why) {
         kept.push({ grant, reason: `${why}: the file stays for the next run` });
         return [];
       }
-      return [{ revoked: { grant, lagMs: r.lagMs }, blob: r.blob }];
+      const early = r.breakGlassUnreviewed ? { breakGlassUnreviewed: true as const } : {};
+      return [{ revoked: { grant, lagMs: r.lagMs, ...early }, blob: r.blob }];
     }),
   );
   const { remote, options, deps } = await cleanupCommit(w, opts.branch);

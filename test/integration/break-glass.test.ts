@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -336,6 +336,31 @@ describe('break-glass retro review, by the reaper', () => {
     const finding = stale.violations.filter((v) => v.kind === 'break-glass-unreviewed');
     expect(finding.map((v) => v.grant)).toEqual(['alice-bg']);
     expect(finding[0]!.message).toContain('not reviewed by');
+  });
+
+  it('a sharded reap revokes it in its shard and the merge job removes its file with the trailer', async () => {
+    const { repo } = await appliedUse();
+    const shard = join(repo.dir, '..', `${repo.dir.split('/').pop()!}-shard.json`);
+    const s = await grantops(
+      repo,
+      'reap',
+      '--target',
+      'vpn',
+      '--shard-out',
+      shard,
+      '--now',
+      '2026-11-28T10:30:00Z',
+    );
+    expect(s.code, s.stderr).toBe(0);
+    expect(holders(repo)).toEqual([]);
+    expect(existsSync(join(repo.dir, 'grants/alice-bg.yaml'))).toBe(true);
+    const m = await grantops(repo, 'reap', '--merge-shards', shard, '--now', '2026-11-28T10:31:00Z');
+    expect(m.code, m.stderr).toBe(0);
+    expect(existsSync(join(repo.dir, 'grants/alice-bg.yaml'))).toBe(false);
+    expect(repo.git('log', '-1', '--format=%B')).toMatch(
+      /\nRevoked-Grant: alice-bg\nBreak-Glass-Unreviewed: alice-bg\s*$/,
+    );
+    rmSync(shard, { force: true });
   });
 
   it('a review written into the note by a repo writer counts for nothing', async () => {
