@@ -249,6 +249,39 @@ describe('break-glass on apply', () => {
   });
 });
 
+describe('break-glass in a policy', () => {
+  it.each([
+    [
+      'no approvers to review it',
+      'plain: { maxDuration: 8h, approvals: 0, breakGlass: { maxDuration: 1h, reviewWithin: 4h, allowed: [alice] } }',
+      'lists no approvers to review its uses',
+    ],
+    [
+      'an unknown key (strict)',
+      'plain: { maxDuration: 8h, approvals: 1, approvers: [bob], breakGlass: { maxDuration: 1h, reviewWithin: 4h, allowed: [alice], approvals: 0 } }',
+      'approvals',
+    ],
+    [
+      'a bad duration',
+      'plain: { maxDuration: 8h, approvals: 1, approvers: [bob], breakGlass: { maxDuration: 1h, reviewWithin: 4 hours, allowed: [alice] } }',
+      'reviewWithin',
+    ],
+    [
+      'nobody allowed',
+      'plain: { maxDuration: 8h, approvals: 1, approvers: [bob], breakGlass: { maxDuration: 1h, reviewWithin: 4h, allowed: [] } }',
+      'allowed',
+    ],
+  ])('refuses %s: a configuration error at its line (exit 2)', async (_what, line, why) => {
+    const repo = accessRepo(
+      POLICY.replace('plain: { maxDuration: 8h, approvals: 1, approvers: [bob] }', line),
+    );
+    const r = await grantops(repo, 'validate', '--now', '2026-11-28T09:30:00Z');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/policies\/vpn\.yaml:8:\d+: /);
+    expect(r.stderr).toContain(why);
+  });
+});
+
 describe('break-glass retro review, by the reaper', () => {
   it('a review in time keeps the grant to its expiry; the review is recorded and the issue closed', async () => {
     const { repo, merge } = await appliedUse();
