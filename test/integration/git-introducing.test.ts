@@ -28,7 +28,7 @@ describe('introducingCommits', () => {
     const blob = repo.git('rev-parse', `${back}:grants/mallory.yaml`);
     expect(
       (await git.introducingCommits(['grants/mallory.yaml'], ['grants'])).get('grants/mallory.yaml'),
-    ).toEqual({ commit: back, blob });
+    ).toEqual({ commit: back, blob, landedAt: 1000 * Number(repo.git('log', '-1', '--format=%ct', back)) });
     expect((await git.blobsAt('HEAD', 'grants')).get('grants/mallory.yaml')).toBe(blob);
   });
 
@@ -49,7 +49,12 @@ describe('introducingCommits', () => {
     const listed = await git.blobsAt(merge, 'grants');
     expect(listed.size).toBe(51);
     for (const path of paths) {
-      expect(found.get(path)).toEqual({ commit: merge, blob: repo.git('rev-parse', `${merge}:${path}`) });
+      expect(found.get(path)).toEqual({
+        commit: merge,
+        blob: repo.git('rev-parse', `${merge}:${path}`),
+        // When it landed on main: a break-glass grant's review is due from there.
+        landedAt: 1000 * Number(repo.git('log', '-1', '--format=%ct', merge)),
+      });
       expect(listed.get(path)).toBe(found.get(path)?.blob);
     }
   });
