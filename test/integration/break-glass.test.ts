@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
@@ -109,6 +110,7 @@ interface VerifyDoc {
     grant: string;
     reviewBy: string;
     reviewedBy: string;
+    author: string;
     inTime: string;
     revokedEarly: boolean;
   }[];
@@ -394,6 +396,39 @@ describe('break-glass retro review, by the reaper', () => {
       /\nRevoked-Grant: alice-bg\nBreak-Glass-Unreviewed: alice-bg\s*$/,
     );
     rmSync(shard, { force: true });
+  });
+
+  it('audit --verify tells a signed use from one whose record was tampered with', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const repo = accessRepo();
+    const { mergeSha } = mergePullRequest(repo, gh, {
+      number: 7,
+      author: 'alice',
+      files: { 'grants/alice-bg.yaml': bg('alice') },
+      reviews: [],
+    });
+    const signed = { env: { ...env(), GRANTOPS_EVIDENCE_KEY: key } };
+    expect((await cliIn(repo.dir, ['apply', '--now', '2026-11-28T09:30:00Z'], signed)).code).toBe(0);
+    const audit = async () => {
+      const r = await cliIn(
+        repo.dir,
+        ['audit', '--verify', '--format', 'json', '--now', '2026-11-28T09:40:00Z'],
+        signed,
+      );
+      return (JSON.parse(r.stdout) as VerifyDoc & { breakGlass: { evidence: string }[] }).breakGlass;
+    };
+    expect((await audit()).map((u) => [u.grant, u.inTime, u.evidence])).toEqual([
+      ['alice-bg', 'pending', 'signed'],
+    ]);
+    // A writer claims someone else opened the PR: the signature no longer holds.
+    const note = repo
+      .git('notes', '--ref', 'grantops', 'show', mergeSha)
+      .replace('"author": "alice"', '"author": "olga"');
+    repo.git('notes', '--ref', 'grantops', 'add', '-f', '-m', note, mergeSha);
+    expect((await audit()).map((u) => [u.author, u.evidence])).toEqual([['olga', 'forged']]);
+    const table = await cliIn(repo.dir, ['audit', '--verify', '--now', '2026-11-28T09:40:00Z'], signed);
+    expect(table.stdout).toContain('Break-glass uses');
   });
 
   it('a review written into the note by a repo writer counts for nothing', async () => {
