@@ -111,6 +111,7 @@ interface VerifyDoc {
     reviewBy: string;
     reviewedBy: string;
     author: string;
+    evidence: string;
     inTime: string;
     revokedEarly: boolean;
   }[];
@@ -416,7 +417,7 @@ describe('break-glass retro review, by the reaper', () => {
         ['audit', '--verify', '--format', 'json', '--now', '2026-11-28T09:40:00Z'],
         signed,
       );
-      return (JSON.parse(r.stdout) as VerifyDoc & { breakGlass: { evidence: string }[] }).breakGlass;
+      return (JSON.parse(r.stdout) as VerifyDoc).breakGlass;
     };
     expect((await audit()).map((u) => [u.grant, u.inTime, u.evidence])).toEqual([
       ['alice-bg', 'pending', 'signed'],
