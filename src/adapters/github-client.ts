@@ -1,7 +1,12 @@
 import { Octokit } from '@octokit/rest';
 import { RequestError } from '@octokit/request-error';
 import type { PullRequestFacts, Review } from '../policy/approval.js';
-import type { AccessRepoGitHub, IssueComment, IssueSummary } from '../ports/access-repo.js';
+import {
+  ACTIONS_BOT_LOGIN,
+  type AccessRepoGitHub,
+  type IssueComment,
+  type IssueSummary,
+} from '../ports/access-repo.js';
 import { GitHubThrottle, type ThrottleStats } from './github-throttle.js';
 
 export interface GitHubClientOptions {
@@ -164,6 +169,22 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
     }
   }
 
+  private self: Promise<string> | undefined;
+
+  selfLogin(): Promise<string> {
+    this.self ??= this.octokit.rest.users.getAuthenticated().then(
+      ({ data }) => data.login,
+      (err: unknown) => {
+        // An Actions GITHUB_TOKEN is an installation token: /user answers 403, and what it creates
+        // is by github-actions[bot]. Any other failure is an error, never a guessed identity.
+        if (err instanceof RequestError && err.status === 403) return ACTIONS_BOT_LOGIN;
+        this.self = undefined;
+        throw err;
+      },
+    );
+    return this.self;
+  }
+
   async isTeamMember(team: string, user: string): Promise<boolean> {
     const [org = '', slug = ''] = team.replace(/^@/, '').split('/');
     try {
@@ -228,6 +249,8 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
       title: i.title,
       body: i.body ?? '',
       byBot: i.user?.type === 'Bot',
+      author: i.user?.login ?? '',
+      createdAt: i.created_at,
       state: i.state === 'closed' ? ('closed' as const) : ('open' as const),
     }));
   }

@@ -1,6 +1,6 @@
 import type { Grant } from '../model/grant.js';
 import type { BreakGlassRule, Role } from '../model/policy.js';
-import type { IssueComment } from '../ports/access-repo.js';
+import type { IssueComment, IssueSummary } from '../ports/access-repo.js';
 
 /** The comment an eligible approver writes on the retro-review issue to review a break-glass use. */
 export const RETRO_REVIEW_COMMAND = '/grantops approve';
@@ -55,14 +55,17 @@ export function reviewDeadline(landedAt: number, rule: BreakGlassRule): Date {
 /**
  * The eligible retro review among an issue's comments, if any: `/grantops approve` as the comment's
  * first line, written by an approver of the role (as at the PR's base) who is neither the grant's user
- * nor the PR's author, created by the deadline and not edited after it (an edit could have added the
- * command late). Author and times come from GitHub's API; the body is only matched, never shown.
+ * nor the PR's author, created at or after `notBefore` (the use landed and its issue was opened: an
+ * older approval reviewed something else) and by the deadline, and never edited (a repo writer may
+ * edit anyone's comment, the author staying the approver; an approver posts a new comment instead).
+ * Author and times come from GitHub's API; the body is only matched, never shown.
  */
 export function findRetroReview(f: {
   comments: readonly IssueComment[];
   grant: Grant;
   role: Role;
   prAuthor: string;
+  notBefore: number;
   deadline: Date;
   isMember: (team: string, user: string) => boolean;
 }): { by: string; at: string } | undefined {
@@ -72,14 +75,32 @@ export function findRetroReview(f: {
     .filter((c) => {
       if (c.byBot || !c.author || !c.createdAt || excluded.has(lower(c.author))) return false;
       const created = Date.parse(c.createdAt);
-      const updated = c.updatedAt ? Date.parse(c.updatedAt) : created;
-      if (!(created <= due) || !(updated <= due)) return false;
+      if (c.updatedAt !== undefined && Date.parse(c.updatedAt) !== created) return false;
+      if (!(created >= f.notBefore) || !(created <= due)) return false;
       const first = c.body.trim().split('\n')[0]?.trim().toLowerCase();
       return first === RETRO_REVIEW_COMMAND && isListed(f.role.approvers, c.author, f.isMember);
     })
     .sort((a, b) => Date.parse(a.createdAt!) - Date.parse(b.createdAt!));
   const first = eligible[0];
   return first ? { by: first.author!, at: first.createdAt! } : undefined;
+}
+
+/**
+ * The retro-review issue of a use among `issues`: opened by grantops' own login (`self`) at or after
+ * the use landed, its body carrying the use's marker and no other use's. The marker alone proves
+ * nothing (a writer can edit any issue body): author and creation time are GitHub's and cannot be
+ * edited, so an older issue, already reviewed for another use, never stands in for this one.
+ */
+export function pickRetroIssue<I extends IssueSummary>(
+  issues: readonly I[],
+  f: { marker: string; markerPrefix: string; self: string; landedAt: number },
+): I | undefined {
+  return issues.find((i) => {
+    if (!i.author || lower(i.author) !== lower(f.self) || !i.createdAt) return false;
+    if (!(Date.parse(i.createdAt) >= f.landedAt)) return false;
+    // grantops writes one marker per issue: a second one was put there by hand.
+    return i.body.includes(f.marker) && i.body.split(f.markerPrefix).length === 2;
+  });
 }
 
 /** The hidden marker of a use's retro-review issue: one per grant and the commit that brought it. */

@@ -46,6 +46,7 @@ export async function trackBreakGlass(
 ): Promise<BreakGlassTracking> {
   const out: BreakGlassTracking = { opened: 0, reviewed: 0, revokedEarly: 0, webhookSent: false, errors: [] };
   let issues: Promise<IssueSummary[]> | undefined;
+  let self: Promise<string> | undefined;
   const alerts: string[] = [];
   for (const grant of run.grants) {
     const v = run.approved.get(grant.id);
@@ -83,12 +84,21 @@ export async function trackBreakGlass(
     try {
       issues ??= gh.openIssues(ISSUE_LABEL, 'all');
       const key = retroReviewKey(grant.id, v.evidence.commit);
-      let issue = findRetroIssue(await issues, grant.id, v.evidence.commit);
+      self ??= gh.selfLogin();
+      const use = { grantId: grant.id, commit: v.evidence.commit, landedAt: v.evidence.breakGlass.landedAt };
+      let issue = findRetroIssue(await issues, use, await self);
       // A review in a note is a record anyone who can push could write: only one seen now counts.
       if (!issue && !v.cutShort && !v.reviewSeen) {
         const title = `grantops: break-glass use of ${grant.id} by ${grant.user} needs review by ${view.reviewBy}`;
         const body = `${retroReviewMarker(grant.id, v.evidence.commit)}\n${await render('break-glass-issue.md', view)}`;
-        issue = { number: await gh.createIssue(title, body, [ISSUE_LABEL]), title, body, state: 'open' };
+        issue = {
+          number: await gh.createIssue(title, body, [ISSUE_LABEL]),
+          title,
+          body,
+          state: 'open',
+          author: await self,
+          createdAt: run.now.toISOString(),
+        };
         out.opened++;
       }
       if (!issue) continue;

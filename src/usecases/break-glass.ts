@@ -11,6 +11,7 @@ import type {
 import {
   findRetroReview,
   judgeBreakGlassUse,
+  pickRetroIssue,
   retroReviewKey,
   reviewDeadline,
   RETRO_REVIEW_COMMAND,
@@ -35,14 +36,18 @@ export function retroReviewMarker(grantId: string, commit: string): string {
   return `<!-- grantops:${RETRO_REVIEW_KIND}:${retroReviewKey(grantId, commit)} -->`;
 }
 
-/** grantops' own retro-review issue of a use; another account's issue quoting the marker is not. */
+/** grantops' own retro-review issue of a use (see pickRetroIssue: the marker alone is not enough). */
 export function findRetroIssue(
   issues: readonly IssueSummary[],
-  grantId: string,
-  commit: string,
+  use: { grantId: string; commit: string; landedAt: number },
+  self: string,
 ): IssueSummary | undefined {
-  const marker = retroReviewMarker(grantId, commit);
-  return issues.find((i) => i.byBot !== false && i.body.includes(marker));
+  return pickRetroIssue(issues, {
+    marker: retroReviewMarker(use.grantId, use.commit),
+    markerPrefix: `<!-- grantops:${RETRO_REVIEW_KIND}:`,
+    self,
+    landedAt: use.landedAt,
+  });
 }
 
 /** The recorded retro review of evidence, to carry over when the evidence is written again. */
@@ -98,6 +103,7 @@ export async function checkRetroReviews(
   },
 ): Promise<void> {
   let issues: Promise<IssueSummary[]> | undefined;
+  let self: Promise<string> | undefined;
   for (const item of items) {
     const v = verdicts.get(item.grant.id);
     const rule = item.role.breakGlass;
@@ -113,9 +119,14 @@ export async function checkRetroReviews(
     try {
       // Closed ones too: closing the issue (grantops does once reviewed) does not withdraw a review.
       issues ??= gh.openIssues(ISSUE_LABEL, 'all');
-      const issue = findRetroIssue(await issues, item.grant.id, item.commit);
+      self ??= gh.selfLogin();
+      const landedAt = item.landedAt ?? 0;
+      const use = { grantId: item.grant.id, commit: item.commit, landedAt };
+      const issue = findRetroIssue(await issues, use, await self);
       if (!issue) {
-        cut(`grantops' retro-review issue for it is not found, so no review could be shown`);
+        cut(
+          `grantops' retro-review issue for it (opened by ${await self} after it landed) is not found, so no review could be shown`,
+        );
         continue;
       }
       const comments = await gh.comments(issue.number);
@@ -130,6 +141,7 @@ export async function checkRetroReviews(
         grant: item.grant,
         role: item.role,
         prAuthor: v.evidence.breakGlass.author,
+        notBefore: Math.max(landedAt, Date.parse(issue.createdAt ?? '')),
         deadline,
         isMember: (team, user) => membership.get(`${team}\u0000${user.toLowerCase()}`) === true,
       });

@@ -84,7 +84,12 @@ const env = () => ({
   GITHUB_API_URL: gh.url,
   GRANTOPS_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as { port: number }).port}/hook`,
 });
-const grantops = (repo: TempRepo, ...argv: string[]) => cliIn(repo.dir, argv, { env: env() });
+/** Runs grantops; GitHub stamps the issues it opens with the run's `--now` (the clock is pinned). */
+const grantops = (repo: TempRepo, ...argv: string[]) => {
+  const at = argv[argv.indexOf('--now') + 1];
+  gh.issueClock = argv.includes('--now') && at ? () => at : undefined;
+  return cliIn(repo.dir, argv, { env: env() });
+};
 const holders = (repo: TempRepo) =>
   existsSync(join(repo.dir, '.state.json'))
     ? (JSON.parse(readFileSync(join(repo.dir, '.state.json'), 'utf8')) as { user: string }[]).map(

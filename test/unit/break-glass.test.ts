@@ -2,12 +2,17 @@ import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Grant } from '../../src/model/grant.js';
 import type { BreakGlassRule, Role } from '../../src/model/policy.js';
-import { findRetroReview, judgeBreakGlassUse, reviewDeadline } from '../../src/policy/break-glass.js';
+import {
+  findRetroReview,
+  judgeBreakGlassUse,
+  pickRetroIssue,
+  reviewDeadline,
+} from '../../src/policy/break-glass.js';
 import { evidenceSigner, evidenceVerifier } from '../../src/policy/evidence-signature.js';
 import type { ApprovalEvidence } from '../../src/policy/approval.js';
 import { planRowView } from '../../src/render/plan-view.js';
 import { describeGrantChange } from '../../src/plan/grant-change.js';
-import type { IssueComment } from '../../src/ports/access-repo.js';
+import type { IssueComment, IssueSummary } from '../../src/ports/access-repo.js';
 
 const grant: Grant = {
   id: 'alice-bg',
@@ -46,8 +51,9 @@ const say = (author: string, body: string, createdAt: string, updatedAt = create
   createdAt,
   updatedAt,
 });
-const review = (comments: IssueComment[], prAuthor = 'alice') =>
-  findRetroReview({ comments, grant, role, prAuthor, deadline, isMember });
+const landed = Date.parse('2026-11-28T09:00:00Z');
+const review = (comments: IssueComment[], prAuthor = 'alice', notBefore = landed) =>
+  findRetroReview({ comments, grant, role, prAuthor, notBefore, deadline, isMember });
 
 describe('judgeBreakGlassUse', () => {
   const judge = (author: string, user = 'alice', headMatchesMerged = true) =>
@@ -90,6 +96,8 @@ describe('findRetroReview', () => {
       say('bob', 'I will /grantops approve later', '2026-11-28T09:10:00Z'),
       say('bob', '/grantops approve', '2026-11-28T10:00:01Z'),
       say('dora', '/grantops approve', '2026-11-28T09:10:00Z', '2026-11-28T10:30:00Z'),
+      say('dora', '/grantops approve', '2026-11-28T09:10:00Z', '2026-11-28T09:10:01Z'), // edited, even in time
+      say('bob', '/grantops approve', '2026-11-28T08:59:59Z'), // before the use landed
       { ...say('bob', '/grantops approve', '2026-11-28T09:10:00Z'), author: undefined },
     ];
     expect(review(none)).toBeUndefined();
@@ -98,6 +106,47 @@ describe('findRetroReview', () => {
       by: 'bob',
       at: '2026-11-28T10:00:00Z',
     });
+  });
+});
+
+describe('findRetroReview: no older approval, no edited comment', () => {
+  it('refuses a comment older than the issue (notBefore), and an edit of any kind', () => {
+    const ok = say('bob', '/grantops approve', '2026-11-28T09:20:00Z');
+    expect(review([ok], 'alice', Date.parse('2026-11-28T09:20:00Z'))).toEqual({
+      by: 'bob',
+      at: ok.createdAt,
+    });
+    expect(review([ok], 'alice', Date.parse('2026-11-28T09:20:01Z'))).toBeUndefined();
+    expect(review([{ ...ok, updatedAt: '2026-11-28T09:21:00Z' }])).toBeUndefined();
+  });
+});
+
+describe('pickRetroIssue', () => {
+  const marker = '<!-- grantops:break-glass:g@c -->';
+  const other = '<!-- grantops:break-glass:h@d -->';
+  const issue = (over: Partial<IssueSummary>): IssueSummary => ({
+    number: 1,
+    title: 't',
+    body: marker,
+    author: 'github-actions[bot]',
+    createdAt: '2026-11-28T09:01:00Z',
+    ...over,
+  });
+  const pick = (issues: IssueSummary[]) =>
+    pickRetroIssue(issues, {
+      marker,
+      markerPrefix: '<!-- grantops:break-glass:',
+      self: 'GitHub-Actions[bot]',
+      landedAt: landed,
+    })?.number;
+  it('takes grantops’ own issue opened at or after the landing, with this marker only', () => {
+    expect(pick([issue({ createdAt: '2026-11-28T09:00:00Z' })])).toBe(1);
+    expect(pick([issue({ createdAt: '2026-11-28T08:59:59Z' })])).toBeUndefined(); // older: another use's
+    expect(pick([issue({ author: 'other[bot]' })])).toBeUndefined(); // another bot
+    expect(pick([issue({ author: 'mallory' })])).toBeUndefined();
+    expect(pick([issue({ author: undefined })])).toBeUndefined();
+    expect(pick([issue({ body: `${other}\n${marker}` })])).toBeUndefined(); // a marker added by hand
+    expect(pick([issue({ body: 'no marker' }), issue({ number: 2 })])).toBe(2);
   });
 });
 
