@@ -98,6 +98,20 @@ export function auditBreakGlass(
         revokedEarly,
         evidence: valid === true ? 'signed' : valid === false ? 'forged' : 'unsigned',
       });
+      // Replaced by a later version of its file before any review: how uses were chained to move
+      // the deadline (an edit now needs ordinary approval, but history may hold older chains).
+      const replacedAt = last ? undefined : endedAt;
+      if (replacedAt !== undefined && !(reviewedAt !== undefined && reviewedAt <= replacedAt)) {
+        violations.push({
+          kind: 'break-glass-replaced-unreviewed',
+          grant: v.id,
+          user: v.user,
+          target: v.target,
+          role: v.role,
+          commit: v.landed.commit,
+          message: `break-glass use (PR #${v.approval.pr}) was replaced by a new version of its file at ${formatTimestamp(new Date(replacedAt))}, before it was reviewed`,
+        });
+      }
       // Access held past the deadline without a review in time: the control did not act.
       const heldUntil = Math.min(endedAt ?? now, expires);
       if (inTime === 'no' && due !== undefined && heldUntil - due > opts.toleranceMs) {

@@ -80,7 +80,8 @@ export type ViolationKind =
   | 'max-duration'
   | 'forged-evidence'
   | 'unverified-evidence'
-  | 'break-glass-unreviewed';
+  | 'break-glass-unreviewed'
+  | 'break-glass-replaced-unreviewed';
 
 export interface Violation {
   kind: ViolationKind;

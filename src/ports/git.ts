@@ -22,6 +22,11 @@ export interface Introduction {
   blob: string;
   /** Committer time of that commit (ms): when it landed on main (a break-glass review is due from it). */
   landedAt?: number;
+  /**
+   * The commit added the file (git status A), rather than changed, renamed or copied it: only an
+   * added file can be a break-glass use (an edit is judged by ordinary approval).
+   */
+  added?: boolean;
 }
 
 /** What finding and recording approval evidence needs from git (refs/notes/grantops). */

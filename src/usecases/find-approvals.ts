@@ -29,6 +29,8 @@ interface Introduced {
   commit: string;
   blob: string;
   landedAt: number | undefined;
+  /** Its commit added the file: the only way a break-glass use begins. */
+  added: boolean;
   /** What an earlier run recorded for this grant on that commit (a record, never proof). */
   recorded: ApprovalEvidence | undefined;
 }
@@ -171,6 +173,7 @@ export class ApprovalFinder implements ApprovalVerifier {
         commit,
         blob,
         landedAt: found.landedAt,
+        added: found.added === true,
         recorded: genuine ? note : undefined,
       });
     }
@@ -208,7 +211,10 @@ export class ApprovalFinder implements ApprovalVerifier {
     const enough =
       r &&
       (r.approvers.length >= item.role.approvals ||
-        (r.breakGlass !== undefined && item.grant.breakGlass && item.role.breakGlass !== undefined));
+        (r.breakGlass !== undefined &&
+          item.grant.breakGlass &&
+          item.added &&
+          item.role.breakGlass !== undefined));
     return this.options.trustNotes && enough ? r : undefined;
   }
 
@@ -257,15 +263,20 @@ export class ApprovalFinder implements ApprovalVerifier {
     });
     // Not approved before merge: applied without approval only as an allowed break-glass use.
     const use =
-      !verdict.ok && pr && item.grant.breakGlass
+      !verdict.ok && pr && item.grant.breakGlass && item.added
         ? await judgeUse(item, pr, headBlob === item.blob, this.clock.now(), (t, u) => this.isMember(t, u))
         : undefined;
     if (use && !use.ok) return refused(`${verdict.reason ?? 'not approved'}; ${use.reason}`, pr!.number);
     const breakGlass = use?.ok ? use.use : undefined;
     if ((!verdict.ok && !breakGlass) || !pr) {
+      // An edit (or extension) never starts a new use: each would bring a fresh review deadline.
+      const edit =
+        !verdict.ok && item.grant.breakGlass && !item.added
+          ? '; break-glass applies only to a grant file its commit adds, an edit needs ordinary approval'
+          : '';
       return {
         approved: false,
-        reason: verdict.reason ?? 'not approved',
+        reason: `${verdict.reason ?? 'not approved'}${edit}`,
         approvers: verdict.approvers,
         ...(pr ? { pr: pr.number } : {}),
       };

@@ -189,8 +189,8 @@ export class GitRepo {
         const last = line.lastIndexOf('\t');
         const path = line.slice(last + 1);
         if (tab < 0 || !wanted.has(path) || found.has(path)) return true;
-        const blob = line.slice(0, tab).split(' ')[3] ?? '';
-        found.set(path, { commit, blob, landedAt });
+        const fields = line.slice(0, tab).split(' ');
+        found.set(path, { commit, blob: fields[3] ?? '', landedAt, added: fields[4] === 'A' });
         return found.size !== wanted.size;
       },
     );
