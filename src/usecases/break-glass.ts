@@ -27,6 +27,24 @@ export interface BreakGlassItem {
   commit: string;
   /** When the commit landed on main (git's committer time); undefined: unknown, so already due. */
   landedAt: number | undefined;
+  /** The commit added the grant's file: the only way a break-glass use begins. */
+  added: boolean;
+}
+
+/**
+ * Whether a grant may be judged as a break-glass use: flagged, allowed by the role at the base, and
+ * its file ADDED by its commit. An edit or extension is judged by ordinary approval whatever its
+ * flag: were each edit a new use, chained edits would bring a fresh review deadline every time.
+ */
+export function mayBeUse(item: BreakGlassItem): boolean {
+  return item.grant.breakGlass === true && item.added && item.role.breakGlass !== undefined;
+}
+
+/** Said of a refused break-glass grant whose commit only changed its file. */
+export function editNotUse(item: BreakGlassItem): string {
+  return item.grant.breakGlass && !item.added
+    ? '; break-glass applies only to a grant file its commit adds, an edit needs ordinary approval'
+    : '';
 }
 
 export const RETRO_REVIEW_KIND = 'break-glass';

@@ -17,7 +17,7 @@ import {
   type Review,
 } from '../policy/approval.js';
 import { mapLimited } from '../apply/run-limited.js';
-import { checkRetroReviews, judgeUse, pickReview } from './break-glass.js';
+import { checkRetroReviews, editNotUse, judgeUse, mayBeUse, pickReview } from './break-glass.js';
 import { cached, refused, samePolicy, undecided } from './approval-verdicts.js';
 import type { Clock } from '../ports/clock.js';
 import type { EvidenceRepo } from '../ports/git.js';
@@ -29,7 +29,6 @@ interface Introduced {
   commit: string;
   blob: string;
   landedAt: number | undefined;
-  /** Its commit added the file: the only way a break-glass use begins. */
   added: boolean;
   /** What an earlier run recorded for this grant on that commit (a record, never proof). */
   recorded: ApprovalEvidence | undefined;
@@ -209,12 +208,7 @@ export class ApprovalFinder implements ApprovalVerifier {
   private trusted(item: Introduced): ApprovalEvidence | undefined {
     const r = item.recorded;
     const enough =
-      r &&
-      (r.approvers.length >= item.role.approvals ||
-        (r.breakGlass !== undefined &&
-          item.grant.breakGlass &&
-          item.added &&
-          item.role.breakGlass !== undefined));
+      r && (r.approvers.length >= item.role.approvals || (r.breakGlass !== undefined && mayBeUse(item)));
     return this.options.trustNotes && enough ? r : undefined;
   }
 
@@ -263,20 +257,15 @@ export class ApprovalFinder implements ApprovalVerifier {
     });
     // Not approved before merge: applied without approval only as an allowed break-glass use.
     const use =
-      !verdict.ok && pr && item.grant.breakGlass && item.added
+      !verdict.ok && pr && mayBeUse(item)
         ? await judgeUse(item, pr, headBlob === item.blob, this.clock.now(), (t, u) => this.isMember(t, u))
         : undefined;
     if (use && !use.ok) return refused(`${verdict.reason ?? 'not approved'}; ${use.reason}`, pr!.number);
     const breakGlass = use?.ok ? use.use : undefined;
     if ((!verdict.ok && !breakGlass) || !pr) {
-      // An edit (or extension) never starts a new use: each would bring a fresh review deadline.
-      const edit =
-        !verdict.ok && item.grant.breakGlass && !item.added
-          ? '; break-glass applies only to a grant file its commit adds, an edit needs ordinary approval'
-          : '';
       return {
         approved: false,
-        reason: `${verdict.reason ?? 'not approved'}${edit}`,
+        reason: `${verdict.reason ?? 'not approved'}${verdict.ok ? '' : editNotUse(item)}`,
         approvers: verdict.approvers,
         ...(pr ? { pr: pr.number } : {}),
       };

@@ -81,7 +81,7 @@ const bob = (id: number, body: string, createdAt: string, updatedAt = createdAt)
 
 async function run(gh: AccessRepoGitHub) {
   const out = new Map([[grant.id, verdict()]]);
-  await checkRetroReviews([{ grant, role, commit: NEW, landedAt }], out, {
+  await checkRetroReviews([{ grant, role, commit: NEW, landedAt, added: true }], out, {
     now,
     github: gh,
     isMember: () => Promise.resolve(false),
