@@ -58,6 +58,8 @@ export type ApprovalVerdict =
        * the grant is neither applied nor is the access it may justify taken away in this run.
        */
       undecided?: true;
+      /** Undecided because a break-glass use's retro review, due already, could not be read. */
+      reviewUnread?: true;
       /** A genuine record says this very file was approved and applied before: approval withdrawn. */
       wasApproved?: true;
     };

@@ -145,6 +145,8 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
     );
   if (report.historyError) problem('access of grants removed from main was not checked', report.historyError);
   for (const f of report.invalid) problem(`${f.file}:${f.line}:${f.column}: ${f.message}`);
+  // Neither kept nor revoked on a GitHub failure: the run must fail until a later one decides.
+  for (const r of report.refused) if (r.reviewUnread) problem(`${r.grant.id}: ${r.reason}`);
 
   const revoked: Revoked[] = [];
   const failed: ReapReport['failed'] = [];

@@ -50,6 +50,8 @@ export interface Refusal {
   reason: string;
   /** Approval could not be checked (GitHub unreachable, no token): not a verdict on the grant. */
   undecided?: true;
+  /** Undecided because a break-glass use's due retro review could not be read: the run fails. */
+  reviewUnread?: true;
   /** Approvers found so far. */
   approvers: string[];
   pr?: number;
@@ -144,6 +146,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
         grant: g,
         reason: v.reason,
         ...(v.undecided ? { undecided: true as const } : {}),
+        ...(v.reviewUnread ? { reviewUnread: true as const } : {}),
         approvers: v.approvers,
         ...(v.pr ? { pr: v.pr } : {}),
         required: role?.approvals ?? 0,

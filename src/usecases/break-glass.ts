@@ -1,6 +1,7 @@
 import { errorMessage } from '../model/errors.js';
 import type { Grant } from '../model/grant.js';
 import type { Role } from '../model/policy.js';
+import { formatDuration } from '../model/duration.js';
 import { formatTimestamp } from '../model/time.js';
 import type {
   ApprovalEvidence,
@@ -106,9 +107,9 @@ export async function judgeUse(
 /**
  * For each break-glass grant approved as such whose review deadline (reviewWithin after it landed)
  * has passed: the retro review is read from GitHub on every run, never from a note. Found: the grant
- * stays, and the review is recorded. Not found, or not readable (no token, an API error): the verdict
- * is cut short at the deadline, so the grant is revoked early. A deadline is a deadline: an approval
- * that cannot be shown by then does not keep emergency access, and a later run cannot un-revoke it.
+ * stays, and the review is recorded. Not found, or no token to ask with: the verdict is cut short at
+ * the deadline, so the grant is revoked early. GitHub failing (an API error): undecided, neither kept
+ * nor revoked, the run fails, and a later run decides from GitHub's own timestamps.
  */
 export async function checkRetroReviews(
   items: readonly BreakGlassItem[],
@@ -176,7 +177,16 @@ export async function checkRetroReviews(
         verdicts.set(item.grant.id, { ...v, evidence, reviewSeen: review });
       } else verdicts.set(item.grant.id, { ...v, reviewSeen: review });
     } catch (err) {
-      cut(`no retro review could be shown by ${formatTimestamp(deadline)}: ${errorMessage(err)}`);
+      // GitHub failing is not the approvers failing: the review's time comes from GitHub, so a
+      // later run decides correctly. Until then neither kept nor revoked, and the run fails.
+      const late = formatDuration(deps.now.getTime() - deadline.getTime());
+      verdicts.set(item.grant.id, {
+        approved: false,
+        reason: `break-glass: its retro review (due ${formatTimestamp(deadline)}, ${late} ago) could not be read from GitHub: ${errorMessage(err)}; decided on a later run`,
+        approvers: [],
+        undecided: true,
+        reviewUnread: true,
+      });
     }
   }
 }

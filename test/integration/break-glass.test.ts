@@ -469,7 +469,7 @@ describe('break-glass retro review, by the reaper', () => {
     expect(repo.git('log', '-1', '--format=%B')).toContain('Break-Glass-Unreviewed: alice-bg');
   });
 
-  it('a GitHub failure while checking never counts as reviewed: at the deadline the grant is revoked', async () => {
+  it('a GitHub failure after the deadline leaves it undecided (exit 1, kept, not revoked); a later run decides', async () => {
     const { repo } = await appliedUse();
     comment(issues()[0]!.number, 'bob', '/grantops approve', '2026-11-28T09:45:00Z');
     gh.failNext({
@@ -479,15 +479,38 @@ describe('break-glass retro review, by the reaper', () => {
         message: 'Resource not accessible by integration',
         documentation_url: 'https://docs.github.com/rest',
       },
-      times: 1,
+      times: 10,
     });
     const r = await grantops(repo, 'reap', '--now', '2026-11-28T10:30:00Z');
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain('could not be read from GitHub');
+    expect(holders(repo)).toEqual(['alice']);
+    expect(repo.git('log', '-1', '--format=%B')).not.toContain('Break-Glass-Unreviewed');
+    expect(posts).toEqual([]);
+    gh.clearFaults();
+    // GitHub is back: the review made in time (GitHub's own timestamp) keeps the grant.
+    const later = await grantops(repo, 'reap', '--now', '2026-11-28T11:00:00Z');
+    expect(later.code).toBe(0);
+    expect(holders(repo)).toEqual(['alice']);
+  });
+
+  it('a later run after a GitHub failure still revokes a use nobody reviewed', async () => {
+    const { repo } = await appliedUse();
+    gh.failNext({
+      operationId: 'issues/list-for-repo',
+      status: 403,
+      body: {
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest',
+      },
+      times: 10,
+    });
+    expect((await grantops(repo, 'reap', '--now', '2026-11-28T10:30:00Z')).code).toBe(1);
+    expect(holders(repo)).toEqual(['alice']);
+    gh.clearFaults();
+    await grantops(repo, 'reap', '--now', '2026-11-28T11:00:00Z');
     expect(holders(repo)).toEqual([]);
     expect(repo.git('log', '-1', '--format=%B')).toContain('Break-Glass-Unreviewed: alice-bg');
-    expect((JSON.parse(posts[0]!) as { text: string }).text).toContain(
-      'Resource not accessible by integration',
-    );
   });
 
   it('before the deadline a GitHub failure changes nothing', async () => {

@@ -152,3 +152,19 @@ describe('break-glass retro review: forgeries fail', () => {
     expect(cutShort(v)).toBeDefined();
   });
 });
+
+describe('break-glass retro review: a GitHub error after the deadline', () => {
+  it('leaves a reviewed use undecided (neither kept nor cut short), never revoked for good', async () => {
+    const ok = fake([genuine()], { 20: [bob(3, '/grantops approve', '2026-12-01T09:20:00Z')] });
+    const flaky = {
+      ...ok,
+      comments: () => Promise.reject(new Error('502 Bad Gateway')),
+    } as AccessRepoGitHub;
+    const v = await run(flaky);
+    expect(v.approved).toBe(false);
+    expect(!v.approved && v.undecided).toBe(true);
+    expect(!v.approved && v.reason).toContain('502 Bad Gateway');
+    // The next run, with GitHub back, decides from GitHub's timestamps: reviewed in time.
+    expect(cutShort(await run(ok))).toBeUndefined();
+  });
+});
