@@ -1,6 +1,7 @@
 import { formatDuration } from '../model/duration.js';
 import { formatTimestamp } from '../model/time.js';
 import type { ApprovalEvidence } from '../policy/approval.js';
+import { reviewEvidence } from '../policy/evidence-signature.js';
 import type { AuditHistory, PolicySnapshot } from './lifecycle-model.js';
 import type { AuditFilter, Violation } from './query.js';
 
@@ -20,15 +21,21 @@ export interface BreakGlassRow {
   reviewBy: string;
   reviewedBy: string;
   reviewedAt: string;
-  /** yes | no | pending (deadline not reached, grant live) | unknown (no reviewWithin to judge by). */
-  inTime: 'yes' | 'no' | 'pending' | 'unknown';
+  /**
+   * yes (a review in time whose signature verifies) | no | pending (deadline not reached, grant
+   * live) | unknown (no reviewWithin to judge by) | unverified (a review is recorded, but no key
+   * to check its signature: it may be a writer's).
+   */
+  inTime: 'yes' | 'no' | 'pending' | 'unknown' | 'unverified';
   /** Its file left main in a revocation before its expiresAt. */
   revokedEarly: boolean;
   /**
-   * How far the record can be trusted: `signed` (the use is signed by the evidence key; the review,
-   * recorded by the reaper, never is), `unsigned` (no key to check), `forged` (does not verify).
+   * How far the use's record can be trusted: `signed` (by the evidence key), `unsigned` (no key to
+   * check), `forged` (does not verify).
    */
   evidence: 'signed' | 'unsigned' | 'forged';
+  /** The recorded review's own signature, as `evidence`; empty when no review is recorded. */
+  review: '' | 'signed' | 'unsigned' | 'forged';
 }
 
 export interface BreakGlassAuditOptions {
@@ -68,8 +75,13 @@ export function auditBreakGlass(
       const endedAt = last ? life.ended?.landed.time : life.versions[i + 1]!.landed.time;
       const within = opts.reviewWithinAt(v.policies, v.target, v.role);
       const due = within === undefined ? undefined : v.landed.time + within;
+      // A review counts only when its own signature verifies: the reaper signs what it saw on
+      // GitHub, while a writer can push a note saying "reviewed" (unsigned, or signed for another).
       const review = use.review;
-      const reviewedAt = review ? Date.parse(review.at) : undefined;
+      const reviewValid = review
+        ? opts.verifyEvidence?.(v.id, reviewEvidence(v.approval, review))
+        : undefined;
+      const reviewedAt = review && reviewValid === true ? Date.parse(review.at) : undefined;
       const expires = v.expiresAt ?? Infinity;
       const live = endedAt === undefined && now < expires;
       const inTime: BreakGlassRow['inTime'] =
@@ -79,7 +91,9 @@ export function auditBreakGlass(
             ? 'yes'
             : now < due && live
               ? 'pending'
-              : 'no';
+              : review && reviewValid === undefined
+                ? 'unverified'
+                : 'no';
       const revokedEarly = last && life.ended?.type === 'revoked' && life.ended.landed.time < expires;
       const valid = opts.verifyEvidence?.(v.id, v.approval);
       rows.push({
@@ -94,6 +108,13 @@ export function auditBreakGlass(
         reviewBy: due === undefined ? '' : formatTimestamp(new Date(due)),
         reviewedBy: review?.by ?? '',
         reviewedAt: review?.at ?? '',
+        review: !review
+          ? ''
+          : reviewValid === true
+            ? 'signed'
+            : reviewValid === false
+              ? 'forged'
+              : 'unsigned',
         inTime,
         revokedEarly,
         evidence: valid === true ? 'signed' : valid === false ? 'forged' : 'unsigned',

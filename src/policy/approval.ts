@@ -32,7 +32,7 @@ export interface BreakGlassUse {
   /** The review deadline (RFC 3339), from the role at the PR's base; for messages. */
   reviewBy?: string;
   /** The retro review (recorded by the reaper: a record, re-read from GitHub on every run). */
-  review?: { by: string; at: string };
+  review?: { by: string; at: string; signature?: string };
 }
 
 export type ApprovalVerdict =

@@ -37,6 +37,24 @@ export function evidencePayload(grantId: string, e: ApprovalEvidence): Buffer {
   );
 }
 
+/**
+ * What a retro review's signature covers, as evidence the usual signer and verifier take: the use's
+ * record with the review (who, when) in place of `verifiedAt`. That slot otherwise holds an RFC 3339
+ * time, so a use's signature never passes for a review's, nor the reverse. The review is signed
+ * when the reaper (holding the key) records it; a review a writer adds to a note has none.
+ */
+export function reviewEvidence(
+  e: ApprovalEvidence,
+  review: { by: string; at: string; signature?: string },
+): ApprovalEvidence {
+  const { signature: _use, ...rest } = e;
+  return {
+    ...rest,
+    verifiedAt: `retro-review ${JSON.stringify([review.by, review.at])}`,
+    ...(review.signature !== undefined ? { signature: review.signature } : {}),
+  };
+}
+
 /** A signer from a PEM private key (PKCS#8, Ed25519): `openssl genpkey -algorithm ed25519`. */
 export function evidenceSigner(privateKeyPem: string): EvidenceSigner {
   const key = createPrivateKey(privateKeyPem);

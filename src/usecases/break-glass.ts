@@ -3,6 +3,7 @@ import type { Grant } from '../model/grant.js';
 import type { Role } from '../model/policy.js';
 import { formatDuration } from '../model/duration.js';
 import { formatTimestamp } from '../model/time.js';
+import { reviewEvidence, type EvidenceSigner } from '../policy/evidence-signature.js';
 import type {
   ApprovalEvidence,
   ApprovalVerdict,
@@ -67,6 +68,19 @@ export function findRetroIssue(
     self,
     landedAt: use.landedAt,
   });
+}
+
+/** Evidence with its retro review signed by `signer` (the key apply signs with), when there is one. */
+export function signReview(
+  grantId: string,
+  e: ApprovalEvidence,
+  signer: EvidenceSigner | undefined,
+): ApprovalEvidence {
+  const review = e.breakGlass?.review;
+  if (!signer || !review || !e.breakGlass) return e;
+  const { signature: _old, ...plain } = review;
+  const signature = signer.sign(grantId, reviewEvidence(e, plain));
+  return { ...e, breakGlass: { ...e.breakGlass, review: { ...plain, signature } } };
 }
 
 /** The recorded retro review of evidence, to carry over when the evidence is written again. */

@@ -327,7 +327,8 @@ describe('break-glass retro review, by the reaper', () => {
         author: 'alice',
         reviewedBy: 'dora',
         reviewedAt: '2026-11-28T09:45:00Z',
-        inTime: 'yes',
+        inTime: 'unverified', // no evidence key: the recorded review cannot be checked
+        review: 'unsigned',
         revokedEarly: false,
         evidence: 'unsigned',
       }),
@@ -435,6 +436,43 @@ describe('break-glass retro review, by the reaper', () => {
     expect((await audit()).map((u) => [u.author, u.evidence])).toEqual([['olga', 'forged']]);
     const table = await cliIn(repo.dir, ['audit', '--verify', '--now', '2026-11-28T09:40:00Z'], signed);
     expect(table.stdout).toContain('Break-glass uses');
+  });
+
+  it('audit --verify counts a review only when the reaper signed it (red team finding 6)', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const signed = { env: { ...env(), GRANTOPS_EVIDENCE_KEY: key } };
+    const run = (...argv: string[]) => {
+      gh.issueClock = () => argv[argv.length - 1]!;
+      return cliIn(repo.dir, argv, signed);
+    };
+    const repo = accessRepo();
+    const { mergeSha } = mergePullRequest(repo, gh, {
+      number: 7,
+      author: 'alice',
+      files: { 'grants/alice-bg.yaml': bg('alice') },
+      reviews: [],
+    });
+    expect((await run('apply', '--now', '2026-11-28T09:30:00Z')).code).toBe(0);
+    const audit = async (now: string) =>
+      (JSON.parse((await run('audit', '--verify', '--format', 'json', '--now', now)).stdout) as VerifyDoc)
+        .breakGlass as unknown as { inTime: string; evidence: string; review: string }[];
+    // A writer adds "reviewed by bob" to the signed note: the use still verifies, the review does not.
+    const note = JSON.parse(repo.git('notes', '--ref', 'grantops', 'show', mergeSha)) as {
+      grants: Record<string, { breakGlass: Record<string, unknown> }>;
+    };
+    note.grants['alice-bg']!.breakGlass.review = { by: 'bob', at: '2026-11-28T09:35:00Z' };
+    repo.git('notes', '--ref', 'grantops', 'add', '-f', '-m', JSON.stringify(note), mergeSha);
+    expect((await audit('2026-11-28T09:40:00Z')).map((u) => [u.inTime, u.evidence, u.review])).toEqual([
+      ['pending', 'signed', 'forged'],
+    ]);
+    // The genuine review, read from GitHub and signed by the reaper, counts.
+    comment(issues()[0]!.number, 'bob', '/grantops approve', '2026-11-28T09:45:00Z');
+    expect((await run('reap', '--now', '2026-11-28T10:30:00Z')).code).toBe(0);
+    expect(holders(repo)).toEqual(['alice']);
+    expect((await audit('2026-11-28T10:40:00Z')).map((u) => [u.inTime, u.evidence, u.review])).toEqual([
+      ['yes', 'signed', 'signed'],
+    ]);
   });
 
   it('a review written into the note by a repo writer counts for nothing', async () => {
