@@ -133,6 +133,8 @@ export async function checkRetroReviews(
     github?: AccessRepoGitHub;
     isMember(team: string, user: string): Promise<boolean>;
     record(item: BreakGlassItem, evidence: ApprovalEvidence): void;
+    /** Signs the reviews recorded (the evidence key), so that audit can tell them from a writer's. */
+    signer?: EvidenceSigner;
   },
 ): Promise<void> {
   let issues: Promise<IssueSummary[]> | undefined;
@@ -187,7 +189,7 @@ export async function checkRetroReviews(
       const known = v.evidence.breakGlass.review;
       if (known?.by !== review.by || known.at !== review.at) {
         const evidence = { ...v.evidence, breakGlass: { ...v.evidence.breakGlass, review } };
-        deps.record(item, evidence);
+        deps.record(item, signReview(item.grant.id, evidence, deps.signer));
         verdicts.set(item.grant.id, { ...v, evidence, reviewSeen: review });
       } else verdicts.set(item.grant.id, { ...v, reviewSeen: review });
     } catch (err) {

@@ -17,7 +17,7 @@ import {
   type Review,
 } from '../policy/approval.js';
 import { mapLimited } from '../apply/run-limited.js';
-import { checkRetroReviews, editNotUse, judgeUse, mayBeUse, pickReview, signReview } from './break-glass.js';
+import { checkRetroReviews, editNotUse, judgeUse, mayBeUse, pickReview } from './break-glass.js';
 import { cached, refused, samePolicy, undecided } from './approval-verdicts.js';
 import type { Clock } from '../ports/clock.js';
 import type { EvidenceRepo } from '../ports/git.js';
@@ -199,12 +199,8 @@ export class ApprovalFinder implements ApprovalVerifier {
       now: this.clock.now(),
       ...(gh ? { github: gh } : {}),
       isMember: (team, user) => this.isMember(team, user, gh),
-      record: (item, evidence) =>
-        this.addEvidence(
-          item.commit,
-          item.grant.id,
-          signReview(item.grant.id, evidence, this.options.signer),
-        ),
+      record: (item, e) => this.addEvidence(item.commit, item.grant.id, e),
+      ...(this.options.signer ? { signer: this.options.signer } : {}),
     });
     return out;
   }
