@@ -1,3 +1,4 @@
+import { breakGlassLines } from '../render/break-glass-view.js';
 import * as core from '@actions/core';
 import { applyJob } from '../app/apply-job.js';
 import type { Wiring } from '../app/wiring.js';
@@ -10,7 +11,7 @@ import { annotate } from './report.js';
 /** `command: apply` on push to main: verify approvals, reconcile targets, record evidence, report. */
 export async function runApply(inputs: ActionInputs, w: Wiring): Promise<void> {
   runnerLog.startGroup(inputs.dryRun ? 'Plan (dry run)' : 'Plan and apply');
-  const { report, evidence, refusalIssues } = await applyJob(w, {
+  const { report, evidence, refusalIssues, breakGlass } = await applyJob(w, {
     dryRun: inputs.dryRun,
     ...(inputs.overrideGuard ? { overrideGuard: true } : {}),
     shareNotes: true,
@@ -31,6 +32,10 @@ export async function runApply(inputs: ActionInputs, w: Wiring): Promise<void> {
     runnerLog.info(
       `refusal issues: ${refusalIssues.created} opened, ${refusalIssues.updated} updated, ${refusalIssues.closed} closed`,
     );
+
+  const glass = breakGlassLines(breakGlass);
+  for (const line of glass.info) runnerLog.info(line);
+  for (const e of glass.warnings) runnerLog.warning(e);
 
   annotate(report.invalid);
   annotate(

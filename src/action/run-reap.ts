@@ -1,3 +1,4 @@
+import { breakGlassLines } from '../render/break-glass-view.js';
 import * as core from '@actions/core';
 import { resolve } from 'node:path';
 import { reapJob } from '../app/reap-job.js';
@@ -26,7 +27,7 @@ export async function runReap(inputs: ActionInputs, w: Wiring): Promise<void> {
       throw new Error(`${merged.problems.length} problem(s) merging the shards`);
     return;
   }
-  const { report, alerts } = await reapJob(w, {
+  const { report, alerts, breakGlass } = await reapJob(w, {
     dryRun: inputs.dryRun,
     push: inputs.push ? 'if-origin' : 'no',
     ...(inputs.targets ? { only: inputs.targets } : {}),
@@ -42,6 +43,9 @@ export async function runReap(inputs: ActionInputs, w: Wiring): Promise<void> {
     );
     for (const e of alerts.errors) runnerLog.warning(`alert not sent: ${e}`);
   }
+  const glass = breakGlassLines(breakGlass);
+  for (const line of glass.info) runnerLog.info(line);
+  for (const e of glass.warnings) runnerLog.warning(e);
 
   annotate(
     report.failed.map((f) => ({

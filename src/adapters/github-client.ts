@@ -1,11 +1,12 @@
 import { Octokit } from '@octokit/rest';
 import { RequestError } from '@octokit/request-error';
 import type { PullRequestFacts, Review } from '../policy/approval.js';
-import type {
-  AccessRepoGitHub,
-  IssueComment,
-  IssueSummary,
-  PullRequestCommit,
+import {
+  ACTIONS_BOT_LOGIN,
+  type AccessRepoGitHub,
+  type IssueComment,
+  type IssueSummary,
+  type PullRequestCommit,
 } from '../ports/access-repo.js';
 import { GitHubThrottle, type ThrottleStats } from './github-throttle.js';
 
@@ -183,6 +184,22 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
     }
   }
 
+  private self: Promise<string> | undefined;
+
+  selfLogin(): Promise<string> {
+    this.self ??= this.octokit.rest.users.getAuthenticated().then(
+      ({ data }) => data.login,
+      (err: unknown) => {
+        // An Actions GITHUB_TOKEN is an installation token: /user answers 403, and what it creates
+        // is by github-actions[bot]. Any other failure is an error, never a guessed identity.
+        if (err instanceof RequestError && err.status === 403) return ACTIONS_BOT_LOGIN;
+        this.self = undefined;
+        throw err;
+      },
+    );
+    return this.self;
+  }
+
   async isTeamMember(team: string, user: string): Promise<boolean> {
     const [org = '', slug = ''] = team.replace(/^@/, '').split('/');
     try {
@@ -210,6 +227,8 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
       body: c.body ?? '',
       byBot: c.user?.type === 'Bot',
       author: c.user?.login ?? '',
+      createdAt: c.created_at,
+      updatedAt: c.updated_at,
     }));
   }
 
@@ -232,15 +251,23 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
     });
   }
 
-  async openIssues(label: string): Promise<IssueSummary[]> {
+  async openIssues(label: string, state: 'open' | 'all' = 'open'): Promise<IssueSummary[]> {
     const list = await this.octokit.paginate(this.octokit.rest.issues.listForRepo, {
       owner: this.owner,
       repo: this.repo,
-      state: 'open',
+      state,
       labels: label,
       per_page: 100,
     });
-    return list.map((i) => ({ number: i.number, title: i.title, body: i.body ?? '' }));
+    return list.map((i) => ({
+      number: i.number,
+      title: i.title,
+      body: i.body ?? '',
+      byBot: i.user?.type === 'Bot',
+      author: i.user?.login ?? '',
+      createdAt: i.created_at,
+      state: i.state === 'closed' ? ('closed' as const) : ('open' as const),
+    }));
   }
 
   async createIssue(title: string, body: string, labels: readonly string[]): Promise<number> {

@@ -2,6 +2,7 @@ import { errorMessage } from '../model/errors.js';
 import { renderTemplate } from '../render/render.js';
 import { applyGrants, type ApplyReport } from '../usecases/apply-grants.js';
 import { syncIssues } from '../usecases/github-threads.js';
+import { trackBreakGlass, type BreakGlassTracking } from '../usecases/break-glass-issues.js';
 import type { Wiring } from './wiring.js';
 
 export interface ApplyJobOptions {
@@ -22,6 +23,8 @@ export interface ApplyJobResult {
   /** Commits approval evidence was recorded on, and the remote it was pushed to. */
   evidence: { recorded: number; pushedTo?: string };
   refusalIssues?: { created: number; updated: number; closed: number } | { error: string };
+  /** Retro-review issues of break-glass grants applied without prior approval. */
+  breakGlass?: BreakGlassTracking;
 }
 
 /**
@@ -58,6 +61,15 @@ export async function applyJob(w: Wiring, opts: ApplyJobOptions): Promise<ApplyJ
     report,
     evidence: { recorded, ...(remote && recorded > 0 ? { pushedTo: remote } : {}) },
   };
+  if ([...report.approved.values()].some((v) => v.approved && v.evidence.breakGlass)) {
+    // At once, from the CLI as from the Action: the review clock runs from the merge.
+    result.breakGlass = await trackBreakGlass(
+      await w.accessRepo(),
+      { now: w.config.now, ...report },
+      (name, view) => renderTemplate(name, view, w.templates),
+      undefined,
+    );
+  }
   const repo = opts.trackRefusals ? await w.accessRepo() : undefined;
   if (repo) {
     try {

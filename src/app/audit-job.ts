@@ -1,5 +1,6 @@
 import type { AuditOutput } from '../audit/format.js';
 import { auditEvents } from '../audit/lifecycle-events.js';
+import { auditBreakGlass } from '../audit/break-glass.js';
 import { activeAt, filterEvents, verifyHistory, type AuditFilter } from '../audit/query.js';
 import { type HistoryCacheReport, loadAuditHistory } from '../adapters/git/audit-log.js';
 import type { HistoryReadOptions } from '../adapters/git/history.js';
@@ -79,6 +80,7 @@ export async function auditJob(w: Wiring, opts: AuditJobOptions): Promise<AuditJ
       throw new ConfigError(`--target: ${unknownName('target', filter.target, [...known])}`);
   }
   let violations;
+  let breakGlass;
   if (opts.verify) {
     const key = opts.verify.evidenceKey ?? w.config.evidence.publicKey;
     const verifyEvidence = key ? evidenceVerifier(key) : await loadEvidenceVerifier(git.treeAt(ref));
@@ -93,12 +95,27 @@ export async function auditJob(w: Wiring, opts: AuditJobOptions): Promise<AuditJ
       },
       filter,
     );
+    const uses = auditBreakGlass(
+      history,
+      {
+        now: w.config.now,
+        toleranceMs: opts.verify.toleranceMs,
+        reviewWithinAt: (n, t, r) => history.reviewWithinAt(n, t, r),
+        ...(verifyEvidence ? { verifyEvidence } : {}),
+      },
+      filter,
+    );
+    breakGlass = uses.rows;
+    violations = [...violations, ...uses.violations].sort((a, b) =>
+      a.grant < b.grant ? -1 : a.grant > b.grant ? 1 : 0,
+    );
   }
   return {
     output: {
       events: filterEvents(auditEvents(history), filter),
       ...(opts.at ? { activeAt: { at: opts.at, rows: activeAt(history, opts.at, filter) } } : {}),
       ...(violations ? { violations } : {}),
+      ...(breakGlass ? { breakGlass } : {}),
     },
     cache: history.cache,
     ...(shallow ? { shallow } : {}),

@@ -1,4 +1,5 @@
-import { ConfigError } from '../model/errors.js';
+import { ConfigError, errorMessage } from '../model/errors.js';
+import { trackBreakGlass, type BreakGlassTracking } from '../usecases/break-glass-issues.js';
 import { alertsAfterReap } from '../reaper/alerts.js';
 import { reapExpired, type ReapReport } from '../reaper/reap-expired.js';
 import { renderTemplate } from '../render/render.js';
@@ -33,6 +34,8 @@ export interface ReapJobResult {
   report: ReapReport;
   /** Undefined on a dry run. */
   alerts?: AlertResult;
+  /** Break-glass grants: reviews recorded, early revocations announced. */
+  breakGlass?: BreakGlassTracking;
 }
 
 /**
@@ -46,6 +49,7 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
   if (opts.push === 'required' && !opts.dryRun && !remote)
     throw new ConfigError('--push needs a remote named origin');
   const push = opts.push !== 'no' && !opts.dryRun && remote !== undefined;
+  const finder = await w.approvals('keep');
   const report = await reapExpired(
     {
       now: w.config.now,
@@ -70,7 +74,7 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
             work: w.work,
             registry: w.registry,
             // Keeping access a live grant justifies: recorded evidence is enough (a note never grants).
-            approvals: await w.approvals('keep'),
+            approvals: finder,
             createTarget: await w.targets(),
             history: w.grantHistory(),
           },
@@ -87,5 +91,23 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
     (name, view) => renderTemplate(name, view, w.templates),
     w.config.webhookUrl ? slackWebhook(w.config.webhookUrl) : undefined,
   ).send(w.config.now, warnings, overdue, report.apply.policies);
-  return { report, alerts };
+  const revokedEarly = new Map(
+    report.apply.cutShort
+      .filter((c) => report.revoked.some((r) => r.breakGlassUnreviewed && r.grant.id === c.grant.id))
+      .map((c) => [c.grant.id, c.reason]),
+  );
+  const result: ReapJobResult = { report, alerts };
+  if ([...report.apply.approved.values()].some((v) => v.approved && v.evidence.breakGlass)) {
+    // Reviews seen on GitHub are recorded for auditors (a record: every run reads GitHub again).
+    await finder.recordEvidence(push ? remote : undefined).catch((err: unknown) => {
+      report.problems.push(`break-glass reviews were not recorded as notes: ${errorMessage(err)}`);
+    });
+    result.breakGlass = await trackBreakGlass(
+      repo,
+      { now: w.config.now, ...report.apply, revokedEarly },
+      (name, view) => renderTemplate(name, view, w.templates),
+      w.config.webhookUrl ? slackWebhook(w.config.webhookUrl) : undefined,
+    );
+  }
+  return result;
 }

@@ -38,6 +38,8 @@ interface ShardRevoked {
   target?: string;
   role?: string;
   expiresAt?: string;
+  /** A break-glass use revoked at its review deadline (the cleanup commit says so). */
+  breakGlassUnreviewed?: true;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -59,7 +61,20 @@ export async function writeShard(
       const blob = blobs.get(r.grant.file);
       if (!blob) return [];
       const { id, file, user, target, role, expiresAt } = r.grant;
-      return [{ id, file, blob, lagMs: r.lagMs, user, target, role, expiresAt: formatTimestamp(expiresAt) }];
+      const early = r.breakGlassUnreviewed ? { breakGlassUnreviewed: true as const } : {};
+      return [
+        {
+          id,
+          file,
+          blob,
+          lagMs: r.lagMs,
+          user,
+          target,
+          role,
+          expiresAt: formatTimestamp(expiresAt),
+          ...early,
+        },
+      ];
     }),
     failed: report.failed.map((f) => ({ id: f.grant.id, reason: f.reason })),
     blocked: [
@@ -101,7 +116,8 @@ async function readShard(path: string): Promise<ShardFile> {
       !/^[0-9a-f]{40,64}$/.test(String(r.blob)) ||
       !(r.lagMs >= 0) ||
       !named ||
-      !ends
+      !ends ||
+      (r.breakGlassUnreviewed !== undefined && r.breakGlassUnreviewed !== true)
     )
       throw bad(`entry ${JSON.stringify(r).slice(0, 200)}`);
   }
@@ -150,14 +166,17 @@ export async function mergeShardsJob(
         ? `a revoke for it failed or was held in the shard ${blocked.get(r.id)}`
         : !s.targets.includes(grant.target)
           ? `its target ${grant.target} is not one of the shard ${opts.files[i]}'s`
-          : grant.expiresAt.getTime() > w.config.now.getTime()
+          : // A break-glass grant revoked early by its shard ends before its expiresAt.
+            grant.expiresAt.getTime() > w.config.now.getTime() &&
+              !(r.breakGlassUnreviewed && grant.breakGlass)
             ? 'it has not expired'
             : undefined;
       if (why) {
         kept.push({ grant, reason: `${why}: the file stays for the next run` });
         return [];
       }
-      return [{ revoked: { grant, lagMs: r.lagMs }, blob: r.blob }];
+      const early = r.breakGlassUnreviewed ? { breakGlassUnreviewed: true as const } : {};
+      return [{ revoked: { grant, lagMs: r.lagMs, ...early }, blob: r.blob }];
     }),
   );
   const { remote, options, deps } = await cleanupCommit(w, opts.branch);

@@ -197,10 +197,8 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
             evidenceProblem = `the evidence key cannot be used: ${errorMessage(err)}; no recorded approval was trusted, so the access of live grants was held, neither kept nor revoked`;
             return new ApprovalFinder(repo, undefined, clock, registry, base);
           }
-          const signer =
-            purpose === 'grant' && config.evidence.signingKey
-              ? evidenceSigner(config.evidence.signingKey)
-              : undefined;
+          // The reaper signs only the break-glass reviews it records (it never writes a use).
+          const signer = config.evidence.signingKey ? evidenceSigner(config.evidence.signingKey) : undefined;
           return new ApprovalFinder(
             repo,
             purpose === 'grant' ? await wiring.accessRepo() : undefined,
@@ -209,6 +207,8 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
             {
               ...base,
               ...(purpose === 'keep' ? { trustNotes: true } : {}),
+              // Keeping a break-glass grant past its review deadline needs the review, from GitHub.
+              ...(purpose === 'keep' && gh?.token ? { reviewsOn: await wiring.accessRepo() } : {}),
               ...(signer ? { signer } : {}),
               ...(verifyEvidence ? { verifyEvidence } : {}),
             },

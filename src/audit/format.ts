@@ -5,6 +5,7 @@ import { alignedLines } from '../render/table.js';
 import { describeEvent } from './lifecycle-events.js';
 import type { AuditEvent, HistoryEvent } from './lifecycle-model.js';
 import type { ActiveAccess, Violation } from './query.js';
+import type { BreakGlassRow } from './break-glass.js';
 
 export type AuditFormat = 'table' | 'json' | 'csv' | 'markdown';
 
@@ -12,6 +13,8 @@ export interface AuditOutput {
   events: readonly HistoryEvent[];
   activeAt?: { at: Date; rows: ActiveAccess[] };
   violations?: Violation[];
+  /** With --verify: every break-glass use and whether it was reviewed in time. */
+  breakGlass?: BreakGlassRow[];
 }
 
 const ts = (d?: Date) => (d ? formatTimestamp(d) : '');
@@ -151,6 +154,44 @@ function sections(out: AuditOutput): Section[] {
       },
     });
   }
+  if (out.breakGlass) {
+    const uses = out.breakGlass;
+    list.push({
+      title: 'Break-glass uses',
+      headers: [
+        'grant',
+        'user',
+        'target',
+        'role',
+        'PR',
+        'applied',
+        'review by',
+        'reviewed by',
+        'reviewed at',
+        'in time',
+        'revoked early',
+        'record',
+      ],
+      count: uses.length,
+      *rows() {
+        for (const u of uses)
+          yield [
+            u.grant,
+            u.user,
+            u.target,
+            u.role,
+            `#${u.pr}`,
+            u.appliedAt,
+            u.reviewBy,
+            u.reviewedBy,
+            u.reviewedAt,
+            u.inTime,
+            u.revokedEarly ? 'yes' : 'no',
+            u.evidence,
+          ];
+      },
+    });
+  }
   return list;
 }
 
@@ -187,7 +228,8 @@ export function* auditChunks(
       yield `  "at": ${JSON.stringify(ts(out.activeAt.at))},\n`;
       yield* items('activeAt', out.activeAt.rows.map(activeJson), !out.violations);
     }
-    if (out.violations) yield* items('violations', out.violations, true);
+    if (out.violations) yield* items('violations', out.violations, !out.breakGlass);
+    if (out.breakGlass) yield* items('breakGlass', out.breakGlass, true);
     yield '}\n';
     return;
   }

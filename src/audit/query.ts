@@ -75,7 +75,14 @@ function versionAt(life: GrantLifecycle, when: number): GrantVersion | undefined
 }
 
 export type ViolationKind =
-  'unapproved' | 'overdue' | 'max-duration' | 'max-total' | 'forged-evidence' | 'unverified-evidence';
+  | 'unapproved'
+  | 'overdue'
+  | 'max-duration'
+  | 'max-total'
+  | 'forged-evidence'
+  | 'unverified-evidence'
+  | 'break-glass-unreviewed'
+  | 'break-glass-replaced-unreviewed';
 
 export interface Violation {
   kind: ViolationKind;

@@ -13,6 +13,8 @@ export interface Grant {
   expiresAt: Date;
   /** What `grantops extend` recorded, oldest first; the last one's `to` is `expiresAt`. */
   extensions?: GrantExtension[];
+  /** Break-glass: applied on merge without prior approval, reviewed afterwards. */
+  breakGlass?: true;
 }
 
 /** One extension of a grant's expiresAt (an item of the file's `extensions` list). */

@@ -47,6 +47,20 @@ export interface Role {
   approvers: string[];
   /** postgres only. */
   dbRoles: string[];
+  /** Break-glass use allowed on this role (docs/policies.md#break-glass). */
+  breakGlass?: BreakGlassRule;
+}
+
+/** A role's `breakGlass`: who may apply a grant on merge without prior approval, for how long. */
+export interface BreakGlassRule {
+  /** Bounds a break-glass grant instead of the role's maxDuration; as written, for messages. */
+  maxDuration: string;
+  maxDurationMs: number;
+  /** An approver of the role must approve within this long after the grant landed on main. */
+  reviewWithin: string;
+  reviewWithinMs: number;
+  /** Logins and `@org/team` slugs who may use it (as the PR's author and the grant's user). */
+  allowed: string[];
 }
 
 /** A validated `policies/<name>.yaml`. */

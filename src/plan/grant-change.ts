@@ -20,6 +20,8 @@ export interface GrantChangeRow {
   durationMs: number;
   approvals: number;
   approvers: string[];
+  /** A break-glass grant: who may use it, and how soon an approver must review it after merge. */
+  breakGlass?: { allowed: string[]; reviewWithin: string };
 }
 
 /** Describes a valid, added or changed grant as a plan row at `now`. Pure. */
@@ -45,5 +47,8 @@ export function describeGrantChange(
     durationMs: Math.max(0, grant.expiresAt.getTime() - from),
     approvals: role?.approvals ?? 0,
     approvers: role?.approvers ?? [],
+    ...(grant.breakGlass && role?.breakGlass
+      ? { breakGlass: { allowed: role.breakGlass.allowed, reviewWithin: role.breakGlass.reviewWithin } }
+      : {}),
   };
 }

@@ -19,12 +19,38 @@ export interface ApprovalEvidence {
   /** GitHub's numeric id of the grant's user when approved: the account, not the login. */
   userId?: number;
   verifiedAt: string;
+  /**
+   * Applied without prior approval as break-glass (policy/break-glass.ts): who opened the PR, when it
+   * landed (ms) and, once an eligible approver reviewed it afterwards, who and when.
+   */
+  breakGlass?: BreakGlassUse;
   /** Ed25519 signature by the apply workflow's evidence key (policy/evidence-signature.ts). */
   signature?: string;
 }
 
+/** What the evidence of a break-glass grant records. */
+export interface BreakGlassUse {
+  author: string;
+  landedAt: number;
+  /** The review deadline (RFC 3339), from the role at the PR's base; for messages. */
+  reviewBy?: string;
+  /** The retro review (recorded by the reaper: a record, re-read from GitHub on every run). */
+  review?: { by: string; at: string; signature?: string };
+}
+
 export type ApprovalVerdict =
-  | { approved: true; evidence: ApprovalEvidence; source: 'github' | 'notes' }
+  | {
+      approved: true;
+      evidence: ApprovalEvidence;
+      source: 'github' | 'notes';
+      /**
+       * A break-glass grant whose review deadline passed without an eligible approval shown: it ends
+       * at that deadline (revoked early), whatever its expiresAt says.
+       */
+      cutShort?: { at: Date; reason: string };
+      /** A break-glass grant's retro review, as GitHub showed it in this run (never from a note). */
+      reviewSeen?: { by: string; at: string };
+    }
   | {
       approved: false;
       reason: string;
@@ -35,6 +61,8 @@ export type ApprovalVerdict =
        * the grant is neither applied nor is the access it may justify taken away in this run.
        */
       undecided?: true;
+      /** Undecided because a break-glass use's retro review, due already, could not be read. */
+      reviewUnread?: true;
       /** A genuine record says this very file was approved and applied before: approval withdrawn. */
       wasApproved?: true;
     };

@@ -56,6 +56,7 @@ interface RawGrant {
   startsAt?: string;
   expiresAt: string;
   extensions?: RawExtension[];
+  breakGlass?: boolean;
 }
 
 /**
@@ -104,6 +105,12 @@ export function checkGrant(id: string, doc: SourceDocument, ctx: GrantCheckConte
       `unknown target "${raw.target}" (policies at ${ctx.policySource} define: ${known.join(', ') || 'none'})`,
       'unknown-target',
     );
+  } else if (role && raw.breakGlass && !role.breakGlass) {
+    report(
+      'breakGlass',
+      `role "${raw.role}" on "${raw.target}" does not allow break-glass (its policy at ${ctx.policySource} has no roles.${raw.role}.breakGlass)`,
+      'break-glass',
+    );
   } else if (!role) {
     report(
       'role',
@@ -133,10 +140,12 @@ export function checkGrant(id: string, doc: SourceDocument, ctx: GrantCheckConte
     } else if (role) {
       const from = Math.max(ctx.now.getTime(), startsAt?.getTime() ?? 0);
       const length = expiresAt.getTime() - from;
-      if (length > role.maxDurationMs) {
+      // A break-glass grant is bounded by the break-glass maximum, not the role's.
+      const bound = raw.breakGlass && role.breakGlass ? role.breakGlass : role;
+      if (length > bound.maxDurationMs) {
         report(
           'expiresAt',
-          `grant lasts ${formatDuration(length)}, over the ${role.maxDuration} maximum of role "${raw.role}" on "${raw.target}"`,
+          `grant lasts ${formatDuration(length)}, over the ${bound.maxDuration} ${bound === role ? 'maximum' : 'break-glass maximum'} of role "${raw.role}" on "${raw.target}"`,
           'max-duration',
         );
       }
@@ -177,6 +186,7 @@ export function checkGrant(id: string, doc: SourceDocument, ctx: GrantCheckConte
     ...(raw.ticket !== undefined ? { ticket: raw.ticket } : {}),
     ...(starts?.ok ? { startsAt: starts.date } : {}),
     ...(chain ? { extensions: chain.extensions } : {}),
+    ...(raw.breakGlass === true ? { breakGlass: true as const } : {}),
   };
   return { grant, findings };
 }

@@ -30,9 +30,29 @@ export function evidencePayload(grantId: string, e: ApprovalEvidence): Buffer {
       [...e.approvers],
       e.userId ?? null,
       e.verifiedAt,
+      // Only break-glass evidence carries it, so signatures made before break-glass still verify.
+      ...(e.breakGlass ? [['break-glass', e.breakGlass.author, e.breakGlass.landedAt]] : []),
     ]),
     'utf8',
   );
+}
+
+/**
+ * What a retro review's signature covers, as evidence the usual signer and verifier take: the use's
+ * record with the review (who, when) in place of `verifiedAt`. That slot otherwise holds an RFC 3339
+ * time, so a use's signature never passes for a review's, nor the reverse. The review is signed
+ * when the reaper (holding the key) records it; a review a writer adds to a note has none.
+ */
+export function reviewEvidence(
+  e: ApprovalEvidence,
+  review: { by: string; at: string; signature?: string },
+): ApprovalEvidence {
+  const { signature: _use, ...rest } = e;
+  return {
+    ...rest,
+    verifiedAt: `retro-review ${JSON.stringify([review.by, review.at])}`,
+    ...(review.signature !== undefined ? { signature: review.signature } : {}),
+  };
 }
 
 /** A signer from a PEM private key (PKCS#8, Ed25519): `openssl genpkey -algorithm ed25519`. */

@@ -7,6 +7,7 @@ import {
   DEFAULT_EXEC_TIMEOUT_MS,
   FIXED_ROLES,
   isGrantopsCredential,
+  type BreakGlassRule,
   type Policy,
   type Role,
   type TargetConfig,
@@ -43,6 +44,7 @@ interface RawRole {
   approvals: number;
   approvers?: string[];
   dbRoles?: string[];
+  breakGlass?: { maxDuration: string; reviewWithin: string; allowed: string[] };
 }
 interface RawPolicy {
   target: Record<string, unknown> & { name: string; type: TargetConfig['type'] };
@@ -100,6 +102,7 @@ export function parsePolicy(
     if (type !== 'postgres' && r.dbRoles) {
       fail(['roles', name, 'dbRoles'], `dbRoles applies to postgres targets only`, 'db-roles', 'key');
     }
+    const breakGlass = r.breakGlass && parseBreakGlass(r.breakGlass, name, r.approvers ?? [], fail);
     roles.set(name, {
       name,
       maxDuration: r.maxDuration,
@@ -108,6 +111,7 @@ export function parsePolicy(
       approvals: r.approvals,
       approvers: r.approvers ?? [],
       dbRoles: r.dbRoles ?? [],
+      ...(breakGlass ? { breakGlass } : {}),
     });
   }
 
@@ -159,6 +163,41 @@ export function parsePolicy(
       ...(extraSchema ? { extraSchema } : {}),
       ...(grantSchemaFinding ? { grantSchemaFinding } : {}),
     },
+  };
+}
+
+/**
+ * A role's `breakGlass`, or undefined (with findings) when its durations do not parse or nobody could
+ * ever review a use: a retro review comes from the role's approvers, so a role without any would
+ * make every break-glass grant end at its review deadline.
+ */
+function parseBreakGlass(
+  raw: NonNullable<RawRole['breakGlass']>,
+  role: string,
+  approvers: readonly string[],
+  fail: (path: (string | number)[], message: string, rule: string, part?: 'key' | 'value') => void,
+): BreakGlassRule | undefined {
+  const at = ['roles', role, 'breakGlass'];
+  const max = parseDuration(raw.maxDuration);
+  if (!max.ok)
+    fail([...at, 'maxDuration'], `"roles.${role}.breakGlass.maxDuration": ${max.reason}`, 'duration');
+  const review = parseDuration(raw.reviewWithin);
+  if (!review.ok)
+    fail([...at, 'reviewWithin'], `"roles.${role}.breakGlass.reviewWithin": ${review.reason}`, 'duration');
+  if (approvers.length === 0)
+    fail(
+      at,
+      `role "${role}" allows break-glass but lists no approvers to review its uses`,
+      'break-glass',
+      'key',
+    );
+  if (!max.ok || !review.ok || approvers.length === 0) return undefined;
+  return {
+    maxDuration: raw.maxDuration,
+    maxDurationMs: max.ms,
+    reviewWithin: raw.reviewWithin,
+    reviewWithinMs: review.ms,
+    allowed: raw.allowed,
   };
 }
 

@@ -1,3 +1,6 @@
+/** The account an Actions GITHUB_TOKEN acts as (it may not read `GET /user`). */
+export const ACTIONS_BOT_LOGIN = 'github-actions[bot]';
+
 /** A review on a pull request, as GitHub reports it. */
 export interface Review {
   user: string;
@@ -27,14 +30,22 @@ export interface IssueComment {
   body: string;
   /** Written by a bot account (grantops' own comments are; a person's never are). */
   byBot: boolean;
-  /** The login that wrote it. */
+  /** Login of the comment's author, and its creation and last edit times (RFC 3339), from the API. */
   author: string;
+  createdAt?: string;
+  updatedAt?: string;
 }
 
 export interface IssueSummary {
   number: number;
   title: string;
   body: string;
+  /** Opened by a bot account (grantops' own issues are); undefined when not known. */
+  byBot?: boolean;
+  /** Login of the account that opened it, and when (RFC 3339), from the API: neither is editable. */
+  author?: string;
+  createdAt?: string;
+  state?: 'open' | 'closed';
 }
 
 /**
@@ -55,13 +66,18 @@ export interface AccessRepoGitHub {
   fileBlobs(commit: string): Promise<Map<string, string> | undefined>;
   /** GitHub's numeric id of the account called `login` now; undefined when there is none. */
   userId(login: string): Promise<number | undefined>;
+  /**
+   * The login grantops acts as: the token's own account (`GET /user`), or `github-actions[bot]` for
+   * an Actions token, which may not read `/user` (GitHub answers 403).
+   */
+  selfLogin(): Promise<string>;
   /** Whether `user` is an active member of `@org/team`. */
   isTeamMember(team: string, user: string): Promise<boolean>;
   comments(issue: number): Promise<IssueComment[]>;
   createComment(issue: number, body: string): Promise<number>;
   updateComment(id: number, body: string): Promise<void>;
-  /** Open issues carrying `label`. */
-  openIssues(label: string): Promise<IssueSummary[]>;
+  /** Open issues carrying `label` (with `all`, closed ones too). */
+  openIssues(label: string, state?: 'open' | 'all'): Promise<IssueSummary[]>;
   createIssue(title: string, body: string, labels: readonly string[]): Promise<number>;
   updateIssue(
     number: number,

@@ -25,6 +25,13 @@ export interface RepoHistory {
 export interface Introduction {
   commit: string;
   blob: string;
+  /** Committer time of that commit (ms): when it landed on main (a break-glass review is due from it). */
+  landedAt?: number;
+  /**
+   * The commit added the file (git status A), rather than changed, renamed or copied it: only an
+   * added file can be a break-glass use (an edit is judged by ordinary approval).
+   */
+  added?: boolean;
 }
 
 /** One first-parent commit's change to a file (`--no-renames`: a rename is a delete and an add). */

@@ -53,6 +53,8 @@ export interface Revoked {
   grant: Grant;
   /** How long access outlived the grant: revocation time minus expiresAt. */
   lagMs: number;
+  /** A break-glass grant revoked early: no retro review was shown by its deadline (its expiresAt here). */
+  breakGlassUnreviewed?: true;
 }
 
 export interface ReapReport {
@@ -143,9 +145,12 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
     );
   if (report.historyError) problem('access of grants removed from main was not checked', report.historyError);
   for (const f of report.invalid) problem(`${f.file}:${f.line}:${f.column}: ${f.message}`);
+  // Neither kept nor revoked on a GitHub failure: the run must fail until a later one decides.
+  for (const r of report.refused) if (r.reviewUnread) problem(`${r.grant.id}: ${r.reason}`);
 
   const revoked: Revoked[] = [];
   const failed: ReapReport['failed'] = [];
+  const cut = new Set(report.cutShort.map((c) => c.grant.id));
   for (const g of expired) {
     const why =
       failures.get(g.id) ??
@@ -153,7 +158,12 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
         ? undefined
         : 'no revoke call could be made for it (its user is exempt, its role or target is gone from the policy, or its target could not be read): the file stays until one succeeds');
     if (why) failed.push({ grant: g, reason: why });
-    else revoked.push({ grant: g, lagMs: Math.max(0, t - g.expiresAt.getTime()) });
+    else
+      revoked.push({
+        grant: g,
+        lagMs: Math.max(0, t - g.expiresAt.getTime()),
+        ...(cut.has(g.id) ? { breakGlassUnreviewed: true as const } : {}),
+      });
   }
   const result: ReapReport = {
     apply: report,
@@ -304,7 +314,10 @@ async function record(
     const views = items.map((r) => revokedView(r, opts.now));
     // Subject and trailers are the contract; only the body comes from the (overridable) template.
     const body = (await deps.renderBody({ grants: views })).trim();
-    const trailers = items.map((r) => `Revoked-Grant: ${r.grant.id}`).join('\n');
+    const trailers = [
+      ...items.map((r) => `Revoked-Grant: ${r.grant.id}`),
+      ...items.filter((r) => r.breakGlassUnreviewed).map((r) => `Break-Glass-Unreviewed: ${r.grant.id}`),
+    ].join('\n');
     const message = `grantops: revoke ${items.length} expired grant(s)\n\n${body ? `${body}\n\n` : ''}${trailers}\n`;
     return deps.git.commitRemoval(
       items.map((r) => r.grant.file),

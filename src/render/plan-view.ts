@@ -24,8 +24,11 @@ export function planRowView(row: GrantChangeRow): PlanRowView {
     from: row.startsAt ? formatTimestamp(row.startsAt) : 'on merge',
     until: formatTimestamp(row.expiresAt),
     duration: formatDuration(row.durationMs),
-    approvalsText:
-      row.approvals === 0 ? 'none (merge grants)' : `${row.approvals} from ${row.approvers.join(', ')}`,
+    approvalsText: row.breakGlass
+      ? `BREAK-GLASS: none before merge if opened by its user, one of ${row.breakGlass.allowed.join(', ')}; then 1 from ${row.approvers.join(', ')} within ${row.breakGlass.reviewWithin}, else revoked early`
+      : row.approvals === 0
+        ? 'none (merge grants)'
+        : `${row.approvals} from ${row.approvers.join(', ')}`,
   };
 }
 
@@ -37,6 +40,7 @@ export interface ApprovalProgress {
 
 /** "1 of 2 from @acme/dba, bob: approved by bob" — what the plan comment shows on review events. */
 export function progressText(row: GrantChangeRow, p: ApprovalProgress): string {
+  if (row.breakGlass && !p.ok) return planRowView(row).approvalsText;
   if (p.required === 0) return 'none (merge grants)';
   const by = p.approvers.length > 0 ? `: ${p.approvers.join(', ')}` : '';
   return `${p.ok ? '✅' : '⏳'} ${Math.min(p.approvers.length, p.required)} of ${p.required} from ${row.approvers.join(', ')}${by}`;

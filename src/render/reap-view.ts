@@ -10,10 +10,15 @@ export interface RevokedView {
   expiresAt: string;
   revokedAt: string;
   lag: string;
+  /** A break-glass grant revoked early: `expiresAt` is its review deadline. */
+  unreviewed?: true;
 }
 
 /** How a revoked grant is shown: the cleanup commit's body and the reap summary. */
-export function revokedView({ grant, lagMs }: { grant: Grant; lagMs: number }, revokedAt: Date): RevokedView {
+export function revokedView(
+  { grant, lagMs, breakGlassUnreviewed }: { grant: Grant; lagMs: number; breakGlassUnreviewed?: true },
+  revokedAt: Date,
+): RevokedView {
   return {
     id: grant.id,
     user: grant.user,
@@ -22,5 +27,6 @@ export function revokedView({ grant, lagMs }: { grant: Grant; lagMs: number }, r
     expiresAt: formatTimestamp(grant.expiresAt),
     revokedAt: formatTimestamp(revokedAt),
     lag: formatDuration(lagMs),
+    ...(breakGlassUnreviewed ? { unreviewed: true as const } : {}),
   };
 }

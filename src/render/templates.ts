@@ -115,6 +115,21 @@ Last error: {{reason}}
 The reaper retries on every run; this issue closes by itself once the revocation succeeds. Until then,
 revoke the access by hand if the target allows it.
 `,
+  'break-glass-issue.md': `**Break-glass**: {{mention}} gave themselves **{{role}}** on **{{target}}** (grant {{grant}}, {{file}}) without prior approval, through PR #{{pr}}.
+
+| User | Target | Role | Until | Landed on main | Review by |
+| --- | --- | --- | --- | --- | --- |
+| {{user}} | {{target}} | {{role}} | {{expiresAt}} | {{landedAt}} | **{{reviewBy}}** |
+
+Reason: {{reason}}
+
+**To review:** an approver of role {{role}} ({{approvers}}), other than {{user}} and the PR's author, comments \`/grantops approve\` (alone on the first line) on this issue by {{reviewBy}}. Without that, the reaper revokes the access at its first run after {{reviewBy}} and alerts.
+`,
+  'break-glass-reviewed.md': `Reviewed in time: {{by}} approved at {{at}} (due by {{reviewBy}}). The access stays until {{expiresAt}}.
+`,
+  'break-glass-revoked.md': `**Not reviewed in time**: the access of {{user}} ({{role}} on {{target}}) was revoked early at {{now}}, {{reviewWithin}} after the merge. {{reason}}
+`,
+  'break-glass-webhook.txt': `grantops: break-glass access of {{user}} ({{role}} on {{target}}, grant {{grant}}) in {{repo}} was not reviewed in time and was revoked early: {{reason}}`,
   'webhook.txt': `grantops: {{count}} grant(s) could not be revoked in {{repo}}:{{#each items}} {{grant}} ({{user}} on {{target}}, expired {{expiresAt}}: {{reason}});{{/each}}`,
   'reap-summary.md': `### grantops reap{{#if dryRun}} (dry run: nothing was changed){{/if}}
 
@@ -146,7 +161,7 @@ No expired grants.
 {{#if commit}}Cleanup commit {{commit}}{{#if pushed}}, pushed{{/if}}{{#if pullRequest}}; main is protected: cleanup pull request #{{pullRequest}}{{/if}}.{{/if}}
 `,
   'cleanup-commit.txt': `{{#each grants}}
-- {{id}}: {{user}} had {{role}} on {{target}}; expired {{expiresAt}}, revoked {{revokedAt}} ({{lag}} after expiry)
+- {{id}}: {{user}} had {{role}} on {{target}}; {{#if unreviewed}}break-glass not reviewed by {{expiresAt}}, revoked early {{revokedAt}}{{else}}expired {{expiresAt}}, revoked {{revokedAt}} ({{lag}} after expiry){{/if}}
 {{/each}}
 `,
 } as const;
@@ -161,6 +176,10 @@ export const TEMPLATE_SINKS: Record<TemplateName, 'markdown' | 'slack' | 'line'>
   'expiry-warning.md': 'markdown',
   'overdue-issue.md': 'markdown',
   'reap-summary.md': 'markdown',
+  'break-glass-issue.md': 'markdown',
+  'break-glass-reviewed.md': 'markdown',
+  'break-glass-revoked.md': 'markdown',
+  'break-glass-webhook.txt': 'slack',
   'webhook.txt': 'slack',
   'cleanup-commit.txt': 'line',
 };

@@ -50,12 +50,22 @@ export interface Refusal {
   reason: string;
   /** Approval could not be checked (GitHub unreachable, no token): not a verdict on the grant. */
   undecided?: true;
+  /** Undecided because a break-glass use's due retro review could not be read: the run fails. */
+  reviewUnread?: true;
   /** Approvers found so far. */
   approvers: string[];
   pr?: number;
   /** Approvals the role requires, and from whom. */
   required: number;
   eligible: string[];
+}
+
+/** A break-glass grant whose review deadline passed unreviewed: it ended at `at`, not at expiresAt. */
+export interface CutShort {
+  /** As its file says. */
+  grant: Grant;
+  at: Date;
+  reason: string;
 }
 
 export interface ApplyReport {
@@ -65,8 +75,9 @@ export interface ApplyReport {
   approved: Map<string, ApprovalVerdict>;
   /** Grant files that are not valid now (they are not applied). */
   invalid: Finding[];
-  /** Every valid grant in scope, as loaded. */
+  /** Every valid grant in scope, as loaded (a cut-short break-glass grant ending at its deadline). */
   grants: Grant[];
+  cutShort: CutShort[];
   /**
    * Grant files on main that are not valid now but whose expiresAt (or, unreadable, every earlier
    * version's) has passed: their access is revoked from what history says they granted.
@@ -102,7 +113,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   }
   const loaded = await loadGrants(deps.work, ctx);
   const inScope = (target: string) => !opts.only || opts.only.includes(target);
-  const grants = loaded.grants.filter((g) => inScope(g.target));
+  let grants = loaded.grants.filter((g) => inScope(g.target));
 
   // Main's history is read while approval is checked: both only read, and each waits on git.
   const reading = deps.history?.grantFiles().then(
@@ -112,6 +123,14 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   // Approval matters for grants that are, or will be, in force; expired ones only explain revocations.
   const live = grants.filter((g) => g.expiresAt.getTime() > opts.now.getTime());
   const approved = await deps.approvals.verify(live);
+  // A break-glass grant not reviewed by its deadline ends there: revoked (and reaped) as expired.
+  const cutShort: CutShort[] = [];
+  grants = grants.map((g) => {
+    const v = approved.get(g.id);
+    if (!v?.approved || !v.cutShort || v.cutShort.at.getTime() >= g.expiresAt.getTime()) return g;
+    cutShort.push({ grant: g, at: v.cutShort.at, reason: v.cutShort.reason });
+    return { ...g, expiresAt: v.cutShort.at };
+  });
   const refused: Refusal[] = [];
   const approvedIds = new Set<string>();
   const undecided = new Set<string>();
@@ -127,6 +146,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
         grant: g,
         reason: v.reason,
         ...(v.undecided ? { undecided: true as const } : {}),
+        ...(v.reviewUnread ? { reviewUnread: true as const } : {}),
         approvers: v.approvers,
         ...(v.pr ? { pr: v.pr } : {}),
         required: role?.approvals ?? 0,
@@ -227,6 +247,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
       approved,
       invalid: loaded.findings.filter((f) => f.severity === 'error'),
       grants,
+      cutShort,
       expiredInvalid,
       ...(historyError !== undefined ? { historyError } : {}),
       policies: new Map([...policies.byTarget].map(([k, v]) => [k, v.policy])),

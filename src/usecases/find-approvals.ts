@@ -1,7 +1,6 @@
 import { errorMessage } from '../model/errors.js';
 import { GRANTS_DIR, type Grant } from '../model/grant.js';
-import { formatDuration } from '../model/duration.js';
-import type { Policy, Role } from '../model/policy.js';
+import type { Role } from '../model/policy.js';
 import type { EvidenceSigner } from '../policy/evidence-signature.js';
 import { loadPolicies, type LoadedPolicies } from '../policy/load.js';
 import type { SchemaRegistry } from '../policy/schema-registry.js';
@@ -18,6 +17,8 @@ import {
   type Review,
 } from '../policy/approval.js';
 import { mapLimited } from '../apply/run-limited.js';
+import { checkRetroReviews, editNotUse, judgeUse, mayBeUse, pickReview } from './break-glass.js';
+import { cached, durationProblem, refused, samePolicy, undecided } from './approval-verdicts.js';
 import type { Clock } from '../ports/clock.js';
 import type { EvidenceRepo } from '../ports/git.js';
 import type { AccessRepoGitHub } from '../ports/access-repo.js';
@@ -28,6 +29,8 @@ interface Introduced {
   role: Role;
   commit: string;
   blob: string;
+  landedAt: number | undefined;
+  added: boolean;
   /** What an earlier run recorded for this grant on that commit (a record, never proof). */
   recorded: ApprovalEvidence | undefined;
 }
@@ -48,6 +51,11 @@ export interface ApprovalFinderOptions {
    * not verify is ignored: it neither keeps access nor pins an account id.
    */
   verifyEvidence?: (grantId: string, evidence: ApprovalEvidence) => boolean;
+  /**
+   * Where break-glass retro reviews are read when the finder has no GitHub of its own (the reaper,
+   * which keeps access on notes but must see a review on GitHub to keep a break-glass grant).
+   */
+  reviewsOn?: AccessRepoGitHub;
 }
 
 /**
@@ -115,15 +123,9 @@ export class ApprovalFinder implements ApprovalVerifier {
         );
         continue;
       }
-      const now = this.clock.now();
-      const length = grant.expiresAt.getTime() - Math.max(now.getTime(), grant.startsAt?.getTime() ?? 0);
-      if (length > role.maxDurationMs) {
-        out.set(
-          grant.id,
-          refused(
-            `lasts ${formatDuration(length)}, over the maxDuration ${role.maxDuration} of the policy at the pull request's base`,
-          ),
-        );
+      const tooLong = durationProblem(grant, role, commit, this.clock.now());
+      if (tooLong) {
+        out.set(grant.id, refused(tooLong));
         continue;
       }
       const key = `${commit}\u0000${grant.target}`;
@@ -152,7 +154,15 @@ export class ApprovalFinder implements ApprovalVerifier {
         note &&
         note.blob === blob &&
         (!this.options.verifyEvidence || this.options.verifyEvidence(grant.id, note));
-      items.push({ grant, role, commit, blob, recorded: genuine ? note : undefined });
+      items.push({
+        grant,
+        role,
+        commit,
+        blob,
+        landedAt: found.landedAt,
+        added: found.added === true,
+        recorded: genuine ? note : undefined,
+      });
     }
     // A role's maxTotal, for every grant on it, from the file's history on main (extension-check.ts).
     const capped = await maxTotalVerdicts(this.git, items, this.clock.now());
@@ -175,13 +185,23 @@ export class ApprovalFinder implements ApprovalVerifier {
       const withdrawn = !v.approved && !v.undecided && item.recorded !== undefined;
       out.set(item.grant.id, withdrawn ? { ...v, wasApproved: true } : v);
     });
+    const gh = this.github ?? this.options.reviewsOn;
+    await checkRetroReviews(items, out, {
+      now: this.clock.now(),
+      ...(gh ? { github: gh } : {}),
+      isMember: (team, user) => this.isMember(team, user, gh),
+      record: (item, e) => this.addEvidence(item.commit, item.grant.id, e),
+      ...(this.options.signer ? { signer: this.options.signer } : {}),
+    });
     return out;
   }
 
   /** Recorded evidence accepted as it is: only when keeping access, never when granting. */
   private trusted(item: Introduced): ApprovalEvidence | undefined {
     const r = item.recorded;
-    return this.options.trustNotes && r && r.approvers.length >= item.role.approvals ? r : undefined;
+    const enough =
+      r && (r.approvers.length >= item.role.approvals || (r.breakGlass !== undefined && mayBeUse(item)));
+    return this.options.trustNotes && enough ? r : undefined;
   }
 
   /**
@@ -229,10 +249,17 @@ export class ApprovalFinder implements ApprovalVerifier {
       headMatchesMerged: headBlob !== undefined && headBlob === item.blob,
       isMember: (team, user) => membership.get(`${team}\u0000${user.toLowerCase()}`) === true,
     });
-    if (!verdict.ok || !pr) {
+    // Not approved before merge: applied without approval only as an allowed break-glass use.
+    const use =
+      !verdict.ok && pr && mayBeUse(item)
+        ? await judgeUse(item, pr, headBlob === item.blob, this.clock.now(), (t, u) => this.isMember(t, u))
+        : undefined;
+    if (use && !use.ok) return refused(`${verdict.reason ?? 'not approved'}; ${use.reason}`, pr!.number);
+    const breakGlass = use?.ok ? use.use : undefined;
+    if ((!verdict.ok && !breakGlass) || !pr) {
       return {
         approved: false,
-        reason: verdict.reason ?? 'not approved',
+        reason: `${verdict.reason ?? 'not approved'}${verdict.ok ? '' : editNotUse(item)}`,
         approvers: verdict.approvers,
         ...(pr ? { pr: pr.number } : {}),
       };
@@ -258,6 +285,7 @@ export class ApprovalFinder implements ApprovalVerifier {
       blob: item.blob,
       userId,
       verifiedAt: this.clock.now().toISOString(),
+      ...(breakGlass ? { breakGlass: { ...breakGlass, ...pickReview(item.recorded) } } : {}),
     };
     const same =
       item.recorded &&
@@ -265,15 +293,13 @@ export class ApprovalFinder implements ApprovalVerifier {
       item.recorded.headSha === evidence.headSha &&
       item.recorded.userId === userId &&
       item.recorded.approvers.join() === evidence.approvers.join() &&
+      item.recorded.breakGlass?.author === evidence.breakGlass?.author &&
       (!this.options.signer || item.recorded.signature !== undefined);
     if (!same) {
       const signed = this.options.signer
         ? { ...evidence, signature: this.options.signer.sign(item.grant.id, evidence) }
         : evidence;
-      // Added in place: a copy of the commit's evidence per grant was quadratic in its grants.
-      let found = this.newEvidence.get(item.commit);
-      if (!found) this.newEvidence.set(item.commit, (found = {}));
-      found[item.grant.id] = signed;
+      this.addEvidence(item.commit, item.grant.id, signed);
       return { approved: true, evidence: signed, source: 'github' };
     }
     return { approved: true, evidence: item.recorded!, source: 'github' };
@@ -337,6 +363,13 @@ export class ApprovalFinder implements ApprovalVerifier {
     }
   }
 
+  /** Evidence to write as a note (added in place: a copy per grant was quadratic in its grants). */
+  private addEvidence(commit: string, grantId: string, evidence: ApprovalEvidence): void {
+    let found = this.newEvidence.get(commit);
+    if (!found) this.newEvidence.set(commit, (found = {}));
+    found[grantId] = evidence;
+  }
+
   private pullRequestFor(commit: string): Promise<PullRequestFacts | undefined> {
     return cached(this.prs, commit, () => this.github!.pullRequestForCommit(commit));
   }
@@ -358,36 +391,7 @@ export class ApprovalFinder implements ApprovalVerifier {
     return cached(this.accounts, login.toLowerCase(), () => this.github!.userId(login));
   }
 
-  private isMember(team: string, user: string): Promise<boolean> {
-    return cached(this.members, `${team}\u0000${user.toLowerCase()}`, () =>
-      this.github!.isTeamMember(team, user),
-    );
+  private isMember(team: string, user: string, gh = this.github): Promise<boolean> {
+    return cached(this.members, `${team}\u0000${user.toLowerCase()}`, () => gh!.isTeamMember(team, user));
   }
-}
-
-/** One request per key and run, however many grants ask (concurrent askers share the promise). */
-function cached<K, V>(cache: Map<K, Promise<V>>, key: K, load: () => Promise<V>): Promise<V> {
-  let p = cache.get(key);
-  if (!p) {
-    p = load();
-    cache.set(key, p);
-  }
-  return p;
-}
-
-/** GitHub could not be asked: the grant is not applied, and what it may justify is not taken away. */
-function undecided(reason: string): ApprovalVerdict {
-  return { approved: false, reason, approvers: [], undecided: true };
-}
-
-function refused(reason: string, pr?: number): ApprovalVerdict {
-  return { approved: false, reason, approvers: [], ...(pr !== undefined ? { pr } : {}) };
-}
-
-/** Whether a target's policy is the same in two trees (undefined when either has none). */
-function samePolicy(a: Policy | undefined, b: Policy | undefined): boolean | undefined {
-  if (!a || !b) return undefined;
-  const shape = (p: Policy) =>
-    JSON.stringify([p.target, [...p.roles], p.grantSchema ?? null, p.alertsBeforeMs]);
-  return shape(a) === shape(b);
 }

@@ -14,6 +14,20 @@ beforeAll(() => {
 afterAll(() => repo.cleanup());
 
 describe('introducingCommits', () => {
+  it('says whether the commit added the file or changed it', async () => {
+    repo.write({ 'grants/new.yaml': 'user: a\n' });
+    const added = repo.commit('add');
+    const git = await GitRepo.open(repo.dir);
+    const at = async () =>
+      (await git.introducingCommits(['grants/new.yaml'], ['grants'])).get('grants/new.yaml');
+    expect(await at()).toMatchObject({ commit: added, added: true });
+    repo.write({ 'grants/new.yaml': 'user: a\nreason: more\n' });
+    const edited = repo.commit('edit');
+    expect(await at()).toMatchObject({ commit: edited, added: false });
+    repo.git('rm', '-q', 'grants/new.yaml');
+    repo.commit('remove');
+  });
+
   it('names the last commit that changed a file, type changes included', async () => {
     repo.write({ 'grants/mallory.yaml': 'expiresAt: 18:00' });
     const approved = repo.commit('approved PR');
@@ -28,7 +42,12 @@ describe('introducingCommits', () => {
     const blob = repo.git('rev-parse', `${back}:grants/mallory.yaml`);
     expect(
       (await git.introducingCommits(['grants/mallory.yaml'], ['grants'])).get('grants/mallory.yaml'),
-    ).toEqual({ commit: back, blob });
+    ).toEqual({
+      commit: back,
+      blob,
+      landedAt: 1000 * Number(repo.git('log', '-1', '--format=%ct', back)),
+      added: false, // a change of an existing path: never a break-glass use
+    });
     expect((await git.blobsAt('HEAD', 'grants')).get('grants/mallory.yaml')).toBe(blob);
   });
 
@@ -49,7 +68,14 @@ describe('introducingCommits', () => {
     const listed = await git.blobsAt(merge, 'grants');
     expect(listed.size).toBe(51);
     for (const path of paths) {
-      expect(found.get(path)).toEqual({ commit: merge, blob: repo.git('rev-parse', `${merge}:${path}`) });
+      expect(found.get(path)).toEqual({
+        commit: merge,
+        blob: repo.git('rev-parse', `${merge}:${path}`),
+        // When it landed on main: a break-glass grant's review is due from there.
+        landedAt: 1000 * Number(repo.git('log', '-1', '--format=%ct', merge)),
+        // Added by the merge, except the renamed file (an old grant under a new name).
+        added: path !== 'grants/team/mallory.yaml',
+      });
       expect(listed.get(path)).toBe(found.get(path)?.blob);
     }
   });

@@ -29,6 +29,8 @@ export interface LoadedAudit extends AuditHistory {
   maxDurationAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
   /** maxTotal (ms) of a role under the policies in force at some point; undefined: none. */
   maxTotalAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
+  /** breakGlass.reviewWithin (ms) of a role under the policies in force at some point, if it has one. */
+  reviewWithinAt(policies: PolicySnapshot, target: string, role: string): number | undefined;
   /** What a role conferred under the policies in force at some point (postgres: its dbRoles). */
   entitlementsAt(policies: PolicySnapshot, target: string, role: string): readonly string[] | undefined;
 }
@@ -36,6 +38,7 @@ export interface LoadedAudit extends AuditHistory {
 interface RoleFacts {
   maxDurationMs: number;
   maxTotalMs: number | undefined;
+  reviewWithinMs: number | undefined;
   entitlements: readonly string[];
 }
 
@@ -171,6 +174,7 @@ function withQueries(
             limits.set(`${target.name}\u0000${name}`, {
               maxDurationMs: role.maxDurationMs,
               maxTotalMs: role.maxTotalMs,
+              reviewWithinMs: role.breakGlass?.reviewWithinMs,
               // What the role conferred then: a database role list, or the same-named entitlement.
               entitlements: target.type === 'postgres' ? role.dbRoles : [name],
             });
@@ -194,6 +198,13 @@ function withQueries(
       for (const blob of policies.values()) {
         const facts = roleFacts(blob).get(`${target}\u0000${role}`);
         if (facts) return facts.maxTotalMs;
+      }
+      return undefined;
+    },
+    reviewWithinAt(policies, target, role) {
+      for (const blob of policies.values()) {
+        const facts = roleFacts(blob).get(`${target}\u0000${role}`);
+        if (facts) return facts.reviewWithinMs;
       }
       return undefined;
     },

@@ -163,12 +163,13 @@ export class GitRepo {
     const found = new Map<string, Introduction>();
     if (wanted.size === 0) return found;
     let commit = '';
+    let landedAt = 0;
     await this.git.lines(
       [
         'log',
         '--first-parent',
         '-m',
-        '--format=%x00%H',
+        '--format=%x00%H %ct',
         '--raw',
         '--no-abbrev',
         // T: a file turned into a symlink and back is changed content too (else an old approval is replayed).
@@ -179,7 +180,9 @@ export class GitRepo {
       ],
       (line) => {
         if (line.startsWith('\0')) {
-          commit = line.slice(1);
+          const [sha = '', seconds = '0'] = line.slice(1).split(' ');
+          commit = sha;
+          landedAt = Number(seconds) * 1000;
           return true;
         }
         // `:<old mode> <new mode> <old blob> <new blob> <status>\t<path>[\t<new path>]`
@@ -188,8 +191,8 @@ export class GitRepo {
         const last = line.lastIndexOf('\t');
         const path = line.slice(last + 1);
         if (tab < 0 || !wanted.has(path) || found.has(path)) return true;
-        const blob = line.slice(0, tab).split(' ')[3] ?? '';
-        found.set(path, { commit, blob });
+        const fields = line.slice(0, tab).split(' ');
+        found.set(path, { commit, blob: fields[3] ?? '', landedAt, added: fields[4] === 'A' });
         return found.size !== wanted.size;
       },
     );
@@ -255,17 +258,6 @@ export class GitRepo {
   /** Sets the grantops notes of many commits in one commit on refs/notes/grantops (one fast-import). */
   writeNotes(notes: ReadonlyMap<string, string>, now: Date): Promise<void> {
     return writeNotes(this.git, notes, now);
-  }
-
-  /** The blob id of `path` at `commit`, or undefined when absent. */
-  async blobAt(commit: string, path: string): Promise<string | undefined> {
-    try {
-      return (
-        (await this.git.text(['rev-parse', '--verify', '--quiet', `${commit}:${path}`])).trim() || undefined
-      );
-    } catch {
-      return undefined;
-    }
   }
 
   async hasRemote(name: string): Promise<boolean> {

@@ -1,3 +1,4 @@
+import { breakGlassLines } from '../../render/break-glass-view.js';
 import { type Command, Option } from 'commander';
 import { formatFinding } from '../../model/errors.js';
 import type { ApplyReport } from '../../usecases/apply-grants.js';
@@ -38,7 +39,7 @@ export const applyCommand: CliCommand = (program, { io, setExit, wire }) => {
         const { w, json } = await wire(cmd, { concurrency: opts.concurrency });
         const { applyJob } = await import('../../app/apply-job.js');
         const progress = progressLine(io, json, 'apply: calls to targets');
-        const { report, evidence } = await withProgress(
+        const { report, evidence, breakGlass } = await withProgress(
           progress,
           applyJob(w, {
             dryRun: opts.dryRun === true,
@@ -52,6 +53,9 @@ export const applyCommand: CliCommand = (program, { io, setExit, wire }) => {
           io.stderr(
             `recorded approval evidence on ${evidence.recorded} commit(s) in refs/notes/grantops${evidence.pushedTo ? ', pushed' : ''}\n`,
           );
+        const glass = breakGlassLines(breakGlass);
+        for (const w of glass.warnings) io.stderr(`warning: ${escapeTerminal(w)}\n`);
+        for (const line of glass.info) io.stderr(`${line}\n`);
         await printApply(io, report, opts.dryRun === true, json);
         setExit(report.failed ? 1 : 0);
       },

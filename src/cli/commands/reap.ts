@@ -1,3 +1,4 @@
+import { breakGlassLines } from '../../render/break-glass-view.js';
 import { type Command, Option } from 'commander';
 import { formatDuration } from '../../model/duration.js';
 import { formatTimestamp } from '../../model/time.js';
@@ -64,7 +65,7 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
         }
         const { reapJob } = await import('../../app/reap-job.js');
         const progress = progressLine(io, json, 'reap: revoke calls');
-        const { report, alerts } = await withProgress(
+        const { report, alerts, breakGlass } = await withProgress(
           progress,
           reapJob(w, {
             dryRun: opts.dryRun === true,
@@ -82,6 +83,10 @@ export const reapCommand: CliCommand = (program, { io, setExit, wire }) => {
         for (const e of alerts?.errors ?? [])
           io.stderr(`${paint(io.color.stderr, 'yellow', 'alert not sent:')} ${escapeTerminal(e)}\n`);
         if (alerts?.warningsPosted) io.stderr(`posted ${alerts.warningsPosted} expiry warning(s)\n`);
+        const glass = breakGlassLines(breakGlass);
+        for (const w of glass.warnings)
+          io.stderr(`${paint(io.color.stderr, 'yellow', 'warning:')} ${escapeTerminal(w)}\n`);
+        for (const line of glass.info) io.stderr(`${line}\n`);
         printReap(io, report, opts.dryRun === true, json);
         setExit(report.failed.length > 0 || report.problems.length > 0 ? 1 : 0);
       },

@@ -124,7 +124,7 @@ export class MemoryGit implements EvidenceRepo, ReaperRepo, GrantHistory {
         const now = c.files.get(path);
         if (now === undefined) break;
         if (c.parent?.files.get(path) !== now) {
-          out.set(path, { commit: c.sha, blob: blobId(now) });
+          out.set(path, { commit: c.sha, blob: blobId(now), added: c.parent?.files.get(path) === undefined });
           break;
         }
       }

@@ -82,6 +82,11 @@ export class MemoryGitHub implements AccessRepoGitHub {
     return Promise.resolve(this.accounts.get(key));
   }
 
+  selfLogin(): Promise<string> {
+    this.record('selfLogin');
+    return Promise.resolve('grantops[bot]');
+  }
+
   isTeamMember(team: string, user: string): Promise<boolean> {
     this.record('isTeamMember');
     const members = this.teams.get(team.replace(/^@/, ''));

@@ -46,6 +46,10 @@ export interface FakeIssue {
   body: string;
   state: 'open' | 'closed';
   labels: string[];
+  /** Who opened it and when; defaults: github-actions[bot] (a Bot), 2026-11-28T00:00:00Z. */
+  user?: string;
+  userType?: 'User' | 'Bot';
+  created_at?: string;
 }
 
 export interface TeamMember {
@@ -92,6 +96,8 @@ export class GitHubState {
   readonly gitRepos = new Map<string, string>();
   /** Logins that do not exist on this GitHub (looking them up answers 404, adding them 422). */
   readonly unknownUsers = new Set<string>();
+  /** What `issues/create` stamps as created_at; undefined: the real clock (tests pin it to `--now`). */
+  issueClock: (() => string) | undefined;
   /** Account ids by login (lower case), where a test renames and re-registers a login. */
   readonly accountIds = new Map<string, number>();
 

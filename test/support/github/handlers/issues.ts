@@ -1,6 +1,6 @@
 import { issueJson } from '../json/pulls.js';
 import type { FakeIssue } from '../state.js';
-import { notFound, page, repoOf, type Handler } from './context.js';
+import { notFound, now, page, repoOf, type Handler } from './context.js';
 
 /** Issues. */
 export const issueHandlers: Record<string, Handler> = {
@@ -25,6 +25,9 @@ export const issueHandlers: Record<string, Handler> = {
       body: b.body ?? '',
       state: 'open',
       labels: b.labels ?? [],
+      user: ctx.server.actor.login,
+      userType: ctx.server.actor.type,
+      created_at: ctx.server.issueClock?.() ?? now(),
     };
     list.push(issue);
     return { status: 201, body: issueJson(issue, repoOf(ctx), ctx.baseUrl) };

@@ -3,9 +3,10 @@ import { notFound, type Handler, type HandlerContext } from './context.js';
 
 /** User lookups. */
 export const userHandlers: Record<string, Handler> = {
+  // As GitHub: an installation token (Actions' GITHUB_TOKEN, a Bot) may not read /user.
   'users/get-authenticated': (ctx) => {
-    // An installation token (GITHUB_TOKEN) may not ask who it is.
-    if (ctx.server.actor.type === 'Bot')
+    const { login, type } = ctx.server.actor;
+    if (type === 'Bot')
       return {
         status: 403,
         body: {
@@ -13,20 +14,21 @@ export const userHandlers: Record<string, Handler> = {
           documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user',
         },
       };
-    return { status: 200, body: userJson(ctx.server.actor.login, ctx) };
+    return { status: 200, body: profile(ctx, login) };
   },
   'users/get-by-username': (ctx) => {
     const login = ctx.op.params.username!;
     if (ctx.server.unknownUsers.has(login.toLowerCase())) return notFound;
-    return { status: 200, body: userJson(login, ctx) };
+    return { status: 200, body: profile(ctx, login) };
   },
 };
 
-function userJson(login: string, ctx: HandlerContext) {
+function profile(ctx: HandlerContext, login: string) {
   const base = simpleUser(login, 'User', ctx.baseUrl);
+  const id = ctx.server.accountIds.get(login.toLowerCase()) ?? base.id;
   return {
     ...base,
-    id: ctx.server.accountIds.get(login.toLowerCase()) ?? base.id,
+    id,
     name: null,
     company: null,
     blog: null,

@@ -172,7 +172,7 @@ export function issueJson(i: FakeIssue, full: string, baseUrl: string) {
     state: i.state,
     title: i.title,
     body: i.body,
-    user: simpleUser('github-actions[bot]', 'Bot', baseUrl),
+    user: simpleUser(i.user ?? 'github-actions[bot]', i.userType ?? 'Bot', baseUrl),
     labels: i.labels.map((name, k) => ({
       id: k + 1,
       node_id: `L_${k}`,
@@ -190,8 +190,8 @@ export function issueJson(i: FakeIssue, full: string, baseUrl: string) {
     comments: 0,
     pull_request: undefined,
     closed_at: null,
-    created_at: '2026-11-28T00:00:00Z',
-    updated_at: '2026-11-28T00:00:00Z',
+    created_at: i.created_at ?? '2026-11-28T00:00:00Z',
+    updated_at: i.created_at ?? '2026-11-28T00:00:00Z',
     author_association: 'NONE',
   };
 }
