@@ -202,6 +202,8 @@ ${cacheKey}      # Revoking never waits on apply: an unresolved refusal fails th
           admin-token: \${{ steps.app-token.outputs.token }}
 ${targetEnv}          # Notes keep access only if signed by this key (not by whatever key main carries).
           GRANTOPS_EVIDENCE_PUBLIC_KEY: \${{ vars.GRANTOPS_EVIDENCE_PUBLIC_KEY }}
+          # Signs the break-glass reviews the reaper records (audit --verify trusts only signed ones).
+          GRANTOPS_EVIDENCE_KEY: \${{ secrets.GRANTOPS_EVIDENCE_KEY }}
 ${cacheKey}${cacheSaveStep}`;
 }
 
