@@ -108,6 +108,22 @@ export function createOctokit(opts: GitHubClientOptions): GitHubOctokit {
   return octokit;
 }
 
+/**
+ * The login a token acts as: the configured one (GRANTOPS_BOT_LOGIN) if any, else GitHub's answer to
+ * `GET /user`. An installation token (Actions' GITHUB_TOKEN) may not ask (403) and acts as
+ * github-actions[bot]; any other failure is an error, never a guessed identity.
+ */
+export function tokenLogin(octokit: GitHubOctokit, configured?: string): Promise<string> {
+  if (configured) return Promise.resolve(configured);
+  return octokit.rest.users.getAuthenticated().then(
+    ({ data }) => data.login,
+    (err: unknown) => {
+      if (err instanceof RequestError && err.status === 403) return ACTIONS_BOT_LOGIN;
+      throw err;
+    },
+  );
+}
+
 /** The access repository through Octokit: the one production implementation of the GitHub port. */
 export class OctokitAccessRepo implements AccessRepoGitHub {
   readonly slug: string;
@@ -116,6 +132,8 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
     readonly octokit: GitHubOctokit,
     readonly owner: string,
     readonly repo: string,
+    /** The login the token acts as, when configured (GRANTOPS_BOT_LOGIN): then GitHub is not asked. */
+    private readonly botLogin?: string,
   ) {
     this.slug = `${owner}/${repo}`;
   }
@@ -187,16 +205,10 @@ export class OctokitAccessRepo implements AccessRepoGitHub {
   private self: Promise<string> | undefined;
 
   selfLogin(): Promise<string> {
-    this.self ??= this.octokit.rest.users.getAuthenticated().then(
-      ({ data }) => data.login,
-      (err: unknown) => {
-        // An Actions GITHUB_TOKEN is an installation token: /user answers 403, and what it creates
-        // is by github-actions[bot]. Any other failure is an error, never a guessed identity.
-        if (err instanceof RequestError && err.status === 403) return ACTIONS_BOT_LOGIN;
-        this.self = undefined;
-        throw err;
-      },
-    );
+    this.self ??= tokenLogin(this.octokit, this.botLogin).catch((err: unknown) => {
+      this.self = undefined;
+      throw err;
+    });
     return this.self;
   }
 

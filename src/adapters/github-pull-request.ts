@@ -7,7 +7,7 @@ import type {
   ProposedFile,
   PullRequestOpener,
 } from '../ports/pull-request-opener.js';
-import type { GitHubOctokit } from './github-client.js';
+import { tokenLogin, type GitHubOctokit } from './github-client.js';
 
 const missing = (err: unknown, ...statuses: number[]) =>
   err instanceof RequestError && statuses.includes(err.status);
@@ -33,10 +33,9 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
     readonly owner: string,
     readonly repo: string,
     /** The login the token acts as, when configured (GRANTOPS_BOT_LOGIN): then GitHub is not asked. */
-    botLogin?: string,
+    private readonly botLogin?: string,
   ) {
     this.slug = `${owner}/${repo}`;
-    if (botLogin) this.me = Promise.resolve(botLogin);
   }
 
   private get where() {
@@ -202,17 +201,10 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
       .sort((a, b) => a.number - b.number);
   }
 
-  async identity(): Promise<string> {
-    this.me ??= this.octokit.rest.users.getAuthenticated().then(
-      ({ data }) => data.login,
-      (err: unknown) => {
-        // An installation token may not ask who it is ("Resource not accessible by integration");
-        // GITHUB_TOKEN acts as github-actions[bot]. Another app's token (GRANTOPS_BOT_LOGIN unset)
-        // then matches nothing grantops opened: it refuses to vouch rather than vouching wrongly.
-        if (missing(err, 403)) return 'github-actions[bot]';
-        throw err;
-      },
-    );
+  identity(): Promise<string> {
+    // Another app's token with GRANTOPS_BOT_LOGIN unset is taken for github-actions[bot], so it
+    // matches nothing grantops opened: it refuses to vouch rather than vouching wrongly.
+    this.me ??= tokenLogin(this.octokit, this.botLogin);
     return this.me;
   }
 

@@ -150,7 +150,8 @@ export async function compose(config: AppConfig, log: WiringLog = {}): Promise<W
       accessRepo ??=
         gh?.token !== undefined && gh.owner && gh.repo
           ? Promise.all([client(gh.token), import('../adapters/github-client.js')]).then(
-              ([octokit, { OctokitAccessRepo }]) => new OctokitAccessRepo(octokit, gh.owner, gh.repo),
+              ([octokit, { OctokitAccessRepo }]) =>
+                new OctokitAccessRepo(octokit, gh.owner, gh.repo, gh.botLogin),
             )
           : Promise.resolve(undefined);
       return accessRepo;
