@@ -5,9 +5,9 @@ import { ConfigError } from '../model/errors.js';
 import { expiringWindowMs } from '../model/policy.js';
 import { loadPolicies } from '../policy/load.js';
 import { evidenceVerifier, loadEvidenceVerifier } from '../policy/evidence-signature.js';
-import { calendarFileName, renderCalendar } from '../render/report-ics.js';
+import { calendarFileName, calendarOf, renderEvent } from '../render/report-ics.js';
 import { renderReportHtml } from '../render/report-html.js';
-import { buildReport, type Expiry, type ObservedTargets, type ReportModel } from '../report/model.js';
+import { buildReport, type ObservedTargets, type ReportModel } from '../report/model.js';
 import { statusJob } from './status-job.js';
 import type { Wiring } from './wiring.js';
 
@@ -118,15 +118,18 @@ async function observeTargets(w: Wiring): Promise<ObservedTargets> {
  * (20,000 calendars: 3.2 s against 10.7 s); nothing else runs meanwhile.
  */
 function writeSite(out: string, model: ReportModel, repoUrl: string | undefined): string[] {
-  const byUser = new Map<string, { user: string; expiries: Expiry[] }>();
-  for (const e of model.expiries) {
+  // Each expiry is rendered once: into the feed of everyone and into its user's.
+  const base = { now: model.now, repoUrl };
+  const events = model.expiries.map((e) => renderEvent(e, base));
+  const byUser = new Map<string, { user: string; events: string[] }>();
+  model.expiries.forEach((e, i) => {
     const file = calendarFileName(e.user);
     let entry = byUser.get(file);
-    if (!entry) byUser.set(file, (entry = { user: e.user, expiries: [] }));
-    entry.expiries.push(e);
-  }
+    if (!entry) byUser.set(file, (entry = { user: e.user, events: [] }));
+    entry.events.push(events[i]!);
+  });
   const calendars = [...byUser.entries()]
-    .map(([file, v]) => ({ user: v.user, file, events: v.expiries.length, expiries: v.expiries }))
+    .map(([file, v]) => ({ user: v.user, file, events: v.events.length, texts: v.events }))
     .sort((a, b) => (a.file < b.file ? -1 : 1));
   mkdirSync(join(out, 'calendars'), { recursive: true });
   const keep = new Set(calendars.map((c) => c.file));
@@ -134,15 +137,8 @@ function writeSite(out: string, model: ReportModel, repoUrl: string | undefined)
   for (const name of readdirSync(join(out, 'calendars')))
     if (name.endsWith('.ics') && !keep.has(name)) rmSync(join(out, 'calendars', name), { force: true });
   writeFileSync(join(out, 'index.html'), renderReportHtml(model, { repoUrl, calendars }));
-  const base = { now: model.now, repoUrl };
-  writeFileSync(
-    join(out, 'calendar.ics'),
-    renderCalendar(model.expiries, { ...base, name: 'grantops: access expiries' }),
-  );
+  writeFileSync(join(out, 'calendar.ics'), calendarOf(events, 'grantops: access expiries'));
   for (const c of calendars)
-    writeFileSync(
-      join(out, 'calendars', c.file),
-      renderCalendar(c.expiries, { ...base, name: `grantops: access of ${c.user}` }),
-    );
+    writeFileSync(join(out, 'calendars', c.file), calendarOf(c.texts, `grantops: access of ${c.user}`));
   return ['index.html', 'calendar.ics', ...calendars.map((c) => `calendars/${c.file}`)];
 }

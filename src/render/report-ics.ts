@@ -71,39 +71,53 @@ export interface CalendarOptions {
 
 /** One VCALENDAR with an event at each expiry (a 15-minute block, with a reminder an hour before). */
 export function renderCalendar(expiries: readonly Expiry[], opts: CalendarOptions): string {
-  const lines = [
+  return calendarOf(
+    expiries.map((e) => renderEvent(e, opts)),
+    opts.name,
+  );
+}
+
+/**
+ * A VCALENDAR around events already rendered (renderEvent): the report renders each expiry once and
+ * puts it in the feed of everyone and in its user's feed.
+ */
+export function calendarOf(events: readonly string[], name: string): string {
+  const head = [
     'BEGIN:VCALENDAR',
     'VERSION:2.0',
     'PRODID:-//grantops//access report//EN',
     'CALSCALE:GREGORIAN',
     'METHOD:PUBLISH',
-    `X-WR-CALNAME:${escapeIcsText(opts.name)}`,
+    `X-WR-CALNAME:${escapeIcsText(name)}`,
+  ]
+    .map(foldIcsLine)
+    .join('\r\n');
+  return `${head}\r\n${events.join('')}END:VCALENDAR\r\n`;
+}
+
+/** One VEVENT, its lines folded, each ending in CRLF. */
+export function renderEvent(e: Expiry, opts: Omit<CalendarOptions, 'name'>): string {
+  const uid = createHash('sha256').update(`${e.grant}\n${e.expiresAt}`).digest('hex').slice(0, 32);
+  const link = opts.repoUrl && e.pr !== undefined ? `${opts.repoUrl}/pull/${e.pr}` : undefined;
+  const lines = [
+    'BEGIN:VEVENT',
+    `UID:${uid}@grantops`,
+    `DTSTAMP:${icsTime(opts.now)}`,
+    `DTSTART:${icsTime(e.expiresAt)}`,
+    `DTEND:${icsTime(e.expiresAt + 15 * 60_000)}`,
+    `SUMMARY:${escapeIcsText(`Access ends: ${e.user} on ${e.target} (${e.role})`)}`,
+    `DESCRIPTION:${escapeIcsText(
+      `Grant ${e.grant} expires: ${e.user} loses ${e.role} on ${e.target}.\nReason: ${e.reason}${link ? `\nPull request: ${link}` : ''}`,
+    )}`,
+    ...(link ? [`URL:${link}`] : []),
+    'TRANSP:TRANSPARENT',
+    'BEGIN:VALARM',
+    'ACTION:DISPLAY',
+    'TRIGGER:-PT1H',
+    `DESCRIPTION:${escapeIcsText(`Access of ${e.user} on ${e.target} ends in an hour`)}`,
+    'END:VALARM',
+    'END:VEVENT',
   ];
-  const stamp = icsTime(opts.now);
-  for (const e of expiries) {
-    const uid = createHash('sha256').update(`${e.grant}\n${e.expiresAt}`).digest('hex').slice(0, 32);
-    const link = opts.repoUrl && e.pr !== undefined ? `${opts.repoUrl}/pull/${e.pr}` : undefined;
-    lines.push(
-      'BEGIN:VEVENT',
-      `UID:${uid}@grantops`,
-      `DTSTAMP:${stamp}`,
-      `DTSTART:${icsTime(e.expiresAt)}`,
-      `DTEND:${icsTime(e.expiresAt + 15 * 60_000)}`,
-      `SUMMARY:${escapeIcsText(`Access ends: ${e.user} on ${e.target} (${e.role})`)}`,
-      `DESCRIPTION:${escapeIcsText(
-        `Grant ${e.grant} expires: ${e.user} loses ${e.role} on ${e.target}.\nReason: ${e.reason}${link ? `\nPull request: ${link}` : ''}`,
-      )}`,
-      ...(link ? [`URL:${link}`] : []),
-      'TRANSP:TRANSPARENT',
-      'BEGIN:VALARM',
-      'ACTION:DISPLAY',
-      'TRIGGER:-PT1H',
-      `DESCRIPTION:${escapeIcsText(`Access of ${e.user} on ${e.target} ends in an hour`)}`,
-      'END:VALARM',
-      'END:VEVENT',
-    );
-  }
-  lines.push('END:VCALENDAR');
   return `${lines.map(foldIcsLine).join('\r\n')}\r\n`;
 }
 
