@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { type HistoryCacheReport, loadAuditHistory } from '../adapters/git/audit-log.js';
 import { ConfigError } from '../model/errors.js';
 import { expiringWindowMs } from '../model/policy.js';
@@ -138,7 +138,9 @@ function writeSite(out: string, model: ReportModel, repoUrl: string | undefined)
     if (name.endsWith('.ics') && !keep.has(name)) rmSync(join(out, 'calendars', name), { force: true });
   writeFileSync(join(out, 'index.html'), renderReportHtml(model, { repoUrl, calendars }));
   writeFileSync(join(out, 'calendar.ics'), calendarOf(events, 'grantops: access expiries'));
+  // calendarFileName makes plain names ([a-z0-9-] or a hash): joined without path.join's normalising.
+  const dir = `${join(out, 'calendars')}${sep}`;
   for (const c of calendars)
-    writeFileSync(join(out, 'calendars', c.file), calendarOf(c.texts, `grantops: access of ${c.user}`));
+    writeFileSync(`${dir}${c.file}`, calendarOf(c.texts, `grantops: access of ${c.user}`));
   return ['index.html', 'calendar.ics', ...calendars.map((c) => `calendars/${c.file}`)];
 }
