@@ -63,6 +63,8 @@ export type ApprovalVerdict =
       undecided?: true;
       /** Undecided because a break-glass use's retro review, due already, could not be read. */
       reviewUnread?: true;
+      /** With `reviewUnread`: when that review was due (it has passed). */
+      reviewDue?: Date;
       /** A genuine record says this very file was approved and applied before: approval withdrawn. */
       wasApproved?: true;
     };

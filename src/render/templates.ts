@@ -130,6 +130,18 @@ Reason: {{reason}}
   'break-glass-revoked.md': `**Not reviewed in time**: the access of {{user}} ({{role}} on {{target}}) was revoked early at {{now}}, {{reviewWithin}} after the merge. {{reason}}
 `,
   'break-glass-webhook.txt': `grantops: break-glass access of {{user}} ({{role}} on {{target}}, grant {{grant}}) in {{repo}} was not reviewed in time and was revoked early: {{reason}}`,
+  'review-unread-issue.md': `The retro review of the break-glass grant **{{grant}}** ({{file}}) was due at **{{due}}** ({{late}} ago) and could not be read from GitHub.
+
+| User | Target | Role | Review due | Past due by |
+| --- | --- | --- | --- | --- |
+| {{user}} | {{target}} | {{role}} | {{due}} | {{late}} |
+
+Last error: {{reason}}
+
+Its access is neither kept nor revoked on a read failure: the reaper asks GitHub again on every run
+and decides from GitHub's own timestamps; this issue closes by itself once it has.
+`,
+  'review-unread-webhook.txt': `grantops: {{count}} break-glass grant(s) in {{repo}} past their review deadline could not be decided (GitHub failed):{{#each items}} {{grant}} ({{user}}, {{role}} on {{target}}, review due {{due}}, {{late}} ago: {{reason}});{{/each}}`,
   'webhook.txt': `grantops: {{count}} grant(s) could not be revoked in {{repo}}:{{#each items}} {{grant}} ({{user}} on {{target}}, expired {{expiresAt}}: {{reason}});{{/each}}`,
   'reap-summary.md': `### grantops reap{{#if dryRun}} (dry run: nothing was changed){{/if}}
 
@@ -180,6 +192,8 @@ export const TEMPLATE_SINKS: Record<TemplateName, 'markdown' | 'slack' | 'line'>
   'break-glass-reviewed.md': 'markdown',
   'break-glass-revoked.md': 'markdown',
   'break-glass-webhook.txt': 'slack',
+  'review-unread-issue.md': 'markdown',
+  'review-unread-webhook.txt': 'slack',
   'webhook.txt': 'slack',
   'cleanup-commit.txt': 'line',
 };

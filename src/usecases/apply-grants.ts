@@ -52,6 +52,8 @@ export interface Refusal {
   undecided?: true;
   /** Undecided because a break-glass use's due retro review could not be read: the run fails. */
   reviewUnread?: true;
+  /** With `reviewUnread`: when that review was due. */
+  reviewDue?: Date;
   /** Approvers found so far. */
   approvers: string[];
   pr?: number;
@@ -147,6 +149,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
         reason: v.reason,
         ...(v.undecided ? { undecided: true as const } : {}),
         ...(v.reviewUnread ? { reviewUnread: true as const } : {}),
+        ...(v.reviewDue ? { reviewDue: v.reviewDue } : {}),
         approvers: v.approvers,
         ...(v.pr ? { pr: v.pr } : {}),
         required: role?.approvals ?? 0,

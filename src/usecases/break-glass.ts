@@ -202,6 +202,7 @@ export async function checkRetroReviews(
         approvers: [],
         undecided: true,
         reviewUnread: true,
+        reviewDue: deadline,
       });
     }
   }

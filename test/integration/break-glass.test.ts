@@ -524,12 +524,35 @@ describe('break-glass retro review, by the reaper', () => {
     expect(r.stdout + r.stderr).toContain('could not be read from GitHub');
     expect(holders(repo)).toEqual(['alice']);
     expect(repo.git('log', '-1', '--format=%B')).not.toContain('Break-Glass-Unreviewed');
-    expect(posts).toEqual([]);
+    // Undecided is alerted (the webhook: GitHub is what fails), naming the grant and its deadline.
+    expect(posts).toHaveLength(1);
+    const text = (JSON.parse(posts[0]!) as { text: string }).text;
+    expect(text).toContain('alice-bg (alice, ops on vpn, review due 2026-11-28T10:00:');
+    expect(text).toMatch(/review due 2026-11-28T10:00:\d\dZ, 29m ago/);
+    // Every run while it lasts, and still nothing is revoked.
+    expect((await grantops(repo, 'reap', '--now', '2026-11-28T10:45:00Z')).code).toBe(1);
+    expect(posts).toHaveLength(2);
+    expect(holders(repo)).toEqual(['alice']);
+    gh.clearFaults();
+    // GitHub answers but the review cannot be read (the comments fail): the alert is an issue too.
+    gh.failNext({
+      operationId: 'issues/list-comments',
+      status: 502,
+      body: { message: 'Bad Gateway', documentation_url: 'https://docs.github.com/rest' },
+      times: 10,
+    });
+    expect((await grantops(repo, 'reap', '--now', '2026-11-28T10:50:00Z')).code).toBe(1);
+    const tracked = issues().filter((i) => i.title.includes('could not be read'));
+    expect(tracked.map((i) => [i.title, i.state])).toEqual([
+      ['grantops: retro review of break-glass grant alice-bg could not be read', 'open'],
+    ]);
     gh.clearFaults();
     // GitHub is back: the review made in time (GitHub's own timestamp) keeps the grant.
     const later = await grantops(repo, 'reap', '--now', '2026-11-28T11:00:00Z');
     expect(later.code).toBe(0);
     expect(holders(repo)).toEqual(['alice']);
+    expect(issues().find((i) => i.title.includes('could not be read'))?.state).toBe('closed');
+    expect(posts).toHaveLength(3);
   });
 
   it('a later run after a GitHub failure still revokes a use nobody reviewed', async () => {
