@@ -104,7 +104,12 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
     });
     result.breakGlass = await trackBreakGlass(
       repo,
-      { now: w.config.now, ...report.apply, revokedEarly },
+      {
+        now: w.config.now,
+        ...report.apply,
+        revokedEarly,
+        reaped: new Set(report.commit ? report.revoked.map((r) => r.grant.id) : []),
+      },
       (name, view) => renderTemplate(name, view, w.templates),
       w.config.webhookUrl ? slackWebhook(w.config.webhookUrl) : undefined,
     );

@@ -82,7 +82,8 @@ export type ViolationKind =
   | 'forged-evidence'
   | 'unverified-evidence'
   | 'break-glass-unreviewed'
-  | 'break-glass-replaced-unreviewed';
+  | 'break-glass-replaced-unreviewed'
+  | 'break-glass-never-reviewed';
 
 export interface Violation {
   kind: ViolationKind;

@@ -50,6 +50,11 @@ export type ApprovalVerdict =
       cutShort?: { at: Date; reason: string };
       /** A break-glass grant's retro review, as GitHub showed it in this run (never from a note). */
       reviewSeen?: { by: string; at: string };
+      /**
+       * A break-glass grant that reached its own expiresAt (before its review deadline) and that
+       * GitHub shows no eligible review of: used and never reviewed, said once as it is reaped.
+       */
+      neverReviewed?: { due: Date };
     }
   | {
       approved: false;

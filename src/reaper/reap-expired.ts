@@ -55,6 +55,8 @@ export interface Revoked {
   lagMs: number;
   /** A break-glass grant revoked early: no retro review was shown by its deadline (its expiresAt here). */
   breakGlassUnreviewed?: true;
+  /** A break-glass use that reached its own expiresAt with no review on GitHub (its deadline was later). */
+  breakGlassNeverReviewed?: true;
 }
 
 export interface ReapReport {
@@ -147,6 +149,11 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
   for (const f of report.invalid) problem(`${f.file}:${f.line}:${f.column}: ${f.message}`);
   // Neither kept nor revoked on a GitHub failure: the run must fail until a later one decides.
   for (const r of report.refused) if (r.reviewUnread) problem(`${r.grant.id}: ${r.reason}`);
+  for (const g of expired) {
+    const v = report.approved.get(g.id);
+    // An ended use whose review could not be read: reaped all the same, the run says it is unknown.
+    if (v && !v.approved && v.reviewUnread) problem(`${g.id} (ended): ${v.reason}`);
+  }
 
   const revoked: Revoked[] = [];
   const failed: ReapReport['failed'] = [];
@@ -163,6 +170,7 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
         grant: g,
         lagMs: Math.max(0, t - g.expiresAt.getTime()),
         ...(cut.has(g.id) ? { breakGlassUnreviewed: true as const } : {}),
+        ...(neverReviewed(report, g.id) ? { breakGlassNeverReviewed: true as const } : {}),
       });
   }
   const result: ReapReport = {
@@ -188,6 +196,11 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
     problem('the cleanup commit was not recorded (the next run redoes it)', err);
   }
   return result;
+}
+
+function neverReviewed(report: ApplyReport, id: string): boolean {
+  const v = report.approved.get(id);
+  return v?.approved === true && v.neverReviewed !== undefined;
 }
 
 /** What the merge of a sharded reap reports: a reap without its own apply. */
@@ -317,6 +330,9 @@ async function record(
     const trailers = [
       ...items.map((r) => `Revoked-Grant: ${r.grant.id}`),
       ...items.filter((r) => r.breakGlassUnreviewed).map((r) => `Break-Glass-Unreviewed: ${r.grant.id}`),
+      ...items
+        .filter((r) => r.breakGlassNeverReviewed)
+        .map((r) => `Break-Glass-Never-Reviewed: ${r.grant.id}`),
     ].join('\n');
     const message = `grantops: revoke ${items.length} expired grant(s)\n\n${body ? `${body}\n\n` : ''}${trailers}\n`;
     return deps.git.commitRemoval(

@@ -124,7 +124,10 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   );
   // Approval matters for grants that are, or will be, in force; expired ones only explain revocations.
   const live = grants.filter((g) => g.expiresAt.getTime() > opts.now.getTime());
-  const approved = await deps.approvals.verify(live);
+  // The reaper also asks after ended break-glass uses: whether one was reviewed is said once, as it goes.
+  const endedUses =
+    opts.mode === 'reap' ? grants.filter((g) => g.breakGlass === true && !live.includes(g)) : [];
+  const approved = await deps.approvals.verify([...live, ...endedUses]);
   // A break-glass grant not reviewed by its deadline ends there: revoked (and reaped) as expired.
   const cutShort: CutShort[] = [];
   grants = grants.map((g) => {
