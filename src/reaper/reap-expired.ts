@@ -149,16 +149,15 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
   for (const f of report.invalid) problem(`${f.file}:${f.line}:${f.column}: ${f.message}`);
   // Neither kept nor revoked on a GitHub failure: the run must fail until a later one decides.
   for (const r of report.refused) if (r.reviewUnread) problem(`${r.grant.id}: ${r.reason}`);
-  for (const g of expired) {
-    const v = report.approved.get(g.id);
-    // An ended use whose review could not be read: reaped all the same, the run says it is unknown.
-    if (v && !v.approved && v.reviewUnread) problem(`${g.id} (ended): ${v.reason}`);
-  }
 
   const revoked: Revoked[] = [];
   const failed: ReapReport['failed'] = [];
   const cut = new Set(report.cutShort.map((c) => c.grant.id));
   for (const g of expired) {
+    const v = report.approved.get(g.id);
+    // An ended use whose review could not be read: reaped all the same, the run says it is unknown.
+    if (v && !v.approved && v.reviewUnread) problem(`${g.id} (ended): ${v.reason}`);
+    const never = v?.approved && v.neverReviewed ? { breakGlassNeverReviewed: true as const } : {};
     const why =
       failures.get(g.id) ??
       (acted.has(g.id) || settled.has(g.id)
@@ -170,7 +169,7 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
         grant: g,
         lagMs: Math.max(0, t - g.expiresAt.getTime()),
         ...(cut.has(g.id) ? { breakGlassUnreviewed: true as const } : {}),
-        ...(neverReviewed(report, g.id) ? { breakGlassNeverReviewed: true as const } : {}),
+        ...never,
       });
   }
   const result: ReapReport = {
@@ -196,11 +195,6 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
     problem('the cleanup commit was not recorded (the next run redoes it)', err);
   }
   return result;
-}
-
-function neverReviewed(report: ApplyReport, id: string): boolean {
-  const v = report.approved.get(id);
-  return v?.approved === true && v.neverReviewed !== undefined;
 }
 
 /** What the merge of a sharded reap reports: a reap without its own apply. */
@@ -330,9 +324,9 @@ async function record(
     const trailers = [
       ...items.map((r) => `Revoked-Grant: ${r.grant.id}`),
       ...items.filter((r) => r.breakGlassUnreviewed).map((r) => `Break-Glass-Unreviewed: ${r.grant.id}`),
-      ...items
-        .filter((r) => r.breakGlassNeverReviewed)
-        .map((r) => `Break-Glass-Never-Reviewed: ${r.grant.id}`),
+      ...items.flatMap((r) =>
+        r.breakGlassNeverReviewed ? [`Break-Glass-Never-Reviewed: ${r.grant.id}`] : [],
+      ),
     ].join('\n');
     const message = `grantops: revoke ${items.length} expired grant(s)\n\n${body ? `${body}\n\n` : ''}${trailers}\n`;
     return deps.git.commitRemoval(

@@ -237,12 +237,13 @@ export class GitRepo {
     return found;
   }
 
-  /** Files' changes on HEAD's first-parent line, each since its date (file-changes.ts); undefined when shallow. */
+  /** Files' changes on `rev`'s first-parent line, each since its date (file-changes.ts); undefined when shallow. */
   async fileChanges(
     windows: ReadonlyMap<string, Date>,
     maxBytes = 64 * 1024,
+    rev = 'HEAD',
   ): Promise<Map<string, FileChangeBytes[]> | undefined> {
-    return (await this.isShallow()) ? undefined : fileChanges(this.git, 'HEAD', windows, maxBytes);
+    return (await this.isShallow()) ? undefined : fileChanges(this.git, rev, windows, maxBytes);
   }
 
   /** `path -> blob id` of every file under `dir` at `rev`: one `git ls-tree -r`. */
