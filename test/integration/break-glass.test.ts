@@ -642,6 +642,22 @@ describe('break-glass use that ends before its review is due', () => {
     expect(due.violations.map((v) => v.kind)).not.toContain('break-glass-unreviewed');
   });
 
+  it('a sharded reap says it in its shard, and the merge job writes the trailer', async () => {
+    const { repo } = await shortUse();
+    const shard = join(repo.dir, '..', `${repo.dir.split('/').pop()!}-shard.json`);
+    const now = ['--now', '2026-11-28T10:00:00Z'];
+    const s = await grantops(repo, 'reap', '--target', 'vpn', '--shard-out', shard, ...now);
+    expect(s.code, s.stderr).toBe(0);
+    expect(posts).toHaveLength(1);
+    const m = await grantops(repo, 'reap', '--merge-shards', shard, '--now', '2026-11-28T10:01:00Z');
+    expect(m.code, m.stderr).toBe(0);
+    expect(existsSync(join(repo.dir, 'grants/alice-bg.yaml'))).toBe(false);
+    expect(repo.git('log', '-1', '--format=%B')).toMatch(
+      /\nRevoked-Grant: alice-bg\nBreak-Glass-Never-Reviewed: alice-bg\s*$/,
+    );
+    rmSync(shard, { force: true });
+  });
+
   it('reviewed before it ended: the review is recorded as it is reaped, no alert, no finding', async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
     const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
