@@ -24,7 +24,10 @@ export interface FileChange {
   commit?: string;
 }
 
-/** A change to a grant file as git gives it (bytes), read into the fields it wrote. */
+/**
+ * A change to a grant file as git gives it (bytes), read into the fields it wrote. `parsed`: bytes
+ * already read (one version is the `after` of a change and the `before` of the next: read once).
+ */
 export function readFileChange(
   file: string,
   c: {
@@ -34,12 +37,18 @@ export function readFileChange(
     before: Uint8Array | undefined;
     after: Uint8Array | undefined;
   },
+  parsed?: Map<Uint8Array, RawGrantFields | undefined>,
 ): FileChange {
+  const read = (bytes: Uint8Array | undefined) => {
+    if (!bytes || !parsed) return rawGrantFields(file, bytes);
+    if (!parsed.has(bytes)) parsed.set(bytes, rawGrantFields(file, bytes));
+    return parsed.get(bytes);
+  };
   return {
     time: c.time.getTime(),
     status: c.status,
-    before: rawGrantFields(file, c.before),
-    after: rawGrantFields(file, c.after),
+    before: read(c.before),
+    after: read(c.after),
     ...(c.commit !== undefined ? { commit: c.commit } : {}),
   };
 }
