@@ -142,7 +142,7 @@ Its access is neither kept nor revoked on a read failure: the reaper asks GitHub
 and decides from GitHub's own timestamps; this issue closes by itself once it has.
 `,
   'review-unread-webhook.txt': `grantops: {{count}} break-glass grant(s) in {{repo}} past their review deadline could not be decided (GitHub failed):{{#each items}} {{grant}} ({{user}}, {{role}} on {{target}}, review due {{due}}, {{late}} ago: {{reason}});{{/each}}`,
-  'break-glass-never-reviewed.md': `**Used and never reviewed**: the access of {{user}} ({{role}} on {{target}}) ended at {{expiresAt}} and was revoked; no eligible \`/grantops approve\` was found on this issue (review due by {{reviewBy}}). A review posted now is no longer read by grantops: review the use by hand.
+  'break-glass-never-reviewed.md': `**Used and never reviewed**: the access of {{user}} ({{role}} on {{target}}) ended at its expiresAt, {{expiresAt}} (revoked as any expired grant); no eligible \`/grantops approve\` was found on this issue (review due by {{reviewBy}}). A review posted now is no longer read by grantops: review the use by hand.
 `,
   'break-glass-never-reviewed-webhook.txt': `grantops: break-glass access of {{user}} ({{role}} on {{target}}, grant {{grant}}) in {{repo}} ended at {{expiresAt}}, used and never reviewed (review due by {{reviewBy}})`,
   'webhook.txt': `grantops: {{count}} grant(s) could not be revoked in {{repo}}:{{#each items}} {{grant}} ({{user}} on {{target}}, expired {{expiresAt}}: {{reason}});{{/each}}`,
