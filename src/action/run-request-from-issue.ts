@@ -20,7 +20,7 @@ export async function runRequestFromIssue(inputs: ActionInputs, w: Wiring): Prom
       const { proposal, grant } = outcome.result;
       const pr = proposal.pullRequest;
       runnerLog.info(
-        proposal.outcome !== 'found'
+        proposal.outcome !== 'found' && proposal.outcome !== 'moved'
           ? `opened pull request #${pr.number} (${proposal.branch}) for ${grant.user} on ${grant.target}/${grant.role}`
           : `pull request #${pr.number} (${proposal.branch}) already carries this request`,
       );

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { RequestError } from '@octokit/request-error';
 import type { FileTree, TreeEntry } from '../model/file-tree.js';
 import type {
+  BranchCommit,
   FoundPullRequest,
   OpenedPullRequestRef,
   ProposedFile,
@@ -175,6 +176,31 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
       tree: blobs,
     });
     return data.sha;
+  }
+
+  async commitsSince(base: string, head: string): Promise<{ aheadBy: number; commits: BranchCommit[] }> {
+    const { data } = await this.octokit.rest.repos.compareCommitsWithBasehead({
+      ...this.where,
+      basehead: `${base}...${head}`,
+      per_page: 10,
+    });
+    return {
+      aheadBy: data.ahead_by,
+      commits: data.commits.map((c) => ({
+        sha: c.sha,
+        parents: c.parents.map((p) => p.sha),
+        author: c.author?.login,
+      })),
+    };
+  }
+
+  async moveBranch(branch: string, commit: string): Promise<void> {
+    await this.octokit.rest.git.updateRef({
+      ...this.where,
+      ref: `heads/${branch}`,
+      sha: commit,
+      force: true,
+    });
   }
 
   async createBranch(branch: string, commit: string): Promise<boolean> {

@@ -1,6 +1,10 @@
 import type { AuditOutput } from '../audit/format.js';
 import { auditEvents } from '../audit/lifecycle-events.js';
 import { auditBreakGlass } from '../audit/break-glass.js';
+import { auditExtensionHistory, extendedFiles } from '../audit/extension-history.js';
+import { readFileChange } from '../policy/max-total-chain.js';
+import type { RawGrantFields } from '../policy/extension.js';
+import { GRANTS_DIR } from '../model/grant.js';
 import { activeAt, filterEvents, verifyHistory, type AuditFilter } from '../audit/query.js';
 import { type HistoryCacheReport, loadAuditHistory } from '../adapters/git/audit-log.js';
 import type { HistoryReadOptions } from '../adapters/git/history.js';
@@ -106,7 +110,25 @@ export async function auditJob(w: Wiring, opts: AuditJobOptions): Promise<AuditJ
       filter,
     );
     breakGlass = uses.rows;
-    violations = [...violations, ...uses.violations].sort((a, b) =>
+    // The extension rules need each extended file's versions as written: one more `git log`, for them only.
+    const files = extendedFiles(history);
+    const changes = files.length
+      ? await git.fileChanges(new Map(files.map((file) => [file, new Date(0)])), {
+          rev: ref,
+          under: [GRANTS_DIR],
+        })
+      : undefined;
+    const parsed = new Map<Uint8Array, RawGrantFields | undefined>();
+    const extensionBreaks = changes
+      ? auditExtensionHistory(
+          history,
+          new Map(
+            [...changes].map(([file, list]) => [file, list.map((c) => readFileChange(file, c, parsed))]),
+          ),
+          filter,
+        )
+      : [];
+    violations = [...violations, ...uses.violations, ...extensionBreaks].sort((a, b) =>
       a.grant < b.grant ? -1 : a.grant > b.grant ? 1 : 0,
     );
   }

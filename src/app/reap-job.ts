@@ -85,12 +85,12 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
   if (evidenceProblem) report.problems.push(evidenceProblem);
   if (opts.shardOut !== undefined && !opts.dryRun) await writeShard(w, opts.shardOut, opts.only, report);
   if (opts.dryRun) return { report };
-  const { warnings, overdue } = alertsAfterReap(w.config.now, report);
+  const { warnings, overdue, reviewUnread } = alertsAfterReap(w.config.now, report);
   const alerts = await new AlertSender(
     repo,
     (name, view) => renderTemplate(name, view, w.templates),
     w.config.webhookUrl ? slackWebhook(w.config.webhookUrl) : undefined,
-  ).send(w.config.now, warnings, overdue, report.apply.policies);
+  ).send(w.config.now, warnings, overdue, report.apply.policies, reviewUnread);
   const revokedEarly = new Map(
     report.apply.cutShort
       .filter((c) => report.revoked.some((r) => r.breakGlassUnreviewed && r.grant.id === c.grant.id))
@@ -104,7 +104,12 @@ export async function reapJob(w: Wiring, opts: ReapJobOptions): Promise<ReapJobR
     });
     result.breakGlass = await trackBreakGlass(
       repo,
-      { now: w.config.now, ...report.apply, revokedEarly },
+      {
+        now: w.config.now,
+        ...report.apply,
+        revokedEarly,
+        reaped: new Set(report.commit ? report.revoked.map((r) => r.grant.id) : []),
+      },
       (name, view) => renderTemplate(name, view, w.templates),
       w.config.webhookUrl ? slackWebhook(w.config.webhookUrl) : undefined,
     );

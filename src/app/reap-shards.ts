@@ -40,6 +40,8 @@ interface ShardRevoked {
   expiresAt?: string;
   /** A break-glass use revoked at its review deadline (the cleanup commit says so). */
   breakGlassUnreviewed?: true;
+  /** A break-glass use that ended at its expiresAt, never reviewed (the cleanup commit says so). */
+  breakGlassNeverReviewed?: true;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
@@ -62,6 +64,7 @@ export async function writeShard(
       if (!blob) return [];
       const { id, file, user, target, role, expiresAt } = r.grant;
       const early = r.breakGlassUnreviewed ? { breakGlassUnreviewed: true as const } : {};
+      const never = r.breakGlassNeverReviewed ? { breakGlassNeverReviewed: true as const } : {};
       return [
         {
           id,
@@ -73,6 +76,7 @@ export async function writeShard(
           role,
           expiresAt: formatTimestamp(expiresAt),
           ...early,
+          ...never,
         },
       ];
     }),
@@ -117,7 +121,8 @@ async function readShard(path: string): Promise<ShardFile> {
       !(r.lagMs >= 0) ||
       !named ||
       !ends ||
-      (r.breakGlassUnreviewed !== undefined && r.breakGlassUnreviewed !== true)
+      (r.breakGlassUnreviewed !== undefined && r.breakGlassUnreviewed !== true) ||
+      (r.breakGlassNeverReviewed !== undefined && r.breakGlassNeverReviewed !== true)
     )
       throw bad(`entry ${JSON.stringify(r).slice(0, 200)}`);
   }
@@ -176,7 +181,8 @@ export async function mergeShardsJob(
         return [];
       }
       const early = r.breakGlassUnreviewed ? { breakGlassUnreviewed: true as const } : {};
-      return [{ revoked: { grant, lagMs: r.lagMs, ...early }, blob: r.blob }];
+      const never = r.breakGlassNeverReviewed ? { breakGlassNeverReviewed: true as const } : {};
+      return [{ revoked: { grant, lagMs: r.lagMs, ...early, ...never }, blob: r.blob }];
     }),
   );
   const { remote, options, deps } = await cleanupCommit(w, opts.branch);

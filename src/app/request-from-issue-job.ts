@@ -112,7 +112,7 @@ export async function requestFromIssueJob(
   const what = `**${escapeMarkdown(grant.user)}** → **${escapeMarkdown(`${grant.target}/${grant.role}`)}** until ${formatTimestamp(grant.expiresAt)}`;
   const first = `grantops/request/issue-${issue.number}`;
   const body = [
-    proposal.outcome === 'found'
+    proposal.outcome === 'found' || proposal.outcome === 'moved'
       ? `✅ Pull request #${pr.number}${link} carries this request: ${what}.`
       : `✅ Opened pull request #${pr.number}${link} for this request: ${what}.`,
     '',

@@ -133,6 +133,27 @@ export function auditBreakGlass(
           message: `break-glass use (PR #${v.approval.pr}) was replaced by a new version of its file at ${formatTimestamp(new Date(replacedAt))}, before it was reviewed`,
         });
       }
+      // Ended at its own expiresAt before its deadline, which has passed with no review in time:
+      // nothing was left to revoke early, yet the emergency access was never reviewed.
+      if (
+        last &&
+        inTime === 'no' &&
+        due !== undefined &&
+        expires < due &&
+        now >= due &&
+        !revokedEarly &&
+        (endedAt !== undefined || expires <= now)
+      ) {
+        violations.push({
+          kind: 'break-glass-never-reviewed',
+          grant: v.id,
+          user: v.user,
+          target: v.target,
+          role: v.role,
+          commit: v.landed.commit,
+          message: `break-glass use (PR #${v.approval.pr}) ended at ${formatTimestamp(new Date(expires))}, used and never reviewed (review was due by ${formatTimestamp(new Date(due))})`,
+        });
+      }
       // Access held past the deadline without a review in time: the control did not act.
       const heldUntil = Math.min(endedAt ?? now, expires);
       if (inTime === 'no' && due !== undefined && heldUntil - due > opts.toleranceMs) {

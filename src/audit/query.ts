@@ -17,7 +17,8 @@ export interface AuditFilter {
   until?: Date;
 }
 
-const matches = (x: { user: string; target: string; role: string }, f: AuditFilter) =>
+/** Whether a grant version is one the filter selects (user, target, role). */
+export const matches = (x: { user: string; target: string; role: string }, f: AuditFilter) =>
   (!f.user || x.user.toLowerCase() === f.user.toLowerCase()) &&
   (!f.target || x.target === f.target) &&
   (!f.role || x.role === f.role);
@@ -82,7 +83,9 @@ export type ViolationKind =
   | 'forged-evidence'
   | 'unverified-evidence'
   | 'break-glass-unreviewed'
-  | 'break-glass-replaced-unreviewed';
+  | 'break-glass-replaced-unreviewed'
+  | 'break-glass-never-reviewed'
+  | 'extension-history';
 
 export interface Violation {
   kind: ViolationKind;

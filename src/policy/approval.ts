@@ -50,6 +50,11 @@ export type ApprovalVerdict =
       cutShort?: { at: Date; reason: string };
       /** A break-glass grant's retro review, as GitHub showed it in this run (never from a note). */
       reviewSeen?: { by: string; at: string };
+      /**
+       * A break-glass grant that reached its own expiresAt (before its review deadline) and that
+       * GitHub shows no eligible review of: used and never reviewed, said once as it is reaped.
+       */
+      neverReviewed?: { due: Date };
     }
   | {
       approved: false;
@@ -63,6 +68,8 @@ export type ApprovalVerdict =
       undecided?: true;
       /** Undecided because a break-glass use's retro review, due already, could not be read. */
       reviewUnread?: true;
+      /** With `reviewUnread`: when that review was due (it has passed). */
+      reviewDue?: Date;
       /** A genuine record says this very file was approved and applied before: approval withdrawn. */
       wasApproved?: true;
     };

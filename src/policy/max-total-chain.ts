@@ -1,6 +1,14 @@
 import type { Role } from '../model/policy.js';
 import { parseTimestamp } from '../model/time.js';
-import { chainStart, checkExtensionHistory, overMaxTotal, type RawGrantFields } from './extension.js';
+import { loadYamlSource } from '../model/yaml-source.js';
+import {
+  chainStart,
+  checkExtensionHistory,
+  overMaxTotal,
+  type ExtensionProblem,
+  type RawGrantFields,
+} from './extension.js';
+import { MAX_GRANT_BYTES } from './load.js';
 
 /**
  * One change to a grant file on main's first-parent line, as git recorded it: when it landed, and
@@ -12,6 +20,45 @@ export interface FileChange {
   status: 'added' | 'modified' | 'deleted';
   before: RawGrantFields | undefined;
   after: RawGrantFields | undefined;
+  /** The first-parent commit that brought it, when known. */
+  commit?: string;
+}
+
+/**
+ * A change to a grant file as git gives it (bytes), read into the fields it wrote. `parsed`: bytes
+ * already read (one version is the `after` of a change and the `before` of the next: read once).
+ */
+export function readFileChange(
+  file: string,
+  c: {
+    commit?: string;
+    time: Date;
+    status: FileChange['status'];
+    before: Uint8Array | undefined;
+    after: Uint8Array | undefined;
+  },
+  parsed?: Map<Uint8Array, RawGrantFields | undefined>,
+): FileChange {
+  const read = (bytes: Uint8Array | undefined) => {
+    if (!bytes || !parsed) return rawGrantFields(file, bytes);
+    if (!parsed.has(bytes)) parsed.set(bytes, rawGrantFields(file, bytes));
+    return parsed.get(bytes);
+  };
+  return {
+    time: c.time.getTime(),
+    status: c.status,
+    before: read(c.before),
+    after: read(c.after),
+    ...(c.commit !== undefined ? { commit: c.commit } : {}),
+  };
+}
+
+/** A version as written; undefined when absent or unreadable (it then shows no fields). */
+export function rawGrantFields(file: string, bytes: Uint8Array | undefined): RawGrantFields | undefined {
+  if (!bytes) return undefined;
+  const doc = loadYamlSource(file, bytes, { maxBytes: MAX_GRANT_BYTES });
+  const value = doc.ok ? doc.doc.value : undefined;
+  return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
 }
 
 /** One version of a grant in its chain: when it landed (undefined: before the history read). */
@@ -58,6 +105,31 @@ export function grantChain(changes: readonly FileChange[]): GrantChain {
     if (!changes[i + 1]) versions.unshift({ landedAt: undefined, fields: next.before });
   }
   return { versions, firstLanded: undefined };
+}
+
+/**
+ * Every change in a file's whole history (changes newest first, as `grantChain` takes them) that
+ * breaks the extension history rules against the version before it, judged as of when it landed:
+ * the same links as `grantChain` (an edit; a re-add while the deleted version still held access),
+ * over every chain the file had, not only its newest. What `audit --verify` reports.
+ */
+export function extensionHistoryBreaks(
+  changes: readonly FileChange[],
+): { change: FileChange; problems: ExtensionProblem[] }[] {
+  const out: { change: FileChange; problems: ExtensionProblem[] }[] = [];
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const c = changes[i]!;
+    const gone = changes[i + 1];
+    const goneEnd = instant(gone?.before?.expiresAt);
+    // As grantChain: re-added while the deleted version held access (or its end is unreadable).
+    const readded = gone?.status === 'deleted' && (goneEnd === undefined || goneEnd > c.time);
+    const previous =
+      c.status === 'modified' ? c.before : c.status === 'added' && readded ? gone.before : undefined;
+    if (!previous || !c.after) continue;
+    const problems = checkExtensionHistory(previous, c.after, new Date(c.time)).problems;
+    if (problems.length > 0) out.push({ change: c, problems });
+  }
+  return out;
 }
 
 /**

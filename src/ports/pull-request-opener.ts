@@ -19,6 +19,14 @@ export interface FoundPullRequest extends OpenedPullRequestRef {
   headSha: string;
 }
 
+/** A commit of a branch as GitHub's compare lists it. */
+export interface BranchCommit {
+  sha: string;
+  parents: string[];
+  /** The account GitHub maps the commit's author to; undefined when none. */
+  author: string | undefined;
+}
+
 /**
  * Port: proposing a change to the access repo on GitHub without a local push — a branch made through
  * GitHub's Git Data API (blob, tree, commit, ref) and a pull request from it. The adapter is
@@ -41,6 +49,13 @@ export interface PullRequestOpener {
    * tree is `parent`'s with these files, nothing else added, changed or removed.
    */
   holdsExactly(commit: string, parent: string, files: readonly ProposedFile[]): Promise<boolean>;
+  /**
+   * The commits `head` has that `base` has not (GitHub's compare), oldest first, each with its
+   * parents and the login GitHub maps its author to (undefined: no account); `aheadBy` counts them all.
+   */
+  commitsSince(base: string, head: string): Promise<{ aheadBy: number; commits: BranchCommit[] }>;
+  /** Points `refs/heads/<branch>` at `commit`, which need not descend from its tip (a force update). */
+  moveBranch(branch: string, commit: string): Promise<void>;
   /** Creates `refs/heads/<branch>` at `commit`; false when the branch already exists. */
   createBranch(branch: string, commit: string): Promise<boolean>;
   /** Open pull requests from `head` (a branch of this repo) into `base`, oldest first. */

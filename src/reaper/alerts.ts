@@ -18,6 +18,17 @@ export interface Overdue {
 }
 
 /**
+ * A break-glass grant past its review deadline whose retro review could not be read from GitHub:
+ * neither kept nor revoked (a read failure is never taken for "not reviewed"), alerted every run.
+ */
+export interface ReviewUnread {
+  grant: Grant;
+  /** When its review was due: the deadline passed at that time. */
+  due: Date;
+  reason: string;
+}
+
+/**
  * Which warnings are due at `now`: for each live grant, the narrowest alert window (policy
  * `alerts.before`, default 24h and 1h, each at most a quarter of the role's maxDuration, as `status`'s
  * `expiring`) that its remaining time falls in. Pure; the sender makes them
@@ -48,11 +59,14 @@ export function dueWarnings(
   return out;
 }
 
-/** The alerts a finished reap calls for: warnings for live grants, overdue for failed revocations. */
+/**
+ * The alerts a finished reap calls for: warnings for live grants, overdue for failed revocations,
+ * and break-glass grants left undecided past their review deadline because GitHub failed.
+ */
 export function alertsAfterReap(
   now: Date,
   report: ReapReport,
-): { warnings: ExpiryWarning[]; overdue: Overdue[] } {
+): { warnings: ExpiryWarning[]; overdue: Overdue[]; reviewUnread: ReviewUnread[] } {
   const live = report.apply.grants.filter((g) => g.expiresAt.getTime() > now.getTime());
   const prOf = (g: Grant) => {
     const v = report.apply.approved.get(g.id);
@@ -61,5 +75,8 @@ export function alertsAfterReap(
   return {
     warnings: dueWarnings(now, live, report.apply.policies, prOf),
     overdue: report.failed.map((f) => ({ grant: f.grant, reason: f.reason })),
+    reviewUnread: report.apply.refused.flatMap((r) =>
+      r.reviewUnread && r.reviewDue ? [{ grant: r.grant, due: r.reviewDue, reason: r.reason }] : [],
+    ),
   };
 }

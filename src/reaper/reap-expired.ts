@@ -55,6 +55,8 @@ export interface Revoked {
   lagMs: number;
   /** A break-glass grant revoked early: no retro review was shown by its deadline (its expiresAt here). */
   breakGlassUnreviewed?: true;
+  /** A break-glass use that reached its own expiresAt with no review on GitHub (its deadline was later). */
+  breakGlassNeverReviewed?: true;
 }
 
 export interface ReapReport {
@@ -152,6 +154,10 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
   const failed: ReapReport['failed'] = [];
   const cut = new Set(report.cutShort.map((c) => c.grant.id));
   for (const g of expired) {
+    const v = report.approved.get(g.id);
+    // An ended use whose review could not be read: reaped all the same, the run says it is unknown.
+    if (v && !v.approved && v.reviewUnread) problem(`${g.id} (ended): ${v.reason}`);
+    const never = v?.approved && v.neverReviewed ? { breakGlassNeverReviewed: true as const } : {};
     const why =
       failures.get(g.id) ??
       (acted.has(g.id) || settled.has(g.id)
@@ -163,6 +169,7 @@ export async function reapExpired(opts: ReapOptions, deps: ReapDeps): Promise<Re
         grant: g,
         lagMs: Math.max(0, t - g.expiresAt.getTime()),
         ...(cut.has(g.id) ? { breakGlassUnreviewed: true as const } : {}),
+        ...never,
       });
   }
   const result: ReapReport = {
@@ -317,6 +324,9 @@ async function record(
     const trailers = [
       ...items.map((r) => `Revoked-Grant: ${r.grant.id}`),
       ...items.filter((r) => r.breakGlassUnreviewed).map((r) => `Break-Glass-Unreviewed: ${r.grant.id}`),
+      ...items.flatMap((r) =>
+        r.breakGlassNeverReviewed ? [`Break-Glass-Never-Reviewed: ${r.grant.id}`] : [],
+      ),
     ].join('\n');
     const message = `grantops: revoke ${items.length} expired grant(s)\n\n${body ? `${body}\n\n` : ''}${trailers}\n`;
     return deps.git.commitRemoval(

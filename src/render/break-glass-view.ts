@@ -7,6 +7,7 @@ export function breakGlassLines(t: BreakGlassTracking | undefined): { info: stri
     t.opened ? `${t.opened} retro-review issue(s) opened` : '',
     t.reviewed ? `${t.reviewed} reviewed in time` : '',
     t.revokedEarly ? `${t.revokedEarly} revoked early (not reviewed in time)` : '',
+    t.neverReviewed ? `${t.neverReviewed} ended at expiry, used and never reviewed` : '',
   ].filter(Boolean);
   return {
     info: parts.length ? [`break-glass: ${parts.join(', ')}`] : [],

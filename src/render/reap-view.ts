@@ -12,11 +12,18 @@ export interface RevokedView {
   lag: string;
   /** A break-glass grant revoked early: `expiresAt` is its review deadline. */
   unreviewed?: true;
+  /** A break-glass use that ended at its own expiresAt with no review shown on GitHub. */
+  neverReviewed?: true;
 }
 
 /** How a revoked grant is shown: the cleanup commit's body and the reap summary. */
 export function revokedView(
-  { grant, lagMs, breakGlassUnreviewed }: { grant: Grant; lagMs: number; breakGlassUnreviewed?: true },
+  {
+    grant,
+    lagMs,
+    breakGlassUnreviewed,
+    breakGlassNeverReviewed,
+  }: { grant: Grant; lagMs: number; breakGlassUnreviewed?: true; breakGlassNeverReviewed?: true },
   revokedAt: Date,
 ): RevokedView {
   return {
@@ -28,5 +35,6 @@ export function revokedView(
     revokedAt: formatTimestamp(revokedAt),
     lag: formatDuration(lagMs),
     ...(breakGlassUnreviewed ? { unreviewed: true as const } : {}),
+    ...(breakGlassNeverReviewed ? { neverReviewed: true as const } : {}),
   };
 }

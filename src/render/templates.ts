@@ -130,6 +130,21 @@ Reason: {{reason}}
   'break-glass-revoked.md': `**Not reviewed in time**: the access of {{user}} ({{role}} on {{target}}) was revoked early at {{now}}, {{reviewWithin}} after the merge. {{reason}}
 `,
   'break-glass-webhook.txt': `grantops: break-glass access of {{user}} ({{role}} on {{target}}, grant {{grant}}) in {{repo}} was not reviewed in time and was revoked early: {{reason}}`,
+  'review-unread-issue.md': `The retro review of the break-glass grant **{{grant}}** ({{file}}) was due at **{{due}}** ({{late}} ago) and could not be read from GitHub.
+
+| User | Target | Role | Review due | Past due by |
+| --- | --- | --- | --- | --- |
+| {{user}} | {{target}} | {{role}} | {{due}} | {{late}} |
+
+Last error: {{reason}}
+
+Its access is neither kept nor revoked on a read failure: the reaper asks GitHub again on every run
+and decides from GitHub's own timestamps; this issue closes by itself once it has.
+`,
+  'review-unread-webhook.txt': `grantops: {{count}} break-glass grant(s) in {{repo}} past their review deadline could not be decided (GitHub failed):{{#each items}} {{grant}} ({{user}}, {{role}} on {{target}}, review due {{due}}, {{late}} ago: {{reason}});{{/each}}`,
+  'break-glass-never-reviewed.md': `**Used and never reviewed**: the access of {{user}} ({{role}} on {{target}}) ended at its expiresAt, {{expiresAt}} (revoked as any expired grant); no eligible \`/grantops approve\` was found on this issue (review due by {{reviewBy}}). A review posted now is no longer read by grantops: review the use by hand.
+`,
+  'break-glass-never-reviewed-webhook.txt': `grantops: break-glass access of {{user}} ({{role}} on {{target}}, grant {{grant}}) in {{repo}} ended at {{expiresAt}}, used and never reviewed (review due by {{reviewBy}})`,
   'webhook.txt': `grantops: {{count}} grant(s) could not be revoked in {{repo}}:{{#each items}} {{grant}} ({{user}} on {{target}}, expired {{expiresAt}}: {{reason}});{{/each}}`,
   'reap-summary.md': `### grantops reap{{#if dryRun}} (dry run: nothing was changed){{/if}}
 
@@ -161,7 +176,7 @@ No expired grants.
 {{#if commit}}Cleanup commit {{commit}}{{#if pushed}}, pushed{{/if}}{{#if pullRequest}}; main is protected: cleanup pull request #{{pullRequest}}{{/if}}.{{/if}}
 `,
   'cleanup-commit.txt': `{{#each grants}}
-- {{id}}: {{user}} had {{role}} on {{target}}; {{#if unreviewed}}break-glass not reviewed by {{expiresAt}}, revoked early {{revokedAt}}{{else}}expired {{expiresAt}}, revoked {{revokedAt}} ({{lag}} after expiry){{/if}}
+- {{id}}: {{user}} had {{role}} on {{target}}; {{#if unreviewed}}break-glass not reviewed by {{expiresAt}}, revoked early {{revokedAt}}{{else}}expired {{expiresAt}}, revoked {{revokedAt}} ({{lag}} after expiry){{#if neverReviewed}}; break-glass, never reviewed{{/if}}{{/if}}
 {{/each}}
 `,
 } as const;
@@ -180,6 +195,10 @@ export const TEMPLATE_SINKS: Record<TemplateName, 'markdown' | 'slack' | 'line'>
   'break-glass-reviewed.md': 'markdown',
   'break-glass-revoked.md': 'markdown',
   'break-glass-webhook.txt': 'slack',
+  'break-glass-never-reviewed.md': 'markdown',
+  'break-glass-never-reviewed-webhook.txt': 'slack',
+  'review-unread-issue.md': 'markdown',
+  'review-unread-webhook.txt': 'slack',
   'webhook.txt': 'slack',
   'cleanup-commit.txt': 'line',
 };

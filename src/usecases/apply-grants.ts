@@ -52,6 +52,8 @@ export interface Refusal {
   undecided?: true;
   /** Undecided because a break-glass use's due retro review could not be read: the run fails. */
   reviewUnread?: true;
+  /** With `reviewUnread`: when that review was due. */
+  reviewDue?: Date;
   /** Approvers found so far. */
   approvers: string[];
   pr?: number;
@@ -122,7 +124,10 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
   );
   // Approval matters for grants that are, or will be, in force; expired ones only explain revocations.
   const live = grants.filter((g) => g.expiresAt.getTime() > opts.now.getTime());
-  const approved = await deps.approvals.verify(live);
+  // The reaper also asks after ended break-glass uses: whether one was reviewed is said once, as it goes.
+  const endedUses =
+    opts.mode === 'reap' ? grants.filter((g) => g.breakGlass === true && !live.includes(g)) : [];
+  const approved = await deps.approvals.verify([...live, ...endedUses]);
   // A break-glass grant not reviewed by its deadline ends there: revoked (and reaped) as expired.
   const cutShort: CutShort[] = [];
   grants = grants.map((g) => {
@@ -147,6 +152,7 @@ export async function applyGrants(opts: ApplyOptions, deps: ApplyDeps): Promise<
         reason: v.reason,
         ...(v.undecided ? { undecided: true as const } : {}),
         ...(v.reviewUnread ? { reviewUnread: true as const } : {}),
+        ...(v.reviewDue ? { reviewDue: v.reviewDue } : {}),
         approvers: v.approvers,
         ...(v.pr ? { pr: v.pr } : {}),
         required: role?.approvals ?? 0,

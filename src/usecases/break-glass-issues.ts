@@ -17,6 +17,8 @@ export interface BreakGlassTracking {
   reviewed: number;
   /** Early revocations announced (issue comment, webhook). */
   revokedEarly: number;
+  /** Uses that ended at their expiresAt unreviewed, announced once (issue comment, webhook). */
+  neverReviewed: number;
   webhookSent: boolean;
   errors: string[];
 }
@@ -30,6 +32,8 @@ export interface BreakGlassRun {
   policies: ReadonlyMap<string, Policy>;
   /** Break-glass grants whose early revocation succeeded in this run (the reaper), with why. */
   revokedEarly?: ReadonlyMap<string, string>;
+  /** Grants whose files this run's cleanup removed (the reaper). */
+  reaped?: ReadonlySet<string>;
 }
 
 /**
@@ -44,7 +48,14 @@ export async function trackBreakGlass(
   render: Render,
   webhook: ((text: string) => Promise<void>) | undefined,
 ): Promise<BreakGlassTracking> {
-  const out: BreakGlassTracking = { opened: 0, reviewed: 0, revokedEarly: 0, webhookSent: false, errors: [] };
+  const out: BreakGlassTracking = {
+    opened: 0,
+    reviewed: 0,
+    revokedEarly: 0,
+    neverReviewed: 0,
+    webhookSent: false,
+    errors: [],
+  };
   let issues: Promise<IssueSummary[]> | undefined;
   let self: Promise<string> | undefined;
   const alerts: string[] = [];
@@ -65,7 +76,11 @@ export async function trackBreakGlass(
       pr: String(v.evidence.pr),
       expiresAt: formatTimestamp(grant.expiresAt),
       landedAt: formatTimestamp(new Date(use.landedAt)),
-      reviewBy: v.cutShort ? formatTimestamp(v.cutShort.at) : (use.reviewBy ?? ''),
+      reviewBy: v.cutShort
+        ? formatTimestamp(v.cutShort.at)
+        : v.neverReviewed
+          ? formatTimestamp(v.neverReviewed.due)
+          : (use.reviewBy ?? ''),
       reviewWithin: role?.breakGlass?.reviewWithin ?? '',
       approvers: role?.approvers.join(', ') ?? '',
       now: formatTimestamp(run.now),
@@ -88,7 +103,7 @@ export async function trackBreakGlass(
       const use = { grantId: grant.id, commit: v.evidence.commit, landedAt: v.evidence.breakGlass.landedAt };
       let issue = findRetroIssue(await issues, use, await self);
       // A review in a note is a record anyone who can push could write: only one seen now counts.
-      if (!issue && !v.cutShort && !v.reviewSeen) {
+      if (!issue && !v.cutShort && !v.reviewSeen && !v.neverReviewed) {
         const title = `grantops: break-glass use of ${grant.id} by ${grant.user} needs review by ${view.reviewBy}`;
         const body = `${retroReviewMarker(grant.id, v.evidence.commit)}\n${await render('break-glass-issue.md', view)}`;
         issue = {
@@ -100,6 +115,22 @@ export async function trackBreakGlass(
           createdAt: run.now.toISOString(),
         };
         out.opened++;
+      }
+      if (v.neverReviewed) {
+        // Said once: the marker on the issue, else (no issue to mark) only in the run that reaps it.
+        const told = issue
+          ? await once(
+              gh,
+              issue,
+              `never-reviewed:${key}`,
+              await render('break-glass-never-reviewed.md', view),
+            )
+          : run.reaped?.has(grant.id) === true;
+        if (told) {
+          alerts.push(await render('break-glass-never-reviewed-webhook.txt', { ...view, repo: gh.slug }));
+          out.neverReviewed++;
+        }
+        continue;
       }
       if (!issue) continue;
       if (early !== undefined) {

@@ -144,10 +144,20 @@ export async function checkRetroReviews(
     const rule = item.role.breakGlass;
     if (!v?.approved || !v.evidence.breakGlass || !rule || !item.grant.breakGlass) continue;
     const deadline = reviewDeadline(item.landedAt ?? 0, rule);
-    if (deps.now.getTime() < deadline.getTime()) continue;
-    const cut = (reason: string) => verdicts.set(item.grant.id, { ...v, cutShort: { at: deadline, reason } });
+    // A use that reached its own end before the deadline is asked after once, as the reaper removes it.
+    const ended = deps.now.getTime() >= item.grant.expiresAt.getTime();
+    if (deps.now.getTime() < deadline.getTime() && !ended) continue;
+    const cut = (reason: string) =>
+      verdicts.set(
+        item.grant.id,
+        ended && deadline.getTime() > item.grant.expiresAt.getTime()
+          ? { ...v, neverReviewed: { due: deadline } }
+          : { ...v, cutShort: { at: deadline, reason } },
+      );
     const gh = deps.github;
     if (!gh) {
+      // Nobody could ask: an ended use is not called unreviewed on no evidence either way.
+      if (ended && deadline.getTime() > item.grant.expiresAt.getTime()) continue;
       cut(`no retro review could be shown by ${formatTimestamp(deadline)}: GitHub was not asked (no token)`);
       continue;
     }
@@ -202,6 +212,7 @@ export async function checkRetroReviews(
         approvers: [],
         undecided: true,
         reviewUnread: true,
+        reviewDue: deadline,
       });
     }
   }

@@ -1,11 +1,8 @@
 import { errorMessage } from '../model/errors.js';
 import type { Grant } from '../model/grant.js';
 import type { Role } from '../model/policy.js';
-import { loadYamlSource } from '../model/yaml-source.js';
 import type { ApprovalVerdict } from '../policy/approval.js';
-import type { RawGrantFields } from '../policy/extension.js';
-import { MAX_GRANT_BYTES } from '../policy/load.js';
-import { chainProblem, grantChain, type FileChange } from '../policy/max-total-chain.js';
+import { chainProblem, grantChain, readFileChange } from '../policy/max-total-chain.js';
 import type { EvidenceRepo, FileChangeBytes } from '../ports/git.js';
 
 /**
@@ -79,7 +76,7 @@ function judge(
       );
       continue;
     }
-    const chain = grantChain(changes.map((c) => parsed(i.grant.file, c)));
+    const chain = grantChain(changes.map((c) => readFileChange(i.grant.file, c)));
     const problem = chainProblem(chain, i.grant, i.role, windows.get(i.grant.file)!, now);
     out.set(
       i.grant.id,
@@ -91,31 +88,6 @@ function judge(
     );
   }
   return out;
-}
-
-function parsed(
-  file: string,
-  c: {
-    time: Date;
-    status: FileChange['status'];
-    before: Uint8Array | undefined;
-    after: Uint8Array | undefined;
-  },
-): FileChange {
-  return {
-    time: c.time.getTime(),
-    status: c.status,
-    before: fields(file, c.before),
-    after: fields(file, c.after),
-  };
-}
-
-/** A version as written; undefined when absent or unreadable (it then shows no fields). */
-function fields(file: string, bytes: Uint8Array | undefined): RawGrantFields | undefined {
-  if (!bytes) return undefined;
-  const doc = loadYamlSource(file, bytes, { maxBytes: MAX_GRANT_BYTES });
-  const value = doc.ok ? doc.doc.value : undefined;
-  return value && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
 }
 
 function undecided(reason: string): ApprovalVerdict {

@@ -14,8 +14,12 @@ export interface ChangeProposal {
 
 export type ProposalResult =
   | {
-      /** `opened`: branch and PR made now; `found`: both existed; `resumed`: the branch existed, the PR is new. */
-      outcome: 'opened' | 'found' | 'resumed';
+      /**
+       * `opened`: branch and PR made now; `found`: both existed; `resumed`: the branch existed, the PR
+       * is new; `moved`: grantops' own branch and PR existed on an older base, the branch now holds
+       * the change on the base's tip (same PR).
+       */
+      outcome: 'opened' | 'found' | 'resumed' | 'moved';
       branch: string;
       commit: string;
       pullRequest: OpenedPullRequestRef;
@@ -40,7 +44,8 @@ export async function proposeChange(
   let commit = await github.branchTip(branch);
   let outcome: 'opened' | 'resumed' = 'resumed';
   if (commit !== undefined) {
-    if (!(await github.holdsExactly(commit, base.commit, change.files))) return taken;
+    if (!(await github.holdsExactly(commit, base.commit, change.files)))
+      return (await moveOwnBranch(change, github, commit)) ?? taken;
   } else {
     const made = await github.commitFiles(base.commit, change.files, change.commitMessage);
     if (await github.createBranch(branch, made)) {
@@ -71,4 +76,38 @@ export async function proposeChange(
       1,
     );
   }
+}
+
+/**
+ * The rerun after the base moved: the branch is moved onto the base's tip, keeping its pull request,
+ * only when it is wholly grantops' own: grantops' login opened its open pull request on this very
+ * tip, and the branch has one commit the base has not, authored by that login, holding exactly these
+ * files on a commit of the base. Anything else (a commit pushed by someone, another change, another's
+ * pull request) leaves the branch as it is: undefined, and the caller takes the next name.
+ */
+async function moveOwnBranch(
+  change: ChangeProposal,
+  github: PullRequestOpener,
+  tip: string,
+): Promise<ProposalResult | undefined> {
+  const me = (await github.identity()).toLowerCase();
+  const open = await github.openPullRequests(change.branch, change.base.branch);
+  const ours = open.find((p) => p.author.toLowerCase() === me && p.headSha === tip);
+  if (!ours || open.length !== 1) return undefined;
+  const since = await github.commitsSince(change.base.commit, tip);
+  const only = since.commits[0];
+  if (since.aheadBy !== 1 || since.commits.length !== 1 || only?.sha !== tip) return undefined;
+  const parent = only.parents.length === 1 ? only.parents[0] : undefined;
+  if (parent === undefined || only.author?.toLowerCase() !== me) return undefined;
+  if (!(await github.holdsExactly(tip, parent, change.files))) return undefined;
+  const commit = await github.commitFiles(change.base.commit, change.files, change.commitMessage);
+  // GitHub has no compare-and-swap on refs: a push landing between the checks and this update is
+  // lost, a window of one request (the branch is grantops' own, named for this very change).
+  await github.moveBranch(change.branch, commit);
+  return {
+    outcome: 'moved',
+    branch: change.branch,
+    commit,
+    pullRequest: { number: ours.number, url: ours.url },
+  };
 }

@@ -2,7 +2,7 @@ import { formatDuration } from '../model/duration.js';
 import { errorMessage } from '../model/errors.js';
 import type { Policy } from '../model/policy.js';
 import { formatTimestamp } from '../model/time.js';
-import type { ExpiryWarning, Overdue } from '../reaper/alerts.js';
+import type { ExpiryWarning, Overdue, ReviewUnread } from '../reaper/alerts.js';
 import { mention } from '../render/markdown.js';
 import type { TemplateName } from '../render/templates.js';
 import type { AccessRepoGitHub } from '../ports/access-repo.js';
@@ -18,10 +18,15 @@ export interface AlertResult {
   errors: string[];
 }
 
+/** The overdue-issue key of a break-glass grant whose due review could not be read (ids hold no ':'). */
+const unreadKey = (grantId: string) => `break-glass-review:${grantId}`;
+
 /**
  * Delivers the reaper's alerts: expiry warnings as comments on each grant's PR (one per grant and
  * window, found again by a hidden marker), overdue access as one issue per grant (updated, closed when
- * resolved), and newly overdue grants to an optional Slack-compatible webhook.
+ * resolved), and newly overdue grants to an optional Slack-compatible webhook. A break-glass grant
+ * whose due review could not be read gets an issue the same way, and the webhook on every run while
+ * it lasts: GitHub failing is when the issue may not get through.
  */
 export class AlertSender {
   constructor(
@@ -36,6 +41,7 @@ export class AlertSender {
     warnings: readonly ExpiryWarning[],
     overdue: readonly Overdue[],
     policies: ReadonlyMap<string, Policy>,
+    reviewUnread: readonly ReviewUnread[] = [],
   ): Promise<AlertResult> {
     const result: AlertResult = { warningsPosted: 0, warningsAlreadySent: 0, webhookSent: false, errors: [] };
     let newlyOverdue: readonly Overdue[] = overdue;
@@ -74,8 +80,13 @@ export class AlertSender {
         }
       }
       try {
-        const wanted = await Promise.all(
-          overdue.map(async (o) => ({
+        const unread = reviewUnread.map(async (u) => ({
+          key: unreadKey(u.grant.id),
+          title: `grantops: retro review of break-glass grant ${u.grant.id} could not be read`,
+          body: await this.render('review-unread-issue.md', unreadView(now, u)),
+        }));
+        const wanted = await Promise.all([
+          ...overdue.map(async (o) => ({
             key: o.grant.id,
             title: `grantops: access of expired grant ${o.grant.id} is not revoked`,
             body: await this.render('overdue-issue.md', {
@@ -89,13 +100,27 @@ export class AlertSender {
               reason: o.reason,
             }),
           })),
-        );
+          ...unread,
+        ]);
         const synced = await syncIssues(gh, 'overdue', wanted);
         result.overdueIssues = { created: synced.created, updated: synced.updated, closed: synced.closed };
         // The webhook speaks when a grant becomes overdue, not on every run it stays so.
         newlyOverdue = overdue.filter((o) => synced.createdKeys.includes(o.grant.id));
       } catch (err) {
         result.errors.push(`overdue issues: ${errorMessage(err)}`);
+      }
+    }
+    if (this.webhook && reviewUnread.length > 0) {
+      try {
+        const text = await this.render('review-unread-webhook.txt', {
+          count: String(reviewUnread.length),
+          repo: this.github?.slug ?? 'the access repo',
+          items: reviewUnread.map((u) => unreadView(now, u)),
+        });
+        await this.webhook(text);
+        result.webhookSent = true;
+      } catch (err) {
+        result.errors.push(`webhook: ${errorMessage(err)}`);
       }
     }
     if (this.webhook && newlyOverdue.length > 0) {
@@ -119,4 +144,17 @@ export class AlertSender {
     }
     return result;
   }
+}
+
+function unreadView(now: Date, u: ReviewUnread) {
+  return {
+    grant: u.grant.id,
+    file: u.grant.file,
+    user: u.grant.user,
+    target: u.grant.target,
+    role: u.grant.role,
+    due: formatTimestamp(u.due),
+    late: formatDuration(now.getTime() - u.due.getTime()),
+    reason: u.reason,
+  };
 }

@@ -524,12 +524,35 @@ describe('break-glass retro review, by the reaper', () => {
     expect(r.stdout + r.stderr).toContain('could not be read from GitHub');
     expect(holders(repo)).toEqual(['alice']);
     expect(repo.git('log', '-1', '--format=%B')).not.toContain('Break-Glass-Unreviewed');
-    expect(posts).toEqual([]);
+    // Undecided is alerted (the webhook: GitHub is what fails), naming the grant and its deadline.
+    expect(posts).toHaveLength(1);
+    const text = (JSON.parse(posts[0]!) as { text: string }).text;
+    expect(text).toContain('alice-bg (alice, ops on vpn, review due 2026-11-28T10:00:');
+    expect(text).toMatch(/review due 2026-11-28T10:00:\d\dZ, 29m ago/);
+    // Every run while it lasts, and still nothing is revoked.
+    expect((await grantops(repo, 'reap', '--now', '2026-11-28T10:45:00Z')).code).toBe(1);
+    expect(posts).toHaveLength(2);
+    expect(holders(repo)).toEqual(['alice']);
+    gh.clearFaults();
+    // GitHub answers but the review cannot be read (the comments fail): the alert is an issue too.
+    gh.failNext({
+      operationId: 'issues/list-comments',
+      status: 502,
+      body: { message: 'Bad Gateway', documentation_url: 'https://docs.github.com/rest' },
+      times: 10,
+    });
+    expect((await grantops(repo, 'reap', '--now', '2026-11-28T10:50:00Z')).code).toBe(1);
+    const tracked = issues().filter((i) => i.title.includes('could not be read'));
+    expect(tracked.map((i) => [i.title, i.state])).toEqual([
+      ['grantops: retro review of break-glass grant alice-bg could not be read', 'open'],
+    ]);
     gh.clearFaults();
     // GitHub is back: the review made in time (GitHub's own timestamp) keeps the grant.
     const later = await grantops(repo, 'reap', '--now', '2026-11-28T11:00:00Z');
     expect(later.code).toBe(0);
     expect(holders(repo)).toEqual(['alice']);
+    expect(issues().find((i) => i.title.includes('could not be read'))?.state).toBe('closed');
+    expect(posts).toHaveLength(3);
   });
 
   it('a later run after a GitHub failure still revokes a use nobody reviewed', async () => {
@@ -565,5 +588,105 @@ describe('break-glass retro review, by the reaper', () => {
     const r = await grantops(repo, 'reap', '--now', '2026-11-28T09:50:00Z');
     expect(r.code).toBe(0);
     expect(holders(repo)).toEqual(['alice']);
+  });
+});
+
+/** A use shorter than its review window: it reaches its own expiresAt before the review is due. */
+const SHORT_USE = POLICY.replace(
+  'breakGlass: { maxDuration: 4h, reviewWithin: 1h,',
+  'breakGlass: { maxDuration: 1h, reviewWithin: 4h,',
+);
+async function shortUse(): Promise<{ repo: TempRepo; merge: string }> {
+  const repo = accessRepo(SHORT_USE);
+  const { mergeSha } = mergePullRequest(repo, gh, {
+    number: 7,
+    author: 'alice',
+    files: { 'grants/alice-bg.yaml': bg('alice', '2026-11-28T09:50:00Z') },
+    reviews: [],
+  });
+  expect((await grantops(repo, 'apply', '--now', '2026-11-28T09:30:00Z')).code).toBe(0);
+  return { repo, merge: mergeSha };
+}
+
+describe('break-glass use that ends before its review is due', () => {
+  it('is reaped at expiresAt and said once to be used and never reviewed; audit --verify flags it once due', async () => {
+    const { repo } = await shortUse();
+    const n = issues()[0]!.number;
+    comment(n, 'alice', '/grantops approve', '2026-11-28T09:31:00Z'); // the user: does not count
+    const r = await grantops(repo, 'reap', '--now', '2026-11-28T10:00:00Z');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('break-glass: 1 ended at expiry, used and never reviewed');
+    expect(holders(repo)).toEqual([]);
+    const message = repo.git('log', '-1', '--format=%B');
+    expect(message).toContain('break-glass, never reviewed');
+    expect(message).toMatch(/\nRevoked-Grant: alice-bg\nBreak-Glass-Never-Reviewed: alice-bg\s*$/);
+    expect(message).not.toContain('Break-Glass-Unreviewed');
+    expect(posts).toHaveLength(1);
+    expect((JSON.parse(posts[0]!) as { text: string }).text).toMatch(
+      /^grantops: break-glass access of alice \(ops on vpn, grant alice-bg\) in acme\/access ended at 2026-11-28T09:50:00Z, used and never reviewed \(review due by 2026-11-28T13:00:\d\dZ\)$/,
+    );
+    const said = gh.commentsOn('acme/access', n).filter((c) => c.userType === 'Bot');
+    expect(said.map((c) => c.body)).toEqual([expect.stringContaining('Used and never reviewed')]);
+    expect(issues()[0]!.state).toBe('closed');
+    // Once: a later run says nothing again.
+    expect((await grantops(repo, 'reap', '--now', '2026-11-28T10:30:00Z')).code).toBe(0);
+    expect(posts).toHaveLength(1);
+    expect(gh.commentsOn('acme/access', n).filter((c) => c.userType === 'Bot')).toHaveLength(1);
+    // Reviewers had until the deadline: no finding before it, one after it.
+    const early = await verify(repo, '2026-11-28T12:00:00Z');
+    expect(early.violations.map((v) => v.kind)).not.toContain('break-glass-never-reviewed');
+    const due = await verify(repo, '2026-11-28T13:30:00Z');
+    const finding = due.violations.filter((v) => v.kind === 'break-glass-never-reviewed');
+    expect(finding.map((v) => v.grant)).toEqual(['alice-bg']);
+    expect(finding[0]!.message).toContain('used and never reviewed');
+    expect(due.violations.map((v) => v.kind)).not.toContain('break-glass-unreviewed');
+  });
+
+  it('a sharded reap says it in its shard, and the merge job writes the trailer', async () => {
+    const { repo } = await shortUse();
+    const shard = join(repo.dir, '..', `${repo.dir.split('/').pop()!}-shard.json`);
+    const now = ['--now', '2026-11-28T10:00:00Z'];
+    const s = await grantops(repo, 'reap', '--target', 'vpn', '--shard-out', shard, ...now);
+    expect(s.code, s.stderr).toBe(0);
+    expect(posts).toHaveLength(1);
+    const m = await grantops(repo, 'reap', '--merge-shards', shard, '--now', '2026-11-28T10:01:00Z');
+    expect(m.code, m.stderr).toBe(0);
+    expect(existsSync(join(repo.dir, 'grants/alice-bg.yaml'))).toBe(false);
+    expect(repo.git('log', '-1', '--format=%B')).toMatch(
+      /\nRevoked-Grant: alice-bg\nBreak-Glass-Never-Reviewed: alice-bg\s*$/,
+    );
+    rmSync(shard, { force: true });
+  });
+
+  it('reviewed before it ended: the review is recorded as it is reaped, no alert, no finding', async () => {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const repo = accessRepo(SHORT_USE);
+    const { mergeSha } = mergePullRequest(repo, gh, {
+      number: 7,
+      author: 'alice',
+      files: { 'grants/alice-bg.yaml': bg('alice', '2026-11-28T09:50:00Z') },
+      reviews: [],
+    });
+    const signed = { env: { ...env(), GRANTOPS_EVIDENCE_KEY: key } };
+    const run = (...argv: string[]) => {
+      gh.issueClock = () => argv[argv.length - 1]!;
+      return cliIn(repo.dir, argv, signed);
+    };
+    expect((await run('apply', '--now', '2026-11-28T09:30:00Z')).code).toBe(0);
+    comment(issues()[0]!.number, 'dora', '/grantops approve', '2026-11-28T09:45:00Z');
+    const r = await run('reap', '--now', '2026-11-28T10:00:00Z');
+    expect(r.code, r.stderr).toBe(0);
+    expect(holders(repo)).toEqual([]);
+    expect(repo.git('log', '-1', '--format=%B')).not.toContain('Break-Glass-');
+    expect(posts).toEqual([]);
+    expect(JSON.parse(repo.git('notes', '--ref', 'grantops', 'show', mergeSha))).toMatchObject({
+      grants: { 'alice-bg': { breakGlass: { review: { by: 'dora', at: '2026-11-28T09:45:00Z' } } } },
+    });
+    const audit = JSON.parse(
+      (await run('audit', '--verify', '--format', 'json', '--now', '2026-11-28T13:30:00Z')).stdout,
+    ) as VerifyDoc;
+    expect(audit.breakGlass.map((u) => [u.reviewedBy, u.inTime])).toEqual([['dora', 'yes']]);
+    expect(audit.violations).toEqual([]);
   });
 });

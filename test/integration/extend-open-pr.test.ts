@@ -100,6 +100,21 @@ describe('grantops extend --open-pr', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain(`already open: pull request #${pr!.number}`);
     expect(pulls()).toHaveLength(1);
+
+    // main moves (an unrelated merge): the rerun moves its own branch onto the new tip, same PR.
+    const other = tempRepo();
+    other.git('clone', '-q', bare, other.dir);
+    other.write({ 'docs/notes.md': 'unrelated\n' });
+    const tip = other.commit('unrelated');
+    other.git('push', '-q', 'origin', 'HEAD:main');
+    other.cleanup();
+    const moved = await extend('1h');
+    expect(moved.code, moved.stderr).toBe(0);
+    expect(moved.stderr).toContain(`moved onto the base branch’s tip: pull request #${pr!.number}`);
+    expect(pulls().map((p) => p.head)).toEqual([pr!.head]);
+    expect(inBare('rev-parse', `${pr!.head}^`)).toBe(tip);
+    expect(inBare('diff', '--name-status', 'main', pr!.head)).toBe(`M\t${FILE}`);
+    expect(gh.violations).toEqual([]);
   });
 
   it("is judged by the base branch's policy, not the clone's: refused (exit 1), nothing created", async () => {

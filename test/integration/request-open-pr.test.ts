@@ -161,6 +161,52 @@ describe('grantops request --open-pr', () => {
     expect(gh.violations).toEqual([]);
   });
 
+  /** Another person's clone: commits `files` and pushes them to `ref` of the GitHub repository. */
+  function pushTo(ref: string, files: Record<string, string>, from = 'main'): string {
+    const other = tempRepo();
+    scratch.push(other.dir);
+    other.git('clone', '-q', '--branch', from, bare, other.dir);
+    other.write(files);
+    const sha = other.commit(`change on ${ref}`);
+    other.git('push', '-q', 'origin', `HEAD:refs/heads/${ref}`);
+    return sha;
+  }
+
+  it('run again after main moved: its own branch moves onto the new tip, the same pull request stays', async () => {
+    expect((await request()).code).toBe(0);
+    const moved = pushTo('main', { 'docs/notes.md': 'unrelated\n' });
+    const again = await request(['--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      branch: BRANCH,
+      outcome: 'moved',
+      pullRequest: { number: 100 },
+    });
+    expect(pulls().map((p) => [p.number, p.head])).toEqual([[100, BRANCH]]);
+    // One commit on the new tip, holding exactly the grant: the pull request shows only it.
+    expect(inBare('rev-parse', `${BRANCH}^`)).toBe(moved);
+    expect(inBare('rev-list', '--count', `main..${BRANCH}`)).toBe('1');
+    expect(inBare('diff', '--name-only', 'main', BRANCH)).toBe(FILE);
+    expect(refs()).not.toContain(`${BRANCH}-2`);
+    // The ref was moved through the API, and the next run finds it as it is.
+    expect(gh.requests.map((q) => q.operationId)).toContain('git/update-ref');
+    const third = await request(['--json']);
+    expect(JSON.parse(third.stdout)).toMatchObject({ outcome: 'found', pullRequest: { number: 100 } });
+    expect(gh.violations).toEqual([]);
+  });
+
+  it('never reuses its branch once somebody else pushed to it: after main moved, the rerun takes the next name', async () => {
+    expect((await request()).code).toBe(0);
+    const theirs = pushTo(BRANCH, { 'docs/notes.md': 'mine\n' }, BRANCH);
+    pushTo('main', { 'docs/other.md': 'unrelated\n' });
+    const again = await request(['--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ branch: `${BRANCH}-2`, outcome: 'opened' });
+    expect(inBare('rev-parse', BRANCH)).toBe(theirs);
+    expect(gh.requests.map((q) => q.operationId)).not.toContain('git/update-ref');
+    expect(gh.violations).toEqual([]);
+  });
+
   it('a different grant under the same id takes the next name, as a local file would', async () => {
     expect((await request()).code).toBe(0);
     const other = await cliIn(

@@ -109,4 +109,34 @@ describe('alerts', () => {
     expect(r.errors).toEqual([expect.stringContaining('overdue issues: GitHub answered 502')]);
     expect(posts).toHaveLength(1);
   });
+
+  it('a break-glass review GitHub cannot serve: its own issue beside the overdue ones, and the webhook on every run', async () => {
+    const gh = new MemoryGitHub();
+    const posts: string[] = [];
+    const unread = {
+      grant: grant('bg', '2026-11-28T20:00:00Z'),
+      due: new Date('2026-11-28T12:00:00Z'),
+      reason: 'its retro review could not be read from GitHub: 502',
+    };
+    const stuck = { grant: grant('stuck', '2026-11-28T11:00:00Z'), reason: 'revoke failed' };
+    const t1 = new Date('2026-11-28T12:30:00Z');
+    const a = await sender(gh, posts).send(t1, [], [stuck], policies, [unread]);
+    expect(a.overdueIssues).toEqual({ created: 2, updated: 0, closed: 0 });
+    expect(gh.issues.map((i) => i.title)).toEqual([
+      'grantops: access of expired grant stuck is not revoked',
+      'grantops: retro review of break-glass grant bg could not be read',
+    ]);
+    expect(gh.issues[1]!.body).toContain('<!-- grantops:overdue:break-glass-review:bg -->');
+    expect(gh.issues[1]!.body).toContain('"due":"2026-11-28T12:00:00Z","late":"30m"');
+    // One webhook post for each: the overdue one once, the unread one on every run.
+    expect(posts.filter((p) => p.startsWith('review-unread-webhook.txt'))).toHaveLength(1);
+    const b = await sender(gh, posts).send(new Date('2026-11-28T12:45:00Z'), [], [stuck], policies, [unread]);
+    expect(b.overdueIssues).toEqual({ created: 0, updated: 2, closed: 0 });
+    expect(posts.filter((p) => p.startsWith('review-unread-webhook.txt'))).toHaveLength(2);
+    expect(posts.filter((p) => p.startsWith('webhook.txt'))).toHaveLength(1);
+    // Decided: its issue closes, the overdue one stays.
+    await sender(gh, posts).send(new Date('2026-11-28T13:00:00Z'), [], [stuck], policies, []);
+    expect(gh.issues.map((i) => i.state)).toEqual(['open', 'closed']);
+    expect(posts.filter((p) => p.startsWith('review-unread-webhook.txt'))).toHaveLength(2);
+  });
 });

@@ -39,13 +39,66 @@ describe('proposeChange', () => {
     expect(gh.writes).toHaveLength(3);
   });
 
-  it('a branch made on an older base is taken: its pull request would not be these files on the base', async () => {
+  it('grantops’ own branch and pull request on an older base: the branch moves onto the new tip, same PR', async () => {
     const gh = new MemoryPullRequests({});
     await proposeChange(change(), gh);
     gh.commits.set('c9', { 'policies/vpn.yaml': 'y' });
+    gh.parents.set('c9', 'c0');
+    const r = await proposeChange(change({ base: { branch: 'main', commit: 'c9' } }), gh);
+    expect(r).toMatchObject({ outcome: 'moved', commit: 'c2', pullRequest: { number: 100 } });
+    expect(gh.writes).toEqual([
+      'commit c1',
+      `branch ${change().branch}`,
+      'pull 100',
+      'commit c2',
+      `move ${change().branch} c2`,
+    ]);
+    expect(gh.commits.get('c2')).toEqual({ 'policies/vpn.yaml': 'y', [FILE.path]: FILE.text });
+    expect(gh.parents.get('c2')).toBe('c9');
+    // And the next run finds it there.
+    expect(await proposeChange(change({ base: { branch: 'main', commit: 'c9' } }), gh)).toMatchObject({
+      outcome: 'found',
+      pullRequest: { number: 100 },
+    });
+  });
+
+  it('a branch on an older base with a commit somebody else pushed is never reused: taken, nothing written', async () => {
+    const gh = new MemoryPullRequests({});
+    await proposeChange(change(), gh);
+    // mallory adds a commit on top that changes nothing of the files: the branch is no longer all ours.
+    gh.commits.set('m1', { ...gh.commits.get('c1') });
+    gh.parents.set('m1', 'c1');
+    gh.authors.set('m1', 'mallory');
+    gh.branches.set(change().branch, 'm1');
+    gh.commits.set('c9', { 'policies/vpn.yaml': 'y' });
+    gh.parents.set('c9', 'c0');
     expect(await proposeChange(change({ base: { branch: 'main', commit: 'c9' } }), gh)).toMatchObject({
       outcome: 'taken',
     });
+    expect(gh.writes).toHaveLength(3);
+  });
+
+  it('on an older base, the same change under another author, or opened by someone else, is taken', async () => {
+    const moved = change({ base: { branch: 'main', commit: 'c9' } });
+    const seed = async (tweak: (gh: MemoryPullRequests) => void) => {
+      const gh = new MemoryPullRequests({});
+      await proposeChange(change(), gh);
+      gh.commits.set('c9', { 'policies/vpn.yaml': 'y' });
+      gh.parents.set('c9', 'c0');
+      tweak(gh);
+      return gh;
+    };
+    const foreignCommit = await seed((gh) => gh.authors.set('c1', 'mallory'));
+    expect(await proposeChange(moved, foreignCommit)).toMatchObject({ outcome: 'taken' });
+    const foreignPull = await seed((gh) => (gh.pulls[0]!.author = 'mallory'));
+    expect(await proposeChange(moved, foreignPull)).toMatchObject({ outcome: 'taken' });
+    const otherChange = await seed(() => undefined);
+    expect(
+      await proposeChange({ ...moved, files: [{ ...FILE, text: 'user: bob\n' }] }, otherChange),
+    ).toMatchObject({
+      outcome: 'taken',
+    });
+    for (const gh of [foreignCommit, foreignPull, otherChange]) expect(gh.writes).toHaveLength(3);
   });
 
   it('says what exists when the pull request fails, and the rerun opens it from that branch', async () => {

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkExtensionHistory, EXTENSION_FIXED_FIELDS } from '../../src/policy/extension.js';
-import { chainProblem, grantChain, type FileChange } from '../../src/policy/max-total-chain.js';
+import {
+  chainProblem,
+  extensionHistoryBreaks,
+  grantChain,
+  type FileChange,
+} from '../../src/policy/max-total-chain.js';
 
 const ms = (s: string) => Date.parse(s);
 const at = (s: string) => new Date(s);
@@ -192,5 +197,37 @@ describe('the fields an extension may not change (red team finding 8)', () => {
     expect(
       checkExtensionHistory({ ...base, breakGlass: true }, next({ breakGlass: true }), NOW).problems,
     ).toEqual([]);
+  });
+});
+
+describe('extensionHistoryBreaks (audit --verify)', () => {
+  const v1 = grant('2026-11-28T12:00:00Z');
+  const v2 = grant('2026-11-28T14:00:00Z', {
+    extensions: [ext('2026-11-28T12:00:00Z', '2026-11-28T14:00:00Z')],
+  });
+  const bare = grant('2026-11-28T14:00:00Z');
+
+  it('finds every breaking change in the whole history, older chains too, newest first in, oldest first out', () => {
+    const changes = [
+      // A new request after the old one ended: compared with nothing.
+      added('2026-11-29T09:00:00Z', v2),
+      deleted('2026-11-28T20:00:00Z', bare),
+      modified('2026-11-28T11:00:00Z', v2, bare), // the list dropped
+      modified('2026-11-28T10:00:00Z', v1, v2), // a proper extension
+      added('2026-11-28T09:00:00Z', v1),
+    ];
+    const found = extensionHistoryBreaks(changes);
+    expect(found.map((b) => [b.change.time, b.problems.map((p) => p.rule)])).toEqual([
+      [ms('2026-11-28T11:00:00Z'), ['extension-history']],
+    ]);
+  });
+
+  it('a re-add while the deleted version held access is compared with it', () => {
+    const changes = [
+      added('2026-11-28T11:00:01Z', bare),
+      deleted('2026-11-28T11:00:00Z', v2),
+      added('2026-11-28T10:00:00Z', v2),
+    ];
+    expect(extensionHistoryBreaks(changes).map((b) => b.change.time)).toEqual([ms('2026-11-28T11:00:01Z')]);
   });
 });

@@ -15,6 +15,12 @@ export async function fileChanges(
   rev: string,
   windows: ReadonlyMap<string, Date>,
   maxBytes: number,
+  /**
+   * What `git log` is limited to (default: the paths themselves). Thousands of paths make git match
+   * each against every commit (2,000 paths: 0.92 s against 0.14 s for their folder on a 10,000-commit
+   * history); their folder lists more and is filtered here.
+   */
+  pathspec: readonly string[] = [...windows.keys()],
 ): Promise<Map<string, FileChangeBytes[]>> {
   const found = new Map<
     string,
@@ -39,7 +45,7 @@ export async function fileChanges(
       '--format=%x00%H %ct',
       rev,
       '--',
-      ...windows.keys(),
+      ...pathspec,
     ],
     (line) => {
       if (line.startsWith('\0')) {

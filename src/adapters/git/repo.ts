@@ -237,12 +237,16 @@ export class GitRepo {
     return found;
   }
 
-  /** Files' changes on HEAD's first-parent line, each since its date (file-changes.ts); undefined when shallow. */
+  /**
+   * Files' changes on `rev`'s first-parent line, each since its date (file-changes.ts); undefined
+   * when shallow. `under`: folders to limit git's walk to instead of the paths (many paths).
+   */
   async fileChanges(
     windows: ReadonlyMap<string, Date>,
-    maxBytes = 64 * 1024,
+    opts: { maxBytes?: number; rev?: string; under?: readonly string[] } = {},
   ): Promise<Map<string, FileChangeBytes[]> | undefined> {
-    return (await this.isShallow()) ? undefined : fileChanges(this.git, 'HEAD', windows, maxBytes);
+    if (await this.isShallow()) return undefined;
+    return fileChanges(this.git, opts.rev ?? 'HEAD', windows, opts.maxBytes ?? 64 * 1024, opts.under);
   }
 
   /** `path -> blob id` of every file under `dir` at `rev`: one `git ls-tree -r`. */

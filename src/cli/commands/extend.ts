@@ -41,7 +41,7 @@ export const extendCommand: CliCommand = (program, { io, wire }) => {
         } else {
           io.stdout(`${escapeTerminal(pr.url)}\n`);
           io.stderr(
-            `${r.proposal.outcome === 'found' ? 'already open' : 'opened'}: pull request #${pr.number} (${escapeTerminal(r.proposal.branch)} into ${escapeTerminal(r.base.branch)}) extends ${escapeTerminal(describeExtension(r.plan))}\n`,
+            `${r.proposal.outcome === 'found' ? 'already open' : r.proposal.outcome === 'moved' ? 'moved onto the base branch’s tip' : 'opened'}: pull request #${pr.number} (${escapeTerminal(r.proposal.branch)} into ${escapeTerminal(r.base.branch)}) extends ${escapeTerminal(describeExtension(r.plan))}\n`,
           );
         }
         return;

@@ -68,7 +68,9 @@ export const requestCommand: CliCommand = (program, { io, wire }) => {
             ? 'already open'
             : r.proposal.outcome === 'resumed'
               ? 'opened from the existing branch'
-              : 'opened';
+              : r.proposal.outcome === 'moved'
+                ? 'moved onto the base branch’s tip'
+                : 'opened';
         io.stderr(
           `${what}: pull request #${pr.number} (${escapeTerminal(r.proposal.branch)} into ${escapeTerminal(r.base.branch)}) adds ${escapeTerminal(r.path)}: ${escapeTerminal(`${r.grant.user} → ${r.grant.target}/${r.grant.role}`)} until ${formatTimestamp(r.grant.expiresAt)}\n`,
         );

@@ -1,4 +1,5 @@
 import type {
+  BranchCommit,
   FoundPullRequest,
   OpenedPullRequestRef,
   ProposedFile,
@@ -26,6 +27,8 @@ export class MemoryPullRequests implements PullRequestOpener {
     /** Who opened it; `identity` by default. */
     author: string;
   }[] = [];
+  /** Who authored each commit made by commitFiles (the token's login then), or seeded by a test. */
+  readonly authors = new Map<string, string>();
   /** The login the token acts as. */
   identityLogin = 'github-actions[bot]';
   /** Every mutating call, in order. */
@@ -69,6 +72,7 @@ export class MemoryPullRequests implements PullRequestOpener {
       ...Object.fromEntries(files.map((f) => [f.path, f.text])),
     });
     this.parents.set(sha, parent);
+    this.authors.set(sha, this.identityLogin);
     this.writes.push(`commit ${sha}`);
     return Promise.resolve(sha);
   }
@@ -84,6 +88,23 @@ export class MemoryPullRequests implements PullRequestOpener {
 
   identity(): Promise<string> {
     return Promise.resolve(this.identityLogin);
+  }
+
+  commitsSince(base: string, head: string): Promise<{ aheadBy: number; commits: BranchCommit[] }> {
+    const onBase = new Set<string>();
+    for (let c: string | undefined = base; c !== undefined; c = this.parents.get(c)) onBase.add(c);
+    const commits: BranchCommit[] = [];
+    for (let c: string | undefined = head; c !== undefined && !onBase.has(c); c = this.parents.get(c)) {
+      const parent = this.parents.get(c);
+      commits.unshift({ sha: c, parents: parent ? [parent] : [], author: this.authors.get(c) });
+    }
+    return Promise.resolve({ aheadBy: commits.length, commits });
+  }
+
+  moveBranch(branch: string, commit: string): Promise<void> {
+    this.branches.set(branch, commit);
+    this.writes.push(`move ${branch} ${commit}`);
+    return Promise.resolve();
   }
 
   createBranch(branch: string, commit: string): Promise<boolean> {

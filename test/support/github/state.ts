@@ -98,6 +98,8 @@ export class GitHubState {
   readonly unknownUsers = new Set<string>();
   /** What `issues/create` stamps as created_at; undefined: the real clock (tests pin it to `--now`). */
   issueClock: (() => string) | undefined;
+  /** The login that made each commit through `git/create-commit` (the compare API's `author`). */
+  readonly apiCommitAuthors = new Map<string, string>();
   /** Account ids by login (lower case), where a test renames and re-registers a login. */
   readonly accountIds = new Map<string, number>();
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { commitJson, fullRepository, refJson, type CommitFacts } from '../json/git.js';
+import { prCommitJson } from '../json/pulls.js';
 import { notFound, repoOf, type Handler, type HandlerContext } from './context.js';
 
 /**
@@ -29,6 +30,23 @@ const text = (b: Buffer) => b.toString('utf8').trim();
 
 function bare(ctx: HandlerContext): string | undefined {
   return ctx.server.gitRepos.get(repoOf(ctx));
+}
+
+function resolve(dir: string, rev: string): string | undefined {
+  try {
+    return text(git(dir, ['rev-parse', '--verify', '-q', `${rev}^{commit}`]));
+  } catch {
+    return undefined;
+  }
+}
+
+function isAncestor(dir: string, a: string, b: string): boolean {
+  try {
+    git(dir, ['merge-base', '--is-ancestor', a, b]);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function objectType(dir: string, sha: string): string | undefined {
@@ -140,7 +158,63 @@ export const gitDataHandlers: Record<string, Handler> = {
         env,
       }),
     );
+    // GitHub attributes a commit made through the API to the token's account.
+    ctx.server.apiCommitAuthors.set(sha, ctx.server.actor.login);
     return { status: 201, body: commitJson(repoOf(ctx), readCommit(dir, sha), ctx.baseUrl) };
+  },
+  'git/update-ref': (ctx) => {
+    const dir = bare(ctx);
+    if (!dir) return notFound;
+    const ref = `refs/${ctx.op.params.ref!}`;
+    const b = ctx.body as { sha: string; force?: boolean };
+    const old = resolve(dir, ref);
+    if (!old) return unprocessable('Reference does not exist');
+    if (objectType(dir, b.sha) !== 'commit') return unprocessable('Object does not exist');
+    if (!b.force && !isAncestor(dir, old, b.sha)) return unprocessable('Update is not a fast forward');
+    git(dir, ['update-ref', ref, b.sha, old]);
+    return { status: 200, body: refJson(repoOf(ctx), ref, b.sha, ctx.baseUrl) };
+  },
+  'repos/compare-commits-with-basehead': (ctx) => {
+    const dir = bare(ctx);
+    const [baseRev = '', headRev = ''] = ctx.op.params.basehead!.split('...');
+    const base = dir && resolve(dir, baseRev);
+    const head = dir && resolve(dir, headRev);
+    if (!dir || !base || !head) return notFound;
+    const full = repoOf(ctx);
+    // author and committer: the account GitHub maps them to; a commit pushed with git maps to none here.
+    const json = (sha: string, parents: string[]) => {
+      const login = ctx.server.apiCommitAuthors.get(sha) ?? null;
+      const c = prCommitJson(full, sha, { author: login, committer: login }, ctx.baseUrl);
+      return {
+        ...c,
+        parents: parents.map((p) => ({ sha: p, url: `${ctx.baseUrl}/repos/${full}/commits/${p}` })),
+      };
+    };
+    const ahead = text(git(dir, ['rev-list', '--reverse', '--parents', `${base}..${head}`]))
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' '));
+    const behind = Number(text(git(dir, ['rev-list', '--count', `${head}..${base}`])));
+    const mergeBase = text(git(dir, ['merge-base', base, head]));
+    const u = `${ctx.baseUrl}/repos/${full}/compare/${baseRev}...${headRev}`;
+    return {
+      status: 200,
+      body: {
+        url: u,
+        html_url: `https://github.example/${full}/compare/${baseRev}...${headRev}`,
+        permalink_url: `https://github.example/${full}/compare/${base}...${head}`,
+        diff_url: `https://github.example/${full}/compare/${baseRev}...${headRev}.diff`,
+        patch_url: `https://github.example/${full}/compare/${baseRev}...${headRev}.patch`,
+        base_commit: json(base, []),
+        merge_base_commit: json(mergeBase, []),
+        status:
+          ahead.length && behind ? 'diverged' : ahead.length ? 'ahead' : behind ? 'behind' : 'identical',
+        ahead_by: ahead.length,
+        behind_by: behind,
+        total_commits: ahead.length,
+        commits: ahead.map(([sha = '', ...parents]) => json(sha, parents)),
+      },
+    };
   },
   'git/create-blob': (ctx) => {
     const dir = bare(ctx);
