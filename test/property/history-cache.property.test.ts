@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAuditHistory } from '../../src/adapters/git/audit-log.js';
+import { gitGrantHistory, loadAuditHistory } from '../../src/adapters/git/audit-log.js';
 import { auditChunks } from '../../src/audit/format.js';
 import { auditEvents } from '../../src/audit/lifecycle-events.js';
 import { activeAt, filterEvents, verifyHistory } from '../../src/audit/query.js';
@@ -203,6 +203,12 @@ async function audit(dir: string, cache: boolean, o: LoadOptions = {}) {
   return { text: [...auditChunks(out, 'json', (s) => s)].join(''), report: h.cache };
 }
 
+/** What the reaper and apply read of the history (every lifecycle, as GrantFileHistory), as JSON. */
+async function grantFiles(dir: string, cache: boolean): Promise<string> {
+  const git = { root: dir, isShallow: () => Promise.resolve(false) };
+  return JSON.stringify(await gitGrantHistory(git, 'HEAD', { cache }).grantFiles());
+}
+
 const cacheFile = (dir: string) => join(dir, '.git', 'grantops', 'history-cache-v3.bin');
 
 /** The cache file's chunks: [offset of the frame, length of the chunk]. */
@@ -225,16 +231,22 @@ describe('history cache', () => {
           repo.apply(first);
           const cold = await audit(repo.dir, true);
           expect(cold.report).toMatchObject({ mode: 'cold', written: true });
-          for (const more of steps) {
+          for (const [i, more] of steps.entries()) {
             const before = repo.tip();
             repo.apply(more);
+            // Every other step, the reaper's read comes first: it folds the new commits onto the
+            // cache (then the audit reads it with nothing new); else it reads what the audit left.
+            const filesFirst = i % 2 === 1 ? await grantFiles(repo.dir, true) : undefined;
             // Half the steps read only one user's lifecycles: the rest must stay right in the cache.
             const select = user && more.length % 2 === 0 ? { select: { user } } : {};
             const warm = await audit(repo.dir, true, select);
             expect(warm.report.mode).toBe('warm');
             const landed = repo.git('rev-list', '--first-parent', '--count', `${before}..HEAD`);
-            expect(warm.report.commitsRead).toBe(Number(landed));
+            expect(warm.report.commitsRead).toBe(filesFirst === undefined ? Number(landed) : 0);
             expect(warm.text).toBe((await audit(repo.dir, false, select)).text);
+            const cold = await grantFiles(repo.dir, false);
+            expect(filesFirst ?? (await grantFiles(repo.dir, true))).toBe(cold);
+            if (filesFirst !== undefined) expect(await grantFiles(repo.dir, true)).toBe(cold);
           }
           const warm = await audit(repo.dir, true);
           expect(warm.text).toBe((await audit(repo.dir, false)).text);
