@@ -35,11 +35,9 @@ export type Conferred = (
   role: string,
 ) => readonly string[] | undefined;
 
-/** n empty slots, in a fast array (V8 makes `new Array(n)` past ~64K a dictionary). */
+/** n empty slots, in a fast array (filled: a bare `new Array(n)` may be made a dictionary). */
 function slots<T>(n: number): (T | undefined)[] {
-  const out: (T | undefined)[] = [];
-  for (let i = 0; i < n; i++) out.push(undefined);
-  return out;
+  return new Array<T | undefined>(n).fill(undefined);
 }
 
 /**
