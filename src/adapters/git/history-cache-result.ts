@@ -63,7 +63,9 @@ export class ChunkView {
   /** Index of each lifecycle's first version. */
   private readonly firstVersion: Int32Array;
   private extensionsByVersion: Map<number, ExtensionFields> | undefined;
-  private readonly conferredMemo = new Map<string, readonly string[] | null>();
+  /** snapshot -> target -> role -> what it conferred (null: nothing known). */
+  private readonly conferredMemo = new Map<number, Map<number, Map<number, readonly string[] | null>>>();
+  private lastConferred: [number, number, number, readonly string[] | undefined] | undefined;
 
   constructor(bytes: Buffer) {
     const len = bytes.readUInt32LE(0);
@@ -275,12 +277,16 @@ export class ChunkView {
     role: string,
     ask: Conferred,
   ): readonly string[] | undefined {
-    const key = `${snapshot} ${targetId} ${roleId}`;
-    let e = this.conferredMemo.get(key);
-    if (e === undefined) {
-      e = ask(this.snapshot(snapshot), target, role) ?? null;
-      this.conferredMemo.set(key, e);
-    }
+    // Consecutive versions mostly share all three: the last answer first, then by snapshot and ids.
+    const last = this.lastConferred;
+    if (last && last[0] === snapshot && last[1] === targetId && last[2] === roleId) return last[3];
+    let bySnapshot = this.conferredMemo.get(snapshot);
+    if (!bySnapshot) this.conferredMemo.set(snapshot, (bySnapshot = new Map()));
+    let byTarget = bySnapshot.get(targetId);
+    if (!byTarget) bySnapshot.set(targetId, (byTarget = new Map()));
+    let e = byTarget.get(roleId);
+    if (e === undefined) byTarget.set(roleId, (e = ask(this.snapshot(snapshot), target, role) ?? null));
+    this.lastConferred = [snapshot, targetId, roleId, e ?? undefined];
     return e ?? undefined;
   }
 
