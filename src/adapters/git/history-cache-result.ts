@@ -281,9 +281,13 @@ export class ChunkView {
     const last = this.lastConferred;
     if (last && last[0] === snapshot && last[1] === targetId && last[2] === roleId) return last[3];
     let bySnapshot = this.conferredMemo.get(snapshot);
-    if (!bySnapshot) this.conferredMemo.set(snapshot, (bySnapshot = new Map()));
+    if (!bySnapshot)
+      this.conferredMemo.set(
+        snapshot,
+        (bySnapshot = new Map<number, Map<number, readonly string[] | null>>()),
+      );
     let byTarget = bySnapshot.get(targetId);
-    if (!byTarget) bySnapshot.set(targetId, (byTarget = new Map()));
+    if (!byTarget) bySnapshot.set(targetId, (byTarget = new Map<number, readonly string[] | null>()));
     let e = byTarget.get(roleId);
     if (e === undefined) byTarget.set(roleId, (e = ask(this.snapshot(snapshot), target, role) ?? null));
     this.lastConferred = [snapshot, targetId, roleId, e ?? undefined];
