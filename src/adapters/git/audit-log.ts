@@ -1,6 +1,12 @@
 import { availableParallelism } from 'node:os';
 import { type HistoryReadOptions, readFirstParentHistory, resolveHistoryTip } from './history.js';
-import { locateHistoryCache, notesCommit, readHistoryCache, writeHistoryCache } from './history-cache.js';
+import {
+  locateHistoryCache,
+  notesCommit,
+  readCacheFile,
+  readHistoryCache,
+  writeHistoryCache,
+} from './history-cache.js';
 import type { Conferred, Selection } from './history-cache-result.js';
 import { CachedFold } from './history-cache-state.js';
 import { foldCommits } from './history-fold.js';
@@ -108,6 +114,9 @@ async function readHistory<T>(
 ): Promise<{ value: T; report: HistoryCacheReport }> {
   const { onProgress, cache: useCache, cacheKey: key, select, ...read } = options;
   const report: HistoryCacheReport = { mode: 'off', commitsRead: 0, written: false };
+  // Asked while the cache is located and read: each waits on a git process or the disk.
+  const notesAsked = useCache ? notesCommit(root, NOTES_REF) : undefined;
+  notesAsked?.catch(() => undefined); // awaited (and thrown) below, where a cache is used
   const site = useCache ? await locateHistoryCache(root, ref) : undefined;
   // Resolved first: a ref that names no commit is reported as such, not as a failed ls-tree.
   const tip = site?.tip ?? (await resolveHistoryTip(root, ref));
@@ -115,8 +124,9 @@ async function readHistory<T>(
   let notesAt = '';
   if (cacheFile) {
     report.mode = 'cold';
-    notesAt = await notesCommit(root, NOTES_REF);
-    const found = readHistoryCache(cacheFile, key);
+    const [notes, bytes] = await Promise.all([notesAsked!, readCacheFile(cacheFile)]);
+    notesAt = notes;
+    const found = readHistoryCache(bytes, key);
     if ('chunks' in found) {
       let warm: { value: T } | { rejected: string };
       try {
