@@ -403,6 +403,38 @@ describe('history cache', () => {
       await refusedThenWarm(repo, 'chunks out of order');
     });
 
+    it('malformed: a string out of range, found only while lifecycles are made (audit and grantFiles)', async () => {
+      const repo = grown();
+      /** Points the first version's user at a string the chunk does not have; checksum recomputed. */
+      const corrupt = () => {
+        const bytes = readFileSync(cacheFile(repo.dir));
+        const [[at, length]] = frames(bytes) as [[number, number]];
+        const body = bytes.subarray(at + 40, at + 40 + length);
+        const jsonLength = body.readUInt32LE(0);
+        const meta = JSON.parse(body.toString('utf8', 4, 4 + jsonLength)) as { columns: [string, number][] };
+        const pad8 = (n: number) => (n + 7) & ~7;
+        const size = (c: string) => (c === 'strData' ? 1 : c.endsWith('Times') ? 8 : 4);
+        let column = pad8(4 + jsonLength);
+        for (const [name, count] of meta.columns) {
+          if (name === 'versions') break;
+          column += pad8(count * size(name));
+        }
+        body.writeInt32LE(0x7ffffff0, column + 3 * 4);
+        createHash('sha256')
+          .update(body)
+          .digest()
+          .copy(bytes, at + 8);
+        writeFileSync(cacheFile(repo.dir), bytes);
+      };
+      await audit(repo.dir, true);
+      corrupt();
+      // The reaper's read: answered cold, and the cache written again.
+      expect(await grantFiles(repo.dir, true)).toBe(await grantFiles(repo.dir, false));
+      expect((await audit(repo.dir, true)).report).toMatchObject({ mode: 'warm', commitsRead: 0 });
+      corrupt();
+      await refusedThenWarm(repo, 'malformed');
+    });
+
     it('malformed: a chunk of the wrong shape under a matching checksum', async () => {
       const repo = grown();
       await audit(repo.dir, true);
