@@ -132,8 +132,9 @@ export async function benchAudit(): Promise<void> {
     if (r.status !== 0 && r.status !== 1) throw new Error(`${args.join(' ')} failed: ${r.stderr.toString()}`);
     return performance.now() - t;
   };
-  const caseRun = (jobs?: number, repo = dir, cache = false, user = '') => {
-    const c = spawnSync(process.execPath, [caseFile, repo, String(jobs ?? 0), cache ? 'cache' : '', user], {
+  const caseRun = (jobs?: number, repo = dir, cache = false, user = '', files = false) => {
+    const args = [caseFile, repo, String(jobs ?? 0), cache ? 'cache' : '', user, files ? 'files' : ''];
+    const c = spawnSync(process.execPath, args, {
       encoding: 'utf8',
       maxBuffer: 1 << 20,
     });
@@ -229,9 +230,15 @@ export async function benchAudit(): Promise<void> {
       write: [] as CaseResult[],
       none: [] as CaseResult[],
       user: [] as CaseResult[],
+      files: [] as CaseResult[],
       more: [] as CaseResult[],
     };
     const cliWarm: number[] = [];
+    const reap: number[] = [];
+    const status: number[] = [];
+    const cli = join(here, '..', 'dist', 'cli.js');
+    // A time inside the history: the last commit is 2026-03-11T10:39Z.
+    const now = ['--now', '2026-03-11T12:00:00Z'];
     const cliMore: number[] = [];
     const help: number[] = [];
     const cliArgs = [
@@ -249,7 +256,11 @@ export async function benchAudit(): Promise<void> {
       runs.write.push(caseRun(undefined, warmDir, true));
       runs.none.push(caseRun(undefined, warmDir, true));
       runs.user.push(caseRun(undefined, warmDir, true, 'u1'));
+      runs.files.push(caseRun(undefined, warmDir, true, '', true));
       cliWarm.push(timed(cliArgs, process.env, warmDir));
+      // Exits 1: the bench policy's exec target (./x) cannot be read; the history is read all the same.
+      reap.push(timed([process.execPath, cli, 'reap', '--dry-run', ...now], process.env, warmDir));
+      status.push(timed([process.execPath, cli, 'status', ...now], process.env, warmDir));
       help.push(
         timed([process.execPath, join(here, '..', 'dist', 'cli.js'), '--help'], process.env, warmDir),
       );
@@ -258,7 +269,7 @@ export async function benchAudit(): Promise<void> {
       appendCommits(warmDir, 100);
       cliMore.push(timed(cliArgs, process.env, warmDir));
     }
-    for (const r of [...runs.none, ...runs.user])
+    for (const r of [...runs.none, ...runs.user, ...runs.files])
       if (r.cache?.mode !== 'warm' || r.cache.commitsRead !== 0)
         throw new Error(`not warm: ${JSON.stringify(r.cache)}`);
     for (const r of runs.more)
@@ -276,11 +287,14 @@ export async function benchAudit(): Promise<void> {
     console.log(line('cold, writing the cache', runs.write));
     console.log(line('warm, no new commits', runs.none));
     console.log(line('warm, no new commits, one user (`audit --user`)', runs.user));
+    console.log(line('warm, no new commits, what reap and apply read (`grantFiles`)', runs.files));
     console.log(line('warm, 100 new commits', runs.more));
     const whole = (name: string, xs: number[]) =>
       `| ${name} (whole process) | ${(med(xs) / 1000).toFixed(2)} s | | | ${(med(xs) / med(help)).toFixed(2)}x \`--help\` |`;
     console.log(whole('`node dist/cli.js audit --user u1 --format json`, warm, nothing new', cliWarm));
     console.log(whole('same, 100 new commits', cliMore));
+    console.log(whole('`node dist/cli.js reap --dry-run --now T`, warm, nothing new', reap));
+    console.log(whole('`node dist/cli.js status --now T` (reads no history)', status));
     console.log(whole('`node dist/cli.js --help`', help));
   }
 }

@@ -1,4 +1,4 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { errorMessage, TargetError } from '../model/errors.js';
 import type { Policy, PostgresTarget } from '../model/policy.js';
 import {
@@ -39,7 +39,9 @@ type Mode = { kind: 'create' | 'login' | 'membership' } | { kind: 'foreign' | 'r
 export class PostgresTargetAdapter implements Target {
   readonly model: EntitlementModel;
   readonly nativeExpiry: boolean;
-  private readonly pool: pg.Pool;
+  /** Made on first use: loading the driver costs every command that builds targets tens of ms. */
+  private pooled: Promise<pg.Pool> | undefined;
+  private readonly url: string;
   private readonly scope: string[];
   /** The policy's `users`, by lower-cased login: logins compare case-insensitively. */
   private readonly users = new Map<string, string>();
@@ -53,14 +55,7 @@ export class PostgresTargetAdapter implements Target {
   ) {
     const url = env[config.urlEnv];
     if (!url) throw new TargetError(`environment variable ${config.urlEnv} (urlEnv) is not set`, config.name);
-    this.pool = new pg.Pool({
-      connectionString: url,
-      max: 4,
-      connectionTimeoutMillis: 10_000,
-      application_name: 'grantops',
-    });
-    // An idle client's error (server restart) must not crash the process; the next query reports it.
-    this.pool.on('error', () => undefined);
+    this.url = url;
     this.model = { entitlements: (role) => policy.roles.get(role)?.dbRoles ?? [] };
     this.scope = [...new Set([...policy.roles.values()].flatMap((r) => r.dbRoles))].sort();
     this.nativeExpiry = config.manageLogin;
@@ -223,7 +218,7 @@ export class PostgresTargetAdapter implements Target {
   async check(): Promise<string[]> {
     let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      client = await (await this.pool()).connect();
     } catch (err) {
       return [`cannot connect: ${errorMessage(err)}`];
     }
@@ -237,7 +232,22 @@ export class PostgresTargetAdapter implements Target {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    if (this.pooled) await (await this.pooled).end();
+  }
+
+  private pool(): Promise<pg.Pool> {
+    this.pooled ??= import('pg').then(({ default: driver }) => {
+      const pool = new driver.Pool({
+        connectionString: this.url,
+        max: 4,
+        connectionTimeoutMillis: 10_000,
+        application_name: 'grantops',
+      });
+      // An idle client's error (server restart) must not crash the process; the next query reports it.
+      pool.on('error', () => undefined);
+      return pool;
+    });
+    return this.pooled;
   }
 
   private modeFor(login: string, name: string, facts: RoleFacts | undefined): Mode {
@@ -269,7 +279,7 @@ export class PostgresTargetAdapter implements Target {
 
   private async connect(): Promise<pg.PoolClient> {
     try {
-      return await this.pool.connect();
+      return await (await this.pool()).connect();
     } catch (err) {
       throw this.wrap('connect', err);
     }
@@ -280,7 +290,7 @@ export class PostgresTargetAdapter implements Target {
     params: unknown[],
   ): Promise<pg.QueryResult<R>> {
     try {
-      return await this.pool.query<R>(sql, params);
+      return await (await this.pool()).query<R>(sql, params);
     } catch (err) {
       throw this.wrap('observe', err);
     }

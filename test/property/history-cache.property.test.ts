@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadAuditHistory } from '../../src/adapters/git/audit-log.js';
+import { gitGrantHistory, loadAuditHistory } from '../../src/adapters/git/audit-log.js';
 import { auditChunks } from '../../src/audit/format.js';
 import { auditEvents } from '../../src/audit/lifecycle-events.js';
 import { activeAt, filterEvents, verifyHistory } from '../../src/audit/query.js';
@@ -203,6 +203,12 @@ async function audit(dir: string, cache: boolean, o: LoadOptions = {}) {
   return { text: [...auditChunks(out, 'json', (s) => s)].join(''), report: h.cache };
 }
 
+/** What the reaper and apply read of the history (every lifecycle, as GrantFileHistory), as JSON. */
+async function grantFiles(dir: string, cache: boolean): Promise<string> {
+  const git = { root: dir, isShallow: () => Promise.resolve(false) };
+  return JSON.stringify(await gitGrantHistory(git, 'HEAD', { cache }).grantFiles());
+}
+
 const cacheFile = (dir: string) => join(dir, '.git', 'grantops', 'history-cache-v3.bin');
 
 /** The cache file's chunks: [offset of the frame, length of the chunk]. */
@@ -225,16 +231,22 @@ describe('history cache', () => {
           repo.apply(first);
           const cold = await audit(repo.dir, true);
           expect(cold.report).toMatchObject({ mode: 'cold', written: true });
-          for (const more of steps) {
+          for (const [i, more] of steps.entries()) {
             const before = repo.tip();
             repo.apply(more);
+            // Every other step, the reaper's read comes first: it folds the new commits onto the
+            // cache (then the audit reads it with nothing new); else it reads what the audit left.
+            const filesFirst = i % 2 === 1 ? await grantFiles(repo.dir, true) : undefined;
             // Half the steps read only one user's lifecycles: the rest must stay right in the cache.
             const select = user && more.length % 2 === 0 ? { select: { user } } : {};
             const warm = await audit(repo.dir, true, select);
             expect(warm.report.mode).toBe('warm');
             const landed = repo.git('rev-list', '--first-parent', '--count', `${before}..HEAD`);
-            expect(warm.report.commitsRead).toBe(Number(landed));
+            expect(warm.report.commitsRead).toBe(filesFirst === undefined ? Number(landed) : 0);
             expect(warm.text).toBe((await audit(repo.dir, false, select)).text);
+            const cold = await grantFiles(repo.dir, false);
+            expect(filesFirst ?? (await grantFiles(repo.dir, true))).toBe(cold);
+            if (filesFirst !== undefined) expect(await grantFiles(repo.dir, true)).toBe(cold);
           }
           const warm = await audit(repo.dir, true);
           expect(warm.text).toBe((await audit(repo.dir, false)).text);
@@ -389,6 +401,38 @@ describe('history cache', () => {
       const [, [at]] = frames(bytes) as [[number, number], [number, number]];
       writeFileSync(cacheFile(repo.dir), Buffer.concat([bytes, bytes.subarray(at)]));
       await refusedThenWarm(repo, 'chunks out of order');
+    });
+
+    it('malformed: a string out of range, found only while lifecycles are made (audit and grantFiles)', async () => {
+      const repo = grown();
+      /** Points the first version's user at a string the chunk does not have; checksum recomputed. */
+      const corrupt = () => {
+        const bytes = readFileSync(cacheFile(repo.dir));
+        const [[at, length]] = frames(bytes) as [[number, number]];
+        const body = bytes.subarray(at + 40, at + 40 + length);
+        const jsonLength = body.readUInt32LE(0);
+        const meta = JSON.parse(body.toString('utf8', 4, 4 + jsonLength)) as { columns: [string, number][] };
+        const pad8 = (n: number) => (n + 7) & ~7;
+        const size = (c: string) => (c === 'strData' ? 1 : c.endsWith('Times') ? 8 : 4);
+        let column = pad8(4 + jsonLength);
+        for (const [name, count] of meta.columns) {
+          if (name === 'versions') break;
+          column += pad8(count * size(name));
+        }
+        body.writeInt32LE(0x7ffffff0, column + 3 * 4);
+        createHash('sha256')
+          .update(body)
+          .digest()
+          .copy(bytes, at + 8);
+        writeFileSync(cacheFile(repo.dir), bytes);
+      };
+      await audit(repo.dir, true);
+      corrupt();
+      // The reaper's read: answered cold, and the cache written again.
+      expect(await grantFiles(repo.dir, true)).toBe(await grantFiles(repo.dir, false));
+      expect((await audit(repo.dir, true)).report).toMatchObject({ mode: 'warm', commitsRead: 0 });
+      corrupt();
+      await refusedThenWarm(repo, 'malformed');
     });
 
     it('malformed: a chunk of the wrong shape under a matching checksum', async () => {

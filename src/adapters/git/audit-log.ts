@@ -1,7 +1,13 @@
 import { availableParallelism } from 'node:os';
 import { type HistoryReadOptions, readFirstParentHistory, resolveHistoryTip } from './history.js';
-import { locateHistoryCache, notesCommit, readHistoryCache, writeHistoryCache } from './history-cache.js';
-import type { Selection } from './history-cache-result.js';
+import {
+  locateHistoryCache,
+  notesCommit,
+  readCacheFile,
+  readHistoryCache,
+  writeHistoryCache,
+} from './history-cache.js';
+import type { Conferred, Selection } from './history-cache-result.js';
 import { CachedFold } from './history-cache-state.js';
 import { foldCommits } from './history-fold.js';
 import { chunkOf, type HistoryCacheReport, selected, warmLoad } from './history-warm.js';
@@ -19,7 +25,7 @@ import { GRANTS_DIR, POLICIES_DIR } from '../../model/grant.js';
 import { loadYamlSource } from '../../model/yaml-source.js';
 import { parsePolicy } from '../../policy/parse-policy.js';
 import { SchemaRegistry } from '../../policy/schema-registry.js';
-import type { GrantHistory } from '../../ports/git.js';
+import type { GrantFileHistory, GrantHistory } from '../../ports/git.js';
 
 export type { HistoryCacheReport } from './history-warm.js';
 export type { Selection } from './history-cache-result.js';
@@ -60,18 +66,57 @@ export async function loadAuditHistory(
   root: string,
   registry: SchemaRegistry,
   ref = 'HEAD',
-  options: HistoryReadOptions & {
-    /** Told every 1,024 commits read: how many so far. */
-    onProgress?: (commits: number) => void;
-    /** Use and refresh the history cache in the git directory. */
-    cache?: boolean;
-    /** HMAC key of the cache (GRANTOPS_CACHE_KEY): a cache not made with it is not used. */
-    cacheKey?: string;
-    select?: Selection;
-  } = {},
+  options: LoadOptions = {},
 ): Promise<LoadedAudit & { cache: HistoryCacheReport }> {
+  const read = await readHistory(root, ref, options, (h) =>
+    withQueries(
+      {
+        lifecycles: h.cached
+          ? [...h.cached.serials.map((s) => h.cached!.fold.lifecycle(s)), ...h.lifecycles]
+          : h.lifecycles,
+      },
+      h.policyTexts,
+      registry,
+    ),
+  );
+  return { ...read.value, cache: read.report };
+}
+
+type LoadOptions = HistoryReadOptions & {
+  /** Told every 1,024 commits read: how many so far. */
+  onProgress?: (commits: number) => void;
+  /** Use and refresh the history cache in the git directory. */
+  cache?: boolean;
+  /** HMAC key of the cache (GRANTOPS_CACHE_KEY): a cache not made with it is not used. */
+  cacheKey?: string;
+  select?: Selection;
+};
+
+/**
+ * The folded history, oldest lifecycle first: from the cache, the lifecycles still in place
+ * (`cached`, not made yet) followed by `lifecycles`; else `lifecycles` alone.
+ */
+interface FoldedHistory {
+  cached?: { fold: CachedFold; serials: readonly number[] };
+  lifecycles: readonly GrantLifecycle[];
+  policyTexts: ReadonlyMap<string, string>;
+}
+
+/**
+ * The folded history (cached or read), given the shape a caller wants by `shape`. Made from the
+ * cache, it runs where a malformed cache (found while making it) is refused and read again cold.
+ */
+async function readHistory<T>(
+  root: string,
+  ref: string,
+  options: LoadOptions,
+  shape: (history: FoldedHistory) => T,
+): Promise<{ value: T; report: HistoryCacheReport }> {
   const { onProgress, cache: useCache, cacheKey: key, select, ...read } = options;
   const report: HistoryCacheReport = { mode: 'off', commitsRead: 0, written: false };
+  // Asked while the cache is located and read: each waits on a git process or the disk.
+  const notesAsked = useCache ? notesCommit(root, NOTES_REF) : undefined;
+  notesAsked?.catch(() => undefined); // awaited (and thrown) below, where a cache is used
   const site = useCache ? await locateHistoryCache(root, ref) : undefined;
   // Resolved first: a ref that names no commit is reported as such, not as a failed ls-tree.
   const tip = site?.tip ?? (await resolveHistoryTip(root, ref));
@@ -79,12 +124,13 @@ export async function loadAuditHistory(
   let notesAt = '';
   if (cacheFile) {
     report.mode = 'cold';
-    notesAt = await notesCommit(root, NOTES_REF);
-    const found = readHistoryCache(cacheFile, key);
+    const [notes, bytes] = await Promise.all([notesAsked!, readCacheFile(cacheFile)]);
+    notesAt = notes;
+    const found = readHistoryCache(bytes, key);
     if ('chunks' in found) {
-      let warm;
+      let warm: { value: T } | { rejected: string };
       try {
-        warm = await warmLoad(
+        const loaded = await warmLoad(
           root,
           tip,
           notesAt,
@@ -93,13 +139,23 @@ export async function loadAuditHistory(
           { ...(select ? { select } : {}), read },
           report,
         );
+        warm =
+          'fold' in loaded
+            ? {
+                value: shape({
+                  cached: { fold: loaded.fold, serials: loaded.serials },
+                  lifecycles: loaded.added,
+                  policyTexts: loaded.policyTexts,
+                }),
+              }
+            : loaded;
       } catch {
         // A checksum that matches columns of the wrong shape: written by something else.
         warm = { rejected: 'malformed' };
         report.mode = 'cold';
         report.commitsRead = 0;
       }
-      if ('history' in warm) return withQueries(warm.history, warm.policyTexts, registry, report);
+      if ('value' in warm) return { value: warm.value, report };
       report.rejected = warm.rejected;
     } else if (found.rejected !== 'none') report.rejected = found.rejected;
   }
@@ -148,7 +204,7 @@ export async function loadAuditHistory(
     }
   }
   const lifecycles = select ? history.lifecycles.filter((l) => selected(l, select)) : history.lifecycles;
-  return withQueries({ lifecycles }, policyTexts, registry, report);
+  return { value: shape({ lifecycles, policyTexts }), report };
 }
 
 /** The history with the queries --verify and revocation ask of the policies it names. */
@@ -156,8 +212,7 @@ function withQueries(
   history: AuditHistory,
   policyTexts: ReadonlyMap<string, string>,
   registry: SchemaRegistry,
-  report: HistoryCacheReport,
-): LoadedAudit & { cache: HistoryCacheReport } {
+): LoadedAudit {
   const policyCache = new Map<string, Map<string, RoleFacts>>();
   const roleFacts = (blob: string): Map<string, RoleFacts> => {
     let limits = policyCache.get(blob);
@@ -186,7 +241,6 @@ function withQueries(
   };
   return {
     ...history,
-    cache: report,
     maxDurationAt(policies, target, role) {
       for (const blob of policies.values()) {
         const facts = roleFacts(blob).get(`${target}\u0000${role}`);
@@ -234,31 +288,46 @@ export function gitGrantHistory(
         throw new Error(
           "this clone is shallow: main's full history is needed to know what grantops granted (fetch-depth: 0, or git fetch --unshallow)",
         );
-      const history = await loadAuditHistory(git.root, new SchemaRegistry(), ref, {
-        ...(options.cache ? { cache: true } : {}),
-        ...(options.cacheKey ? { cacheKey: options.cacheKey } : {}),
-      });
-      return history.lifecycles.map((life) => {
-        const last = life.versions[life.versions.length - 1]!;
-        return {
-          id: last.id,
-          file: last.file,
-          versions: life.versions.map((v) => {
-            const entitlements = history.entitlementsAt(v.policies, v.target, v.role);
-            return {
-              user: v.user,
-              target: v.target,
-              role: v.role,
-              expiresAt: v.expiresAt,
-              ...(entitlements ? { entitlements } : {}),
-            };
-          }),
-          onMain: life.ended === undefined,
-          ...(life.ended
-            ? { endedBy: life.ended.type === 'revoked' ? ('cleanup' as const) : ('removal' as const) }
-            : {}),
-        };
-      });
+      const read = await readHistory(
+        git.root,
+        ref,
+        {
+          ...(options.cache ? { cache: true } : {}),
+          ...(options.cacheKey ? { cacheKey: options.cacheKey } : {}),
+        },
+        (h) => {
+          const queries = withQueries({ lifecycles: [] }, h.policyTexts, new SchemaRegistry());
+          const entitlementsAt: Conferred = (p, t, r) => queries.entitlementsAt(p, t, r);
+          // Cached lifecycles straight from the cache's columns: no version, landing or policy object.
+          const files = h.cached ? h.cached.fold.grantFiles(h.cached.serials, entitlementsAt) : [];
+          for (const life of h.lifecycles) files.push(grantFileOf(life, entitlementsAt));
+          return files;
+        },
+      );
+      return read.value;
     },
+  };
+}
+
+/** A lifecycle as state-based revocation reads it (what CachedFold.grantFiles makes from the cache). */
+function grantFileOf(life: GrantLifecycle, entitlementsAt: Conferred): GrantFileHistory {
+  const last = life.versions[life.versions.length - 1]!;
+  return {
+    id: last.id,
+    file: last.file,
+    versions: life.versions.map((v) => {
+      const entitlements = entitlementsAt(v.policies, v.target, v.role);
+      return {
+        user: v.user,
+        target: v.target,
+        role: v.role,
+        expiresAt: v.expiresAt,
+        ...(entitlements ? { entitlements } : {}),
+      };
+    }),
+    onMain: life.ended === undefined,
+    ...(life.ended
+      ? { endedBy: life.ended.type === 'revoked' ? ('cleanup' as const) : ('removal' as const) }
+      : {}),
   };
 }

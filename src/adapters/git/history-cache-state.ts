@@ -1,7 +1,8 @@
 import type { FoldedBelow } from '../../audit/lifecycle-join.js';
 import type { GrantLifecycle, GrantVersion } from '../../audit/lifecycle-model.js';
 import type { ApprovalEvidence } from '../../policy/approval.js';
-import type { ChunkView, Selection } from './history-cache-result.js';
+import type { GrantFileHistory } from '../../ports/git.js';
+import type { ChunkView, Conferred, Selection } from './history-cache-result.js';
 
 /**
  * The folded history the cache's chunks describe, made lazily: the lifecycles in order (those a
@@ -82,6 +83,16 @@ export class CachedFold implements FoldedBelow {
       this.made.set(serial, life);
     }
     return life;
+  }
+
+  /** Lifecycles as state-based revocation reads them, straight from the columns (ChunkView.grantFile). */
+  grantFiles(serials: readonly number[], conferred: Conferred): GrantFileHistory[] {
+    const out: GrantFileHistory[] = [];
+    for (const serial of serials) {
+      const [chunk, i] = this.locate(serial);
+      out.push(chunk.grantFile(i, conferred));
+    }
+    return out;
   }
 
   /** The serials of the lifecycles in order, those with a version that `select` matches. */

@@ -1,14 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
-import {
-  appendFileSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { VERSION } from '../../model/version.js';
 import { ChunkView } from './history-cache-result.js';
@@ -80,21 +72,45 @@ function frame(chunk: Buffer, key: string | undefined): Buffer {
 }
 
 /**
+ * The cache file's bytes (undefined: none), read off the main thread, in one read where it can be,
+ * so that it overlaps the git processes started before.
+ */
+export async function readCacheFile(file: string): Promise<Buffer | undefined> {
+  let handle;
+  try {
+    handle = await open(file, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const { size } = await handle.stat();
+    const bytes = Buffer.allocUnsafe(size);
+    let at = 0;
+    while (at < size) {
+      const { bytesRead } = await handle.read(bytes, at, size - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    // A file that shrank meanwhile reads back as truncated.
+    return at === size ? bytes : bytes.subarray(0, at);
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * The cache as chunks (history-cache-chunk.ts), or the reason it cannot be used: none, another
  * format or grantops version, a key that does not match (GRANTOPS_CACHE_KEY), truncated, corrupted
  * (each chunk's checksum is checked), malformed, chunks that do not follow each other. Whether the
  * tip belongs to this repository's history is for the caller to check against git.
  */
 export function readHistoryCache(
-  file: string,
+  bytes: Buffer | undefined,
   key: string | undefined,
 ): { chunks: ChunkView[]; size: number } | { rejected: string } {
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(file);
-  } catch {
-    return { rejected: 'none' };
-  }
+  if (!bytes) return { rejected: 'none' };
   const nl = bytes.subarray(0, 4096).indexOf(0x0a);
   let header: Header;
   try {

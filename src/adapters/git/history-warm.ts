@@ -1,6 +1,6 @@
 import type { HistoryCommit } from '../../audit/history-commit.js';
 import { joinFold } from '../../audit/lifecycle-join.js';
-import type { AuditHistory, GrantLifecycle, GrantVersion } from '../../audit/lifecycle-model.js';
+import type { GrantLifecycle, GrantVersion } from '../../audit/lifecycle-model.js';
 import { errorMessage } from '../../model/errors.js';
 import { GRANTS_DIR, POLICIES_DIR } from '../../model/grant.js';
 import { type ApprovalEvidence, parseApprovalNote } from '../../policy/approval.js';
@@ -47,6 +47,17 @@ export function selected(life: GrantLifecycle, sel: Selection | undefined): bool
 }
 
 /**
+ * The history a warm load answers, oldest lifecycle first: the cached lifecycles still in place
+ * (`serials` of `fold`, made only when asked for), then those the new commits added.
+ */
+export interface WarmHistory {
+  fold: CachedFold;
+  serials: number[];
+  added: GrantLifecycle[];
+  policyTexts: ReadonlyMap<string, string>;
+}
+
+/**
  * The history from the cache: as it was when nothing landed and the notes did not move; else the
  * commits since its tip (`git log <cached tip>..<tip>`) folded onto it (lifecycle-join.ts), the
  * approvals of older commits whose notes changed derived again, and one chunk appended for what
@@ -61,15 +72,12 @@ export async function warmLoad(
   cache: CacheTarget & { size: number },
   options: { select?: Selection; read: HistoryReadOptions },
   report: HistoryCacheReport,
-): Promise<{ history: AuditHistory; policyTexts: Map<string, string> } | { rejected: string }> {
+): Promise<WarmHistory | { rejected: string }> {
   const last = fold.last.meta;
   const { select } = options;
   if (last.tip === tip && last.notesCommit === notesAt) {
     report.mode = 'warm';
-    return {
-      history: { lifecycles: fold.serials(select).map((s) => fold.lifecycle(s)) },
-      policyTexts: fold.policyTexts,
-    };
+    return { fold, serials: fold.serials(select), added: [], policyTexts: fold.policyTexts };
   }
   if (last.tip !== tip && !(await onFirstParentLine(root, last.tip, tip)))
     return { rejected: 'not on the line of the tip' };
@@ -115,11 +123,11 @@ export async function warmLoad(
     fold.blobs(serial, blobs);
     fold.removed.add(serial);
   }
-  const history = {
-    lifecycles: [
-      ...fold.serials(select).map((s) => fold.lifecycle(s)),
-      ...joined.added.filter((l) => selected(l, select)),
-    ],
+  const history: WarmHistory = {
+    fold,
+    serials: fold.serials(select),
+    added: joined.added.filter((l) => selected(l, select)),
+    policyTexts,
   };
   try {
     const serialStart = fold.nextSerial;
@@ -176,7 +184,7 @@ export async function warmLoad(
     // Only a speed-up: a read-only git directory still gets its answer.
     report.rejected = `not written: ${errorMessage(err)}`;
   }
-  return { history, policyTexts };
+  return history;
 }
 
 /** A first chunk: the whole folded history. */
