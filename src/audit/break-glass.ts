@@ -133,15 +133,16 @@ export function auditBreakGlass(
           message: `break-glass use (PR #${v.approval.pr}) was replaced by a new version of its file at ${formatTimestamp(new Date(replacedAt))}, before it was reviewed`,
         });
       }
-      // Ended at its own expiresAt before its deadline, which has passed with no review in time:
-      // nothing was left to revoke early, yet the emergency access was never reviewed.
+      // Ended (at its own expiresAt, or removed sooner) before its deadline, which has passed with
+      // no review in time: the emergency access was never reviewed. A removal with a
+      // `Revoked-Grant:` trailer is no excuse: the reaper never revokes such a use before its
+      // expiresAt, and anyone who can push can write that trailer to hide the use from this check.
       if (
         last &&
         inTime === 'no' &&
         due !== undefined &&
         expires < due &&
         now >= due &&
-        !revokedEarly &&
         (endedAt !== undefined || expires <= now)
       ) {
         violations.push({
@@ -151,7 +152,7 @@ export function auditBreakGlass(
           target: v.target,
           role: v.role,
           commit: v.landed.commit,
-          message: `break-glass use (PR #${v.approval.pr}) ended at ${formatTimestamp(new Date(expires))}, used and never reviewed (review was due by ${formatTimestamp(new Date(due))})`,
+          message: `break-glass use (PR #${v.approval.pr}) ended at ${formatTimestamp(new Date(Math.min(endedAt ?? expires, expires)))}, used and never reviewed (review was due by ${formatTimestamp(new Date(due))})`,
         });
       }
       // Access held past the deadline without a review in time: the control did not act.
