@@ -132,7 +132,11 @@ export function extensionHistoryBreaks(
     // As grantChain: re-added while the deleted version held access (or its end is unreadable).
     const readded = gone?.status === 'deleted' && (goneEnd === undefined || goneEnd > c.time);
     const previous =
-      c.status === 'modified' ? (c.before ?? lastRead) : c.status === 'added' && readded ? lastRead : undefined;
+      c.status === 'modified'
+        ? (c.before ?? lastRead)
+        : c.status === 'added' && readded
+          ? lastRead
+          : undefined;
     if (c.status === 'added' && !readded) lastRead = undefined;
     if (!c.after) continue;
     lastRead = c.after;
