@@ -51,3 +51,23 @@ describe('overdue alerts with a planted marker (red team)', () => {
     });
   }
 });
+
+describe('expiry warnings with a planted marker (red team)', () => {
+  it("another bot's comment quoting the marker does not silence the warning", async () => {
+    const gh = new MemoryGitHub();
+    const carol: Grant = {
+      ...stuck,
+      id: 'carol',
+      user: 'carol',
+      expiresAt: new Date('2026-11-28T12:30:00Z'),
+    };
+    const list = gh.commentsByIssue.get(5) ?? [];
+    list.push({ id: 1, body: '<!-- grantops:expiry:carol:1h -->', byBot: true, author: 'mallory-ci[bot]' });
+    gh.commentsByIssue.set(5, list);
+    const send = new AlertSender(gh, render, () => Promise.resolve());
+    const warning = { grant: carol, window: '1h', remainingMs: 1_800_000, pr: 5 };
+    const r = await send.send(new Date('2026-11-28T12:00:00Z'), [warning], [], new Map());
+    expect([r.warningsPosted, r.warningsAlreadySent]).toEqual([1, 0]);
+    expect(gh.commentsByIssue.get(5)?.filter((c) => c.author === 'grantops[bot]')).toHaveLength(1);
+  });
+});
