@@ -16,7 +16,11 @@ const landing = (seq: number, commit: string, time: string): Landing => ({
   pr: seq,
 });
 
-function lifecycle(end: 'revoked' | 'removed', endedAt: string): GrantLifecycle {
+function lifecycle(
+  end: 'revoked' | 'removed',
+  endedAt: string,
+  expiresAt = '2026-11-28T10:00:00Z',
+): GrantLifecycle {
   const landed = landing(1, 'c1', '2026-11-28T09:00:00Z');
   const version: GrantVersion = {
     id: 'vpn/alice-incident',
@@ -27,7 +31,7 @@ function lifecycle(end: 'revoked' | 'removed', endedAt: string): GrantLifecycle 
     reason: 'INC-1',
     ticket: undefined,
     startsAt: undefined,
-    expiresAt: ms('2026-11-28T10:00:00Z'), // 1h use, review within 4h: due 13:00
+    expiresAt: ms(expiresAt), // by default a 1h use, review within 4h: due 13:00
     landed,
     policies: new Map(),
     approval: {
@@ -49,13 +53,13 @@ function lifecycle(end: 'revoked' | 'removed', endedAt: string): GrantLifecycle 
   };
 }
 
-const audit = (life: GrantLifecycle) =>
+const audit = (life: GrantLifecycle, within = 4 * H) =>
   auditBreakGlass(
     { lifecycles: [life] },
     {
       now: new Date('2026-11-29T09:00:00Z'),
       toleranceMs: 0.5 * H,
-      reviewWithinAt: () => 4 * H,
+      reviewWithinAt: () => within,
       verifyEvidence: () => true,
     },
   ).violations.map((v) => v.kind);
@@ -71,5 +75,17 @@ describe('break-glass-never-reviewed survives a forged Revoked-Grant trailer (re
 
   it('the reaper removing it at its expiresAt is reported', () => {
     expect(audit(lifecycle('revoked', '2026-11-28T10:00:30Z'))).toEqual(['break-glass-never-reviewed']);
+  });
+
+  it('a longer use its writer removes before its review deadline (never reaped, never asked) is reported once due', () => {
+    // 4h use, review within 1h (due 10:00): the file removed at 09:50, so nothing was left to revoke.
+    for (const end of ['removed', 'revoked'] as const)
+      expect(audit(lifecycle(end, '2026-11-28T09:50:00Z', '2026-11-28T13:00:00Z'), 1 * H)).toEqual([
+        'break-glass-never-reviewed',
+      ]);
+  });
+
+  it('the reaper revoking an unreviewed longer use at its deadline is the control acting: no finding', () => {
+    expect(audit(lifecycle('revoked', '2026-11-28T10:00:30Z', '2026-11-28T13:00:00Z'), 1 * H)).toEqual([]);
   });
 });
