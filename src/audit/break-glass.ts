@@ -133,17 +133,13 @@ export function auditBreakGlass(
           message: `break-glass use (PR #${v.approval.pr}) was replaced by a new version of its file at ${formatTimestamp(new Date(replacedAt))}, before it was reviewed`,
         });
       }
-      // Ended at its own expiresAt before its deadline, which has passed with no review in time:
-      // nothing was left to revoke early, yet the emergency access was never reviewed.
-      if (
-        last &&
-        inTime === 'no' &&
-        due !== undefined &&
-        expires < due &&
-        now >= due &&
-        !revokedEarly &&
-        (endedAt !== undefined || expires <= now)
-      ) {
+      // Its access ended (at its own expiresAt, or its file removed sooner) before its deadline,
+      // which has passed with no review in time: the emergency access was never reviewed, and the
+      // reaper, which asks GitHub only of a file still on main, may never have said so. A removal
+      // with a `Revoked-Grant:` trailer is no excuse: the reaper revokes an unreviewed use only
+      // once its deadline has passed, and anyone who can push can write that trailer.
+      const accessEnded = Math.min(endedAt ?? Infinity, expires);
+      if (last && inTime === 'no' && due !== undefined && accessEnded < due && now >= due) {
         violations.push({
           kind: 'break-glass-never-reviewed',
           grant: v.id,
@@ -151,7 +147,7 @@ export function auditBreakGlass(
           target: v.target,
           role: v.role,
           commit: v.landed.commit,
-          message: `break-glass use (PR #${v.approval.pr}) ended at ${formatTimestamp(new Date(expires))}, used and never reviewed (review was due by ${formatTimestamp(new Date(due))})`,
+          message: `break-glass use (PR #${v.approval.pr}) ended at ${formatTimestamp(new Date(accessEnded))}, used and never reviewed (review was due by ${formatTimestamp(new Date(due))})`,
         });
       }
       // Access held past the deadline without a review in time: the control did not act.

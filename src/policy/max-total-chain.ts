@@ -117,15 +117,30 @@ export function extensionHistoryBreaks(
   changes: readonly FileChange[],
 ): { change: FileChange; problems: ExtensionProblem[] }[] {
   const out: { change: FileChange; problems: ExtensionProblem[] }[] = [];
+  // The newest version of the current chain that could be read: a version that is no grant (a
+  // list, a scalar, YAML that does not parse) shows no fields, and must not launder the break of
+  // the next version against the one before it (as chainProblem skips it, so does this).
+  let lastRead: RawGrantFields | undefined;
   for (let i = changes.length - 1; i >= 0; i--) {
     const c = changes[i]!;
+    if (c.status === 'deleted') {
+      lastRead = c.before ?? lastRead;
+      continue;
+    }
     const gone = changes[i + 1];
     const goneEnd = instant(gone?.before?.expiresAt);
     // As grantChain: re-added while the deleted version held access (or its end is unreadable).
     const readded = gone?.status === 'deleted' && (goneEnd === undefined || goneEnd > c.time);
     const previous =
-      c.status === 'modified' ? c.before : c.status === 'added' && readded ? gone.before : undefined;
-    if (!previous || !c.after) continue;
+      c.status === 'modified'
+        ? (c.before ?? lastRead)
+        : c.status === 'added' && readded
+          ? lastRead
+          : undefined;
+    if (c.status === 'added' && !readded) lastRead = undefined;
+    if (!c.after) continue;
+    lastRead = c.after;
+    if (!previous) continue;
     const problems = checkExtensionHistory(previous, c.after, new Date(c.time)).problems;
     if (problems.length > 0) out.push({ change: c, problems });
   }

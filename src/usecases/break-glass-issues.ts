@@ -122,6 +122,7 @@ export async function trackBreakGlass(
           ? await once(
               gh,
               issue,
+              await self,
               `never-reviewed:${key}`,
               await render('break-glass-never-reviewed.md', view),
             )
@@ -137,6 +138,7 @@ export async function trackBreakGlass(
         await once(
           gh,
           issue,
+          await self,
           `revoked:${key}`,
           await render('break-glass-revoked.md', { ...view, reason: early }),
         );
@@ -146,7 +148,7 @@ export async function trackBreakGlass(
           by: v.reviewSeen.by,
           at: formatTimestamp(new Date(v.reviewSeen.at)),
         });
-        if (await once(gh, issue, `reviewed:${key}`, text)) out.reviewed++;
+        if (await once(gh, issue, await self, `reviewed:${key}`, text)) out.reviewed++;
       }
     } catch (err) {
       out.errors.push(`break-glass issue for ${grant.id}: ${errorMessage(err)}`);
@@ -163,10 +165,22 @@ export async function trackBreakGlass(
   return out;
 }
 
-/** Posts `text` on the issue unless grantops did already (by marker), then closes it. */
-async function once(gh: AccessRepoGitHub, issue: IssueSummary, what: string, text: string): Promise<boolean> {
+/**
+ * Posts `text` on the issue unless grantops did already (by marker, in a comment by grantops' own
+ * login `me`: another bot, such as a writer's workflow, posting the marker must not silence it),
+ * then closes it.
+ */
+async function once(
+  gh: AccessRepoGitHub,
+  issue: IssueSummary,
+  me: string,
+  what: string,
+  text: string,
+): Promise<boolean> {
   const marker = `<!-- grantops:break-glass-${what} -->`;
-  const done = (await gh.comments(issue.number)).some((c) => c.byBot && c.body.includes(marker));
+  const mine = (c: { byBot: boolean; author: string }) =>
+    c.byBot && c.author.toLowerCase() === me.toLowerCase();
+  const done = (await gh.comments(issue.number)).some((c) => mine(c) && c.body.includes(marker));
   if (!done) await gh.createComment(issue.number, `${marker}\n${text}`);
   if (issue.state !== 'closed') await gh.updateIssue(issue.number, { state: 'closed' });
   return !done;

@@ -35,7 +35,9 @@ export async function upsertStickyComment(
 
 /**
  * Makes the open issues of `kind` match `wanted`: creates missing ones, updates changed ones,
- * closes those whose problem is gone. Issues are found by a hidden marker, never by title alone.
+ * closes those whose problem is gone. Issues are found by a hidden marker, never by title alone,
+ * and only in issues grantops' own login opened: a writer can open a labelled issue carrying a
+ * marker, which would otherwise stand for grantops' own and silence the alert its creation sends.
  */
 export async function syncIssues(
   gh: AccessRepoGitHub,
@@ -45,7 +47,9 @@ export async function syncIssues(
   const marker = (key: string) => `<!-- grantops:${kind}:${key} -->`;
   const prefix = `<!-- grantops:${kind}:`;
   const byKey = new Map<string, { number: number; body: string; title: string }>();
+  const me = (await gh.selfLogin()).toLowerCase();
   for (const i of await gh.openIssues(ISSUE_LABEL)) {
+    if (i.author?.toLowerCase() !== me) continue;
     const at = i.body.indexOf(prefix);
     if (at < 0) continue;
     const key = i.body.slice(at + prefix.length, i.body.indexOf(' -->', at));

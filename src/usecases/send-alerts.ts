@@ -54,8 +54,11 @@ export class AlertSender {
           const marker = `<!-- grantops:expiry:${w.grant.id}:${w.window} -->`;
           let bodies = comments.get(w.pr);
           if (!bodies) {
-            // Only grantops' own (bot) comments count: a person quoting the marker must not silence it.
-            bodies = gh.comments(w.pr).then((list) => list.filter((c) => c.byBot).map((c) => c.body));
+            // Only grantops' own comments count: a person quoting the marker, or another bot (a
+            // writer's workflow) posting it, must not silence it.
+            bodies = Promise.all([gh.selfLogin(), gh.comments(w.pr)]).then(([me, list]) =>
+              list.filter((c) => c.byBot && c.author.toLowerCase() === me.toLowerCase()).map((c) => c.body),
+            );
             comments.set(w.pr, bodies);
           }
           if ((await bodies).some((b) => b.includes(marker))) {

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { retroReviewKey } from '../../src/policy/break-glass.js';
 import { aGrant } from '../support/builders.js';
 import { cliIn, STATE_FILE_SCRIPT } from '../support/cli.js';
 import { FakeGitHub } from '../support/github-server.js';
@@ -640,6 +641,26 @@ describe('break-glass use that ends before its review is due', () => {
     expect(finding.map((v) => v.grant)).toEqual(['alice-bg']);
     expect(finding[0]!.message).toContain('used and never reviewed');
     expect(due.violations.map((v) => v.kind)).not.toContain('break-glass-unreviewed');
+  });
+
+  it("another bot's comment carrying the never-reviewed marker does not silence it (red team)", async () => {
+    const { repo, merge } = await shortUse();
+    const n = issues()[0]!.number;
+    // A writer's workflow (its token is a bot too) plants the marker grantops looks for.
+    gh.commentsOn('acme/access', n).push({
+      id: 9000,
+      body: `<!-- grantops:break-glass-never-reviewed:${retroReviewKey('alice-bg', merge)} -->\nall good`,
+      user: 'mallory-ci[bot]',
+      userType: 'Bot',
+      created_at: '2026-11-28T09:40:00Z',
+      updated_at: '2026-11-28T09:40:00Z',
+    });
+    const r = await grantops(repo, 'reap', '--now', '2026-11-28T10:00:00Z');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('break-glass: 1 ended at expiry, used and never reviewed');
+    expect(posts).toHaveLength(1);
+    const said = gh.commentsOn('acme/access', n).filter((c) => c.user !== 'mallory-ci[bot]');
+    expect(said.map((c) => c.body)).toEqual([expect.stringContaining('Used and never reviewed')]);
   });
 
   it('a sharded reap says it in its shard, and the merge job writes the trailer', async () => {

@@ -231,3 +231,33 @@ describe('extensionHistoryBreaks (audit --verify)', () => {
     expect(extensionHistoryBreaks(changes).map((b) => b.change.time)).toEqual([ms('2026-11-28T11:00:01Z')]);
   });
 });
+
+describe('extensionHistoryBreaks: a break laundered through a version it cannot read (red team)', () => {
+  const v1 = grant('2026-11-28T12:00:00Z');
+  const v2 = grant('2026-11-28T14:00:00Z', {
+    extensions: [ext('2026-11-28T12:00:00Z', '2026-11-28T14:00:00Z')],
+  });
+  const dropped = grant('2026-11-28T18:00:00Z');
+  // Not a grant at all (a list, a scalar, YAML that does not parse): read as no fields.
+  const unreadable = undefined as unknown as object;
+
+  it('an edit through an unreadable version is compared with the last version it could read', () => {
+    const changes = [
+      modified('2026-11-28T11:30:00Z', unreadable, dropped), // the list dropped, expiresAt moved
+      modified('2026-11-28T11:00:00Z', v2, unreadable),
+      modified('2026-11-28T10:00:00Z', v1, v2),
+      added('2026-11-28T09:00:00Z', v1),
+    ];
+    expect(extensionHistoryBreaks(changes).map((b) => b.change.time)).toEqual([ms('2026-11-28T11:30:00Z')]);
+  });
+
+  it('a delete of an unreadable version and a re-add is compared with the last readable one', () => {
+    const changes = [
+      added('2026-11-28T11:30:00Z', dropped),
+      deleted('2026-11-28T11:20:00Z', unreadable),
+      modified('2026-11-28T11:00:00Z', v2, unreadable),
+      added('2026-11-28T10:00:00Z', v2),
+    ];
+    expect(extensionHistoryBreaks(changes).map((b) => b.change.time)).toEqual([ms('2026-11-28T11:30:00Z')]);
+  });
+});

@@ -128,15 +128,20 @@ export class MemoryGitHub implements AccessRepoGitHub {
     return Promise.resolve(
       this.issues
         .filter((i) => i.state === 'open' && i.labels.includes(label))
-        .map(({ number, title, body }) => ({ number, title, body })),
+        .map(({ number, title, body, author, byBot }) => ({ number, title, body, author, byBot })),
     );
   }
 
   createIssue(title: string, body: string, labels: readonly string[]): Promise<number> {
     this.record('createIssue');
+    return Promise.resolve(this.plantIssue('grantops[bot]', true, title, body, labels));
+  }
+
+  /** An issue opened by someone else (a person, or another bot such as a writer's workflow). */
+  plantIssue(author: string, byBot: boolean, title: string, body: string, labels: readonly string[]): number {
     const number = this.nextId++;
-    this.issues.push({ number, title, body, labels: [...labels], state: 'open' });
-    return Promise.resolve(number);
+    this.issues.push({ number, title, body, labels: [...labels], state: 'open', author, byBot });
+    return number;
   }
 
   updateIssue(
