@@ -146,12 +146,12 @@ async function writeSite(out: string, model: ReportModel, repoUrl: string | unde
       text: calendarOf(c.texts, `grantops: access of ${c.user}`),
     })),
   );
-  const page = (async () => {
+  try {
     writeFileSync(join(out, 'index.html'), renderReportHtml(model, { repoUrl, calendars }));
     writeFileSync(join(out, 'calendar.ics'), calendarOf(events, 'grantops: access expiries'));
-  })();
-  const [a, b] = await Promise.allSettled([written, page]);
-  if (a.status === 'rejected') throw a.reason;
-  if (b.status === 'rejected') throw b.reason;
+  } finally {
+    // Awaited whatever the page did: the worker never outlives the job, and its error is reported.
+    await written;
+  }
   return ['index.html', 'calendar.ics', ...calendars.map((c) => `calendars/${c.file}`)];
 }
