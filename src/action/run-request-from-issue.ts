@@ -22,7 +22,7 @@ export async function runRequestFromIssue(inputs: ActionInputs, w: Wiring): Prom
       runnerLog.info(
         proposal.outcome !== 'found' && proposal.outcome !== 'moved'
           ? `opened pull request #${pr.number} (${proposal.branch}) for ${grant.user} on ${grant.target}/${grant.role}`
-          : `pull request #${pr.number} (${proposal.branch}) already carries this request`,
+          : `pull request #${pr.number} (${proposal.branch}) already carries this request${proposal.textReplaced ? "; its title and body were replaced by grantops' own" : ''}`,
       );
       core.setOutput('pull-request', String(pr.number));
       return;

@@ -223,7 +223,14 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
       per_page: 10,
     });
     return data
-      .map((p) => ({ number: p.number, url: p.html_url, author: p.user?.login ?? '', headSha: p.head.sha }))
+      .map((p) => ({
+        number: p.number,
+        url: p.html_url,
+        author: p.user?.login ?? '',
+        headSha: p.head.sha,
+        title: p.title,
+        body: p.body ?? '',
+      }))
       .sort((a, b) => a.number - b.number);
   }
 
@@ -242,5 +249,9 @@ export class OctokitPullRequestOpener implements PullRequestOpener {
   ): Promise<OpenedPullRequestRef> {
     const { data } = await this.octokit.rest.pulls.create({ ...this.where, head, base, title, body });
     return { number: data.number, url: data.html_url };
+  }
+
+  async updatePullRequest(number: number, title: string, body: string): Promise<void> {
+    await this.octokit.rest.pulls.update({ ...this.where, pull_number: number, title, body });
   }
 }

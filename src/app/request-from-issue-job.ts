@@ -113,7 +113,7 @@ export async function requestFromIssueJob(
   const first = `grantops/request/issue-${issue.number}`;
   const body = [
     proposal.outcome === 'found' || proposal.outcome === 'moved'
-      ? `✅ Pull request #${pr.number}${link} carries this request: ${what}.`
+      ? `✅ Pull request #${pr.number}${link} carries this request: ${what}.${proposal.textReplaced ? " Its title and body were replaced by grantops' own." : ''}`
       : `✅ Opened pull request #${pr.number}${link} for this request: ${what}.`,
     '',
     "Reviewer approval is the grant: it is applied once the pull request is approved as the target's policy requires, and merged.",

@@ -71,3 +71,11 @@ export function table(
     ),
   ].join('\n');
 }
+
+/**
+ * The tail of `request --open-pr` / `extend --open-pr`'s line when the pull request found carried
+ * another title or body (a writer's workflow can act as grantops' login) and grantops replaced them.
+ */
+export function replacedNote(proposal: { textReplaced: boolean }): string {
+  return proposal.textReplaced ? '; its title and body were replaced by grantops’ own' : '';
+}

@@ -12,11 +12,14 @@ export interface OpenedPullRequestRef {
   url: string;
 }
 
-/** An open pull request found for a branch: who opened it and the commit its head is at. */
+/** An open pull request found for a branch: who opened it, the commit its head is at, what it says. */
 export interface FoundPullRequest extends OpenedPullRequestRef {
   /** The login that opened it (GitHub's `user.login`). */
   author: string;
   headSha: string;
+  /** Its title and body as they are now (anyone acting as its author may have written them). */
+  title: string;
+  body: string;
 }
 
 /** A commit of a branch as GitHub's compare lists it. */
@@ -66,4 +69,6 @@ export interface PullRequestOpener {
    */
   identity(): Promise<string>;
   createPullRequest(head: string, base: string, title: string, body: string): Promise<OpenedPullRequestRef>;
+  /** Sets an open pull request's title and body (PATCH /repos/{owner}/{repo}/pulls/{pull_number}). */
+  updatePullRequest(number: number, title: string, body: string): Promise<void>;
 }

@@ -1,5 +1,10 @@
 import { errorMessage, GrantopsError } from '../model/errors.js';
-import type { OpenedPullRequestRef, ProposedFile, PullRequestOpener } from '../ports/pull-request-opener.js';
+import type {
+  FoundPullRequest,
+  OpenedPullRequestRef,
+  ProposedFile,
+  PullRequestOpener,
+} from '../ports/pull-request-opener.js';
 
 /** A change to propose as a pull request: the files it writes on the base, and what the PR says. */
 export interface ChangeProposal {
@@ -23,6 +28,11 @@ export type ProposalResult =
       branch: string;
       commit: string;
       pullRequest: OpenedPullRequestRef;
+      /**
+       * `found` or `moved` only: the pull request's title or body was not this change's `title` and
+       * `body`, and both were set to them (its author's login may be shared: see ownText).
+       */
+      textReplaced: boolean;
     }
   | { outcome: 'taken'; branch: string };
 
@@ -65,11 +75,18 @@ export async function proposeChange(
     // Someone else's pull request from this branch is not ours to vouch for, and GitHub allows
     // one open pull request per head and base: the name is taken.
     if (!ours) return taken;
-    return { outcome: 'found', branch, commit, pullRequest: { number: ours.number, url: ours.url } };
+    const textReplaced = await ownText(change, github, ours);
+    return {
+      outcome: 'found',
+      branch,
+      commit,
+      pullRequest: { number: ours.number, url: ours.url },
+      textReplaced,
+    };
   }
   try {
     const pullRequest = await github.createPullRequest(branch, base.branch, change.title, change.body);
-    return { outcome, branch, commit, pullRequest };
+    return { outcome, branch, commit, pullRequest, textReplaced: false };
   } catch (err) {
     throw new GrantopsError(
       `branch ${branch} ${outcome === 'opened' ? 'was created' : 'exists'} at ${commit.slice(0, 12)} in ${github.slug}, but the pull request into ${base.branch} could not be opened (${errorMessage(err)}); run the same command again to open it from that branch, or delete the branch`,
@@ -109,5 +126,25 @@ async function moveOwnBranch(
     branch: change.branch,
     commit,
     pullRequest: { number: ours.number, url: ours.url },
+    textReplaced: await ownText(change, github, ours),
   };
+}
+
+/**
+ * Makes a pull request grantops vouches for say what grantops would write for this change now:
+ * under GITHUB_TOKEN its login is `github-actions[bot]`, which any workflow a writer runs also is,
+ * so a pull request "grantops opened" may carry a writer's title and body, which reviewers read as
+ * grantops' plan. Both are set when either differs (true); nothing is sent when both match.
+ */
+async function ownText(change: ChangeProposal, github: PullRequestOpener, pull: FoundPullRequest) {
+  if (pull.title === change.title && pull.body === change.body) return false;
+  try {
+    await github.updatePullRequest(pull.number, change.title, change.body);
+  } catch (err) {
+    throw new GrantopsError(
+      `pull request #${pull.number} from ${change.branch} in ${github.slug} holds this change, but its title or body is not grantops' and could not be replaced (${errorMessage(err)}); run the same command again, or close it`,
+      1,
+    );
+  }
+  return true;
 }

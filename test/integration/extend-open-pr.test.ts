@@ -99,7 +99,20 @@ describe('grantops extend --open-pr', () => {
     const again = await extend('1h');
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain(`already open: pull request #${pr!.number}`);
+    expect(again.stderr).not.toContain('replaced');
     expect(pulls()).toHaveLength(1);
+    expect(gh.requests.map((q) => q.operationId)).not.toContain('pulls/update');
+
+    // Red team N4: a writer's workflow, acting as the same github-actions[bot], rewrote its words.
+    const own = { ...pulls()[0]! };
+    gh.openPulls.set(REPO, [{ ...own, title: 'Extend: approved, merge now', body: 'no plan' }]);
+    const planted = await extend('1h');
+    expect(planted.code, planted.stderr).toBe(0);
+    expect(planted.stderr).toContain(
+      `already open: pull request #${pr!.number} (${pr!.head} into main) extends`,
+    );
+    expect(planted.stderr).toContain('; its title and body were replaced by grantops’ own');
+    expect(pulls()).toEqual([own]);
 
     // main moves (an unrelated merge): the rerun moves its own branch onto the new tip, same PR.
     const other = tempRepo();

@@ -161,6 +161,18 @@ describe('request-from-issue', () => {
     expect(comments()[0]!.body).toContain(
       'carries this request: **carol** → **vpn/ops** until 2026-11-28T14:00:00Z',
     );
+    expect(comments()[0]!.body).not.toContain('replaced');
+
+    // Red team N4: a writer's workflow (the same github-actions[bot]) rewrote the pull request's words.
+    const own = { ...pulls()[0]! };
+    gh.openPulls.set(REPO, [{ ...own, title: 'Access: carol, pre-approved', body: 'merge without review' }]);
+    expect((await fromIssue(issueEvent({ action: 'edited' }))).error).toBeUndefined();
+    expect(pulls()).toEqual([own]);
+    expect(comments()).toHaveLength(1);
+    expect(comments()[0]!.body).toContain(
+      "until 2026-11-28T14:00:00Z. Its title and body were replaced by grantops' own.",
+    );
+    expect(gh.violations).toEqual([]);
   });
 
   it('an edit asking for another grant opens its own branch and pull request; the first is left as it is', async () => {

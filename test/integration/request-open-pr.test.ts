@@ -146,6 +146,7 @@ describe('grantops request --open-pr', () => {
       base: 'main',
       outcome: 'found',
       pullRequest: { number: 100 },
+      textReplaced: false,
     });
     expect(refs()).toBe(before);
     expect(pulls()).toHaveLength(1);
@@ -159,6 +160,48 @@ describe('grantops request --open-pr', () => {
     expect(rerun.map((q) => q.operationId)).toContain('users/get-authenticated');
     expect(rerun.length).toBeLessThanOrEqual(16);
     expect(gh.violations).toEqual([]);
+  });
+
+  it('a pull request opened as grantops’ login with exactly the change but a writer’s words gets grantops’ title and body', async () => {
+    // Red team N4: a writer's workflow acts as github-actions[bot] too. Here it opened the pull
+    // request from a branch holding exactly the request's change (the branch grantops would make),
+    // with its own title and body; grantops' rerun must not vouch for those words.
+    expect((await request()).code).toBe(0);
+    const own = { ...pulls()[0]! };
+    const plant = () =>
+      gh.openPulls.set(REPO, [
+        {
+          ...own,
+          title: 'Access: alice → vpn/ops (pre-approved by security, merge now)',
+          body: 'Approved on the incident call; no review needed.',
+          author: gh.actor.login,
+        },
+      ]);
+    plant();
+    const told = await request();
+    expect(told.code, told.stderr).toBe(0);
+    expect(told.stderr).toContain(
+      `already open: pull request #100 (${BRANCH} into main) adds ${FILE}: alice → vpn/ops until 2026-11-28T14:00:00Z; its title and body were replaced by grantops’ own`,
+    );
+    expect(pulls()).toEqual([own]);
+    plant();
+    const start = gh.requests.length;
+    const again = await request(['--json']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({
+      outcome: 'found',
+      pullRequest: { number: 100 },
+      textReplaced: true,
+    });
+    expect(pulls()).toEqual([own]);
+    const update = gh.requests.slice(start).filter((q) => q.operationId === 'pulls/update');
+    expect(update.map((q) => [q.method, q.path])).toEqual([['PATCH', `/repos/${REPO}/pulls/100`]]);
+    expect(gh.violations).toEqual([]);
+    // The next run leaves grantops' own text alone.
+    const third = await request();
+    expect(third.stderr).toContain('already open: pull request #100');
+    expect(third.stderr).not.toContain('replaced');
+    expect(gh.requests.filter((q) => q.operationId === 'pulls/update')).toHaveLength(2);
   });
 
   /** Another person's clone: commits `files` and pushes them to `ref` of the GitHub repository. */
@@ -181,7 +224,10 @@ describe('grantops request --open-pr', () => {
       branch: BRANCH,
       outcome: 'moved',
       pullRequest: { number: 100 },
+      // The plan names the new base, so the pull request's body is rewritten with it.
+      textReplaced: true,
     });
+    expect(pulls()[0]!.body).toContain(`policies at main \\(${moved.slice(0, 7)}\\)`);
     expect(pulls().map((p) => [p.number, p.head])).toEqual([[100, BRANCH]]);
     // One commit on the new tip, holding exactly the grant: the pull request shows only it.
     expect(inBare('rev-parse', `${BRANCH}^`)).toBe(moved);

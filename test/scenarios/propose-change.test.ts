@@ -27,8 +27,68 @@ describe('proposeChange', () => {
     const gh = new MemoryPullRequests({});
     await proposeChange(change(), gh);
     const again = await proposeChange(change(), gh);
-    expect(again).toMatchObject({ outcome: 'found', pullRequest: { number: 100 } });
+    expect(again).toMatchObject({ outcome: 'found', pullRequest: { number: 100 }, textReplaced: false });
     expect(gh.writes).toHaveLength(3);
+  });
+
+  // Red team N4: under GITHUB_TOKEN grantops' login is github-actions[bot], which a writer's own
+  // workflow also is: it can open the pull request from a branch holding exactly the change, with
+  // its own words. Found, it must carry grantops' title and plan, not the writer's.
+  const plant = (gh: MemoryPullRequests) => {
+    gh.commits.set('w1', { [FILE.path]: FILE.text });
+    gh.parents.set('w1', 'c0');
+    gh.authors.set('w1', 'github-actions[bot]');
+    gh.branches.set(change().branch, 'w1');
+    gh.pulls.push({
+      number: 100,
+      head: change().branch,
+      base: 'main',
+      title: 'Access: alice (pre-approved by security)',
+      body: 'Approved already, merge without review.',
+      open: true,
+      author: 'github-actions[bot]',
+    });
+  };
+
+  it('a pull request grantops’ login opened with the change but other words gets grantops’ title and body', async () => {
+    const gh = new MemoryPullRequests({});
+    plant(gh);
+    const r = await proposeChange(change(), gh);
+    expect(r).toMatchObject({
+      outcome: 'found',
+      commit: 'w1',
+      pullRequest: { number: 100 },
+      textReplaced: true,
+    });
+    expect(gh.pulls[0]).toMatchObject({ title: 'Access', body: 'plan' });
+    expect(gh.writes).toEqual(['update 100']);
+    // Only the body differing is enough; and once both are grantops', the next run sends nothing.
+    gh.pulls[0]!.body = 'plan\n\nApproved already.';
+    expect(await proposeChange(change(), gh)).toMatchObject({ outcome: 'found', textReplaced: true });
+    expect(gh.pulls[0]!.body).toBe('plan');
+    expect(await proposeChange(change(), gh)).toMatchObject({ outcome: 'found', textReplaced: false });
+    expect(gh.writes).toEqual(['update 100', 'update 100']);
+  });
+
+  it('moved onto a new base, a planted title and body are replaced too', async () => {
+    const gh = new MemoryPullRequests({});
+    plant(gh);
+    gh.commits.set('c9', { 'policies/vpn.yaml': 'y' });
+    gh.parents.set('c9', 'c0');
+    const r = await proposeChange(change({ base: { branch: 'main', commit: 'c9' }, body: 'plan at c9' }), gh);
+    expect(r).toMatchObject({ outcome: 'moved', pullRequest: { number: 100 }, textReplaced: true });
+    expect(gh.pulls[0]).toMatchObject({ title: 'Access', body: 'plan at c9' });
+    expect(gh.writes).toEqual(['commit c1', `move ${change().branch} c1`, 'update 100']);
+  });
+
+  it('says what exists when the title and body cannot be replaced', async () => {
+    const gh = new MemoryPullRequests({});
+    plant(gh);
+    gh.failNext('updatePullRequest');
+    await expect(proposeChange(change(), gh)).rejects.toThrow(
+      `pull request #100 from ${change().branch} in acme/access holds this change, but its title or body is not grantops' and could not be replaced (updatePullRequest: 502 Bad Gateway)`,
+    );
+    expect(gh.pulls[0]!.title).toBe('Access: alice (pre-approved by security)');
   });
 
   it('a branch of that name holding other files is taken, and nothing is written', async () => {

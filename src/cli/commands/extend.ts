@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { formatTimestamp } from '../../model/time.js';
 import type { ExtendOptions } from '../../usecases/extend-grant.js';
 import { escapeJsonText, escapeTerminal } from '../../render/escape.js';
+import { replacedNote } from '../output.js';
 import type { CliCommand } from '../shared.js';
 import { ConfigError } from '../../model/errors.js';
 
@@ -36,12 +37,12 @@ export const extendCommand: CliCommand = (program, { io, wire }) => {
         const pr = r.proposal.pullRequest;
         if (json) {
           io.stdout(
-            `${escapeJsonText(JSON.stringify({ path: r.path, id: r.plan.id, from: formatTimestamp(r.plan.from), expiresAt: formatTimestamp(r.plan.to), branch: r.proposal.branch, base: r.base.branch, pullRequest: { number: pr.number, url: pr.url }, outcome: r.proposal.outcome }))}\n`,
+            `${escapeJsonText(JSON.stringify({ path: r.path, id: r.plan.id, from: formatTimestamp(r.plan.from), expiresAt: formatTimestamp(r.plan.to), branch: r.proposal.branch, base: r.base.branch, pullRequest: { number: pr.number, url: pr.url }, outcome: r.proposal.outcome, textReplaced: r.proposal.textReplaced }))}\n`,
           );
         } else {
           io.stdout(`${escapeTerminal(pr.url)}\n`);
           io.stderr(
-            `${r.proposal.outcome === 'found' ? 'already open' : r.proposal.outcome === 'moved' ? 'moved onto the base branch’s tip' : 'opened'}: pull request #${pr.number} (${escapeTerminal(r.proposal.branch)} into ${escapeTerminal(r.base.branch)}) extends ${escapeTerminal(describeExtension(r.plan))}\n`,
+            `${r.proposal.outcome === 'found' ? 'already open' : r.proposal.outcome === 'moved' ? 'moved onto the base branch’s tip' : 'opened'}: pull request #${pr.number} (${escapeTerminal(r.proposal.branch)} into ${escapeTerminal(r.base.branch)}) extends ${escapeTerminal(describeExtension(r.plan))}${replacedNote(r.proposal)}\n`,
           );
         }
         return;

@@ -3,6 +3,7 @@ import { ConfigError } from '../../model/errors.js';
 import { formatTimestamp } from '../../model/time.js';
 import type { RequestOptions } from '../../usecases/request-grant.js';
 import { escapeJsonText, escapeTerminal } from '../../render/escape.js';
+import { replacedNote } from '../output.js';
 import type { CliCommand } from '../shared.js';
 
 type RequestFlags = Omit<RequestOptions, 'now'> & { openPr?: boolean; baseBranch?: string };
@@ -58,6 +59,7 @@ export const requestCommand: CliCommand = (program, { io, wire }) => {
               base: r.base.branch,
               pullRequest: { number: pr.number, url: pr.url },
               outcome: r.proposal.outcome,
+              textReplaced: r.proposal.textReplaced,
             }),
           )}\n`,
         );
@@ -72,7 +74,7 @@ export const requestCommand: CliCommand = (program, { io, wire }) => {
                 ? 'moved onto the base branch’s tip'
                 : 'opened';
         io.stderr(
-          `${what}: pull request #${pr.number} (${escapeTerminal(r.proposal.branch)} into ${escapeTerminal(r.base.branch)}) adds ${escapeTerminal(r.path)}: ${escapeTerminal(`${r.grant.user} → ${r.grant.target}/${r.grant.role}`)} until ${formatTimestamp(r.grant.expiresAt)}\n`,
+          `${what}: pull request #${pr.number} (${escapeTerminal(r.proposal.branch)} into ${escapeTerminal(r.base.branch)}) adds ${escapeTerminal(r.path)}: ${escapeTerminal(`${r.grant.user} → ${r.grant.target}/${r.grant.role}`)} until ${formatTimestamp(r.grant.expiresAt)}${replacedNote(r.proposal)}\n`,
         );
       }
     });

@@ -44,7 +44,7 @@ export class MemoryPullRequests implements PullRequestOpener {
     this.branches.set(defaultName, 'c0');
   }
 
-  failNext(method: 'commitFiles' | 'createBranch' | 'createPullRequest'): void {
+  failNext(method: 'commitFiles' | 'createBranch' | 'createPullRequest' | 'updatePullRequest'): void {
     this.failing.add(method);
   }
 
@@ -119,7 +119,13 @@ export class MemoryPullRequests implements PullRequestOpener {
     return Promise.resolve(
       this.pulls
         .filter((p) => p.open && p.head === head && p.base === base)
-        .map((p) => ({ ...this.ref(p.number), author: p.author, headSha: this.branches.get(head) ?? '' })),
+        .map((p) => ({
+          ...this.ref(p.number),
+          author: p.author,
+          headSha: this.branches.get(head) ?? '',
+          title: p.title,
+          body: p.body,
+        })),
     );
   }
 
@@ -129,6 +135,15 @@ export class MemoryPullRequests implements PullRequestOpener {
     this.pulls.push({ number, head, base, title, body, open: true, author: this.identityLogin });
     this.writes.push(`pull ${number}`);
     return Promise.resolve(this.ref(number));
+  }
+
+  updatePullRequest(number: number, title: string, body: string): Promise<void> {
+    this.check('updatePullRequest');
+    const pull = this.pulls.find((p) => p.number === number);
+    if (!pull) throw new Error(`no pull request #${number}`);
+    Object.assign(pull, { title, body });
+    this.writes.push(`update ${number}`);
+    return Promise.resolve();
   }
 
   private ref(number: number): OpenedPullRequestRef {
