@@ -597,7 +597,11 @@ const SHORT_USE = POLICY.replace(
   'breakGlass: { maxDuration: 4h, reviewWithin: 1h,',
   'breakGlass: { maxDuration: 1h, reviewWithin: 4h,',
 );
-async function shortUse(): Promise<{ repo: TempRepo; merge: string }> {
+/** A 20-minute use, merged without review; applied by `apply` (default: grantops with no key). */
+async function shortUse(
+  apply: (repo: TempRepo) => Promise<{ code: number }> = (repo) =>
+    grantops(repo, 'apply', '--now', '2026-11-28T09:30:00Z'),
+): Promise<{ repo: TempRepo; merge: string }> {
   const repo = accessRepo(SHORT_USE);
   const { mergeSha } = mergePullRequest(repo, gh, {
     number: 7,
@@ -605,7 +609,7 @@ async function shortUse(): Promise<{ repo: TempRepo; merge: string }> {
     files: { 'grants/alice-bg.yaml': bg('alice', '2026-11-28T09:50:00Z') },
     reviews: [],
   });
-  expect((await grantops(repo, 'apply', '--now', '2026-11-28T09:30:00Z')).code).toBe(0);
+  expect((await apply(repo)).code).toBe(0);
   return { repo, merge: mergeSha };
 }
 
@@ -682,19 +686,15 @@ describe('break-glass use that ends before its review is due', () => {
   it('reviewed before it ended: the review is recorded as it is reaped, no alert, no finding', async () => {
     const { privateKey } = generateKeyPairSync('ed25519');
     const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const repo = accessRepo(SHORT_USE);
-    const { mergeSha } = mergePullRequest(repo, gh, {
-      number: 7,
-      author: 'alice',
-      files: { 'grants/alice-bg.yaml': bg('alice', '2026-11-28T09:50:00Z') },
-      reviews: [],
-    });
     const signed = { env: { ...env(), GRANTOPS_EVIDENCE_KEY: key } };
-    const run = (...argv: string[]) => {
+    const runIn = (dir: string, ...argv: string[]) => {
       gh.issueClock = () => argv[argv.length - 1]!;
-      return cliIn(repo.dir, argv, signed);
+      return cliIn(dir, argv, signed);
     };
-    expect((await run('apply', '--now', '2026-11-28T09:30:00Z')).code).toBe(0);
+    const { repo, merge: mergeSha } = await shortUse((r) =>
+      runIn(r.dir, 'apply', '--now', '2026-11-28T09:30:00Z'),
+    );
+    const run = (...argv: string[]) => runIn(repo.dir, ...argv);
     comment(issues()[0]!.number, 'dora', '/grantops approve', '2026-11-28T09:45:00Z');
     const r = await run('reap', '--now', '2026-11-28T10:00:00Z');
     expect(r.code, r.stderr).toBe(0);
