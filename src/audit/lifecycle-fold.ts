@@ -45,7 +45,7 @@ export class HistoryFolder {
     private readonly notes: ReadonlyMap<string, string>,
     private readonly reads: FoldReads,
   ) {
-    this.policies = tipPolicies;
+    this.policies = inPathOrder(tipPolicies);
   }
 
   /** Folds the next (older) commit. */
@@ -131,7 +131,7 @@ export class HistoryFolder {
         this.reads.policyBlob(ch.oldBlob);
       }
     }
-    if (before) this.policies = before;
+    if (before) this.policies = inPathOrder(before);
   }
 
   /** Fills a version with what its file said (called when the blob has been read). */
@@ -197,6 +197,15 @@ export class HistoryFolder {
     this.strings.set(s, s);
     return s;
   }
+}
+
+/**
+ * A policy snapshot in path order, whatever order its changes were undone in: which file is asked
+ * first about a target (two files may name the same one in history) must not depend on the tip the
+ * history is read from, nor on whether the part below it came from the history cache.
+ */
+function inPathOrder(policies: PolicySnapshot): PolicySnapshot {
+  return new Map([...policies].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 /** Lenient read of a grant file from history: what it said, even if it was never valid. */
