@@ -208,6 +208,13 @@ function inPathOrder(policies: PolicySnapshot): PolicySnapshot {
   return new Map([...policies].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+/**
+ * A YAML escape can make a lone surrogate, which UTF-8 (the history cache's string table) cannot
+ * hold: read as U+FFFD, so a version reads the same from the cache as from git.
+ */
+const wellFormed = (s: string) =>
+  s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+
 /** Lenient read of a grant file from history: what it said, even if it was never valid. */
 export function readGrantFields(bytes: Uint8Array): GrantFields {
   const doc = loadYamlSource('history.yaml', bytes, { maxBytes: 1 << 20 });
@@ -215,7 +222,7 @@ export function readGrantFields(bytes: Uint8Array): GrantFields {
     string,
     unknown
   >;
-  const str = (k: string) => (typeof v[k] === 'string' ? v[k] : '');
+  const str = (k: string) => (typeof v[k] === 'string' ? wellFormed(v[k]) : '');
   const time = (text: unknown) => {
     if (typeof text !== 'string' || !text) return undefined;
     const r = parseTimestamp(text);

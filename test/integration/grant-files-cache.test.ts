@@ -137,6 +137,19 @@ describe('grantFiles from the history cache answers as a cold read', () => {
     ]);
   });
 
+  it('a lone surrogate written as a YAML escape (the cache keeps strings as UTF-8)', async () => {
+    const repo = await holds([
+      { write: { 'policies/db.yaml': pg({ ro: ['r1'] }) }, message: 'policy' },
+      { write: { 'grants/a.yaml': grant('"al\\ud800ice"', 'db', 'ro', '2026-12-01') }, message: 'a' },
+      { write: { 'grants/b.yaml': grant('bøb', 'db', '"\\udc00"', '2026-12-01') }, message: 'b' },
+    ]);
+    const files = await grantFiles(repo.dir, true);
+    expect(files.map((f) => [f.versions[0]!.user, f.versions[0]!.role])).toEqual([
+      ['al\ufffdice', 'ro'],
+      ['bøb', '\ufffd'],
+    ]);
+  });
+
   it('break-glass and extensions, and merges whose second parent brought the change', async () => {
     const repo = await holds([
       {
