@@ -201,6 +201,22 @@ describe('grantFiles from the history cache answers as a cold read', () => {
     await holds(steps);
   }, 60_000);
 
+  it('over 1,024 strings (the string table is then decoded at once when ASCII), with and without non-ASCII', async () => {
+    const many = (from: number, user: (i: number) => string): Files =>
+      Object.fromEntries(
+        Array.from({ length: 300 }, (_, i) => [
+          `grants/m${from + i}.yaml`,
+          grant(user(from + i), 'db', 'ro', `2026-12-${String(10 + (i % 20))}`),
+        ]),
+      );
+    await holds([
+      { write: { 'policies/db.yaml': pg({ ro: ['r1'] }) }, message: 'policy' },
+      { write: many(0, (i) => `u${i}`), message: '300 ASCII grants' },
+      { write: many(1000, (i) => `ü${i}`), message: '300 more, non-ASCII users' },
+      { write: { 'grants/m5.yaml': grant('x', 'db', 'ro', '2026-12-30') }, message: 'm5 changed' },
+    ]);
+  });
+
   it('a cache written at a tip main was then force-pushed away from is not used', async () => {
     const repo = await holds([
       { write: { 'policies/db.yaml': pg({ ro: ['r1'] }) }, message: 'policy' },
