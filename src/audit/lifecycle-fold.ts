@@ -57,7 +57,8 @@ export class HistoryFolder {
       commit: c.sha,
       time: c.time,
       author: c.author,
-      pr: prText ? Number(prText) : undefined,
+      // A number no pull request has (the subject is anyone's text) would not fit the cache's int32.
+      pr: prText && prText.length < 10 ? Number(prText) : undefined,
     };
     if (c.mergeParent) this.reads.mergeAuthor(c.mergeParent, landed);
     let note: ApprovalNote | undefined | null = null;

@@ -1,7 +1,8 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { gitGrantHistory } from '../../src/adapters/git/audit-log.js';
+import { gitGrantHistory, loadAuditHistory } from '../../src/adapters/git/audit-log.js';
+import { SchemaRegistry } from '../../src/policy/schema-registry.js';
 import { type Files, tempRepo, type TempRepo } from '../support/repo.js';
 
 /**
@@ -230,5 +231,18 @@ describe('grantFiles from the history cache answers as a cold read', () => {
     expect(cold.map((f) => [f.id, f.versions[0]!.user])).toEqual([['g1', 'carol']]);
     expect(await grantFiles(repo.dir, true)).toEqual(cold);
     expect(await grantFiles(repo.dir, true)).toEqual(cold);
+  });
+
+  it("a subject's pull request number too large for any pull request is no pull request, cached or not", async () => {
+    const repo = await holds([
+      { write: { 'grants/a.yaml': grant('alice', 'db', 'ro', '2026-12-01') }, message: 'a (#99999999999)' },
+      { write: { 'grants/b.yaml': grant('bob', 'db', 'ro', '2026-12-01') }, message: 'b (#123456789)' },
+    ]);
+    const prs = async (cache: boolean) =>
+      (await loadAuditHistory(repo.dir, new SchemaRegistry(), 'HEAD', { cache })).lifecycles.map(
+        (l) => l.versions[0]!.landed.pr,
+      );
+    expect(await prs(false)).toEqual([undefined, 123456789]);
+    expect(await prs(true)).toEqual([undefined, 123456789]);
   });
 });
