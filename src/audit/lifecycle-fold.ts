@@ -45,7 +45,7 @@ export class HistoryFolder {
     private readonly notes: ReadonlyMap<string, string>,
     private readonly reads: FoldReads,
   ) {
-    this.policies = tipPolicies;
+    this.policies = inPathOrder(tipPolicies);
   }
 
   /** Folds the next (older) commit. */
@@ -57,7 +57,8 @@ export class HistoryFolder {
       commit: c.sha,
       time: c.time,
       author: c.author,
-      pr: prText ? Number(prText) : undefined,
+      // A number no pull request has (the subject is anyone's text) would not fit the cache's int32.
+      pr: prText && prText.length < 10 ? Number(prText) : undefined,
     };
     if (c.mergeParent) this.reads.mergeAuthor(c.mergeParent, landed);
     let note: ApprovalNote | undefined | null = null;
@@ -131,7 +132,7 @@ export class HistoryFolder {
         this.reads.policyBlob(ch.oldBlob);
       }
     }
-    if (before) this.policies = before;
+    if (before) this.policies = inPathOrder(before);
   }
 
   /** Fills a version with what its file said (called when the blob has been read). */
@@ -199,6 +200,26 @@ export class HistoryFolder {
   }
 }
 
+/**
+ * A policy snapshot in path order, whatever order its changes were undone in: which file is asked
+ * first about a target (two files may name the same one in history) must not depend on the tip the
+ * history is read from, nor on whether the part below it came from the history cache.
+ */
+function inPathOrder(policies: PolicySnapshot): PolicySnapshot {
+  return new Map([...policies].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * A YAML escape can make a lone surrogate, which UTF-8 (the history cache's string table) cannot
+ * hold: read as U+FFFD, so a version reads the same from the cache as from git.
+ */
+const SURROGATE = /[\ud800-\udfff]/;
+const wellFormed = (s: string) =>
+  // The cheap test first: 100,000 versions' fields are read on a cold load.
+  SURROGATE.test(s)
+    ? s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+    : s;
+
 /** Lenient read of a grant file from history: what it said, even if it was never valid. */
 export function readGrantFields(bytes: Uint8Array): GrantFields {
   const doc = loadYamlSource('history.yaml', bytes, { maxBytes: 1 << 20 });
@@ -206,7 +227,7 @@ export function readGrantFields(bytes: Uint8Array): GrantFields {
     string,
     unknown
   >;
-  const str = (k: string) => (typeof v[k] === 'string' ? v[k] : '');
+  const str = (k: string) => (typeof v[k] === 'string' ? wellFormed(v[k]) : '');
   const time = (text: unknown) => {
     if (typeof text !== 'string' || !text) return undefined;
     const r = parseTimestamp(text);

@@ -15,13 +15,17 @@ import { SchemaRegistry } from '../../src/policy/schema-registry.js';
  * The warm path folds cached records below the commits that landed since; it must answer exactly as
  * a cold read of the same tip: random histories (merges with their own authors, renames, removals by
  * the reaper and by hand, policy changes, approval notes added later, commits outside grants/) are
- * read cold, grown, read warm, and compared byte for byte with a cold read. A cache that is
- * corrupted, truncated, foreign, of another version or not below the tip is refused and rebuilt.
+ * read cold, grown, read warm, and compared byte for byte with a cold read. Grants go to an exec
+ * target and to a postgres one whose roles' dbRoles change, in policy files renamed, removed and
+ * copied (two files naming the same target for a while); some grant files are no grant at all. A
+ * cache that is corrupted, truncated, foreign, of another version or not below the tip is refused
+ * and rebuilt.
  */
 type Op =
   | { kind: 'add' | 'modify' | 'delete' | 'revoke' | 'merge' | 'note'; n: number }
   | { kind: 'rename'; n: number; m: number }
-  | { kind: 'policy' | 'other' };
+  | { kind: 'policy' | 'other' }
+  | { kind: 'dbPolicy' | 'junk'; n: number };
 
 const EPOCH = Date.parse('2026-11-01T00:00:00Z') / 1000;
 const dirs: string[] = [];
@@ -48,7 +52,8 @@ class RandomRepo {
   constructor() {
     dirs.push(this.dir);
     this.git('init', '-q', '-b', 'main');
-    this.apply([{ kind: 'policy' }]);
+    // The postgres target named by two files from the start: which one answers must not vary.
+    this.apply([{ kind: 'policy' }, { kind: 'dbPolicy', n: 0 }, { kind: 'dbPolicy', n: 1 }]);
   }
 
   git(...args: string[]): string {
@@ -70,7 +75,8 @@ class RandomRepo {
     const recent: string[] = [];
     const notes: [string, string][] = [];
     const grant = (n: number) => {
-      const text = `user: u${n}\ntarget: vpn\nrole: ops\nreason: r${++this.counter}\nexpiresAt: 2026-11-${String(10 + (this.counter % 15))}T00:00:00Z\n`;
+      const [target, role] = n % 2 === 0 ? ['db', `r${n % 4 === 0 ? 0 : 1}`] : ['vpn', 'ops'];
+      const text = `user: u${n}\ntarget: ${target}\nrole: ${role}\nreason: r${++this.counter}\nexpiresAt: 2026-11-${String(10 + (this.counter % 15))}T00:00:00Z\n`;
       return text;
     };
     const brought = new Map<string, [string, string]>();
@@ -138,6 +144,31 @@ class RandomRepo {
               })
             : `not a note ${op.n}`,
         ]);
+      } else if (op.kind === 'dbPolicy') {
+        // The postgres target's file: written (its roles' dbRoles changed), copied under another
+        // name (the same target twice), renamed, or removed.
+        const files = ['policies/db.yaml', 'policies/a-db.yaml', 'policies/z-db.yaml'];
+        const at = files.filter((f) => this.files.has(f));
+        const text = `target: { name: db, type: postgres, urlEnv: DB_URL }\nroles:\n  r0: { maxDuration: 8h, approvals: 0, dbRoles: [d${++this.counter}] }\n  r1: { maxDuration: 2h, approvals: 0, dbRoles: [d${this.counter}, e${op.n}] }\n`;
+        // Mostly the file that answers first (the one whose change reorders what a cold read finds).
+        const file = (op.n < 2 ? at.sort()[0] : undefined) ?? files[op.n % 3]!;
+        if (op.n >= 3 && at.length > 0 && !this.files.has(file)) {
+          const from = at[0]!;
+          this.files.set(file, this.files.get(from)!);
+          this.files.delete(from);
+          main('move db policy', `R ${from} ${file}\n`);
+        } else if (op.n === 5 && at.length > 0) {
+          this.files.delete(at[0]!);
+          main('remove db policy', `D ${at[0]}\n`);
+        } else {
+          this.files.set(file, text);
+          main('db policy', `M 100644 inline ${file}\n${data(text)}`);
+        }
+      } else if (op.kind === 'junk') {
+        // What is no grant: unparseable YAML or a list, added or over a grant.
+        const text = op.n % 2 ? `- user: u${op.n}\n- ${++this.counter}\n` : `user: [u${++this.counter}\n`;
+        this.files.set(path, text);
+        main(`junk g${op.n}`, `M 100644 inline ${path}\n${data(text)}`, '', [`g${op.n}`, text]);
       } else if (op.kind === 'other') {
         main('docs', `M 100644 inline README.md\n${data(`readme ${++this.counter}`)}`);
       }
@@ -174,6 +205,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('rename' as const), n: fc.nat(5), m: fc.nat(5) }),
   fc.record({ kind: fc.constantFrom('policy', 'other' as const) }),
+  fc.record({ kind: fc.constantFrom('dbPolicy', 'dbPolicy', 'dbPolicy', 'junk' as const), n: fc.nat(5) }),
 );
 
 interface LoadOptions {
