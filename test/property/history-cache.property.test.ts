@@ -241,7 +241,7 @@ async function grantFiles(dir: string, cache: boolean): Promise<string> {
   return JSON.stringify(await gitGrantHistory(git, 'HEAD', { cache }).grantFiles());
 }
 
-const cacheFile = (dir: string) => join(dir, '.git', 'grantops', 'history-cache-v3.bin');
+const cacheFile = (dir: string) => join(dir, '.git', 'grantops', 'history-cache-v4.bin');
 
 /** The cache file's chunks: [offset of the frame, length of the chunk]. */
 function frames(bytes: Buffer): [number, number][] {

@@ -11,13 +11,13 @@ import { GitRunner } from './runner.js';
  * header too, so a cache written by another release (whose lenient grant reading may differ) is
  * never used.
  */
-export const HISTORY_CACHE_FORMAT = 3;
+export const HISTORY_CACHE_FORMAT = 4;
 const MAGIC = 'grantops-history-cache';
 
 /** Where a repository keeps its cache, and whether it may use one. */
 export interface HistoryCacheSite {
   tip: string;
-  /** `<git common dir>/grantops/history-cache-v3.bin`. */
+  /** `<git common dir>/grantops/history-cache-v4.bin`. */
   file: string;
   /** A shallow clone's history is incomplete (and may deepen under the same tip): never cached. */
   shallow: boolean;
