@@ -246,3 +246,26 @@ describe('grantFiles from the history cache answers as a cold read', () => {
     expect(await prs(true)).toEqual([undefined, 123456789]);
   });
 });
+
+describe('replace refs', () => {
+  it('a local refs/replace commit cannot hide a grant main held from state-based revocation', async () => {
+    const repo = tempRepo({}, { git: true });
+    repos.push(repo);
+    apply(repo, { write: { 'policies/db.yaml': pg({ read: ['app_read'] }) }, message: 'policy' });
+    apply(repo, {
+      write: { 'grants/db/alice.yaml': grant('alice', 'db', 'read', '2026-12-01') },
+      message: 'grant alice',
+    });
+    const added = repo.git('rev-parse', 'HEAD');
+    apply(repo, { remove: ['grants/db/alice.yaml'], message: 'remove alice by hand' });
+    const before = await grantFiles(repo.dir, false);
+    expect(before.map((f) => [f.id, f.onMain, f.endedBy])).toEqual([['db/alice', false, 'removal']]);
+    // A stand-in for the commit that added the grant: its parent's tree, so history shows no grant.
+    const parent = repo.git('rev-parse', `${added}^`);
+    const standIn = repo.git('commit-tree', `${parent}^{tree}`, '-p', parent, '-m', 'grant alice');
+    repo.git('replace', added, standIn);
+    expect(repo.git('log', '--format=%s', '--name-only', '-2', '--', 'grants')).toBe('');
+    for (const cache of [false, true, true])
+      expect(await grantFiles(repo.dir, cache), `cache ${cache}`).toEqual(before);
+  });
+});

@@ -57,7 +57,9 @@ export class GitRunner {
     const child = spawn('git', [...args], {
       cwd: this.cwd,
       stdio: [piped ? 'pipe' : 'ignore', opts.stdout ?? 'pipe', 'pipe'],
-      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+      // Replace refs (refs/replace/*) would let a local ref stand in for main's commits: grantops
+      // reads the history that was pushed, never a substitute (GIT_NO_REPLACE_OBJECTS).
+      env: { ...process.env, GIT_NO_REPLACE_OBJECTS: '1', ...opts.env },
     });
     const stallMs = opts.stallMs ?? this.stallMs;
     let stderr = '';
