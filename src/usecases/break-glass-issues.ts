@@ -7,7 +7,7 @@ import { retroReviewKey } from '../policy/break-glass.js';
 import type { AccessRepoGitHub, IssueSummary } from '../ports/access-repo.js';
 import { mention } from '../render/markdown.js';
 import { findRetroIssue, retroReviewMarker } from './break-glass.js';
-import { ISSUE_LABEL } from './github-threads.js';
+import { ISSUE_LABEL, writtenBy } from './github-threads.js';
 import type { Render } from './send-alerts.js';
 
 export interface BreakGlassTracking {
@@ -178,8 +178,7 @@ async function once(
   text: string,
 ): Promise<boolean> {
   const marker = `<!-- grantops:break-glass-${what} -->`;
-  const mine = (c: { byBot: boolean; author: string }) =>
-    c.byBot && c.author.toLowerCase() === me.toLowerCase();
+  const mine = writtenBy(me);
   const done = (await gh.comments(issue.number)).some((c) => mine(c) && c.body.includes(marker));
   if (!done) await gh.createComment(issue.number, `${marker}\n${text}`);
   if (issue.state !== 'closed') await gh.updateIssue(issue.number, { state: 'closed' });

@@ -10,6 +10,15 @@ export interface TrackedIssue {
 export const ISSUE_LABEL = 'grantops';
 
 /**
+ * Whether a comment is grantops' own: written by `me`, the login grantops acts as. A person
+ * quoting one of its markers, or another bot (a writer's workflow) posting one, is not grantops.
+ */
+export function writtenBy(me: string): (c: { author: string }) => boolean {
+  const login = me.toLowerCase();
+  return (c) => c.author.toLowerCase() === login;
+}
+
+/**
  * Creates the comment carrying `marker`, or edits it in place if grantops wrote one already: one
  * comment per PR, never one per push. Only grantops' own comment is ours to edit: by `me` (the
  * login grantops acts as) when known, else by any bot; a person quoting the marker, or another
@@ -23,8 +32,7 @@ export async function upsertStickyComment(
   me?: string,
 ): Promise<{ id: number; created: boolean }> {
   const text = `${marker}\n${body}`;
-  const ours = (c: { byBot: boolean; author: string }) =>
-    me !== undefined ? c.author.toLowerCase() === me.toLowerCase() : c.byBot;
+  const ours = me !== undefined ? writtenBy(me) : (c: { byBot: boolean }) => c.byBot;
   const mine = (await gh.comments(issue)).find((c) => ours(c) && c.body.includes(marker));
   if (mine) {
     await gh.updateComment(mine.id, text);

@@ -6,7 +6,7 @@ import type { ExpiryWarning, Overdue, ReviewUnread } from '../reaper/alerts.js';
 import { mention } from '../render/markdown.js';
 import type { TemplateName } from '../render/templates.js';
 import type { AccessRepoGitHub } from '../ports/access-repo.js';
-import { syncIssues } from './github-threads.js';
+import { syncIssues, writtenBy } from './github-threads.js';
 
 export type Render = (name: TemplateName, view: object) => Promise<string>;
 
@@ -57,7 +57,7 @@ export class AlertSender {
             // Only grantops' own comments count: a person quoting the marker, or another bot (a
             // writer's workflow) posting it, must not silence it.
             bodies = Promise.all([gh.selfLogin(), gh.comments(w.pr)]).then(([me, list]) =>
-              list.filter((c) => c.byBot && c.author.toLowerCase() === me.toLowerCase()).map((c) => c.body),
+              list.filter(writtenBy(me)).map((c) => c.body),
             );
             comments.set(w.pr, bodies);
           }

@@ -68,6 +68,16 @@ describe('alerts', () => {
     expect(due).toEqual([]);
   });
 
+  it("warns once per window with a personal token too: its own comments are a person's, not a bot's", async () => {
+    const gh = new MemoryGitHub();
+    gh.login = 'ops-automation';
+    const now = new Date('2026-11-28T12:00:00Z');
+    const warnings = dueWarnings(now, [grant('carol', '2026-11-28T12:30:00Z')], policies, () => 5);
+    const first = await sender(gh, []).send(now, warnings, [], policies);
+    const second = await sender(gh, []).send(now, warnings, [], policies);
+    expect([first.warningsPosted, second.warningsPosted, second.warningsAlreadySent]).toEqual([1, 0, 1]);
+  });
+
   it('warns once per grant and window, and a person quoting the marker does not silence it', async () => {
     const gh = new MemoryGitHub();
     const now = new Date('2026-11-28T12:00:00Z');

@@ -27,6 +27,8 @@ interface MemoryIssue extends IssueSummary {
  */
 export class MemoryGitHub implements AccessRepoGitHub {
   readonly slug = 'acme/access';
+  /** The login grantops' token acts as: an App's bot, or a person's login for a personal token. */
+  login = 'grantops[bot]';
   readonly pulls: MemoryPull[] = [];
   readonly teams = new Map<string, Set<string>>();
   /** Account ids by login (lower case); a login not listed gets a stable id of its own. */
@@ -84,7 +86,7 @@ export class MemoryGitHub implements AccessRepoGitHub {
 
   selfLogin(): Promise<string> {
     this.record('selfLogin');
-    return Promise.resolve('grantops[bot]');
+    return Promise.resolve(this.login);
   }
 
   isTeamMember(team: string, user: string): Promise<boolean> {
@@ -109,7 +111,7 @@ export class MemoryGitHub implements AccessRepoGitHub {
     this.record('createComment');
     const list = this.commentsByIssue.get(issue) ?? [];
     const id = this.nextId++;
-    list.push({ id, body, byBot: true, author: 'grantops[bot]' });
+    list.push({ id, body, byBot: this.login.endsWith('[bot]'), author: this.login });
     this.commentsByIssue.set(issue, list);
     return Promise.resolve(id);
   }
@@ -134,7 +136,7 @@ export class MemoryGitHub implements AccessRepoGitHub {
 
   createIssue(title: string, body: string, labels: readonly string[]): Promise<number> {
     this.record('createIssue');
-    return Promise.resolve(this.plantIssue('grantops[bot]', true, title, body, labels));
+    return Promise.resolve(this.plantIssue(this.login, this.login.endsWith('[bot]'), title, body, labels));
   }
 
   /** An issue opened by someone else (a person, or another bot such as a writer's workflow). */
