@@ -1,63 +1,26 @@
-import { chmodSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cliIn, STATE_FILE_SCRIPT } from '../support/cli.js';
-import { FakeGitHub } from '../support/github-server.js';
-import { mergeBranch, mergePullRequest } from '../support/merge.js';
-import { tempRepo, type TempRepo } from '../support/repo.js';
+import type { FakeGitHub } from '../support/github-server.js';
+import { mergeBranch } from '../support/merge.js';
+import { type TempRepo } from '../support/repo.js';
+import { extendFixture, type ExtendFixture } from '../support/extend-fixture.js';
 
 /**
  * An extension is approved like any grant change: on merge it is the file's newest introducing
  * commit, and apply asks GitHub for the reviews of that pull request. Real git, the local GitHub
  * server, an exec target keeping its state in a file.
  */
+let fx: ExtendFixture;
 let gh: FakeGitHub;
 let repo: TempRepo;
 
 beforeEach(async () => {
-  gh = await FakeGitHub.start({ token: 'tok' });
-  repo = tempRepo(
-    {
-      'policies/vpn.yaml': `target: { name: vpn, type: exec, command: [./scripts/vpn.cjs] }
-roles:
-  ops: { maxDuration: 8h, maxTotal: 12h, approvals: 1, approvers: [bob] }
-`,
-      'scripts/vpn.cjs': STATE_FILE_SCRIPT,
-      '.gitignore': '.state.json\n',
-    },
-    { git: true },
-  );
-  chmodSync(join(repo.dir, 'scripts/vpn.cjs'), 0o755);
-  mergePullRequest(repo, gh, {
-    number: 1,
-    author: 'alice',
-    files: {
-      'grants/alice.yaml': `user: alice\ntarget: vpn\nrole: ops\nreason: INC-7 restore the VPN\nexpiresAt: 2026-11-28T16:00:00Z\n`,
-    },
-    reviews: [{ user: 'bob' }],
-  });
+  fx = await extendFixture();
+  ({ gh, repo } = fx);
 });
-afterEach(async () => {
-  await gh.stop();
-  repo.cleanup();
-});
+afterEach(() => fx.stop());
 
-const env = () => ({
-  PATH: process.env.PATH,
-  GITHUB_TOKEN: 'tok',
-  GITHUB_REPOSITORY: 'acme/access',
-  GITHUB_API_URL: gh.url,
-});
-const run = (now: string, ...argv: string[]) => cliIn(repo.dir, ['--now', now, ...argv], { env: env() });
-const holders = (): string[] => {
-  try {
-    return (JSON.parse(readFileSync(join(repo.dir, '.state.json'), 'utf8')) as { user: string }[]).map(
-      (e) => e.user,
-    );
-  } catch {
-    return [];
-  }
-};
+const run = (now: string, ...argv: string[]) => fx.run(now, argv);
+const holders = (dir?: string): string[] => fx.holders(dir);
 
 /** alice runs `grantops extend` on a branch, and the pull request is merged with these reviews. */
 async function mergeExtension(reviews: string[]): Promise<void> {

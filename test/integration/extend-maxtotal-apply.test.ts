@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { cliIn, STATE_FILE_SCRIPT } from '../support/cli.js';
-import { FakeGitHub } from '../support/github-server.js';
+import type { FakeGitHub } from '../support/github-server.js';
 import { mergePullRequest } from '../support/merge.js';
-import { tempRepo, type TempRepo } from '../support/repo.js';
+import { type TempRepo } from '../support/repo.js';
+import { ALICE_GRANT, extendFixture, type ExtendFixture } from '../support/extend-fixture.js';
 
 /**
  * Regression for the red team's finding 5 (maxTotal not enforced at apply): every change to a
@@ -16,55 +16,21 @@ import { tempRepo, type TempRepo } from '../support/repo.js';
  * exec target keeping its state in a file. The grant lands at ~09:00 with maxTotal 12h: nothing
  * may last past ~21:00.
  */
+let fx: ExtendFixture;
 let gh: FakeGitHub;
 let repo: TempRepo;
-const BASE = `user: alice\ntarget: vpn\nrole: ops\nreason: INC-7 restore the VPN\n`;
+const BASE = ALICE_GRANT;
 const LATE = `${BASE}expiresAt: 2026-11-28T23:00:00Z\n`;
 
 beforeEach(async () => {
-  gh = await FakeGitHub.start({ token: 'tok' });
-  repo = tempRepo(
-    {
-      'policies/vpn.yaml': `target: { name: vpn, type: exec, command: [./scripts/vpn.cjs] }
-roles:
-  ops: { maxDuration: 8h, maxTotal: 12h, approvals: 1, approvers: [bob] }
-`,
-      'scripts/vpn.cjs': STATE_FILE_SCRIPT,
-      '.gitignore': '.state.json\n',
-    },
-    { git: true },
-  );
-  chmodSync(join(repo.dir, 'scripts/vpn.cjs'), 0o755);
-  mergePullRequest(repo, gh, {
-    number: 1,
-    author: 'alice',
-    files: { 'grants/alice.yaml': `${BASE}expiresAt: 2026-11-28T16:00:00Z\n` },
-    reviews: [{ user: 'bob' }],
-  });
+  fx = await extendFixture();
+  ({ gh, repo } = fx);
 });
-afterEach(async () => {
-  await gh.stop();
-  repo.cleanup();
-});
+afterEach(() => fx.stop());
 
-const env = () => ({
-  PATH: process.env.PATH,
-  GITHUB_TOKEN: 'tok',
-  GITHUB_REPOSITORY: 'acme/access',
-  GITHUB_API_URL: gh.url,
-});
-const runIn = (dir: string, now: string, ...argv: string[]) =>
-  cliIn(dir, ['--now', now, ...argv], { env: env() });
-const run = (now: string, ...argv: string[]) => runIn(repo.dir, now, ...argv);
-const holders = (dir = repo.dir): string[] => {
-  try {
-    return (JSON.parse(readFileSync(join(dir, '.state.json'), 'utf8')) as { user: string }[]).map(
-      (e) => e.user,
-    );
-  } catch {
-    return [];
-  }
-};
+const runIn = (dir: string, now: string, ...argv: string[]) => fx.run(now, argv, dir);
+const run = (now: string, ...argv: string[]) => fx.run(now, argv);
+const holders = (dir?: string): string[] => fx.holders(dir);
 const approved = (file: string) => ({
   number: 2,
   author: 'alice',
