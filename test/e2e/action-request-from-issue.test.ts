@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOW, POLICIES } from '../support/builders.js';
@@ -8,7 +7,8 @@ import { DIST_ACTION } from '../support/cli.js';
 import { FakeGitHub } from '../support/github-server.js';
 import { formBody } from '../support/issue-form.js';
 import { run } from '../support/process.js';
-import { tempRepo, type TempRepo } from '../support/repo.js';
+import { type TempRepo } from '../support/repo.js';
+import { servedRepo, type ServedRepo } from '../support/served-repo.js';
 
 /**
  * The bundled Action, run with plain node as the runner does, on an `issues` event: the form becomes
@@ -16,26 +16,19 @@ import { tempRepo, type TempRepo } from '../support/repo.js';
  */
 const REPO = 'acme/access';
 let gh: FakeGitHub;
-let origin: TempRepo;
+let served: ServedRepo;
 let checkout: TempRepo;
 let scratch: string;
 let bare: string;
 
 beforeAll(async () => {
   gh = await FakeGitHub.start();
-  scratch = mkdtempSync(join(tmpdir(), 'grantops-issue-e2e-'));
-  origin = tempRepo({ ...POLICIES, 'scripts/vpn.sh': '#!/bin/sh\n' }, { git: true });
-  bare = join(scratch, 'access.git');
-  origin.git('clone', '-q', '--bare', origin.dir, bare);
-  gh.gitRepos.set(REPO, bare);
-  checkout = tempRepo();
-  checkout.git('clone', '-q', '--depth', '1', `file://${bare}`, checkout.dir);
+  served = servedRepo(gh, { ...POLICIES, 'scripts/vpn.sh': '#!/bin/sh\n' }, { repo: REPO, shallow: true });
+  ({ clone: checkout, scratch, bare } = served);
 });
 afterAll(async () => {
   await gh.stop();
-  origin.cleanup();
-  checkout.cleanup();
-  rmSync(scratch, { recursive: true, force: true });
+  served.cleanup();
 });
 
 async function action(number: number, body: string) {

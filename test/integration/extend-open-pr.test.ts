@@ -1,12 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { aGrant, NOW, POLICIES } from '../support/builders.js';
 import { cliIn } from '../support/cli.js';
 import { FakeGitHub } from '../support/github-server.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';
+import { servedRepo, type ServedRepo } from '../support/served-repo.js';
 
 /**
  * `extend --open-pr`: the grant and its policy are read from the base branch as GitHub serves it, the
@@ -16,7 +15,7 @@ import { tempRepo, type TempRepo } from '../support/repo.js';
 const REPO = 'acme/access';
 const FILE = 'grants/vpn/alice.yaml';
 let gh: FakeGitHub;
-let origin: TempRepo;
+let served: ServedRepo;
 let local: TempRepo;
 let bare: string;
 
@@ -30,29 +29,22 @@ beforeEach(() => {
   gh.openPulls.clear();
   gh.requests.length = 0;
   gh.violations.length = 0;
-  origin = tempRepo(
+  served = servedRepo(
+    gh,
     {
       ...POLICIES,
       'scripts/vpn.sh': '#!/bin/sh\n',
       [FILE]: aGrant().for('alice').on('vpn', 'ops').expiresAt('2026-11-28T14:00:00Z').yaml(),
     },
-    { git: true },
+    { repo: REPO },
   );
-  bare = mkdtempSync(join(tmpdir(), 'grantops-bare-'));
-  origin.git('clone', '-q', '--bare', origin.dir, bare);
-  gh.gitRepos.set(REPO, bare);
+  ({ bare, clone: local } = served);
   // The person's clone loosens the policy in its work tree: the base's still judges.
-  local = tempRepo();
-  local.git('clone', '-q', bare, local.dir);
   local.write({
     'policies/vpn.yaml': POLICIES['policies/vpn.yaml'].replace('maxDuration: 12h', 'maxDuration: 48h'),
   });
 });
-afterEach(() => {
-  origin.cleanup();
-  local.cleanup();
-  rmSync(bare, { recursive: true, force: true });
-});
+afterEach(() => served.cleanup());
 
 const ENV = { get: () => ({ GITHUB_TOKEN: gh.token, GITHUB_REPOSITORY: REPO, GITHUB_API_URL: gh.url }) };
 const extend = (by: string) =>
@@ -71,7 +63,7 @@ const extend = (by: string) =>
     ],
     { env: ENV.get() },
   );
-const inBare = (...args: string[]) => execFileSync('git', args, { cwd: bare, encoding: 'utf8' }).trim();
+const inBare = (...args: string[]) => served.inBare(...args);
 const pulls = () => gh.openPulls.get(REPO) ?? [];
 
 describe('grantops extend --open-pr', () => {

@@ -1,6 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +8,8 @@ import { GrantopsError } from '../../src/model/errors.js';
 import { NOW, POLICIES } from '../support/builders.js';
 import { FakeGitHub } from '../support/github-server.js';
 import { formBody } from '../support/issue-form.js';
-import { tempRepo, type TempRepo } from '../support/repo.js';
+import { type TempRepo } from '../support/repo.js';
+import { servedRepo, type ServedRepo } from '../support/served-repo.js';
 
 /**
  * The Action's `request-from-issue` on an `issues` event read from GITHUB_EVENT_PATH, as on a runner:
@@ -19,10 +18,9 @@ import { tempRepo, type TempRepo } from '../support/repo.js';
  */
 const REPO = 'acme/access';
 let gh: FakeGitHub;
-let origin: TempRepo;
+let served: ServedRepo;
 let checkout: TempRepo;
 let scratch: string;
-let bare: string;
 
 beforeAll(async () => {
   gh = await FakeGitHub.start();
@@ -35,19 +33,10 @@ beforeEach(() => {
   gh.comments.clear();
   gh.requests.length = 0;
   gh.violations.length = 0;
-  scratch = mkdtempSync(join(tmpdir(), 'grantops-issue-'));
-  origin = tempRepo({ ...POLICIES, 'scripts/vpn.sh': '#!/bin/sh\n' }, { git: true });
-  bare = join(scratch, 'access.git');
-  origin.git('clone', '-q', '--bare', origin.dir, bare);
-  gh.gitRepos.set(REPO, bare);
-  checkout = tempRepo();
-  checkout.git('clone', '-q', bare, checkout.dir);
+  served = servedRepo(gh, { ...POLICIES, 'scripts/vpn.sh': '#!/bin/sh\n' }, { repo: REPO });
+  ({ clone: checkout, scratch } = served);
 });
-afterEach(() => {
-  origin.cleanup();
-  checkout.cleanup();
-  rmSync(scratch, { recursive: true, force: true });
-});
+afterEach(() => served.cleanup());
 
 interface IssueFacts {
   number?: number;
@@ -114,7 +103,7 @@ async function fromIssue(
   return { ...(error !== undefined ? { error } : {}), output: readFileSync(output, 'utf8') };
 }
 
-const inBare = (...args: string[]) => execFileSync('git', args, { cwd: bare, encoding: 'utf8' }).trim();
+const inBare = (...args: string[]) => served.inBare(...args);
 const branches = () => inBare('for-each-ref', '--format=%(refname:short)', 'refs/heads');
 const pulls = () => gh.openPulls.get(REPO) ?? [];
 const comments = (n = 5) => gh.commentsOn(REPO, n);

@@ -1,12 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NOW, POLICIES } from '../support/builders.js';
 import { cli, cliIn } from '../support/cli.js';
 import { FakeGitHub } from '../support/github-server.js';
 import { tempRepo, type TempRepo } from '../support/repo.js';
+import { servedRepo, type ServedRepo } from '../support/served-repo.js';
 
 /**
  * `request --open-pr`: the grant is judged by the base branch's policies as GitHub serves them, then
@@ -17,7 +15,7 @@ const REPO = 'acme/access';
 const BRANCH = 'grantops/request/vpn/alice-ops-20261128-1200';
 const FILE = 'grants/vpn/alice-ops-20261128-1200.yaml';
 let gh: FakeGitHub;
-let origin: TempRepo;
+let served: ServedRepo;
 let local: TempRepo;
 let bare: string;
 const scratch: string[] = [];
@@ -33,21 +31,15 @@ beforeEach(() => {
   gh.requests.length = 0;
   gh.violations.length = 0;
   gh.clearFaults();
-  origin = tempRepo({ ...POLICIES, 'scripts/vpn.sh': '#!/bin/sh\n' }, { git: true });
-  bare = mkdtempSync(join(tmpdir(), 'grantops-bare-'));
-  scratch.push(bare);
-  origin.git('clone', '-q', '--bare', origin.dir, bare);
-  gh.gitRepos.set(REPO, bare);
+  served = servedRepo(gh, { ...POLICIES, 'scripts/vpn.sh': '#!/bin/sh\n' }, { repo: REPO });
+  ({ bare, clone: local } = served);
   // The person's clone, whose work tree loosens the vpn policy: the base's still judges.
-  local = tempRepo();
-  local.git('clone', '-q', bare, local.dir);
   local.write({
     'policies/vpn.yaml': POLICIES['policies/vpn.yaml'].replace('maxDuration: 12h', 'maxDuration: 48h'),
   });
 });
 afterEach(() => {
-  origin.cleanup();
-  local.cleanup();
+  served.cleanup();
   for (const d of scratch.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
@@ -74,7 +66,7 @@ const request = (extra: string[] = [], env: Record<string, string | undefined> =
     ],
     { env },
   );
-const inBare = (...args: string[]) => execFileSync('git', args, { cwd: bare, encoding: 'utf8' }).trim();
+const inBare = (...args: string[]) => served.inBare(...args);
 const refs = () => inBare('for-each-ref', '--format=%(refname) %(objectname)');
 const pulls = () => gh.openPulls.get(REPO) ?? [];
 
