@@ -91,6 +91,12 @@ const grantops = (repo: TempRepo, ...argv: string[]) => {
   gh.issueClock = argv.includes('--now') && at ? () => at : undefined;
   return cliIn(repo.dir, argv, { env: env() });
 };
+/** A pull request merged without review (what break-glass is for): its merge commit. */
+const mergeUnreviewed = (repo: TempRepo, number: number, author: string, files: Record<string, string>) =>
+  mergePullRequest(repo, gh, { number, author, files, reviews: [] }).mergeSha;
+/** alice's own break-glass use, pull request #7, merged without review. */
+const mergeAliceUse = (repo: TempRepo, expiresAt?: string) =>
+  mergeUnreviewed(repo, 7, 'alice', { 'grants/alice-bg.yaml': bg('alice', expiresAt) });
 const holders = (repo: TempRepo) =>
   existsSync(join(repo.dir, '.state.json'))
     ? (JSON.parse(readFileSync(join(repo.dir, '.state.json'), 'utf8')) as { user: string }[]).map(
@@ -130,12 +136,7 @@ async function verify(repo: TempRepo, now: string): Promise<VerifyDoc> {
 /** alice's own break-glass PR, merged without reviews, then applied at 09:30. */
 async function appliedUse(): Promise<{ repo: TempRepo; merge: string }> {
   const repo = accessRepo();
-  const { mergeSha } = mergePullRequest(repo, gh, {
-    number: 7,
-    author: 'alice',
-    files: { 'grants/alice-bg.yaml': bg('alice') },
-    reviews: [],
-  });
+  const mergeSha = mergeAliceUse(repo);
   const r = await grantops(repo, 'apply', '--now', '2026-11-28T09:30:00Z');
   expect(r.stderr).toContain('0 grant(s) refused');
   expect(r.stderr).toContain('break-glass: 1 retro-review issue(s) opened');
@@ -169,12 +170,7 @@ describe('break-glass on apply', () => {
 
   it('allows a member of an allowed team', async () => {
     const repo = accessRepo();
-    mergePullRequest(repo, gh, {
-      number: 8,
-      author: 'olga',
-      files: { 'grants/olga.yaml': bg('olga') },
-      reviews: [],
-    });
+    mergeUnreviewed(repo, 8, 'olga', { 'grants/olga.yaml': bg('olga') });
     const r = await grantops(repo, 'apply', '--now', '2026-11-28T09:30:00Z');
     expect(r.code).toBe(0);
     expect(holders(repo)).toEqual(['olga']);
@@ -190,12 +186,7 @@ describe('break-glass on apply', () => {
     ],
   ])('refuses %s like a grant without approval (exit 1, never applied)', async (_what, author, user, why) => {
     const repo = accessRepo();
-    mergePullRequest(repo, gh, {
-      number: 9,
-      author,
-      files: { [`grants/${user}.yaml`]: bg(user) },
-      reviews: [],
-    });
+    mergeUnreviewed(repo, 9, author, { [`grants/${user}.yaml`]: bg(user) });
     const r = await grantops(repo, 'apply', '--now', '2026-11-28T09:30:00Z', '--json');
     expect(r.code).toBe(1);
     expect(r.stdout).toContain(why);
@@ -205,12 +196,7 @@ describe('break-glass on apply', () => {
 
   it('refuses a grant over breakGlass.maxDuration, though within the role’s maxDuration', async () => {
     const repo = accessRepo();
-    mergePullRequest(repo, gh, {
-      number: 10,
-      author: 'alice',
-      files: { 'grants/alice.yaml': bg('alice', '2026-11-28T14:00:00Z') },
-      reviews: [],
-    });
+    mergeUnreviewed(repo, 10, 'alice', { 'grants/alice.yaml': bg('alice', '2026-11-28T14:00:00Z') });
     const r = await grantops(repo, 'apply', '--now', '2026-11-28T09:30:00Z', '--json');
     expect(r.code).toBe(1);
     // Judged at apply time too, by the break-glass maximum (4h), not the role's (8h).
@@ -410,12 +396,7 @@ describe('break-glass retro review, by the reaper', () => {
     const { privateKey } = generateKeyPairSync('ed25519');
     const key = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     const repo = accessRepo();
-    const { mergeSha } = mergePullRequest(repo, gh, {
-      number: 7,
-      author: 'alice',
-      files: { 'grants/alice-bg.yaml': bg('alice') },
-      reviews: [],
-    });
+    const mergeSha = mergeAliceUse(repo);
     const signed = { env: { ...env(), GRANTOPS_EVIDENCE_KEY: key } };
     expect((await cliIn(repo.dir, ['apply', '--now', '2026-11-28T09:30:00Z'], signed)).code).toBe(0);
     const audit = async () => {
@@ -448,12 +429,7 @@ describe('break-glass retro review, by the reaper', () => {
       return cliIn(repo.dir, argv, signed);
     };
     const repo = accessRepo();
-    const { mergeSha } = mergePullRequest(repo, gh, {
-      number: 7,
-      author: 'alice',
-      files: { 'grants/alice-bg.yaml': bg('alice') },
-      reviews: [],
-    });
+    const mergeSha = mergeAliceUse(repo);
     expect((await run('apply', '--now', '2026-11-28T09:30:00Z')).code).toBe(0);
     const audit = async (now: string) =>
       (JSON.parse((await run('audit', '--verify', '--format', 'json', '--now', now)).stdout) as VerifyDoc)
@@ -478,12 +454,7 @@ describe('break-glass retro review, by the reaper', () => {
 
   it('a review written into the note by a repo writer counts for nothing', async () => {
     const repo = accessRepo();
-    const { mergeSha } = mergePullRequest(repo, gh, {
-      number: 7,
-      author: 'alice',
-      files: { 'grants/alice-bg.yaml': bg('alice') },
-      reviews: [],
-    });
+    const mergeSha = mergeAliceUse(repo);
     const blob = repo.git('rev-parse', `${mergeSha}:grants/alice-bg.yaml`);
     const forged = {
       grantops: 1,
@@ -603,12 +574,7 @@ async function shortUse(
     grantops(repo, 'apply', '--now', '2026-11-28T09:30:00Z'),
 ): Promise<{ repo: TempRepo; merge: string }> {
   const repo = accessRepo(SHORT_USE);
-  const { mergeSha } = mergePullRequest(repo, gh, {
-    number: 7,
-    author: 'alice',
-    files: { 'grants/alice-bg.yaml': bg('alice', '2026-11-28T09:50:00Z') },
-    reviews: [],
-  });
+  const mergeSha = mergeAliceUse(repo, '2026-11-28T09:50:00Z');
   expect((await apply(repo)).code).toBe(0);
   return { repo, merge: mergeSha };
 }
